@@ -1,0 +1,681 @@
+/**
+ * The executable MSP430FR5994 + LEA + FRAM: state, one method per device event.
+ *
+ * What is modelled
+ *  - State (one line each):
+ *      rom      read-only program FRAM words (weights, constants), never changes
+ *      nvm      writable NVM (external SPI FRAM bytes, or internal FRAM words): PagedMemory, O(1) snapshot
+ *      sram     8 KB volatile SRAM as 4096 Q15 words; words [2048, 4096) are the LEA RAM
+ *      defined  per SRAM word: written since the last boot and not released (else: garbage)
+ *      action   global index of the next atomic action, counted across reboots
+ *      energy   capacitor energy (energy-driven supplies only)
+ *      costs    cycles and nanojoules per category and layer; modelled time
+ *  - Events (the only transitions): DMA reads from ROM/NVM, DMA writes to NVM (a sequence of
+ *    atomic write units: bytes on SPI FRAM, words on internal FRAM), LEA commands, an LEA
+ *    command overlapped with a DMA write, CPU work, reboot. Each event is admitted action by
+ *    action: a power failure may fall before any action, and a write event lands a prefix of
+ *    its units (a torn write).
+ *  - After a power failure SRAM holds seeded garbage, never zeros, and every word is undefined.
+ *    Reading an undefined word is legal (it returns the garbage) but is recorded: a correct
+ *    engine never does it, and exploration's pruning relies on it (see src/properties/explore.ts).
+ *
+ * What is abstracted
+ *  - The CPU's instruction stream: engines are TypeScript; CPU work is charged per operation
+ *    from the cost table (profile.ts), values are computed directly on SRAM words.
+ *  - Within one event the harvested power is taken at the event's start (events last micro- to
+ *    milliseconds; trace samples are 20 ms).
+ *
+ * Determinism: a run is a function of (profile, program, seed, supply). No clocks, no Math.random.
+ */
+import type { DeviceProfile, NvmPlacement, Cost } from './profile.js';
+import { PagedMemory } from './paged.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC, matMulRowQ15, sat16, wrap16 } from './lea.js';
+import {
+  type Capacitor,
+  type Harvester,
+  energyAt,
+  harvestPower,
+  rechargeSeconds,
+  ceilingVolts,
+  voltageAt,
+  validateCapacitor,
+} from './energy.js';
+import { splitmix32, mixSeed } from '../util/rng.js';
+import { ConfigError, JapariError } from '../util/errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Cost categories
+
+export const CATEGORIES = [
+  'compute',
+  'fetch',
+  'preserve-output',
+  'preserve-indicator',
+  'seek',
+  'commit',
+  'reexec',
+  'reboot',
+  'recharge',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+/** Numeric category ids for hot paths. */
+export const Cat = {
+  compute: 0,
+  fetch: 1,
+  preserveOutput: 2,
+  preserveIndicator: 3,
+  seek: 4,
+  commit: 5,
+  reexec: 6,
+  reboot: 7,
+  recharge: 8,
+} as const;
+export type CatId = (typeof Cat)[keyof typeof Cat];
+const N_CAT = CATEGORIES.length;
+/** Categories that turn into 'reexec' while the engine redoes work it had done before a failure. */
+const REEXEC_ELIGIBLE = [true, true, true, true, false, false, false, false, false];
+
+export const MAX_LAYERS = 512;
+
+// ---------------------------------------------------------------------------------------------
+// Power supply
+
+export type PowerSupply =
+  | { readonly kind: 'continuous' }
+  /** Power fails right before each listed action index (counted across reboots), ascending. */
+  | { readonly kind: 'schedule'; readonly failAt: readonly number[] }
+  | { readonly kind: 'energy'; readonly capacitor: Capacitor; readonly harvester: Harvester };
+
+/** What SRAM holds after a power failure. Never zeros unless asked (`constant` 0). */
+export type GarbagePattern =
+  | { readonly kind: 'random' }
+  | { readonly kind: 'constant'; readonly value: number }
+  /** SRAM keeps its pre-failure contents (a brown-out short enough to retain SRAM). */
+  | { readonly kind: 'stale' };
+
+export interface DeviceOptions {
+  readonly profile: DeviceProfile;
+  readonly placement: NvmPlacement;
+  readonly arithmetic?: LeaArithmetic;
+  readonly supply: PowerSupply;
+  /** Seed of the garbage SRAM holds after each reboot. */
+  readonly seed: number;
+  readonly garbage?: GarbagePattern;
+  /** Read-only program image (weights), in Q15 words. */
+  readonly rom: Int16Array;
+  /** Initial NVM; a fresh all-zero memory when absent. */
+  readonly nvm?: PagedMemory;
+  readonly trace?: boolean;
+  readonly logWrites?: boolean;
+}
+
+/** Thrown by an event when power fails; the runner catches it and reboots. Never escapes a run. */
+export class PowerFailure {
+  readonly isPowerFailure = true;
+}
+const POWER_FAILURE = new PowerFailure();
+
+export function isPowerFailure(e: unknown): e is PowerFailure {
+  return e === POWER_FAILURE;
+}
+
+export interface TraceEvent {
+  /** Index of the event's first action. */
+  readonly action: number;
+  /** Actions the event completed (write units landed for a write). */
+  readonly done: number;
+  /** Actions the event had. */
+  readonly total: number;
+  readonly kind: 'dma-rom' | 'dma-read' | 'dma-write' | 'lea' | 'lea+dma-write' | 'cpu' | 'reboot' | 'failure' | 'note';
+  readonly label: string;
+  readonly category: Category;
+  readonly layer: number;
+  readonly boot: number;
+  readonly cycles: number;
+  /** NVM byte range for DMA events. */
+  readonly nvm?: readonly [number, number];
+  readonly detail?: string;
+}
+
+/** An SRAM word read while undefined (garbage). */
+export interface UndefinedRead {
+  readonly word: number;
+  readonly action: number;
+  readonly label: string;
+}
+
+export const SRAM_WORDS = 4096;
+/** First word of the LEA RAM window inside SRAM (top 4 KB of the 8 KB SRAM). */
+export const LEA_RAM_BASE = 2048;
+
+export class Device {
+  readonly profile: DeviceProfile;
+  readonly placement: NvmPlacement;
+  readonly arith: LeaArithmetic;
+  readonly supply: PowerSupply;
+  readonly rom: Int16Array;
+  nvm: PagedMemory;
+  readonly sram: Int16Array;
+  readonly sramBytes: Uint8Array;
+  readonly defined: Uint8Array;
+
+  /** Index of the next atomic action (across reboots). */
+  action = 0;
+  /** Completed boots (power-on included). */
+  boots = 0;
+  /** Power failures so far. */
+  failures = 0;
+  /** Modelled active time in CPU cycles (excludes recharge). */
+  cycles = 0;
+  /** Modelled recharge (off) time in seconds. */
+  rechargeS = 0;
+  /** Energy drawn from the capacitor/supply, nanojoules. */
+  nj = 0;
+  readonly catCycles = new Float64Array(N_CAT);
+  readonly catNj = new Float64Array(N_CAT);
+  readonly layerCycles = new Float64Array(MAX_LAYERS * N_CAT);
+  readonly layerNj = new Float64Array(MAX_LAYERS * N_CAT);
+  nvmBytesWritten = 0;
+  /** Current layer for per-layer accounting (set by the engine). */
+  layer = 0;
+  undefinedReads = 0;
+  firstUndefinedRead: UndefinedRead | null = null;
+
+  /** Event trace, when enabled. */
+  readonly trace: TraceEvent[] | null;
+  /** Landed NVM write units (address, value), when enabled. */
+  writeLogAddr: Uint32Array;
+  writeLogVal: Uint16Array;
+  writeLogLen = 0;
+  private readonly logWrites: boolean;
+
+  /** Called at each engine checkpoint (exploration uses it to prune); may throw to stop a run. */
+  onCheckpoint: ((pos: number, carry: number) => void) | null = null;
+  /** Called when an engine reports the progress it recovered after a reboot. */
+  onRecovered: ((layer: number, position: number) => void) | null = null;
+
+  private readonly writeUnit: 1 | 2;
+  private readonly wCost: Cost;
+  private readonly rCost: Cost;
+  private readonly accScratch = new Float64Array(SRAM_WORDS);
+  private readonly garbage: GarbagePattern;
+  private readonly seed: number;
+  private failIdx = 0;
+  private nextFail: number;
+  private joules = 0;
+  private readonly highWater = new Float64Array(MAX_LAYERS).fill(-1);
+  private reexecUntil = -1;
+  private label = '';
+
+  constructor(o: DeviceOptions) {
+    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+      throw new JapariError('japari models the little-endian MSP430 on a little-endian host only');
+    }
+    this.profile = o.profile;
+    this.placement = o.placement;
+    this.arith = o.arithmetic ?? TI_REFERENCE_ARITHMETIC;
+    this.supply = o.supply;
+    this.rom = o.rom;
+    const nvmProfile = o.profile.nvm[o.placement];
+    this.nvm = o.nvm ?? new PagedMemory(nvmProfile.bytes);
+    this.writeUnit = nvmProfile.writeUnitBytes;
+    this.wCost = nvmProfile.write;
+    this.rCost = nvmProfile.read;
+    this.sram = new Int16Array(SRAM_WORDS);
+    this.sramBytes = new Uint8Array(this.sram.buffer);
+    this.defined = new Uint8Array(SRAM_WORDS);
+    this.garbage = o.garbage ?? { kind: 'random' };
+    this.seed = o.seed >>> 0;
+    this.trace = o.trace ? [] : null;
+    this.logWrites = o.logWrites ?? false;
+    this.writeLogAddr = new Uint32Array(this.logWrites ? 1 << 16 : 0);
+    this.writeLogVal = new Uint16Array(this.logWrites ? 1 << 16 : 0);
+    if (o.supply.kind === 'schedule') {
+      for (let i = 1; i < o.supply.failAt.length; i++) {
+        if (!(o.supply.failAt[i]! > o.supply.failAt[i - 1]!)) throw new ConfigError('failure schedule must be strictly ascending');
+      }
+      this.nextFail = o.supply.failAt.length > 0 ? o.supply.failAt[0]! : Infinity;
+    } else {
+      this.nextFail = Infinity;
+    }
+    if (o.supply.kind === 'energy') {
+      validateCapacitor(o.supply.capacitor);
+      this.joules = energyAt(o.supply.capacitor, o.supply.capacitor.von);
+    }
+    this.fillGarbage();
+    this.boots = 1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Derived figures
+
+  get seconds(): number {
+    return this.cycles / this.profile.clockHz + this.rechargeS;
+  }
+  get onSeconds(): number {
+    return this.cycles / this.profile.clockHz;
+  }
+  get volts(): number {
+    return this.supply.kind === 'energy' ? voltageAt(this.supply.capacitor, this.joules) : this.profile.supplyVolts;
+  }
+  get nvmWriteUnitBytes(): 1 | 2 {
+    return this.writeUnit;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Admission: how many of an event's actions happen before power fails.
+
+  /**
+   * Charge an event of `units` actions costing fixed + per-unit, and return how many actions
+   * complete before power fails (== units when none). Cycles and energy of the completed part
+   * are accounted; on a shortfall the caller applies the partial effect and calls `fail()`.
+   */
+  private admit(units: number, fixedCycles: number, cyclesPerUnit: number, fixedNj: number, njPerUnit: number, cat: number): number {
+    let k = units;
+    let fraction = 1;
+    if (this.action + units > this.nextFail) {
+      k = Math.max(0, this.nextFail - this.action);
+      fraction = units > 0 ? k / units : 0;
+    }
+    let cycles = fixedCycles + cyclesPerUnit * units;
+    let nj = fixedNj + njPerUnit * units;
+    const s = this.supply;
+    if (s.kind === 'energy') {
+      const c = s.capacitor;
+      const floor = energyAt(c, c.voff);
+      const p = harvestPower(s.harvester, this.volts, this.seconds);
+      const hz = this.profile.clockHz;
+      const net0 = fixedNj * 1e-9 - (p * fixedCycles) / hz;
+      const netU = njPerUnit * 1e-9 - (p * cyclesPerUnit) / hz;
+      const avail = this.joules - floor;
+      let affordable: number;
+      if (net0 > avail) affordable = -1; // not even the fixed part
+      else if (netU <= 0) affordable = units;
+      else affordable = Math.min(units, Math.floor((avail - net0) / netU));
+      if (affordable < k) {
+        // Energy runs out first: the device dies at Voff part-way through this event.
+        k = Math.max(0, affordable);
+        if (affordable < 0) {
+          const f = net0 > 0 ? Math.max(0, avail / net0) : 0;
+          cycles = fixedCycles * f;
+          nj = fixedNj * f;
+        } else {
+          cycles = fixedCycles + cyclesPerUnit * k;
+          nj = fixedNj + njPerUnit * k;
+        }
+        this.account(cat, cycles, nj);
+        this.joules = floor;
+        this.action += k;
+        return k;
+      }
+      const t = cycles / hz;
+      const ceil = ceilingVolts(c, s.harvester);
+      this.joules = Math.min(this.joules - nj * 1e-9 + p * t, ceil === Infinity ? Infinity : energyAt(c, ceil));
+    }
+    if (k < units) {
+      cycles = fixedCycles + cyclesPerUnit * k * (units > 0 ? 1 : 0);
+      nj = fixedNj + njPerUnit * k;
+      if (units > 0 && k === 0) {
+        cycles = 0;
+        nj = 0;
+      }
+      void fraction;
+    }
+    this.account(cat, cycles, nj);
+    this.action += k;
+    return k;
+  }
+
+  private account(cat: number, cycles: number, nj: number): void {
+    if (this.reexecUntil >= 0 && REEXEC_ELIGIBLE[cat]) cat = Cat.reexec;
+    this.cycles += cycles;
+    this.nj += nj;
+    this.catCycles[cat]! += cycles;
+    this.catNj[cat]! += nj;
+    const li = (this.layer < MAX_LAYERS ? this.layer : MAX_LAYERS - 1) * N_CAT + cat;
+    this.layerCycles[li]! += cycles;
+    this.layerNj[li]! += nj;
+  }
+
+  /** Power fails now: record it and unwind to the runner. */
+  private fail(label: string): never {
+    this.failures++;
+    if (this.supply.kind === 'schedule') {
+      this.failIdx++;
+      this.nextFail = this.failIdx < this.supply.failAt.length ? this.supply.failAt[this.failIdx]! : Infinity;
+    }
+    if (this.trace) this.note('failure', `power failure during ${label}`, 'failure');
+    throw POWER_FAILURE;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  /** DMA program FRAM (read-only weights) -> SRAM. */
+  dmaFromRom(romWord: number, sramWord: number, words: number, cat: CatId, label: string): void {
+    const c = this.profile.rom.read;
+    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
+    if (this.trace) this.record('dma-rom', label, cat, this.action - done, done, 1);
+    if (done < 1) this.fail(label);
+    this.sram.set(this.rom.subarray(romWord, romWord + words), sramWord);
+    this.defined.fill(1, sramWord, sramWord + words);
+  }
+
+  /** DMA/SPI NVM -> SRAM of `words` Q15 words starting at NVM byte `nvmByte`. */
+  dmaFromNvm(nvmByte: number, sramWord: number, words: number, cat: CatId, label: string): void {
+    const c = this.rCost;
+    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
+    if (this.trace) this.record('dma-read', label, cat, this.action - done, done, 1, nvmByte, nvmByte + 2 * words);
+    if (done < 1) this.fail(label);
+    this.nvm.readBytes(nvmByte, this.sramBytes, 2 * sramWord, 2 * words);
+    this.defined.fill(1, sramWord, sramWord + words);
+  }
+
+  /**
+   * DMA/SPI SRAM -> NVM of `words` words, in ascending address order, one write unit at a
+   * time (bytes on SPI FRAM, words on internal FRAM). Power may fail after any unit.
+   */
+  dmaToNvm(sramWord: number, nvmByte: number, words: number, cat: CatId, label: string): void {
+    this.checkDefined(sramWord, words, label);
+    const c = this.wCost;
+    const units = (2 * words) / this.writeUnit;
+    const perUnitCycles = c.cyclesPerUnit / (2 / this.writeUnit);
+    const perUnitNj = c.njPerUnit / (2 / this.writeUnit);
+    const done = this.admit(units, c.fixedCycles, perUnitCycles, c.fixedNj, perUnitNj, cat);
+    this.landWrite(sramWord, nvmByte, done);
+    if (this.trace) this.record('dma-write', label, cat, this.action - done, done, units, nvmByte, nvmByte + 2 * words);
+    if (done < units) this.fail(label);
+  }
+
+  private landWrite(sramWord: number, nvmByte: number, units: number): void {
+    if (units <= 0) return;
+    const bytes = units * this.writeUnit;
+    this.nvm.writeBytes(nvmByte, this.sramBytes, 2 * sramWord, bytes);
+    this.nvmBytesWritten += bytes;
+    if (this.logWrites) {
+      for (let u = 0; u < units; u++) {
+        const off = u * this.writeUnit;
+        const v =
+          this.writeUnit === 1 ? this.sramBytes[2 * sramWord + off]! : this.sramBytes[2 * sramWord + off]! | (this.sramBytes[2 * sramWord + off + 1]! << 8);
+        this.logWrite(nvmByte + off, v);
+      }
+    }
+  }
+
+  private logWrite(addr: number, value: number): void {
+    if (this.writeLogLen === this.writeLogAddr.length) {
+      const a = new Uint32Array(this.writeLogAddr.length * 2);
+      a.set(this.writeLogAddr);
+      this.writeLogAddr = a;
+      const v = new Uint16Array(this.writeLogVal.length * 2);
+      v.set(this.writeLogVal);
+      this.writeLogVal = v;
+    }
+    this.writeLogAddr[this.writeLogLen] = addr;
+    this.writeLogVal[this.writeLogLen] = value;
+    this.writeLogLen++;
+  }
+
+  /**
+   * LEA matrix multiply by rows: C[0..n) = finish(A[0..L) x B[L x n]), all in LEA RAM.
+   * One action: the result appears in SRAM only when the command completes.
+   */
+  leaMatMul(aWord: number, len: number, bWord: number, n: number, cWord: number, cat: CatId, label: string): void {
+    this.checkLea(aWord, len);
+    this.checkLea(bWord, len * n);
+    this.checkLea(cWord, n);
+    this.checkDefined(aWord, len, label);
+    this.checkDefined(bWord, len * n, label);
+    const c = this.profile.lea.command;
+    const ops = len * n;
+    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * ops, 0, c.fixedNj + c.njPerUnit * ops, 0, cat);
+    if (this.trace) this.record('lea', label, cat, this.action - done, done, 1, undefined, undefined, `1x${len} * ${len}x${n}`);
+    if (done < 1) this.fail(label);
+    matMulRowQ15(this.sram, aWord, this.sram, bWord, len, n, this.sram, cWord, this.arith, this.accScratch);
+    this.defined.fill(1, cWord, cWord + n);
+  }
+
+  /**
+   * The piggybacked pair: the DMA write of a previous result runs while the LEA computes the
+   * next one. The write's units land first, one action each, then the LEA result (one action).
+   * Time is the longer of the two; energy is the sum. A failure anywhere loses the LEA result
+   * and leaves a prefix of the write landed.
+   */
+  leaMatMulWhileWriting(
+    aWord: number,
+    len: number,
+    bWord: number,
+    n: number,
+    cWord: number,
+    wSram: number,
+    wNvm: number,
+    wWords: number,
+    catLea: CatId,
+    catWrite: CatId,
+    label: string,
+  ): void {
+    this.checkLea(aWord, len);
+    this.checkLea(bWord, len * n);
+    this.checkLea(cWord, n);
+    this.checkDefined(aWord, len, label);
+    this.checkDefined(bWord, len * n, label);
+    this.checkDefined(wSram, wWords, label);
+    const lc = this.profile.lea.command;
+    const wc = this.wCost;
+    const units = (2 * wWords) / this.writeUnit;
+    const perUnitCycles = wc.cyclesPerUnit / (2 / this.writeUnit);
+    const perUnitNj = wc.njPerUnit / (2 / this.writeUnit);
+    const leaCycles = lc.fixedCycles + lc.cyclesPerUnit * len * n;
+    const dmaCycles = wc.fixedCycles + perUnitCycles * units;
+    // Overlap: the LEA's cycles hide under the transfer (or vice versa); charge the longer
+    // duration once, split so the write units carry the transfer's share.
+    const extraLea = Math.max(0, leaCycles - dmaCycles);
+    const written = this.admit(units, wc.fixedCycles, perUnitCycles, wc.fixedNj, perUnitNj, catWrite);
+    this.landWrite(wSram, wNvm, written);
+    if (this.trace) this.record('lea+dma-write', label, catWrite, this.action - written, written, units, wNvm, wNvm + 2 * wWords);
+    if (written < units) this.fail(label);
+    const done = this.admit(1, extraLea, 0, lc.fixedNj + lc.njPerUnit * len * n, 0, catLea);
+    if (done < 1) this.fail(label);
+    matMulRowQ15(this.sram, aWord, this.sram, bWord, len, n, this.sram, cWord, this.arith, this.accScratch);
+    this.defined.fill(1, cWord, cWord + n);
+  }
+
+  /** LEA element-wise command over `n` words: out = op(x, y). */
+  leaVector(op: 'add' | 'max' | 'min', xWord: number, yWord: number, outWord: number, n: number, cat: CatId, label: string): void {
+    this.checkLea(xWord, n);
+    this.checkLea(yWord, n);
+    this.checkLea(outWord, n);
+    this.checkDefined(xWord, n, label);
+    this.checkDefined(yWord, n, label);
+    const c = this.profile.lea.command;
+    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * n, 0, c.fixedNj + c.njPerUnit * n, 0, cat);
+    if (this.trace) this.record('lea', label, cat, this.action - done, done, 1, undefined, undefined, `${op} x${n}`);
+    if (done < 1) this.fail(label);
+    const s = this.sram;
+    const sat = this.arith.saturate;
+    for (let i = 0; i < n; i++) {
+      const x = s[xWord + i]!;
+      const y = s[yWord + i]!;
+      s[outWord + i] = op === 'add' ? (sat ? sat16(x + y) : wrap16(x + y)) : op === 'max' ? (x > y ? x : y) : x < y ? x : y;
+    }
+    this.defined.fill(1, outWord, outWord + n);
+  }
+
+  /**
+   * CPU work of `count` operations of one kind (the values themselves are computed by the
+   * engine on SRAM words through load/store). One action.
+   */
+  cpu(op: 'add' | 'mul' | 'div' | 'max' | 'copy', count: number, cat: CatId, label: string): void {
+    if (count <= 0) return;
+    const c = this.profile.cpu[op];
+    const done = this.admit(1, c.fixedCycles * count, 0, c.fixedNj * count, 0, cat);
+    if (this.trace) this.record('cpu', label, cat, this.action - done, done, 1, undefined, undefined, `${op} x${count}`);
+    if (done < 1) this.fail(label);
+  }
+
+  /** Read an SRAM word (no cost by itself: charge CPU work with `cpu`). */
+  load(word: number): number {
+    if (this.defined[word] === 0) this.noteUndefined(word, this.label);
+    return this.sram[word]!;
+  }
+
+  store(word: number, value: number): void {
+    this.sram[word] = value;
+    this.defined[word] = 1;
+  }
+
+  /** Mark words dead: their contents are garbage to every later reader. */
+  release(word: number, words: number): void {
+    this.defined.fill(0, word, word + words);
+  }
+
+  /** The engine reached a checkpoint: position `pos` in the inference, engine-local state `carry`. */
+  checkpoint(pos: number, carry = 0): void {
+    if (this.onCheckpoint) this.onCheckpoint(pos, carry);
+  }
+
+  /** The engine starts work at output position `pos` of `layer` (for re-execution accounting). */
+  progress(layer: number, pos: number): void {
+    const hw = this.highWater[layer]!;
+    if (pos < hw) {
+      this.reexecUntil = hw;
+    } else {
+      this.reexecUntil = -1;
+      this.highWater[layer] = pos;
+    }
+  }
+
+  /** The engine has recovered this layer/position after a reboot (checked by properties). */
+  recovered(layer: number, position: number): void {
+    if (this.onRecovered) this.onRecovered(layer, position);
+    if (this.trace) this.note('note', 'seek progress', `recovered layer ${layer} at position ${position}`);
+  }
+
+  /** Forget re-execution high-water marks (a new inference starts). */
+  newInference(): void {
+    this.highWater.fill(-1);
+    this.reexecUntil = -1;
+  }
+
+  /** Name the engine step in progress (shows in traces and undefined-read reports). */
+  step(label: string): void {
+    this.label = label;
+  }
+
+  /** Add a note to the trace (no cost, no action). */
+  note(kind: 'note' | 'failure', label: string, detail: string): void {
+    if (this.trace) this.record(kind, label, Cat.compute, this.action, 0, 0, undefined, undefined, detail);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reboot
+
+  /**
+   * After a power failure: recharge (energy-driven supplies), pay the reboot, refill SRAM with
+   * garbage. Throws ConfigError when one charge cannot even fund the reboot.
+   */
+  reboot(): void {
+    this.reexecUntil = -1;
+    const s = this.supply;
+    if (s.kind === 'energy') {
+      const c = s.capacitor;
+      const v = this.volts;
+      const t = rechargeSeconds(c, s.harvester, v, c.von, this.seconds);
+      if (!Number.isFinite(t)) throw new ConfigError(`the harvester never recharges the capacitor to Von ${c.von} V`);
+      this.rechargeS += t;
+      this.catCycles[Cat.recharge]! += t * this.profile.clockHz;
+      this.joules = energyAt(c, c.von);
+      const rebootJ = this.profile.reboot.nj * 1e-9;
+      const p = harvestPower(s.harvester, c.von, this.seconds);
+      if (rebootJ - p * this.profile.reboot.seconds >= energyAt(c, c.von) - energyAt(c, c.voff)) {
+        throw new ConfigError(
+          `a ${(c.farads * 1e6).toFixed(1)} uF capacitor (Von ${c.von} V, Voff ${c.voff} V) cannot fund one reboot (${(rebootJ * 1e6).toFixed(2)} uJ)`,
+        );
+      }
+      this.joules = this.joules - rebootJ + p * this.profile.reboot.seconds;
+    }
+    const cycles = this.profile.reboot.seconds * this.profile.clockHz;
+    this.account(Cat.reboot, cycles, this.profile.reboot.nj);
+    this.boots++;
+    this.fillGarbage();
+    if (this.trace) this.record('reboot', 'reboot', Cat.reboot, this.action, 1, 1);
+  }
+
+  private fillGarbage(): void {
+    this.defined.fill(0);
+    const g = this.garbage;
+    if (g.kind === 'stale') return;
+    if (g.kind === 'constant') {
+      this.sram.fill(g.value);
+      return;
+    }
+    const next = splitmix32(mixSeed(this.seed, this.boots));
+    const w = new Uint32Array(this.sram.buffer);
+    for (let i = 0; i < w.length; i++) w[i] = next();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Checks and trace
+
+  private checkLea(word: number, words: number): void {
+    const base = LEA_RAM_BASE;
+    if (word < base || word + words > base + this.profile.sram.leaRamWords) {
+      throw new JapariError(`LEA operand [${word}, ${word + words}) lies outside LEA RAM [${base}, ${base + this.profile.sram.leaRamWords})`);
+    }
+  }
+
+  private checkDefined(word: number, words: number, label: string): void {
+    const z = this.defined.indexOf(0, word);
+    if (z !== -1 && z < word + words) this.noteUndefined(z, label);
+  }
+
+  private noteUndefined(word: number, label: string): void {
+    this.undefinedReads++;
+    if (!this.firstUndefinedRead) this.firstUndefinedRead = { word, action: this.action, label };
+  }
+
+  private record(
+    kind: TraceEvent['kind'],
+    label: string,
+    cat: number,
+    action: number,
+    done: number,
+    total: number,
+    nvmLo?: number,
+    nvmHi?: number,
+    detail?: string,
+  ): void {
+    const ev: TraceEvent = {
+      action,
+      done,
+      total,
+      kind,
+      label,
+      category: CATEGORIES[this.reexecUntil >= 0 && REEXEC_ELIGIBLE[cat] ? Cat.reexec : cat]!,
+      layer: this.layer,
+      boot: this.boots,
+      cycles: this.cycles,
+      ...(nvmLo !== undefined && nvmHi !== undefined ? { nvm: [nvmLo, nvmHi] as const } : {}),
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    this.trace!.push(ev);
+  }
+
+  /** Per-category totals as plain data (cycles, nJ). */
+  breakdown(): Record<Category, { cycles: number; nj: number }> {
+    const out = {} as Record<Category, { cycles: number; nj: number }>;
+    CATEGORIES.forEach((c, i) => (out[c] = { cycles: this.catCycles[i]!, nj: this.catNj[i]! }));
+    return out;
+  }
+
+  /** Per-layer per-category totals for layers [0, layers). */
+  layerBreakdown(layers: number): Record<Category, { cycles: number; nj: number }>[] {
+    const rows: Record<Category, { cycles: number; nj: number }>[] = [];
+    for (let l = 0; l < layers; l++) {
+      const r = {} as Record<Category, { cycles: number; nj: number }>;
+      CATEGORIES.forEach((c, i) => (r[c] = { cycles: this.layerCycles[l * N_CAT + i]!, nj: this.layerNj[l * N_CAT + i]! }));
+      rows.push(r);
+    }
+    return rows;
+  }
+}

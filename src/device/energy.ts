@@ -1,0 +1,153 @@
+/**
+ * The energy buffer and the harvesters, as pure functions.
+ *
+ * device.md "Energy buffer and harvester":
+ *   E = 1/2 C (Von^2 - Voff^2) between thresholds; the device starts at Von and dies at Voff;
+ *   recharge through R from Vsup: t = -R C ln((Von - Vsup) / (V - Vsup)).
+ * Harvesters: a constant power into the capacitor, an RC supply (Vsup, R), or the replay of a
+ * recorded power trace (../shared/traces: `seconds<TAB>milliwatts` every 20 ms).
+ *
+ * Time and energy here are modelled quantities (seconds, joules), never wall clock.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, ConfigError } from '../util/errors.js';
+
+export interface Capacitor {
+  readonly farads: number;
+  /** Turn-on threshold: the device boots when the capacitor reaches it. */
+  readonly von: number;
+  /** Brown-out threshold: the device dies when the capacitor falls to it. */
+  readonly voff: number;
+  /** Optional ceiling (a clamp or the supply); undefined = no ceiling beyond the harvester's. */
+  readonly vmax?: number;
+}
+
+export interface PowerTrace {
+  readonly name: string;
+  /** Sample period in seconds. */
+  readonly dt: number;
+  /** Harvested power per sample, in watts. */
+  readonly watts: Float64Array;
+}
+
+export type Harvester =
+  | { readonly kind: 'constant'; readonly watts: number }
+  | { readonly kind: 'rc'; readonly vsup: number; readonly ohms: number }
+  | { readonly kind: 'trace'; readonly trace: PowerTrace };
+
+/** Settings seen in the authors' work (device.md): 100 uF, R = 1 kOhm, Vsup 3.0 V, Von 2.8 V, Voff 2.4 V. */
+export const DEVICE_MD_CAPACITOR: Capacitor = Object.freeze({ farads: 100e-6, von: 2.8, voff: 2.4 });
+export const DEVICE_MD_RC: Harvester = Object.freeze({ kind: 'rc', vsup: 3.0, ohms: 1000 });
+
+export function energyAt(c: Capacitor, volts: number): number {
+  return 0.5 * c.farads * volts * volts;
+}
+
+export function voltageAt(c: Capacitor, joules: number): number {
+  return Math.sqrt((2 * Math.max(0, joules)) / c.farads);
+}
+
+/** Energy available in one charge: 1/2 C (Von^2 - Voff^2). */
+export function usableEnergy(c: Capacitor): number {
+  return energyAt(c, c.von) - energyAt(c, c.voff);
+}
+
+export function validateCapacitor(c: Capacitor): void {
+  if (!(c.farads > 0)) throw new ConfigError(`capacitance must be positive, got ${c.farads} F`);
+  if (!(c.von > c.voff && c.voff > 0)) throw new ConfigError(`need Von > Voff > 0, got Von ${c.von} V, Voff ${c.voff} V`);
+  if (c.vmax !== undefined && c.vmax < c.von) throw new ConfigError(`Vmax ${c.vmax} V is below Von ${c.von} V`);
+}
+
+/** Power (W) the harvester pushes into the capacitor at voltage `volts` and modelled time `t`. */
+export function harvestPower(h: Harvester, volts: number, t: number): number {
+  switch (h.kind) {
+    case 'constant':
+      return h.watts;
+    case 'rc':
+      return volts >= h.vsup ? 0 : (volts * (h.vsup - volts)) / h.ohms;
+    case 'trace': {
+      const n = h.trace.watts.length;
+      const i = Math.floor(t / h.trace.dt) % n;
+      return h.trace.watts[i < 0 ? 0 : i]!;
+    }
+  }
+}
+
+/** The highest voltage the capacitor can reach with this harvester (Infinity when unbounded). */
+export function ceilingVolts(c: Capacitor, h: Harvester): number {
+  const supply = h.kind === 'rc' ? h.vsup : Infinity;
+  return Math.min(supply, c.vmax ?? Infinity);
+}
+
+/**
+ * Seconds for the harvester to bring the (unloaded) capacitor from `fromV` to `toV`,
+ * starting at modelled time `t`. Infinity when it never gets there.
+ */
+export function rechargeSeconds(c: Capacitor, h: Harvester, fromV: number, toV: number, t: number): number {
+  if (fromV >= toV) return 0;
+  switch (h.kind) {
+    case 'constant':
+      return h.watts > 0 ? (energyAt(c, toV) - energyAt(c, fromV)) / h.watts : Infinity;
+    case 'rc':
+      // device.md: t = -R C ln((Von - Vsup) / (V - Vsup))
+      if (h.vsup <= toV) return Infinity;
+      return -h.ohms * c.farads * Math.log((toV - h.vsup) / (fromV - h.vsup));
+    case 'trace': {
+      const { dt, watts } = h.trace;
+      let need = energyAt(c, toV) - energyAt(c, fromV);
+      let mean = 0;
+      for (let i = 0; i < watts.length; i++) mean += watts[i]!;
+      if (mean <= 0) return Infinity;
+      // Integrate sample by sample from t, looping the trace; the first partial sample first.
+      let now = t;
+      for (;;) {
+        const i = Math.floor(now / dt) % watts.length;
+        const sampleEnd = (Math.floor(now / dt) + 1) * dt;
+        const p = watts[i]!;
+        const span = sampleEnd - now;
+        if (p * span >= need) return now + need / p - t;
+        need -= p * span;
+        now = sampleEnd;
+      }
+    }
+  }
+}
+
+/** Parse a recorded trace: a header line, then `seconds<TAB>milliwatts` rows at a fixed period. */
+export function parsePowerTrace(text: string, name: string): PowerTrace {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  const rows: [number, number][] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const parts = lines[i]!.trim().split(/\s+/);
+    const t = Number(parts[0]);
+    const mw = Number(parts[1]);
+    if (parts.length < 2 || !Number.isFinite(t) || !Number.isFinite(mw)) {
+      if (i === 0) continue; // header, e.g. "sec RSSI,mW"
+      throw new InputError(`${name}:${i + 1}: expected "seconds<TAB>milliwatts", got ${JSON.stringify(lines[i])}`);
+    }
+    if (mw < 0) throw new InputError(`${name}:${i + 1}: negative power ${mw} mW`);
+    rows.push([t, mw]);
+  }
+  if (rows.length < 2) throw new InputError(`${name}: a power trace needs at least two samples`);
+  const dt = (rows[rows.length - 1]![0] - rows[0]![0]) / (rows.length - 1);
+  if (!(dt > 0)) throw new InputError(`${name}: timestamps must increase`);
+  const watts = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) watts[i] = rows[i]![1] / 1000;
+  return { name, dt, watts };
+}
+
+export function loadPowerTrace(path: string): PowerTrace {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read power trace ${path}: ${(e as Error).message}`);
+  }
+  return parsePowerTrace(text, path.split('/').pop() ?? path);
+}
+
+export function meanWatts(t: PowerTrace): number {
+  let s = 0;
+  for (let i = 0; i < t.watts.length; i++) s += t.watts[i]!;
+  return s / t.watts.length;
+}
