@@ -375,16 +375,29 @@ export class Device {
    * DMA/SPI SRAM -> NVM of `words` words, in ascending address order, one write unit at a
    * time (bytes on SPI FRAM, words on internal FRAM). Power may fail after any unit.
    */
-  dmaToNvm(sramWord: number, nvmByte: number, words: number, cat: CatId, label: string): void {
+  dmaToNvm(sramWord: number, nvmByte: number, words: number, cat: CatId, label: string, indicatorWords = 0): void {
     this.checkDefined(sramWord, words, label);
     const c = this.wCost;
     const units = (2 * words) / this.writeUnit;
     const perUnitCycles = c.cyclesPerUnit / (2 / this.writeUnit);
     const perUnitNj = c.njPerUnit / (2 / this.writeUnit);
     const done = this.admit(units, c.fixedCycles, perUnitCycles, c.fixedNj, perUnitNj, cat);
+    if (indicatorWords > 0) this.moveToIndicator(cat, done, units, indicatorWords, words, perUnitCycles, perUnitNj);
     this.landWrite(sramWord, nvmByte, done);
     if (this.trace) this.record('dma-write', label, cat, this.action - done, done, units, nvmByte, nvmByte + 2 * words);
     if (done < units) this.fail(label);
+  }
+
+  /**
+   * One transfer that carries both values and progress indicators (JAPARI's footprints ride
+   * with the outputs): move the indicators' share of the per-unit cost of the landed units from
+   * `cat` to 'preserve-indicator', so breakdowns show what the indicators cost.
+   */
+  private moveToIndicator(cat: number, done: number, units: number, indicatorWords: number, words: number, cyc: number, nj: number): void {
+    const share = (done * indicatorWords) / words;
+    if (share <= 0 || units <= 0) return;
+    this.account(cat, -share * cyc, -share * nj);
+    this.account(Cat.preserveIndicator, share * cyc, share * nj);
   }
 
   private landWrite(sramWord: number, nvmByte: number, units: number): void {
@@ -453,6 +466,7 @@ export class Device {
     catLea: CatId,
     catWrite: CatId,
     label: string,
+    indicatorWords = 0,
   ): void {
     this.checkLea(aWord, len);
     this.checkLea(bWord, len * n);
@@ -471,6 +485,7 @@ export class Device {
     // duration once, split so the write units carry the transfer's share.
     const extraLea = Math.max(0, leaCycles - dmaCycles);
     const written = this.admit(units, wc.fixedCycles, perUnitCycles, wc.fixedNj, perUnitNj, catWrite);
+    if (indicatorWords > 0) this.moveToIndicator(catWrite, written, units, indicatorWords, wWords, perUnitCycles, perUnitNj);
     this.landWrite(wSram, wNvm, written);
     if (this.trace) this.record('lea+dma-write', label, catWrite, this.action - written, written, units, wNvm, wNvm + 2 * wWords);
     if (written < units) this.fail(label);

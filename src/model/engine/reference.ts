@@ -1,0 +1,803 @@
+/**
+ * The reference engine (Stateful-CNN's structure) with its three progress-preservation
+ * strategies: `continuous` (none), `hawaii` (footprint counters), `japari` (footprints computed
+ * by the LEA and preserved with the outputs).
+ *
+ * Read it next to algorithms.md. One boot runs `boot()`:
+ *
+ *   boot:      load the model record (versioned shadow pair)
+ *              not running -> start an inference (HAWAII: reset every counter), commit
+ *   per layer: seek progress   HAWAII: counter / B at every layer start
+ *                              JAPARI: binary search over footprints, first layer after a reboot only
+ *              run the layer's kernel from the recovered position:
+ *                fetch tile -> compute (LEA) -> preserve job (one DMA of values [+ footprints])
+ *                -> update indicator (HAWAII: one counter write per B values)
+ *              end the layer   JAPARI: toggle the output slot's turning point, negate its state bit
+ *              commit layer    layer_idx + 1 (+ slot state) in one versioned record write
+ *
+ * State kept where (and why it is safe):
+ *   NVM:      model record pair, HAWAII counters, feature-map slots, the input sample
+ *   volatile: the record copy, counter caches, HAWAII's remainder of unrecorded values, the
+ *             after-reboot flag, filter/input tiles and results in LEA RAM; all re-derived from NVM
+ *             after a reboot (the engine object is re-created per boot; LEA RAM is garbage).
+ *
+ * Every volatile variable that survives across checkpoints is folded into `carry()`, so that
+ * exploration can prune soundly (src/properties/explore.ts).
+ */
+import { type Device, Cat, type CatId } from '../../device/device.js';
+import type {
+  EnginePlan,
+  EngineLayer,
+  ConvLayer,
+  GemmLayer,
+  MergeLayer,
+  ReluLayer,
+  MaxPoolLayer,
+  GapLayer,
+  ConcatLayer,
+  AddLayer,
+  TensorRef,
+} from '../plan.js';
+import { chanWord, isFootprintWord } from '../layout.js';
+import { RecordStore, CounterStore, type ModelRecord, psb, flipStateBit } from './record.js';
+import { assertNever, JapariError } from '../../util/errors.js';
+import type { FaultSet } from './faults.js';
+
+/** Checkpoint position: layer in the high part, the step's first output word in the low part. */
+export function positionOf(layer: number, word: number): number {
+  return layer * 4294967296 + word;
+}
+
+/** Non-LEA SRAM staging area for reading footprinted input rows. */
+const STAGE = 0;
+const STAGE_WORDS = 1000;
+
+interface CounterCache {
+  value: number;
+  newer: number;
+  version: number;
+}
+
+export interface SeekOutcome {
+  /** Output word (within the layer's output, all slices) to resume at. */
+  readonly resumeWord: number;
+  /** Job index the seeker concluded is the first unfinished one (-1 when it did not seek). */
+  readonly job: number;
+}
+
+export class ReferenceEngine {
+  readonly plan: EnginePlan;
+  readonly kind: 'continuous' | 'hawaii' | 'japari';
+  readonly B: number;
+  readonly records: RecordStore;
+  readonly counters: CounterStore;
+  readonly faults: FaultSet;
+  private dev!: Device;
+  private rec!: ModelRecord;
+  /** Stateful-CNN `after_recovery`: set at boot, cleared by the first seek. */
+  private afterRecovery = true;
+  /** HAWAII `non_recorded_jobs` (static: 0 after every boot, carried across layers). */
+  private remainder = 0;
+  private counter: CounterCache = { value: 0, newer: 0, version: 0 };
+  /** Row tile start of the conv kernel and whether a result write is pending (piggyback). */
+  private rowTileStart = -1;
+  private pendingWrite = 0;
+
+  constructor(plan: EnginePlan, faults: FaultSet = new Set()) {
+    if (plan.params.engine === 'japari-loopcount') throw new JapariError('the loop-count JAPARI engine is separate (loopcount.ts)');
+    this.plan = plan;
+    this.kind = plan.params.engine as 'continuous' | 'hawaii' | 'japari';
+    this.B = plan.B;
+    this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
+    this.counters = new CounterStore(plan.nvm.counters);
+    this.faults = faults;
+  }
+
+  /** Hash of every volatile variable that lives across checkpoints (for sound pruning). */
+  carry(): number {
+    let h = 0x9e3779b1;
+    const mix = (v: number) => {
+      h = Math.imul(h ^ (v | 0), 0x85ebca6b) >>> 0;
+      h = (h ^ (h >>> 13)) >>> 0;
+    };
+    mix(this.afterRecovery ? 1 : 0);
+    mix(this.remainder);
+    mix(this.counter.value);
+    mix(this.counter.newer);
+    mix(this.counter.version);
+    mix(this.rowTileStart);
+    mix(this.pendingWrite);
+    if (this.pendingWrite) {
+      mix(this.pending.buf);
+      mix(this.pending.word);
+      mix(this.pending.n);
+    }
+    const r = this.rec;
+    if (r) {
+      mix(r.running);
+      mix(r.layerIdx);
+      mix(r.runCounter);
+      mix(r.version);
+      mix(r.copy);
+      for (const s of r.slots) {
+        mix(s.state);
+        mix(s.tps.length);
+        for (const t of s.tps) mix(t);
+      }
+    }
+    return h;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Boot entry: runs until the inference in progress completes (or power fails).
+
+  boot(dev: Device): void {
+    this.dev = dev;
+    this.afterRecovery = true;
+    this.remainder = 0;
+    dev.step('boot');
+    const rec = this.records.load(dev);
+    this.rec = rec;
+    if (rec.running === 0) {
+      this.startInference(rec);
+    } else if (this.kind === 'continuous') {
+      // No progress preservation: a reboot restarts the inference from the first layer.
+      rec.layerIdx = 0;
+    }
+    const layers = this.plan.layers;
+    let firstLayer = true;
+    for (let l = rec.layerIdx; l < layers.length; l++) {
+      const layer = layers[l]!;
+      dev.layer = l;
+      const seek = this.seekProgress(layer);
+      // Report what the first seek after this boot concluded (the properties check it).
+      if (firstLayer) dev.recovered(l, seek.resumeWord);
+      firstLayer = false;
+      this.runLayer(layer, seek.resumeWord);
+      this.endLayer(layer);
+    }
+  }
+
+  private startInference(rec: ModelRecord): void {
+    const dev = this.dev;
+    dev.step('start inference');
+    dev.newInference();
+    rec.layerIdx = 0;
+    if (this.kind === 'hawaii') {
+      // Stateful-CNN run_model: reset_hawaii_layer_footprint for every node: {0, 0} to both copies.
+      for (let l = 0; l < this.plan.layers.length; l++) {
+        this.counters.write(dev, l, 0, 0, 0, Cat.preserveIndicator, 'reset footprint counter');
+        this.counters.write(dev, l, 1, 0, 0, Cat.preserveIndicator, 'reset footprint counter');
+      }
+    }
+    rec.running = 1;
+    this.records.commit(dev, rec);
+  }
+
+  private endLayer(layer: EngineLayer): void {
+    const dev = this.dev;
+    const rec = this.rec;
+    if (this.kind === 'japari' && layer.out.slot >= 0) {
+      // flip_state_bit: toggle a turning point at L = output length rounded down to B+1.
+      const L = Math.floor(layer.out.words / (this.B + 1)) * (this.B + 1);
+      flipStateBit(rec.slots[layer.out.slot]!, L);
+    }
+    const last = layer.index === this.plan.layers.length - 1;
+    if (this.kind !== 'continuous' || last) {
+      rec.layerIdx = layer.index + 1;
+      if (last) {
+        rec.running = 0;
+        rec.runCounter = (rec.runCounter + 1) & 0xffff;
+      }
+      this.records.commit(dev, rec);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Seek progress
+
+  private seekProgress(layer: EngineLayer): SeekOutcome {
+    const dev = this.dev;
+    dev.step('seek progress');
+    switch (this.kind) {
+      case 'continuous':
+        return { resumeWord: 0, job: -1 };
+      case 'hawaii': {
+        // Called at every layer start (Stateful-CNN run_recovery under HAWAII).
+        const [value, newer, version] = this.counters.read(dev, layer.index);
+        this.counter = { value, newer, version };
+        const job = Math.floor(value / this.B);
+        return { resumeWord: this.valueWord(layer, job * this.B), job };
+      }
+      case 'japari': {
+        if (!this.afterRecovery) return { resumeWord: 0, job: -1 };
+        if (layer.kind === 'gap') return { resumeWord: 0, job: -1 }; // GAP always recomputes (no run_recovery)
+        this.afterRecovery = false;
+        const job = this.binarySearch(layer);
+        return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
+      }
+    }
+  }
+
+  /** Stateful-CNN run_recovery: the first unfinished job, assuming a finished prefix. */
+  private binarySearch(layer: EngineLayer): number {
+    const end = Math.floor(layer.out.words / (this.B + 1));
+    let b = 0;
+    let e = end;
+    for (;;) {
+      if (e - b <= 1) {
+        if (!this.jobFinished(layer, b)) return b;
+        if (!this.jobFinished(layer, e)) return e;
+        if (e === end) return end;
+        throw new JapariError(`progress seeker: jobs ${b} and ${e} both finished below the end ${end}`);
+      }
+      const m = b + Math.floor((e - b) / 2);
+      if (this.jobFinished(layer, m)) b = m;
+      else e = m;
+    }
+  }
+
+  /** A job is finished iff its footprint equals -psb(x) (one NVM word read). */
+  jobFinished(layer: EngineLayer, job: number): boolean {
+    const dev = this.dev;
+    const x = this.jobFootprintWord(layer, job);
+    const slotWord = this.slotWordOf(layer.out, x);
+    if (layer.out.base + 2 * x + 2 > this.plan.nvm.end) return false;
+    dev.dmaFromNvm(layer.out.base + 2 * x, STAGE, 1, Cat.seek, 'read footprint');
+    dev.cpu('max', 1, Cat.seek, 'compare footprint');
+    return dev.load(STAGE) === -psb(this.rec.slots[layer.out.slot]!, slotWord);
+  }
+
+  /** Stateful-CNN job_index_to_offset (JAPARI): the footprint word of job j in the layer's output. */
+  jobFootprintWord(layer: EngineLayer, job: number): number {
+    const B = this.B;
+    if (layer.jobMap === 'generic') return (job + 1) * (B + 1) - 1;
+    const c = layer as ConvLayer;
+    const jobsPerCall = c.otc / B;
+    const perTile = c.Pout * c.Qout * jobsPerCall;
+    const perSlice = c.filterTiles * perTile;
+    const sliceWords = c.out.layout.words;
+    const t = Math.floor(job / perSlice);
+    let j = job % perSlice;
+    const f = Math.floor(j / perTile);
+    j %= perTile;
+    const k = Math.floor(j / jobsPerCall);
+    const i = j % jobsPerCall;
+    return t * sliceWords + k * c.out.layout.Cs + f * c.callWords + i * (B + 1) + B;
+  }
+
+  /** Output word of the v-th value in execution order (engines without footprints). */
+  valueWord(layer: EngineLayer, v: number): number {
+    if (layer.kind !== 'conv') return v;
+    const c = layer;
+    const npix = c.Pout * c.Qout;
+    const perSlice = npix * c.OCp;
+    const sliceWords = c.out.layout.words;
+    const t = Math.floor(v / perSlice);
+    let r = v % perSlice;
+    for (let f = 0; f < c.filterTiles; f++) {
+      const w = Math.min(c.otc, c.OCp - f * c.otc);
+      if (r < npix * w) {
+        const k = Math.floor(r / w);
+        return t * sliceWords + k * c.out.layout.Cs + f * c.callWords + (r % w);
+      }
+      r -= npix * w;
+    }
+    return t * sliceWords + sliceWords; // past the end
+  }
+
+  /** Offset (in words) of a tensor word inside its slot: what turning points speak about. */
+  private slotWordOf(t: TensorRef, word: number): number {
+    return (t.base - this.plan.nvm.slots[t.slot]!) / 2 + word;
+  }
+
+  /** The marker a finished job carries at output word `word`: -psb(x). */
+  private marker(t: TensorRef, word: number): number {
+    return -psb(this.rec.slots[t.slot]!, this.slotWordOf(t, word));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Preservation helpers
+
+  /** HAWAII hawaii_record_footprints: count values, write the counter once per full B. */
+  private recordValues(layer: EngineLayer, values: number): void {
+    if (this.kind !== 'hawaii' || values <= 0) return;
+    this.remainder += values;
+    while (this.remainder >= this.B) {
+      const c = this.counter;
+      c.value += this.B;
+      const older = 1 - c.newer;
+      const ver = ((c.version + 1) & 0xff) === 0 ? 1 : (c.version + 1) & 0xff;
+      this.dev.step('update indicator');
+      this.counters.write(this.dev, layer.index, older, c.value, ver, Cat.preserveIndicator);
+      c.newer = older;
+      c.version = ver;
+      this.remainder -= this.B;
+    }
+  }
+
+  /** Rewrite footprint positions of an SRAM buffer holding output words [word0, word0+n) with markers. */
+  private writeMarkers(out: TensorRef, bufWord: number, word0: number, n: number): void {
+    if (this.kind !== 'japari') return;
+    const l = out.layout;
+    const sliceWords = l.words;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      const w = word0 + i;
+      if (isFootprintWord(l, w % sliceWords)) {
+        this.dev.store(bufWord + i, this.marker(out, w));
+        count++;
+      }
+    }
+    this.dev.cpu('copy', count, Cat.preserveIndicator, 'embed footprints');
+  }
+
+  /** Number of real values among output words [word0, word0+n). */
+  private realValues(out: TensorRef, word0: number, n: number): number {
+    const l = out.layout;
+    if (l.fpEvery === 0) return n;
+    let c = 0;
+    for (let i = 0; i < n; i++) if (!isFootprintWord(l, (word0 + i) % l.words)) c++;
+    return c;
+  }
+
+  private footprintWords(out: TensorRef, word0: number, n: number): number {
+    return this.kind === 'japari' ? n - this.realValues(out, word0, n) : 0;
+  }
+
+  /** Preserve output words [word0, word0+n) from SRAM in one transfer, then update indicators. */
+  private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number): void {
+    if (n <= 0) return;
+    const out = layer.out;
+    this.dev.step('preserve job');
+    this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', this.footprintWords(out, word0, n));
+    this.recordValues(layer, this.realValues(out, word0, n));
+  }
+
+  /** The buffer's contents are dead once preserved: say so, so that pruning may ignore them. */
+  private releaseAfter(bufWord: number, n: number): void {
+    this.dev.release(bufWord, n);
+  }
+
+  /** Read `n` words of a tensor starting at `word` into SRAM (one transfer per <= 512 words, LIMIT_DMA_SIZE). */
+  private fetch(t: TensorRef, word: number, sram: number, n: number, cat: CatId, label: string): void {
+    for (let done = 0; done < n; done += 512) {
+      const k = Math.min(512, n - done);
+      this.dev.dmaFromNvm(t.base + 2 * (word + done), sram + done, k, cat, label);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Kernels
+
+  private runLayer(layer: EngineLayer, resume: number): void {
+    switch (layer.kind) {
+      case 'conv':
+        return this.conv(layer, resume);
+      case 'gemm':
+        return this.gemm(layer, resume);
+      case 'merge':
+        return this.merge(layer, resume);
+      case 'relu':
+        return this.relu(layer, resume);
+      case 'maxpool':
+        return this.maxpool(layer, resume);
+      case 'gap':
+        return this.gap(layer);
+      case 'concat':
+        return this.concat(layer, resume);
+      case 'add':
+        return this.add(layer, resume);
+      default:
+        return assertNever(layer, 'layer');
+    }
+  }
+
+  /**
+   * Conv: input tile -> filter tile -> output column -> output row tile -> output row.
+   * One LEA call per output pixel and filter tile; its result is written while the next call
+   * computes (piggyback).
+   */
+  private conv(c: ConvLayer, resume: number): void {
+    const dev = this.dev;
+    const out = c.out;
+    const sliceWords = out.layout.words;
+    if (resume >= out.words) return;
+    const Cs = out.layout.Cs;
+    const B = this.B;
+    const aug = this.kind === 'japari';
+    // Decode the resume position.
+    const t0 = Math.floor(resume / sliceWords);
+    const rem0 = resume % sliceWords;
+    const k0 = Math.floor(rem0 / Cs);
+    const ch0 = rem0 % Cs;
+    const f0 = Math.floor(ch0 / c.callWords);
+    const first0 = ch0 % c.callWords;
+    const q0 = Math.floor(k0 / c.Pout);
+    const p0 = k0 % c.Pout;
+    let resuming = true;
+    const npix = c.Pout * c.Qout;
+    for (let t = t0; t < c.slices.length; t++) {
+      const s = c.slices[t]!;
+      for (let f = resuming ? f0 : 0; f < c.filterTiles; f++) {
+        const width = Math.min(c.otc, c.OCp - f * c.otc);
+        const callWords = aug ? width + Math.floor(width / B) : width;
+        dev.step('fetch tile');
+        dev.release(c.lea.b, c.lea.a - c.lea.b);
+        dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
+        for (let q = resuming ? q0 : 0; q < c.Qout; q++) {
+          let p = resuming ? p0 : 0;
+          while (p < c.Pout) {
+            const rows = Math.min(c.rowTile, c.Pout - p);
+            this.flushPending(c);
+            this.rowTileStart = p;
+            this.fetchConvRows(c, s, q, p, rows);
+            for (let i = 0; i < rows; i++, p++) {
+              const k = q * c.Pout + p;
+              const word0 = t * sliceWords + k * Cs + f * c.callWords;
+              const first = resuming ? first0 : 0;
+              resuming = false;
+              dev.progress(c.index, (t * c.filterTiles + f) * npix + k);
+              dev.checkpoint(positionOf(c.index, word0 + first), this.carry());
+              if (aug) this.patchFootprintWeights(c, s, out, word0, callWords);
+              const aWord = c.lea.a + i * c.sP * s.segLen;
+              const cBuf = (k & 1) === 0 ? c.lea.c0 : c.lea.c1;
+              dev.step('compute');
+              if (this.plan.params.piggyback && this.pendingWrite !== 0) {
+                const pw = this.pending;
+                dev.leaMatMulWhileWriting(
+                  aWord,
+                  s.L,
+                  c.lea.b,
+                  c.ncolsLea,
+                  cBuf,
+                  pw.buf,
+                  out.base + 2 * pw.word,
+                  pw.n,
+                  Cat.compute,
+                  Cat.preserveOutput,
+                  'compute + preserve job',
+                  this.footprintWords(out, pw.word, pw.n),
+                );
+                this.pendingWrite = 0;
+                this.releaseAfter(pw.buf < c.lea.c1 ? c.lea.c0 : c.lea.c1, c.ncolsLea);
+                this.recordValues(c, this.realValues(out, pw.word, pw.n));
+              } else {
+                dev.leaMatMul(aWord, s.L, c.lea.b, c.ncolsLea, cBuf, Cat.compute, 'compute');
+              }
+              this.pending = { buf: cBuf + first, word: word0 + first, n: callWords - first };
+              this.pendingWrite = 1;
+              if (!this.plan.params.piggyback) this.flushPending(c);
+            }
+          }
+          this.flushPending(c);
+        }
+      }
+    }
+    this.flushPending(c);
+    this.rowTileStart = -1;
+  }
+
+  private pending = { buf: 0, word: 0, n: 0 };
+
+  private flushPending(layer: EngineLayer): void {
+    if (this.pendingWrite === 0) return;
+    const pw = this.pending;
+    this.pendingWrite = 0;
+    this.preserve(layer, pw.buf, pw.word, pw.n);
+    if (layer.kind === 'conv') this.releaseAfter(pw.buf < layer.lea.c1 ? layer.lea.c0 : layer.lea.c1, layer.ncolsLea);
+  }
+
+  /** Set the footprint columns' dummy weights of this call to psb(x) of each footprint word. */
+  private patchFootprintWeights(c: ConvLayer, s: ConvLayer['slices'][number], out: TensorRef, word0: number, callWords: number): void {
+    const dev = this.dev;
+    const B = this.B;
+    let stores = 0;
+    for (let k = B; k < callWords; k += B + 1) {
+      const want = psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0 + k));
+      const addr = c.lea.b + s.biasRow * c.ncolsLea + k;
+      if (dev.load(addr) !== want) {
+        dev.store(addr, want);
+        stores++;
+      }
+    }
+    dev.cpu('add', Math.ceil(callWords / (B + 1)), Cat.preserveIndicator, 'state query');
+    dev.cpu('copy', stores, Cat.preserveIndicator, 'flip footprint weights');
+  }
+
+  /**
+   * Fill the A rows of one row tile for output column q: input rows along P, each a segment of
+   * kQ pixels x the slice's channels, then the constant -1.0 (and a 0 pad to even length).
+   */
+  private fetchConvRows(c: ConvLayer, s: ConvLayer['slices'][number], q: number, p: number, rows: number): void {
+    const dev = this.dev;
+    const inp = c.in;
+    const L = inp.layout;
+    const Cs = L.Cs;
+    const ctw = s.c1 - s.c0;
+    const pLo = p * c.sP - c.padP;
+    const nRows = (rows - 1) * c.sP + c.kP;
+    const qLo = q * c.sQ - c.padQ;
+    const qa = Math.max(0, qLo);
+    const qb = Math.min(c.Qin - 1, qLo + c.kQ - 1);
+    const allChannels = s.c0 === 0 && s.c1 === L.C && Cs === L.C;
+    dev.step('fetch tile');
+    dev.release(c.lea.a, c.lea.c0 - c.lea.a);
+    let zeros = 0;
+    let copies = 0;
+    for (let r = 0; r < nRows; r++) {
+      const seg = c.lea.a + r * s.segLen;
+      const pin = pLo + r;
+      if (pin < 0 || pin >= c.Pin || qa > qb) {
+        for (let i = 0; i < c.kQ * ctw; i++) dev.store(seg + i, 0);
+        zeros += c.kQ * ctw;
+      } else {
+        for (let kq = 0; kq < qa - qLo; kq++) for (let i = 0; i < ctw; i++) dev.store(seg + kq * ctw + i, 0);
+        for (let kq = qb - qLo + 1; kq < c.kQ; kq++) for (let i = 0; i < ctw; i++) dev.store(seg + kq * ctw + i, 0);
+        zeros += (c.kQ - (qb - qa + 1)) * ctw;
+        const pixel0 = pin * c.Qin + qa;
+        const dst = seg + (qa - qLo) * ctw;
+        if (allChannels) {
+          // One read per input row: the kQ pixels are contiguous.
+          this.fetch(inp, pixel0 * Cs, dst, (qb - qa + 1) * Cs, Cat.fetch, 'fetch input row');
+        } else if (s.c0 === 0 && s.c1 === L.C) {
+          // All channels but with footprints: read the row, strip footprints on the CPU.
+          const n = (qb - qa + 1) * Cs;
+          if (n > STAGE_WORDS) throw new JapariError(`${c.name}: input row of ${n} words exceeds the staging buffer`);
+          this.fetch(inp, pixel0 * Cs, STAGE, n, Cat.fetch, 'fetch input row');
+          for (let px = 0; px <= qb - qa; px++) {
+            for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + px * Cs + chanWord(L, ch)));
+          }
+          copies += (qb - qa + 1) * ctw;
+        } else {
+          // A partial channel tile: one read per pixel.
+          const w0 = chanWord(L, s.c0);
+          const span = chanWord(L, s.c1 - 1) - w0 + 1;
+          for (let px = 0; px <= qb - qa; px++) {
+            const pixelWord = (pixel0 + px) * Cs;
+            if (span === ctw) {
+              this.fetch(inp, pixelWord + w0, dst + px * ctw, ctw, Cat.fetch, 'fetch input pixel');
+            } else {
+              this.fetch(inp, pixelWord + w0, STAGE, span, Cat.fetch, 'fetch input pixel');
+              for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + chanWord(L, s.c0 + ch) - w0));
+              copies += ctw;
+            }
+          }
+        }
+      }
+      dev.store(seg + c.kQ * ctw, -32768);
+      if (s.segLen > c.kQ * ctw + 1) dev.store(seg + c.kQ * ctw + 1, 0);
+    }
+    dev.release(STAGE, STAGE_WORDS);
+    dev.cpu('copy', zeros + copies + nRows, Cat.fetch, 'assemble input rows');
+  }
+
+  /** FC: per input tile, per call of op_filters outputs: fetch weight rows, one LEA multiply, preserve. */
+  private gemm(g: GemmLayer, resume: number): void {
+    const dev = this.dev;
+    const out = g.out;
+    const sliceWords = out.layout.words;
+    if (resume >= out.words) return;
+    const t0 = Math.floor(resume / sliceWords);
+    const w0 = resume % sliceWords;
+    let j0 = g.calls.findIndex((cl) => w0 < cl.off + cl.words);
+    if (j0 < 0) j0 = g.calls.length;
+    const first0 = j0 < g.calls.length ? w0 - g.calls[j0]!.off : 0;
+    let resuming = true;
+    const inL = g.in.layout;
+    for (let t = t0; t < g.tiles.length; t++) {
+      const tile = g.tiles[t]!;
+      const rows = tile.r1 - tile.r0;
+      // Fetch the input tile: runs of consecutive stored words (JAPARI: B values between footprints).
+      dev.step('fetch tile');
+      let r = tile.r0;
+      while (r < tile.r1) {
+        let e = r + 1;
+        while (e < tile.r1 && g.inWords[e] === g.inWords[e - 1]! + 1 && e - r < 512) e++;
+        this.fetch(g.in, g.inWords[r]!, g.lea.a + (r - tile.r0), e - r, Cat.fetch, 'fetch input');
+        r = e;
+      }
+      void inL;
+      dev.store(g.lea.a + rows, -32768);
+      dev.store(g.lea.a + rows + 1, 0);
+      for (let j = resuming ? j0 : 0; j < g.calls.length; j++) {
+        const call = g.calls[j]!;
+        const first = resuming ? first0 : 0;
+        resuming = false;
+        const word0 = t * sliceWords + call.off;
+        dev.progress(g.index, t * g.calls.length + j);
+        dev.checkpoint(positionOf(g.index, word0 + first), this.carry());
+        dev.step('fetch tile');
+        dev.release(g.lea.b, g.lea.c0 - g.lea.b);
+        // One read per weight row (Stateful-CNN gemm: my_memcpy_from_param per row).
+        for (let row = 0; row < rows + 2; row++) {
+          dev.dmaFromRom(tile.rom[j]! + row * g.ncolsLea, g.lea.b + row * g.ncolsLea, g.ncolsLea, Cat.fetch, 'fetch weight row');
+        }
+        if (this.kind === 'japari' && call.fps) {
+          // The footprint columns' dummy weight: psb at the call's first output offset (Stateful-CNN).
+          const want = psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0));
+          for (let k = this.B; k < call.words; k += this.B + 1) dev.store(g.lea.b + rows * g.ncolsLea + k, want);
+          dev.cpu('copy', Math.floor(call.words / (this.B + 1)), Cat.preserveIndicator, 'footprint weights');
+        }
+        dev.step('compute');
+        dev.leaMatMul(g.lea.a, rows + 2, g.lea.b, g.ncolsLea, g.lea.c0, Cat.compute, 'compute');
+        this.preserve(g, g.lea.c0 + first, word0 + first, call.words - first);
+        this.releaseAfter(g.lea.c0, g.ncolsLea);
+      }
+    }
+  }
+
+  /** Merge partial sums: per chunk, add the slices with the LEA, re-embed markers, preserve. */
+  private merge(m: MergeLayer, resume: number): void {
+    const dev = this.dev;
+    const total = m.out.words;
+    const sliceWords = m.in.layout.words;
+    for (let o = resume; o < total; o += m.chunk) {
+      const n = Math.min(m.chunk, total - o);
+      dev.progress(m.index, o);
+      dev.checkpoint(positionOf(m.index, o), this.carry());
+      dev.step('fetch tile');
+      this.fetch(m.in, o, m.lea.acc, n, Cat.fetch, 'fetch partial sums');
+      for (let t = 1; t < m.in.slices; t++) {
+        this.fetch(m.in, t * sliceWords + o, m.lea.tmp, n, Cat.fetch, 'fetch partial sums');
+        dev.step('compute');
+        dev.leaVector('add', m.lea.acc, m.lea.tmp, m.lea.acc, n, Cat.compute, 'merge');
+      }
+      this.writeMarkers(m.out, m.lea.acc, o, n);
+      this.preserve(m, m.lea.acc, o, n);
+      this.releaseAfter(m.lea.acc, m.lea.end - m.lea.acc);
+    }
+  }
+
+  /** ReLU in tiles of 16 values (+ footprints), on the CPU. */
+  private relu(r: ReluLayer, resume: number): void {
+    const dev = this.dev;
+    const total = r.out.words;
+    const l = r.out.layout;
+    for (let o = resume; o < total; o += r.tile) {
+      const n = Math.min(r.tile, total - o);
+      dev.progress(r.index, o);
+      dev.checkpoint(positionOf(r.index, o), this.carry());
+      dev.step('fetch tile');
+      this.fetch(r.in, o, r.buf, n, Cat.fetch, 'fetch tile');
+      dev.step('compute');
+      let values = 0;
+      for (let i = 0; i < n; i++) {
+        if (isFootprintWord(l, o + i)) continue;
+        const v = dev.load(r.buf + i);
+        if (v < 0) dev.store(r.buf + i, 0);
+        values++;
+      }
+      dev.cpu('max', values, Cat.compute, 'relu');
+      this.writeMarkers(r.out, r.buf, o, n);
+      this.preserve(r, r.buf, o, n);
+      this.releaseAfter(r.buf, n);
+    }
+  }
+
+  /** MaxPool: per output pixel, read each in-bounds window pixel, take the channel-wise max. */
+  private maxpool(m: MaxPoolLayer, resume: number): void {
+    const dev = this.dev;
+    const inL = m.in.layout;
+    const outL = m.out.layout;
+    const Cs = outL.Cs;
+    const hw = inL.orient === 'hw';
+    const [kh, kw] = m.op.kernel;
+    const [sh, sw] = m.op.stride;
+    const [pt, pl] = m.op.pads;
+    const npix = outL.H * outL.W;
+    for (let k = Math.floor(resume / Cs); k < npix; k++) {
+      const first = k === Math.floor(resume / Cs) ? resume % Cs : 0;
+      const oy = hw ? Math.floor(k / outL.W) : k % outL.H;
+      const ox = hw ? k % outL.W : Math.floor(k / outL.H);
+      dev.progress(m.index, k);
+      dev.checkpoint(positionOf(m.index, k * Cs + first), this.carry());
+      let taken = 0;
+      for (let r = 0; r < kh; r++) {
+        const iy = oy * sh - pt + r;
+        if (iy < 0 || iy >= inL.H) continue;
+        for (let s = 0; s < kw; s++) {
+          const ix = ox * sw - pl + s;
+          if (ix < 0 || ix >= inL.W) continue;
+          const px = hw ? iy * inL.W + ix : ix * inL.H + iy;
+          dev.step('fetch tile');
+          this.fetch(m.in, px * Cs, taken === 0 ? m.acc : m.buf, Cs, Cat.fetch, 'fetch window pixel');
+          if (taken > 0) {
+            dev.step('compute');
+            for (let c = 0; c < inL.C; c++) {
+              const w = chanWord(inL, c);
+              const v = dev.load(m.buf + w);
+              if (v > dev.load(m.acc + w)) dev.store(m.acc + w, v);
+            }
+            dev.cpu('max', inL.C, Cat.compute, 'maxpool');
+          }
+          taken++;
+        }
+      }
+      this.writeMarkers(m.out, m.acc, k * Cs, Cs);
+      this.preserve(m, m.acc + first, k * Cs + first, Cs - first);
+      this.releaseAfter(m.buf, 2 * Cs);
+    }
+  }
+
+  /** GlobalAveragePool: recomputed from the start after every reboot; one write per output word. */
+  private gap(g: GapLayer): void {
+    const dev = this.dev;
+    const inL = g.in.layout;
+    const outL = g.out.layout;
+    const npix = inL.H * inL.W;
+    const sums = new Float64Array(inL.C); // 32-bit accumulators in registers/SRAM; lost on reboot
+    dev.checkpoint(positionOf(g.index, 0), this.carry());
+    for (let k = 0; k < npix; k++) {
+      dev.step('fetch tile');
+      this.fetch(g.in, k * inL.Cs, g.buf, inL.Cs, Cat.fetch, 'fetch pixel');
+      for (let c = 0; c < inL.C; c++) sums[c]! += dev.load(g.buf + chanWord(inL, c));
+      dev.cpu('add', inL.C, Cat.compute, 'accumulate');
+      dev.release(g.buf, inL.Cs);
+    }
+    for (let w = 0; w < outL.words; w++) {
+      dev.progress(g.index, w);
+      let v: number;
+      if (isFootprintWord(outL, w) && this.kind === 'japari') {
+        v = this.marker(g.out, w);
+      } else {
+        let c = -1;
+        for (let cc = 0; cc < outL.C; cc++) if (chanWord(outL, cc) === w) c = cc;
+        v = c < 0 ? 0 : Math.trunc(sums[c]! / npix);
+        dev.cpu('div', 1, Cat.compute, 'average');
+      }
+      dev.store(g.out1, v);
+      dev.step('preserve job');
+      dev.dmaToNvm(g.out1, g.out.base + 2 * w, 1, Cat.preserveOutput, 'preserve value', isFootprintWord(outL, w) && this.kind === 'japari' ? 1 : 0);
+    }
+    this.releaseAfter(g.out1, 1);
+  }
+
+  /** Concat along channels (materialised): per output pixel, gather every input's channels. */
+  private concat(c: ConcatLayer, resume: number): void {
+    const dev = this.dev;
+    const outL = c.out.layout;
+    const Cs = outL.Cs;
+    const npix = outL.H * outL.W;
+    for (let k = Math.floor(resume / Cs); k < npix; k++) {
+      const first = k === Math.floor(resume / Cs) ? resume % Cs : 0;
+      dev.progress(c.index, k);
+      dev.checkpoint(positionOf(c.index, k * Cs + first), this.carry());
+      let base = 0;
+      let copies = 0;
+      for (let i = 0; i < Cs; i++) dev.store(c.outBuf + i, 0);
+      for (const inp of c.ins) {
+        const L = inp.layout;
+        dev.step('fetch tile');
+        this.fetch(inp, k * L.Cs, c.buf, L.Cs, Cat.fetch, 'fetch input pixel');
+        for (let ch = 0; ch < L.C; ch++) dev.store(c.outBuf + chanWord(outL, base + ch), dev.load(c.buf + chanWord(L, ch)));
+        copies += L.C;
+        base += L.C;
+      }
+      dev.cpu('copy', copies + Cs, Cat.compute, 'concat');
+      this.writeMarkers(c.out, c.outBuf, k * Cs, Cs);
+      this.preserve(c, c.outBuf + first, k * Cs + first, Cs - first);
+      this.releaseAfter(c.buf, c.outBuf - c.buf + Cs);
+    }
+  }
+
+  /** Add two feature maps chunk by chunk with the LEA. */
+  private add(a: AddLayer, resume: number): void {
+    const dev = this.dev;
+    const total = a.out.words;
+    for (let o = resume; o < total; o += a.chunk) {
+      const n = Math.min(a.chunk, total - o);
+      dev.progress(a.index, o);
+      dev.checkpoint(positionOf(a.index, o), this.carry());
+      dev.step('fetch tile');
+      this.fetch(a.a, o, a.lea.x, n, Cat.fetch, 'fetch operand');
+      this.fetch(a.b, o, a.lea.y, n, Cat.fetch, 'fetch operand');
+      dev.step('compute');
+      dev.leaVector('add', a.lea.x, a.lea.y, a.lea.x, n, Cat.compute, 'add');
+      this.writeMarkers(a.out, a.lea.x, o, n);
+      this.preserve(a, a.lea.x, o, n);
+      this.releaseAfter(a.lea.x, 2 * a.chunk);
+    }
+  }
+}
+

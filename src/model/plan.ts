@@ -1,0 +1,837 @@
+/**
+ * Deployment planning: from a quantized network and engine parameters to everything the
+ * engines need on the device: engine layers, tiles that fit the LEA RAM, NVM slots and
+ * addresses, the read-only program image (pre-arranged filter matrices), and the
+ * ArithmeticPlan that defines the bit-exact Q15 reference for this deployment.
+ *
+ * Tiling follows the reference engine (algorithms.md "Reference engine parameters"):
+ *  - conv input-channel tile: start at C (odd) or the largest power of two <= 128 dividing C;
+ *    filter_len = roundeven(ict * kW + 1) * 2 * kH; halve the output tile from OC while
+ *    (2 * otc + 2) * filter_len > 1884; if it gets odd or below op_filters, halve the input tile.
+ *    The factor 2 is applied for every engine (as Stateful-CNN's transform.py does), so the
+ *    input tiles -- the only tiling that changes the arithmetic -- are the same for all engines
+ *    and B, and all engines share one bit-exact reference.
+ *  - the output tile is then chosen per engine (n = 2 * otc for JAPARI, otc otherwise);
+ *    output rows are processed in tiles of up to 8 (Stateful-CNN: min(H, 8 * stride) input rows).
+ *  - FC: op_filters outputs per LEA call (4 for MNIST/KWS/HAR, 2 for CIFAR-10); the input
+ *    tile is the largest (<= 512 rows) that fits the LEA buffer with room for B = 1 footprints.
+ * Every tile is checked against the real LEA RAM footprint of the engine's buffers; a layer
+ * that cannot fit is a ConfigError that says how many words it needs.
+ */
+import type { Network, Shape, ConvOp, MaxPoolOp } from './ir.js';
+import { numel, shapeStr } from './ir.js';
+import type { QuantizedNetwork, QConv, QGemm } from './quantize.js';
+import type { ArithmeticPlan, LayerArithmetic, ArithPart } from './q15.js';
+import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from './layout.js';
+import type { DeviceProfile, NvmPlacement } from '../device/profile.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
+import { LEA_RAM_BASE } from '../device/device.js';
+import { ConfigError, InputError } from '../util/errors.js';
+
+export const ENGINE_KINDS = ['continuous', 'hawaii', 'japari', 'japari-loopcount'] as const;
+export type EngineKind = (typeof ENGINE_KINDS)[number];
+
+export interface EngineParams {
+  readonly engine: EngineKind;
+  /** Preservation granularity B (values per progress indicator). */
+  readonly batch: number;
+  readonly placement: NvmPlacement;
+  readonly profile: DeviceProfile;
+  readonly arithmetic?: LeaArithmetic;
+  /** FC outputs per LEA call; default from the model name (4, or 2 for CIFAR-10). */
+  readonly opFilters?: number;
+  /** Overlap each result's NVM write with the next LEA call (default true). */
+  readonly piggyback?: boolean;
+  /** Upper bound on output rows per conv row tile (default 8). */
+  readonly maxRowTile?: number;
+  /** Number of NVM feature-map slots (default: 3, more if liveness needs them). */
+  readonly slots?: number;
+}
+
+/** A tensor as stored: where, in which layout, and how many slices (partial sums). */
+export interface TensorRef {
+  readonly name: string;
+  /** -1: the input sample region (a constant: no footprints, no slot state). */
+  readonly slot: number;
+  /** NVM byte address of stored word 0 of slice 0. */
+  readonly base: number;
+  readonly layout: Layout;
+  readonly slices: number;
+  /** Stored words of all slices. */
+  readonly words: number;
+}
+
+interface LayerCommon {
+  readonly index: number;
+  /** Display name, e.g. "Conv_0" or "Conv_0/merge". */
+  readonly name: string;
+  readonly node: string;
+  readonly out: TensorRef;
+  /** How the progress seeker maps job indices to NVM offsets (Stateful-CNN job_index_to_offset). */
+  readonly jobMap: 'conv' | 'generic';
+}
+
+export interface ConvSlice {
+  readonly c0: number;
+  readonly c1: number;
+  /** Words per row segment: kQ * (c1 - c0) values + one constant, rounded up to even. */
+  readonly segLen: number;
+  /** A-vector length kP * segLen. */
+  readonly L: number;
+  /** Row of the B matrix multiplied by the constant that carries bias and footprint weights. */
+  readonly biasRow: number;
+  /** ROM word offset of the B matrix of each filter tile, [L x ncolsLea]. */
+  readonly rom: readonly number[];
+}
+
+export interface ConvLayer extends LayerCommon {
+  readonly kind: 'conv';
+  readonly in: TensorRef;
+  readonly op: ConvOp;
+  readonly slices: readonly ConvSlice[];
+  /** Logical output channels and computed channels (JAPARI rounds up to a multiple of B). */
+  readonly OC: number;
+  readonly OCp: number;
+  /** Output channels per LEA call and the number of filter tiles. */
+  readonly otc: number;
+  readonly filterTiles: number;
+  /** Stored words one LEA call writes, and the LEA column count (even). */
+  readonly callWords: number;
+  readonly ncolsLea: number;
+  /** Kernel/stride/padding along the input's outer (P) and inner (Q) spatial axes. */
+  readonly kP: number;
+  readonly kQ: number;
+  readonly sP: number;
+  readonly sQ: number;
+  readonly padP: number;
+  readonly padQ: number;
+  readonly Pin: number;
+  readonly Qin: number;
+  readonly Pout: number;
+  readonly Qout: number;
+  /** Output rows per row tile. */
+  readonly rowTile: number;
+  /** LEA RAM word addresses. */
+  readonly lea: { readonly b: number; readonly a: number; readonly c0: number; readonly c1: number; readonly end: number };
+  /** Non-LEA SRAM staging for reading footprinted input. */
+  readonly stage: number;
+}
+
+export interface GemmTile {
+  /** Stored input words (non-footprint, in storage order) of this tile: indices into `inWords`. */
+  readonly r0: number;
+  readonly r1: number;
+  /** ROM word offset of each call's B block [(r1 - r0 + 2) x ncolsLea]. */
+  readonly rom: readonly number[];
+}
+
+export interface GemmLayer extends LayerCommon {
+  readonly kind: 'gemm';
+  readonly in: TensorRef;
+  readonly N: number;
+  /** Stored word offsets (within the input tensor) of every real input value, storage order. */
+  readonly inWords: Int32Array;
+  readonly tiles: readonly GemmTile[];
+  readonly opFilters: number;
+  /** Per call: first output, width, stored words (values + footprints), stored offset in a slice. */
+  readonly calls: readonly { readonly n0: number; readonly width: number; readonly words: number; readonly off: number; readonly fps: boolean }[];
+  readonly ncolsLea: number;
+  readonly lea: { readonly a: number; readonly b: number; readonly c0: number; readonly c1: number; readonly end: number };
+}
+
+export interface MergeLayer extends LayerCommon {
+  readonly kind: 'merge';
+  readonly in: TensorRef;
+  /** Stored words per chunk (a multiple of B + 1 under JAPARI). */
+  readonly chunk: number;
+  readonly lea: { readonly acc: number; readonly tmp: number; readonly end: number };
+}
+
+export interface ReluLayer extends LayerCommon {
+  readonly kind: 'relu';
+  readonly in: TensorRef;
+  /** Stored words per tile (16 real values and their footprints). */
+  readonly tile: number;
+  readonly buf: number;
+}
+
+export interface MaxPoolLayer extends LayerCommon {
+  readonly kind: 'maxpool';
+  readonly in: TensorRef;
+  readonly op: MaxPoolOp;
+  readonly buf: number;
+  readonly acc: number;
+}
+
+export interface GapLayer extends LayerCommon {
+  readonly kind: 'gap';
+  readonly in: TensorRef;
+  readonly buf: number;
+  readonly out1: number;
+}
+
+export interface ConcatLayer extends LayerCommon {
+  readonly kind: 'concat';
+  readonly ins: readonly TensorRef[];
+  readonly buf: number;
+  readonly outBuf: number;
+}
+
+export interface AddLayer extends LayerCommon {
+  readonly kind: 'add';
+  readonly a: TensorRef;
+  readonly b: TensorRef;
+  readonly chunk: number;
+  readonly lea: { readonly x: number; readonly y: number; readonly end: number };
+}
+
+export type EngineLayer = ConvLayer | GemmLayer | MergeLayer | ReluLayer | MaxPoolLayer | GapLayer | ConcatLayer | AddLayer;
+
+export interface NvmMap {
+  /** Model record shadow pair. */
+  readonly record: number;
+  readonly recordBytes: number;
+  /** HAWAII footprint counters: per layer two 4-byte copies. */
+  readonly counters: number;
+  readonly samples: number;
+  readonly slots: readonly number[];
+  readonly slotBytes: number;
+  readonly end: number;
+}
+
+export interface EnginePlan {
+  readonly q: QuantizedNetwork;
+  readonly params: Required<Omit<EngineParams, 'arithmetic' | 'opFilters' | 'maxRowTile' | 'slots'>> & {
+    readonly arithmetic: LeaArithmetic;
+    readonly opFilters: number;
+    readonly maxRowTile: number;
+    readonly slots: number;
+  };
+  /** Footprints in feature maps (JAPARI). */
+  readonly aug: boolean;
+  readonly B: number;
+  readonly layers: readonly EngineLayer[];
+  readonly input: TensorRef;
+  readonly output: TensorRef;
+  /** Output tensor name in the IR (after aliases). */
+  readonly outputTensor: string;
+  readonly nvm: NvmMap;
+  readonly rom: Int16Array;
+  readonly arithmetic: ArithmeticPlan;
+  /** LEA RAM words used at most by any layer. */
+  readonly leaWordsUsed: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const RECORD_SLOTS_MAX = 16;
+/** Model record: running u16, run_counter u16, layer_idx u16, per slot {state i8, n_tp u8, tp u16 x 8}, dummy u8, version u8. */
+export const TURNING_POINTS = 8;
+export function recordBytes(slots: number): number {
+  return 6 + slots * (2 + 2 * TURNING_POINTS) + 2;
+}
+
+function roundEven(x: number): number {
+  return x % 2 === 0 ? x : x + 1;
+}
+
+/** FC outputs per LEA call for the published models (algorithms.md "Reference engine parameters"). */
+export function defaultOpFilters(modelName: string): number {
+  return /cifar|squeeze/i.test(modelName) ? 2 : 4;
+}
+
+function largestPow2Dividing(c: number, cap: number): number {
+  let p = 1;
+  while (p * 2 <= cap && c % (p * 2) === 0) p *= 2;
+  return p;
+}
+
+/** The engine-independent conv input tile (algorithms.md tile search with n = 2 * otc). */
+export function convInputTile(C: number, OC: number, kP: number, kQ: number, usable: number, minOtc: number, where: string): number {
+  let ict = C % 2 === 1 ? C : largestPow2Dividing(C, 128);
+  for (;;) {
+    const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
+    let otc = OC;
+    let ok = true;
+    while ((2 * otc + 2) * filterLen > usable) {
+      otc = Math.floor(otc / 2);
+      if (otc % 2 === 1 || otc < minOtc) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return ict;
+    if (ict === 1) {
+      throw new ConfigError(
+        `${where}: a ${kP}x${kQ} kernel with ${OC} output channels cannot be tiled into ${usable} words of LEA RAM even with 1 input channel per tile`,
+      );
+    }
+    ict = Math.max(1, Math.floor(ict / 2));
+  }
+}
+
+/** The engine-independent FC input tile (rows of the B block). */
+export function gemmInputTile(K: number, opf: number, usable: number, where: string): number {
+  const fw = roundEven(2 * opf); // room for B = 1 footprints
+  let kt = Math.min(K, 512);
+  while (kt > 0 && kt + 2 + (kt + 2) * fw + 2 * fw > usable) kt--;
+  if (kt < 1) throw new ConfigError(`${where}: ${opf} outputs per LEA call do not fit ${usable} words of LEA RAM`);
+  return kt;
+}
+
+interface StorageTensor {
+  name: string;
+  layout: Layout;
+  slices: number;
+  /** Engine layer index that writes it (-1: input). */
+  producer: number;
+  /** Last engine layer index that reads it. */
+  lastUse: number;
+}
+
+/** Normalise a logical shape to [C, H, W] for feature maps (rank 2 [C, W] becomes [C, 1, W]). */
+function asFmap(s: Shape): [number, number, number] | null {
+  if (s.length === 3) return [s[0]!, s[1]!, s[2]!];
+  if (s.length === 2) return [s[0]!, 1, s[1]!];
+  return null;
+}
+
+/**
+ * Plan a deployment. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
+ * InputError for an operator layout the engines cannot run.
+ */
+export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
+  const net: Network = q.net;
+  const profile = p.profile;
+  const usable = profile.sram.leaUsableWords;
+  const B = p.batch;
+  if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
+  const aug = p.engine === 'japari';
+  const opf = p.opFilters ?? defaultOpFilters(net.name);
+  const maxRowTile = p.maxRowTile ?? 8;
+  const params = {
+    engine: p.engine,
+    batch: B,
+    placement: p.placement,
+    profile,
+    piggyback: p.piggyback ?? true,
+    arithmetic: p.arithmetic ?? TI_REFERENCE_ARITHMETIC,
+    opFilters: opf,
+    maxRowTile,
+    slots: p.slots ?? 3,
+  };
+  const fp = aug ? B : 0;
+
+  // Storage tensors and aliases (reshape/softmax view their input's storage).
+  const alias = new Map<string, string>();
+  const resolve = (t: string): string => {
+    let r = t;
+    while (alias.has(r)) r = alias.get(r)!;
+    return r;
+  };
+  const storage = new Map<string, StorageTensor>();
+  const inShape = net.input.shape;
+  const inF = asFmap(inShape);
+  storage.set(net.input.name, {
+    name: net.input.name,
+    layout: inF ? fmapLayout(inF[0], inF[1], inF[2], 'hw', 0) : vecLayout(numel(inShape), 0),
+    slices: 1,
+    producer: -1,
+    lastUse: -1,
+  });
+
+  const layers: EngineLayer[] = [];
+  const arithLayers = new Map<string, LayerArithmetic>();
+  const romBlocks: Int16Array[] = [];
+  let romWords = 0;
+  const addRom = (block: Int16Array): number => {
+    const off = romWords;
+    romBlocks.push(block);
+    romWords += block.length;
+    return off;
+  };
+  let leaWordsUsed = 0;
+  const useLea = (end: number, where: string): void => {
+    const used = end - LEA_RAM_BASE;
+    if (used > usable) throw new ConfigError(`${where}: needs ${used} words of LEA RAM, the device has ${usable}`);
+    leaWordsUsed = Math.max(leaWordsUsed, used);
+  };
+  // Pending layer definitions refer to tensors by name; references are built after slotting.
+  type Pending = { build: (ref: (t: string) => TensorRef) => EngineLayer; reads: string[]; writes: string };
+  const pending: Pending[] = [];
+  const use = (t: string, layerIdx: number) => {
+    const s = storage.get(t)!;
+    s.lastUse = Math.max(s.lastUse, layerIdx);
+  };
+  const define = (name: string, layout: Layout, slices: number, producer: number) => {
+    storage.set(name, { name, layout, slices, producer, lastUse: -1 });
+  };
+
+  for (const qn of q.nodes) {
+    const node = qn.node;
+    const op = node.op;
+    const where = `node ${node.name} (${op.kind})`;
+    const outShape = net.shapes.get(node.output)!;
+    switch (op.kind) {
+      case 'reshape':
+      case 'softmax': {
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const target = asFmap(outShape);
+        const from = st.layout;
+        // A reshape is a view when the stored order is unchanged: flattening to a vector (a gemm
+        // reads any layout through its word -> feature map), or the same [C, H, W] once rank-2
+        // [C, W] is read as [C, 1, W] (Squeeze/Unsqueeze around 1-D convs).
+        const flatToVec = outShape.length === 1;
+        const same =
+          target !== null &&
+          ((from.kind === 'fmap' && target[0] === from.C && target[1] === from.H && target[2] === from.W) ||
+            (from.kind === 'vec' && target[0] === from.C && target[1] === 1 && target[2] === 1));
+        if (op.kind === 'reshape' && !flatToVec && !same) {
+          throw new InputError(`${where}: cannot reshape ${shapeStr(net.shapes.get(node.inputs[0]!)!)} to ${shapeStr(outShape)} without moving data`);
+        }
+        alias.set(node.output, src);
+        break;
+      }
+      case 'conv': {
+        const qc = qn as QConv;
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const inL = st.layout;
+        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+        const orientIn = inL.orient;
+        const [kh, kw] = op.kernel;
+        const [sh, sw] = op.stride;
+        const [pt, pl] = op.pads;
+        const hw = orientIn === 'hw';
+        const kP = hw ? kh : kw;
+        const kQ = hw ? kw : kh;
+        const sP = hw ? sh : sw;
+        const sQ = hw ? sw : sh;
+        const padP = hw ? pt : pl;
+        const padQ = hw ? pl : pt;
+        const [, OH, OW] = outShape as [number, number, number];
+        const Pin = hw ? inL.H : inL.W;
+        const Qin = hw ? inL.W : inL.H;
+        const Pout = hw ? OH : OW;
+        const Qout = hw ? OW : OH;
+        const C = qc.inChannels;
+        const OC = op.outChannels;
+        const ict = convInputTile(C, OC, kP, kQ, usable, Math.min(opf, OC), where);
+        const sliceRanges: [number, number][] = [];
+        for (let c0 = 0; c0 < C; c0 += ict) sliceRanges.push([c0, Math.min(C, c0 + ict)]);
+        const nSlices = sliceRanges.length;
+        // Arithmetic: one part per input-channel slice, term order follows the input orientation.
+        arithLayers.set(node.name, { parts: sliceRanges.map(([c0, c1]) => ({ c0, c1, pos: null })), order: orientIn });
+        const OCp = aug ? ceilTo(OC, B) : OC;
+        const maxSeg = roundEven(kQ * ict + 1);
+        const maxL = kP * maxSeg;
+        // Output tile per engine.
+        const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
+        let otc = OCp;
+        const nOf = (t: number) => (aug ? 2 * t : t);
+        while ((nOf(otc) + 2) * filterLen > usable) {
+          const next = Math.floor(otc / 2);
+          if (next < 1 || (aug && next % B !== 0)) break;
+          otc = next;
+        }
+        let callWords = aug ? extWords(otc, B) : otc;
+        let ncolsLea = roundEven(callWords);
+        // Fit the real buffers: B matrix, A rows of one row tile, two result buffers.
+        let rowTile = Math.min(Pout, maxRowTile);
+        const need = () => maxL * ncolsLea + ((rowTile - 1) * sP + kP) * maxSeg + 2 * ncolsLea;
+        for (;;) {
+          while (rowTile > 1 && need() > usable) rowTile--;
+          if (need() <= usable) break;
+          const next = Math.floor(otc / 2);
+          if (next < 1 || (aug && next % B !== 0)) {
+            throw new ConfigError(`${where}: tiles do not fit LEA RAM: needs ${need()} words with ${otc} output channels per call, the device has ${usable}`);
+          }
+          otc = next;
+          callWords = aug ? extWords(otc, B) : otc;
+          ncolsLea = roundEven(callWords);
+          rowTile = Math.min(Pout, maxRowTile);
+        }
+        if (ncolsLea > 100) {
+          // The reference engine's result buffer holds 100 words (algorithms.md).
+          while (ncolsLea > 100) {
+            const next = Math.floor(otc / 2);
+            if (next < 1 || (aug && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
+            otc = next;
+            callWords = aug ? extWords(otc, B) : otc;
+            ncolsLea = roundEven(callWords);
+          }
+        }
+        const filterTiles = Math.ceil(OCp / otc);
+        const bAddr = LEA_RAM_BASE;
+        const aAddr = bAddr + maxL * ncolsLea;
+        const c0Addr = aAddr + ((rowTile - 1) * sP + kP) * maxSeg;
+        const c1Addr = c0Addr + ncolsLea;
+        const end = c1Addr + ncolsLea;
+        useLea(end, where);
+        // ROM: B matrices per (slice, filter tile).
+        const slices: ConvSlice[] = sliceRanges.map(([c0, c1], t) => {
+          const ctw = c1 - c0;
+          const segLen = roundEven(kQ * ctw + 1);
+          const L = kP * segLen;
+          const biasRow = (kP - 1) * segLen + kQ * ctw;
+          const rom: number[] = [];
+          for (let f = 0; f < filterTiles; f++) {
+            const m = new Int16Array(L * ncolsLea);
+            for (let j = 0; j < otc; j++) {
+              const o = f * otc + j;
+              const col = aug ? j + Math.floor(j / B) : j;
+              if (o >= OC) continue; // zero filter (JAPARI rounds channels up to a multiple of B)
+              for (let a = 0; a < kP; a++) {
+                for (let b = 0; b < kQ; b++) {
+                  const [r, s] = hw ? [a, b] : [b, a];
+                  for (let c = c0; c < c1; c++) {
+                    const row = a * segLen + b * ctw + (c - c0);
+                    m[row * ncolsLea + col] = qc.weightQ[((o * C + c) * kh + r) * kw + s]!;
+                  }
+                }
+              }
+              if (t === 0) m[biasRow * ncolsLea + col] = -qc.biasQ[o]!;
+            }
+            if (aug) for (let k = B; k < callWords; k += B + 1) m[biasRow * ncolsLea + k] = 1; // patched to psb(x) at run time
+            rom.push(addRom(m));
+          }
+          return { c0, c1, segLen, L, biasRow, rom };
+        });
+        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp);
+        const li = layers.length + pending.length;
+        use(src, li);
+        const outName = nSlices > 1 ? `${node.output}#partials` : node.output;
+        define(outName, outLayout, nSlices, li);
+        const conv = {
+          kind: 'conv' as const,
+          index: li,
+          name: node.name,
+          node: node.name,
+          jobMap: 'conv' as const,
+          op,
+          slices,
+          OC,
+          OCp,
+          otc,
+          filterTiles,
+          callWords,
+          ncolsLea,
+          kP,
+          kQ,
+          sP,
+          sQ,
+          padP,
+          padQ,
+          Pin,
+          Qin,
+          Pout,
+          Qout,
+          rowTile,
+          lea: { b: bAddr, a: aAddr, c0: c0Addr, c1: c1Addr, end },
+          stage: 0,
+        };
+        pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...conv, in: ref(src), out: ref(outName) }) });
+        if (nSlices > 1) addMerge(node.name, outName, node.output);
+        break;
+      }
+      case 'gemm': {
+        const qg = qn as QGemm;
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const inL = st.layout;
+        const N = op.outFeatures;
+        // Real input words in storage order, and the logical feature each holds.
+        const logical = logicalOfWords(inL);
+        const words: number[] = [];
+        const feats: number[] = [];
+        for (let w = 0; w < inL.words; w++) {
+          const isFpWord = inL.fpEvery > 0 && w < inL.fpEnd && w % (inL.fpEvery + 1) === inL.fpEvery;
+          if (isFpWord) continue;
+          words.push(w);
+          feats.push(logical[w]!); // -1 for padded channels (zero filters): weight 0
+        }
+        const K = words.length;
+        const kt = gemmInputTile(K, opf, usable, where);
+        const tileRanges: [number, number][] = [];
+        for (let r0 = 0; r0 < K; r0 += kt) tileRanges.push([r0, Math.min(K, r0 + kt)]);
+        const parts: ArithPart[] = tileRanges.map(([r0, r1]) => ({
+          c0: 0,
+          c1: 0,
+          pos: null,
+          features: Int32Array.from(feats.slice(r0, r1).filter((f) => f >= 0)),
+        }));
+        arithLayers.set(node.name, { parts, order: 'hw' });
+        // Calls: op_filters outputs each; footprints only for full groups of B inside a call.
+        const fpsInCall = aug && B <= opf;
+        const calls: { n0: number; width: number; words: number; off: number; fps: boolean }[] = [];
+        let off = 0;
+        for (let n0 = 0; n0 < N; n0 += opf) {
+          const width = Math.min(opf, N - n0);
+          const cw = fpsInCall ? extWords(width, B) : width;
+          calls.push({ n0, width, words: cw, off, fps: fpsInCall });
+          off += cw;
+        }
+        const outLayout = vecLayout(N, fpsInCall ? B : 0);
+        if (outLayout.words !== off) throw new ConfigError(`${where}: internal layout mismatch (${outLayout.words} vs ${off})`);
+        const ncolsLea = roundEven(Math.max(...calls.map((c) => c.words)));
+        const aAddr = LEA_RAM_BASE;
+        const bAddr = aAddr + roundEven(kt + 2);
+        const c0Addr = bAddr + (kt + 2) * ncolsLea;
+        const c1Addr = c0Addr + ncolsLea;
+        const end = c1Addr + ncolsLea;
+        useLea(end, where);
+        const tiles: GemmTile[] = tileRanges.map(([r0, r1], t) => {
+          const rows = r1 - r0 + 2;
+          const rom = calls.map((call) => {
+            const m = new Int16Array(rows * ncolsLea);
+            for (let j = 0; j < call.width; j++) {
+              const n = call.n0 + j;
+              const col = call.fps ? j + Math.floor(j / B) : j;
+              for (let r = r0; r < r1; r++) {
+                const f = feats[r]!;
+                if (f >= 0) m[(r - r0) * ncolsLea + col] = qg.weightQ[n * qg.inFeatures + f]!;
+              }
+              if (t === 0) m[(r1 - r0) * ncolsLea + col] = -qg.biasQ[n]!;
+            }
+            if (call.fps) for (let k = B; k < call.words; k += B + 1) m[(r1 - r0) * ncolsLea + k] = 1;
+            return addRom(m);
+          });
+          return { r0, r1, rom };
+        });
+        const li = layers.length + pending.length;
+        use(src, li);
+        const nSlices = tiles.length;
+        const outName = nSlices > 1 ? `${node.output}#partials` : node.output;
+        define(outName, outLayout, nSlices, li);
+        const gemm = {
+          kind: 'gemm' as const,
+          index: li,
+          name: node.name,
+          node: node.name,
+          jobMap: 'generic' as const,
+          N,
+          inWords: Int32Array.from(words),
+          tiles,
+          opFilters: opf,
+          calls,
+          ncolsLea,
+          lea: { a: aAddr, b: bAddr, c0: c0Addr, c1: c1Addr, end },
+        };
+        pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...gemm, in: ref(src), out: ref(outName) }) });
+        if (nSlices > 1) addMerge(node.name, outName, node.output);
+        break;
+      }
+      case 'relu': {
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const li = layers.length + pending.length;
+        use(src, li);
+        define(node.output, st.layout, 1, li);
+        const tile = aug ? extWords(16, B) : 16; // RELU_TILE_SIZE = 16 real values
+        if (aug && 16 % B !== 0) throw new ConfigError(`${where}: the reference engine's ReLU tile of 16 values needs B to divide 16, got B = ${B}`);
+        const l = { kind: 'relu' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, tile, buf: LEA_RAM_BASE };
+        useLea(LEA_RAM_BASE + tile, where);
+        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+        break;
+      }
+      case 'maxpool': {
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const inL = st.layout;
+        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+        const [, OH, OW] = outShape as [number, number, number];
+        const li = layers.length + pending.length;
+        use(src, li);
+        define(node.output, fmapLayout(inL.C, OH, OW, inL.orient, fp), 1, li);
+        const l = {
+          kind: 'maxpool' as const,
+          index: li,
+          name: node.name,
+          node: node.name,
+          jobMap: 'generic' as const,
+          op,
+          buf: LEA_RAM_BASE,
+          acc: LEA_RAM_BASE + inL.Cs,
+        };
+        useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
+        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+        break;
+      }
+      case 'gap': {
+        const src = resolve(node.inputs[0]!);
+        const st = storage.get(src)!;
+        const inL = st.layout;
+        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+        const li = layers.length + pending.length;
+        use(src, li);
+        define(node.output, vecLayout(inL.C, fp), 1, li);
+        const l = { kind: 'gap' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, out1: LEA_RAM_BASE + inL.Cs };
+        useLea(LEA_RAM_BASE + inL.Cs + 2, where);
+        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+        break;
+      }
+      case 'concat': {
+        const srcs = node.inputs.map(resolve);
+        const ls = srcs.map((s) => storage.get(s)!.layout);
+        const orient = ls[0]!.orient;
+        if (ls.some((l) => l.kind !== 'fmap' || (l.orient !== orient && l.H > 1 && l.W > 1))) {
+          throw new InputError(`${where}: concatenated feature maps must share one layout orientation`);
+        }
+        const [C, H, W] = outShape as [number, number, number];
+        const li = layers.length + pending.length;
+        for (const s of srcs) use(s, li);
+        const outL = fmapLayout(C, H, W, orient, fp);
+        define(node.output, outL, 1, li);
+        const inMax = Math.max(...ls.map((l) => l.Cs));
+        const l = { kind: 'concat' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, outBuf: LEA_RAM_BASE + inMax };
+        useLea(LEA_RAM_BASE + inMax + outL.Cs, where);
+        pending.push({ reads: srcs, writes: node.output, build: (ref) => ({ ...l, ins: srcs.map(ref), out: ref(node.output) }) });
+        break;
+      }
+      case 'add': {
+        const a = resolve(node.inputs[0]!);
+        const b = resolve(node.inputs[1]!);
+        const la = storage.get(a)!.layout;
+        const lb = storage.get(b)!.layout;
+        if (la.words !== lb.words || la.orient !== lb.orient || la.Cs !== lb.Cs) {
+          throw new InputError(`${where}: operands are stored in different layouts (add needs equal orientation and channel layout)`);
+        }
+        const li = layers.length + pending.length;
+        use(a, li);
+        use(b, li);
+        define(node.output, la, 1, li);
+        const chunk = Math.min(la.words, aug ? Math.max(B + 1, Math.floor(256 / (B + 1)) * (B + 1)) : 256);
+        const l = {
+          kind: 'add' as const,
+          index: li,
+          name: node.name,
+          node: node.name,
+          jobMap: 'generic' as const,
+          chunk,
+          lea: { x: LEA_RAM_BASE, y: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
+        };
+        useLea(LEA_RAM_BASE + 2 * chunk, where);
+        pending.push({ reads: [a, b], writes: node.output, build: (ref) => ({ ...l, a: ref(a), b: ref(b), out: ref(node.output) }) });
+        break;
+      }
+    }
+  }
+
+  function addMerge(nodeName: string, partials: string, final: string): void {
+    const st = storage.get(partials)!;
+    const li = layers.length + pending.length;
+    use(partials, li);
+    define(final, st.layout, 1, li);
+    const L = st.layout;
+    // Stateful-CNN ConvMerge: chunks of 2 x OC stored words (JAPARI: whole jobs).
+    let chunk = Math.min(L.words, 2 * L.Cs);
+    if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
+    chunk = Math.min(chunk, Math.floor(usable / 2));
+    if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
+    const l = {
+      kind: 'merge' as const,
+      index: li,
+      name: `${nodeName}/merge`,
+      node: nodeName,
+      jobMap: 'generic' as const,
+      chunk,
+      lea: { acc: LEA_RAM_BASE, tmp: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
+    };
+    useLea(LEA_RAM_BASE + 2 * chunk, `node ${nodeName} (merge)`);
+    pending.push({ reads: [partials], writes: final, build: (ref) => ({ ...l, in: ref(partials), out: ref(final) }) });
+  }
+
+  const outputName = resolve(net.output);
+  const outSt = storage.get(outputName)!;
+  outSt.lastUse = Infinity;
+  if (pending.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
+
+  // Slot assignment: round robin over slots whose tensor is dead (Stateful-CNN get_next_slot).
+  const nSlotsWanted = params.slots;
+  const slotOf = new Map<string, number>();
+  const slotUser: (StorageTensor | null)[] = [];
+  let cursor = -1;
+  let slotBytes = 0;
+  pending.forEach((pl, li) => {
+    const t = storage.get(pl.writes)!;
+    const dead = (u: StorageTensor | null) => u === null || u.lastUse < li;
+    let chosen = -1;
+    for (let k = 1; k <= slotUser.length; k++) {
+      const s = (cursor + k) % slotUser.length;
+      if (dead(slotUser[s]!) && !pl.reads.some((r) => slotOf.get(r) === s)) {
+        chosen = s;
+        break;
+      }
+    }
+    if (chosen < 0 && slotUser.length < Math.max(nSlotsWanted, 1)) {
+      chosen = slotUser.length;
+      slotUser.push(null);
+    }
+    if (chosen < 0) {
+      chosen = slotUser.length;
+      slotUser.push(null);
+    }
+    slotUser[chosen] = t;
+    slotOf.set(pl.writes, chosen);
+    cursor = chosen;
+    slotBytes = Math.max(slotBytes, 2 * t.layout.words * t.slices);
+  });
+  while (slotUser.length < nSlotsWanted) slotUser.push(null);
+  const nSlots = slotUser.length;
+  if (nSlots > RECORD_SLOTS_MAX) throw new ConfigError(`${net.name}: needs ${nSlots} NVM slots, at most ${RECORD_SLOTS_MAX} are supported`);
+  slotBytes = ceilTo(slotBytes, 16);
+
+  const recBytes = recordBytes(nSlots);
+  const record = 0;
+  const counters = ceilTo(2 * recBytes, 16);
+  const samplesAddr = ceilTo(counters + 8 * pending.length, 16);
+  const inSt = storage.get(net.input.name)!;
+  const slotsBase = ceilTo(samplesAddr + 2 * inSt.layout.words, 256);
+  const slotAddrs = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
+  const end = slotsBase + nSlots * slotBytes;
+  const nvmBytes = profile.nvm[p.placement].bytes;
+  if (end > nvmBytes) throw new ConfigError(`${net.name}: needs ${end} bytes of NVM, ${p.placement} has ${nvmBytes}`);
+
+  const ref = (t: string): TensorRef => {
+    const st = storage.get(t)!;
+    const storageName = t;
+    if (st.producer < 0 && storageName === net.input.name) {
+      return { name: t, slot: -1, base: samplesAddr, layout: st.layout, slices: 1, words: st.layout.words };
+    }
+    const slot = slotOf.get(storageName);
+    if (slot === undefined) throw new ConfigError(`internal: tensor ${t} has no slot`);
+    return { name: t, slot, base: slotAddrs[slot]!, layout: st.layout, slices: st.slices, words: st.layout.words * st.slices };
+  };
+  for (const pl of pending) layers.push(pl.build(ref));
+
+  const rom = new Int16Array(romWords);
+  let o = 0;
+  for (const b of romBlocks) {
+    rom.set(b, o);
+    o += b.length;
+  }
+  return {
+    q,
+    params,
+    aug,
+    B,
+    layers,
+    input: ref(net.input.name),
+    output: ref(outputName),
+    outputTensor: outputName,
+    nvm: { record, recordBytes: recBytes, counters, samples: samplesAddr, slots: slotAddrs, slotBytes, end },
+    rom,
+    arithmetic: { name: `reference engine (input-channel tiles; ${params.arithmetic === TI_REFERENCE_ARITHMETIC ? 'TI arithmetic' : 'custom arithmetic'})`, lea: params.arithmetic, layers: arithLayers },
+    leaWordsUsed,
+  };
+}
+
+function flip(o: Orient): Orient {
+  return o === 'hw' ? 'wh' : 'hw';
+}
+
+/** Stored word of channel c of pixel (h, w) in a tensor reference (slice 0). */
+export function storedChan(l: Layout, c: number): number {
+  return chanWord(l, c);
+}
