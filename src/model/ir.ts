@@ -81,6 +81,12 @@ export interface Network {
   readonly shapes: ReadonlyMap<string, Shape>;
   /** Where it came from (file path, or "built-in"). */
   readonly source: string;
+  /**
+   * The ONNX graph input this network was imported from (src/model/onnx.ts): its batch-free
+   * shape, and `perm` such that IR input axis i is ONNX input axis perm[i] (ONNX Transpose
+   * convention), or null when the data order is the same. `toLogicalInput` applies it.
+   */
+  readonly onnxInput?: { readonly name: string; readonly shape: Shape; readonly perm: readonly number[] | null };
 }
 
 export function numel(s: Shape): number {

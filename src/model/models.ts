@@ -1,0 +1,135 @@
+/**
+ * Resolving a model name to a quantized network with calibration and sample inputs.
+ *
+ *   lenet, tiny-*            built-in (src/model/builtin.ts)
+ *   mnist, har, kws, cifar10 the real models in ../shared/models (used in place, never copied)
+ *   path/to/model.onnx       any ONNX file within the supported operator set
+ *
+ * Calibration and sample inputs (documented assumptions):
+ *   lenet and mnist-8 (both [1,28,28], pixels in [0,1]): real MNIST digits stored with lenet;
+ *   HAR, KWS, SqueezeNet: no dataset ships with the models, so inputs are seeded normal
+ *   draws at a per-model spread: HAR 1.0 (normalised inertial signals), KWS 30 (MFCC
+ *   magnitudes; the authors' input scale is 120), CIFAR-10 1.0 (normalised pixels);
+ *   other ONNX files: uniform in [-1, 1).
+ */
+import { readFileSync } from 'node:fs';
+import type { Network } from './ir.js';
+import { numel } from './ir.js';
+import { importOnnx, toLogicalInput } from './onnx.js';
+import { loadBuiltin, builtinSamples, builtinCalibration, isBuiltin, tinySample, BUILTIN_MODELS } from './builtin.js';
+import { quantize, quantizeInput, type QuantizedNetwork } from './quantize.js';
+import { Rng, mixSeed } from '../util/rng.js';
+import { SHARED_MODELS, sharedPath, sharedAvailable, type SharedModelName } from '../util/shared.js';
+import { UsageError, InputError } from '../util/errors.js';
+
+export interface LoadedModel {
+  /** The name the user gave (lenet, mnist, path...). */
+  readonly name: string;
+  readonly net: Network;
+  readonly q: QuantizedNetwork;
+  /** Number of stored samples (0: inputs are drawn from a seed). */
+  readonly sampleCount: number;
+  /** A float input (logical layout) for `--input n`. */
+  input(n: number): { readonly x: Float32Array; readonly label?: number; readonly kind: 'sample' | 'synthetic' };
+  /** Quantized input for `--input n`. */
+  inputQ(n: number): Int16Array;
+  readonly description: string;
+}
+
+export const SHARED_MODEL_NAMES = Object.keys(SHARED_MODELS) as SharedModelName[];
+
+const SPREAD: Record<string, number> = { har: 1.0, kws: 30, cifar10: 1.0 };
+
+function normalInput(net: Network, seed: number, spread: number): Float32Array {
+  const rng = new Rng(mixSeed(0x5eed, seed));
+  const x = new Float32Array(numel(net.input.shape));
+  for (let i = 0; i < x.length; i++) x[i] = Math.fround(rng.normal() * spread);
+  return x;
+}
+
+function uniformInput(net: Network, seed: number): Float32Array {
+  const rng = new Rng(mixSeed(0x5eee, seed));
+  const x = new Float32Array(numel(net.input.shape));
+  for (let i = 0; i < x.length; i++) x[i] = Math.fround(rng.float() * 2 - 1);
+  return x;
+}
+
+const cache = new Map<string, LoadedModel>();
+
+export function loadModel(spec: string): LoadedModel {
+  const hit = cache.get(spec);
+  if (hit) return hit;
+  const m = resolve(spec);
+  cache.set(spec, m);
+  return m;
+}
+
+function finish(
+  name: string,
+  net: Network,
+  calibration: Float32Array[],
+  samples: { x: Float32Array; label?: number }[],
+  synth: (seed: number) => Float32Array,
+  description: string,
+): LoadedModel {
+  const q = quantize(net, calibration);
+  const exp = q.exps.get(net.input.name)!;
+  const input = (n: number) =>
+    samples.length > 0
+      ? { ...samples[((n % samples.length) + samples.length) % samples.length]!, kind: 'sample' as const }
+      : { x: synth(n), kind: 'synthetic' as const };
+  return { name, net, q, sampleCount: samples.length, input, inputQ: (n) => quantizeInput(input(n).x, exp), description };
+}
+
+function resolve(spec: string): LoadedModel {
+  if (isBuiltin(spec)) {
+    const net = loadBuiltin(spec);
+    const desc = BUILTIN_MODELS.find((m) => m.name === spec)!.description;
+    if (spec === 'lenet') {
+      const cal = builtinCalibration('lenet').map((s) => s.input);
+      const samples = builtinSamples("lenet").map((s) => (s.label === null ? { x: s.input } : { x: s.input, label: s.label }));
+      return finish(spec, net, cal, samples, () => samples[0]!.x, desc);
+    }
+    const cal = Array.from({ length: 8 }, (_, i) => tinySample(net, 1000 + i));
+    return finish(spec, net, cal, [], (s) => tinySample(net, s), desc);
+  }
+  if ((SHARED_MODEL_NAMES as string[]).includes(spec)) {
+    const file = SHARED_MODELS[spec as SharedModelName];
+    if (!sharedAvailable('models', file)) {
+      throw new UsageError(`model ${spec} needs ../shared/models/${file}, which is not present (set JAPARI_SHARED to the shared folder)`);
+    }
+    const net = importOnnx(sharedPath('models', file), { name: spec });
+    if (spec === 'mnist') {
+      const cal = builtinCalibration('lenet').map((s) => s.input);
+      const samples = builtinSamples("lenet").map((s) => (s.label === null ? { x: s.input } : { x: s.input, label: s.label }));
+      return finish(spec, net, cal, samples, () => samples[0]!.x, `${file} from ../shared/models (MNIST digits as inputs)`);
+    }
+    const spread = SPREAD[spec]!;
+    const cal = Array.from({ length: 16 }, (_, i) => normalInput(net, 1000 + i, spread));
+    return finish(spec, net, cal, [], (s) => normalInput(net, s, spread), `${file} from ../shared/models (synthetic normal inputs, spread ${spread})`);
+  }
+  if (spec.endsWith('.onnx')) {
+    const net = importOnnx(spec);
+    const cal = Array.from({ length: 16 }, (_, i) => uniformInput(net, 1000 + i));
+    return finish(spec, net, cal, [], (s) => uniformInput(net, s), `${spec} (synthetic uniform inputs in [-1, 1))`);
+  }
+  const known = [...BUILTIN_MODELS.map((m) => m.name), ...SHARED_MODEL_NAMES].join(', ');
+  throw new UsageError(`unknown model ${JSON.stringify(spec)}: use one of ${known}, or a path ending in .onnx`);
+}
+
+/** Read an input from a JSON file: an array of numbers in the ONNX input layout (batch-free). */
+export function readInputFile(m: LoadedModel, path: string): Int16Array {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`cannot read input ${path}: ${(e as Error).message}`);
+  }
+  const flat = Array.isArray(data) ? (data.flat(Infinity) as unknown[]) : null;
+  const n = numel(m.net.input.shape);
+  if (!flat || flat.length !== n || flat.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+    throw new InputError(`input ${path}: expected a JSON array of ${n} finite numbers`);
+  }
+  const x = toLogicalInput(m.net, Float32Array.from(flat as number[]));
+  return quantizeInput(x, m.q.exps.get(m.net.input.name)!);
+}
