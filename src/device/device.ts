@@ -40,7 +40,7 @@ import {
   voltageAt,
   validateCapacitor,
 } from './energy.js';
-import { splitmix32, mixSeed } from '../util/rng.js';
+import { mixSeed } from '../util/rng.js';
 import { ConfigError, JapariError } from '../util/errors.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -107,7 +107,24 @@ export interface DeviceOptions {
   readonly nvm?: PagedMemory;
   readonly trace?: boolean;
   readonly logWrites?: boolean;
+  /**
+   * Per NVM byte, which layer-run last wrote it (2 bytes per NVM byte, copy-on-write like the
+   * NVM). Properties use it as the ground truth of durable progress. Off when absent.
+   */
+  readonly ledger?: PagedMemory;
+  /** A retired device whose SRAM arrays this one may take over (the donor must not be used again). */
+  readonly reuse?: Device;
+  /** Continue a run: global action index, boots and failures so far (exploration sub-runs). */
+  readonly start?: { readonly action: number; readonly boots: number; readonly failures: number };
 }
+
+/** Volatile memory captured at a checkpoint: only defined words matter (see `volatileMatches`). */
+export interface VolatilePage {
+  readonly mask: Uint8Array;
+  readonly values: Int16Array;
+}
+export type VolatileSnapshot = readonly (VolatilePage | null)[];
+export const SRAM_PAGE_WORDS = 128;
 
 /** Thrown by an event when power fails; the runner catches it and reboots. Never escapes a run. */
 export class PowerFailure {
@@ -145,6 +162,12 @@ export interface UndefinedRead {
 }
 
 export const SRAM_WORDS = 4096;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_U16 = new Uint16Array(0);
+const EMPTY_F64 = new Float64Array(0);
+/** Accumulator scratch shared by all devices (JavaScript runs one device step at a time). */
+const ACC_SCRATCH = new Float64Array(4096);
 /** First word of the LEA RAM window inside SRAM (top 4 KB of the 8 KB SRAM). */
 export const LEA_RAM_BASE = 2048;
 
@@ -157,6 +180,7 @@ export class Device {
   nvm: PagedMemory;
   readonly sram: Int16Array;
   readonly sramBytes: Uint8Array;
+  private readonly sramWords32: Uint32Array;
   readonly defined: Uint8Array;
 
   /** Index of the next atomic action (across reboots). */
@@ -171,10 +195,11 @@ export class Device {
   rechargeS = 0;
   /** Energy drawn from the capacitor/supply, nanojoules. */
   nj = 0;
-  readonly catCycles = new Float64Array(N_CAT);
-  readonly catNj = new Float64Array(N_CAT);
-  readonly layerCycles = new Float64Array(MAX_LAYERS * N_CAT);
-  readonly layerNj = new Float64Array(MAX_LAYERS * N_CAT);
+  readonly catCycles: Float64Array;
+  readonly catNj: Float64Array;
+  /** Per layer x category; grown on demand (most runs touch few layers). */
+  private layerCycles: Float64Array;
+  private layerNj: Float64Array;
   nvmBytesWritten = 0;
   /** Current layer for per-layer accounting (set by the engine). */
   layer = 0;
@@ -186,31 +211,39 @@ export class Device {
   /** Landed NVM write units (address, value), when enabled. */
   writeLogAddr: Uint32Array;
   writeLogVal: Uint16Array;
+  /** Action index and ledger epoch of each logged write unit. */
+  writeLogAction: Float64Array;
+  writeLogEpoch: Uint16Array;
   writeLogLen = 0;
   private readonly logWrites: boolean;
 
   /** Called at each engine checkpoint (exploration uses it to prune); may throw to stop a run. */
   onCheckpoint: ((pos: number, carry: number) => void) | null = null;
-  /** Called when an engine reports the progress it recovered after a reboot. */
-  onRecovered: ((layer: number, position: number) => void) | null = null;
+  /** Called when an engine's progress seeker concludes: layer, first unfinished job, resume position. */
+  onRecovered: ((layer: number, job: number, position: number) => void) | null = null;
+  /** Ledger of layer-runs (see DeviceOptions.ledger); `epoch` tags the writes of the current one. */
+  ledger: PagedMemory | null;
+  epoch = 0;
+  /** Completed `newInference` calls (part of the ledger epoch). */
+  inferences = 0;
+  /** SRAM pages written or released since the last volatile snapshot. */
+  readonly sramDirty: Uint8Array;
 
   private readonly writeUnit: 1 | 2;
   private readonly wCost: Cost;
   private readonly rCost: Cost;
-  private readonly accScratch = new Float64Array(SRAM_WORDS);
+  private readonly accScratch = ACC_SCRATCH;
   private readonly garbage: GarbagePattern;
   private readonly seed: number;
   private failIdx = 0;
   private nextFail: number;
   private joules = 0;
-  private readonly highWater = new Float64Array(MAX_LAYERS).fill(-1);
+  private highWater: number[] = [];
   private reexecUntil = -1;
   private label = '';
 
   constructor(o: DeviceOptions) {
-    if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-      throw new JapariError('japari models the little-endian MSP430 on a little-endian host only');
-    }
+    if (!LITTLE_ENDIAN_HOST) throw new JapariError('japari models the little-endian MSP430 on a little-endian host only');
     this.profile = o.profile;
     this.placement = o.placement;
     this.arith = o.arithmetic ?? TI_REFERENCE_ARITHMETIC;
@@ -221,15 +254,27 @@ export class Device {
     this.writeUnit = nvmProfile.writeUnitBytes;
     this.wCost = nvmProfile.write;
     this.rCost = nvmProfile.read;
-    this.sram = new Int16Array(SRAM_WORDS);
-    this.sramBytes = new Uint8Array(this.sram.buffer);
-    this.defined = new Uint8Array(SRAM_WORDS);
+    // Reusing a retired device's SRAM arrays avoids allocating 12 KB per exploration sub-run;
+    // the contents are overwritten with garbage below, as after any power-on.
+    const donor = o.reuse;
+    this.sram = donor ? donor.sram : new Int16Array(SRAM_WORDS);
+    this.sramBytes = donor ? donor.sramBytes : new Uint8Array(this.sram.buffer);
+    this.sramWords32 = donor ? donor.sramWords32 : new Uint32Array(this.sram.buffer);
+    this.defined = donor ? donor.defined : new Uint8Array(SRAM_WORDS);
+    this.sramDirty = donor ? donor.sramDirty : new Uint8Array(SRAM_WORDS / SRAM_PAGE_WORDS);
+    this.catCycles = donor ? donor.catCycles.fill(0) : new Float64Array(N_CAT);
+    this.catNj = donor ? donor.catNj.fill(0) : new Float64Array(N_CAT);
+    this.layerCycles = donor ? donor.layerCycles.fill(0) : new Float64Array(16 * N_CAT);
+    this.layerNj = donor ? donor.layerNj.fill(0) : new Float64Array(16 * N_CAT);
     this.garbage = o.garbage ?? { kind: 'random' };
     this.seed = o.seed >>> 0;
     this.trace = o.trace ? [] : null;
     this.logWrites = o.logWrites ?? false;
-    this.writeLogAddr = new Uint32Array(this.logWrites ? 1 << 16 : 0);
-    this.writeLogVal = new Uint16Array(this.logWrites ? 1 << 16 : 0);
+    this.ledger = o.ledger ?? null;
+    this.writeLogAddr = this.logWrites ? new Uint32Array(1 << 12) : EMPTY_U32;
+    this.writeLogVal = this.logWrites ? new Uint16Array(1 << 12) : EMPTY_U16;
+    this.writeLogAction = this.logWrites ? new Float64Array(1 << 12) : EMPTY_F64;
+    this.writeLogEpoch = this.logWrites ? new Uint16Array(1 << 12) : EMPTY_U16;
     if (o.supply.kind === 'schedule') {
       for (let i = 1; i < o.supply.failAt.length; i++) {
         if (!(o.supply.failAt[i]! > o.supply.failAt[i - 1]!)) throw new ConfigError('failure schedule must be strictly ascending');
@@ -242,8 +287,18 @@ export class Device {
       validateCapacitor(o.supply.capacitor);
       this.joules = energyAt(o.supply.capacitor, o.supply.capacitor.von);
     }
+    if (o.start) {
+      this.action = o.start.action;
+      this.boots = o.start.boots;
+      this.failures = o.start.failures;
+      if (o.supply.kind === 'schedule') {
+        while (this.failIdx < o.supply.failAt.length && o.supply.failAt[this.failIdx]! < this.action) this.failIdx++;
+        this.nextFail = this.failIdx < o.supply.failAt.length ? o.supply.failAt[this.failIdx]! : Infinity;
+      }
+    } else {
+      this.boots = 1;
+    }
     this.fillGarbage();
-    this.boots = 1;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -332,9 +387,21 @@ export class Device {
     this.nj += nj;
     this.catCycles[cat]! += cycles;
     this.catNj[cat]! += nj;
-    const li = (this.layer < MAX_LAYERS ? this.layer : MAX_LAYERS - 1) * N_CAT + cat;
+    const layer = this.layer < MAX_LAYERS ? this.layer : MAX_LAYERS - 1;
+    const li = layer * N_CAT + cat;
+    if (li >= this.layerCycles.length) this.growLayers(layer + 1);
     this.layerCycles[li]! += cycles;
     this.layerNj[li]! += nj;
+  }
+
+  private growLayers(layers: number): void {
+    const n = Math.max(layers, (2 * this.layerCycles.length) / N_CAT) * N_CAT;
+    const c = new Float64Array(n);
+    c.set(this.layerCycles);
+    this.layerCycles = c;
+    const e = new Float64Array(n);
+    e.set(this.layerNj);
+    this.layerNj = e;
   }
 
   /** Power fails now: record it and unwind to the runner. */
@@ -358,7 +425,7 @@ export class Device {
     if (this.trace) this.record('dma-rom', label, cat, this.action - done, done, 1);
     if (done < 1) this.fail(label);
     this.sram.set(this.rom.subarray(romWord, romWord + words), sramWord);
-    this.defined.fill(1, sramWord, sramWord + words);
+    this.defineRange(sramWord, words);
   }
 
   /** DMA/SPI NVM -> SRAM of `words` Q15 words starting at NVM byte `nvmByte`. */
@@ -368,7 +435,7 @@ export class Device {
     if (this.trace) this.record('dma-read', label, cat, this.action - done, done, 1, nvmByte, nvmByte + 2 * words);
     if (done < 1) this.fail(label);
     this.nvm.readBytes(nvmByte, this.sramBytes, 2 * sramWord, 2 * words);
-    this.defined.fill(1, sramWord, sramWord + words);
+    this.defineRange(sramWord, words);
   }
 
   /**
@@ -405,27 +472,45 @@ export class Device {
     const bytes = units * this.writeUnit;
     this.nvm.writeBytes(nvmByte, this.sramBytes, 2 * sramWord, bytes);
     this.nvmBytesWritten += bytes;
+    if (this.ledger) {
+      const e = this.epoch;
+      for (let i = 0; i < bytes; i++) {
+        this.ledger.writeU8(2 * (nvmByte + i), e & 0xff);
+        this.ledger.writeU8(2 * (nvmByte + i) + 1, (e >> 8) & 0xff);
+      }
+    }
     if (this.logWrites) {
+      // The units landed are the actions just before the current action counter.
+      const firstAction = this.action - units;
       for (let u = 0; u < units; u++) {
         const off = u * this.writeUnit;
         const v =
           this.writeUnit === 1 ? this.sramBytes[2 * sramWord + off]! : this.sramBytes[2 * sramWord + off]! | (this.sramBytes[2 * sramWord + off + 1]! << 8);
-        this.logWrite(nvmByte + off, v);
+        this.logWrite(nvmByte + off, v, firstAction + u);
       }
     }
   }
 
-  private logWrite(addr: number, value: number): void {
+  private logWrite(addr: number, value: number, action: number): void {
     if (this.writeLogLen === this.writeLogAddr.length) {
-      const a = new Uint32Array(this.writeLogAddr.length * 2);
+      const n = this.writeLogAddr.length * 2;
+      const a = new Uint32Array(n);
       a.set(this.writeLogAddr);
       this.writeLogAddr = a;
-      const v = new Uint16Array(this.writeLogVal.length * 2);
+      const v = new Uint16Array(n);
       v.set(this.writeLogVal);
       this.writeLogVal = v;
+      const ac = new Float64Array(n);
+      ac.set(this.writeLogAction);
+      this.writeLogAction = ac;
+      const ep = new Uint16Array(n);
+      ep.set(this.writeLogEpoch);
+      this.writeLogEpoch = ep;
     }
     this.writeLogAddr[this.writeLogLen] = addr;
     this.writeLogVal[this.writeLogLen] = value;
+    this.writeLogAction[this.writeLogLen] = action;
+    this.writeLogEpoch[this.writeLogLen] = this.epoch;
     this.writeLogLen++;
   }
 
@@ -445,7 +530,7 @@ export class Device {
     if (this.trace) this.record('lea', label, cat, this.action - done, done, 1, undefined, undefined, `1x${len} * ${len}x${n}`);
     if (done < 1) this.fail(label);
     matMulRowQ15(this.sram, aWord, this.sram, bWord, len, n, this.sram, cWord, this.arith, this.accScratch);
-    this.defined.fill(1, cWord, cWord + n);
+    this.defineRange(cWord, n);
   }
 
   /**
@@ -492,7 +577,7 @@ export class Device {
     const done = this.admit(1, extraLea, 0, lc.fixedNj + lc.njPerUnit * len * n, 0, catLea);
     if (done < 1) this.fail(label);
     matMulRowQ15(this.sram, aWord, this.sram, bWord, len, n, this.sram, cWord, this.arith, this.accScratch);
-    this.defined.fill(1, cWord, cWord + n);
+    this.defineRange(cWord, n);
   }
 
   /** LEA element-wise command over `n` words: out = op(x, y). */
@@ -513,7 +598,7 @@ export class Device {
       const y = s[yWord + i]!;
       s[outWord + i] = op === 'add' ? (sat ? sat16(x + y) : wrap16(x + y)) : op === 'max' ? (x > y ? x : y) : x < y ? x : y;
     }
-    this.defined.fill(1, outWord, outWord + n);
+    this.defineRange(outWord, n);
   }
 
   /**
@@ -537,11 +622,56 @@ export class Device {
   store(word: number, value: number): void {
     this.sram[word] = value;
     this.defined[word] = 1;
+    this.sramDirty[word >> 7] = 1;
   }
 
   /** Mark words dead: their contents are garbage to every later reader. */
   release(word: number, words: number): void {
     this.defined.fill(0, word, word + words);
+    this.markDirty(word, words);
+  }
+
+  private defineRange(word: number, words: number): void {
+    this.defined.fill(1, word, word + words);
+    this.markDirty(word, words);
+  }
+
+  private markDirty(word: number, words: number): void {
+    if (words <= 0) return;
+    this.sramDirty.fill(1, word >> 7, ((word + words - 1) >> 7) + 1);
+  }
+
+  /**
+   * Capture the defined SRAM words (page by page). Pages untouched since the last snapshot are
+   * shared with `prev`, so consecutive checkpoints cost only what changed.
+   */
+  volatileSnapshot(prev: VolatileSnapshot | null): VolatileSnapshot {
+    const pages = SRAM_WORDS / SRAM_PAGE_WORDS;
+    const out: (VolatilePage | null)[] = new Array(pages);
+    for (let p = 0; p < pages; p++) {
+      if (prev && this.sramDirty[p] === 0) {
+        out[p] = prev[p]!;
+        continue;
+      }
+      const lo = p * SRAM_PAGE_WORDS;
+      const mask = this.defined.slice(lo, lo + SRAM_PAGE_WORDS);
+      out[p] = mask.indexOf(1) < 0 ? null : { mask, values: this.sram.slice(lo, lo + SRAM_PAGE_WORDS) };
+    }
+    this.sramDirty.fill(0);
+    return out;
+  }
+
+  /** Every word defined in `snap` is defined here with the same value (sound convergence, see explore.ts). */
+  volatileMatches(snap: VolatileSnapshot): boolean {
+    for (let p = 0; p < snap.length; p++) {
+      const pg = snap[p];
+      if (!pg) continue;
+      const lo = p * SRAM_PAGE_WORDS;
+      for (let i = 0; i < SRAM_PAGE_WORDS; i++) {
+        if (pg.mask[i] === 1 && (this.defined[lo + i] === 0 || this.sram[lo + i] !== pg.values[i])) return false;
+      }
+    }
+    return true;
   }
 
   /** The engine reached a checkpoint: position `pos` in the inference, engine-local state `carry`. */
@@ -551,7 +681,7 @@ export class Device {
 
   /** The engine starts work at output position `pos` of `layer` (for re-execution accounting). */
   progress(layer: number, pos: number): void {
-    const hw = this.highWater[layer]!;
+    const hw = this.highWater[layer] ?? -1;
     if (pos < hw) {
       this.reexecUntil = hw;
     } else {
@@ -560,16 +690,23 @@ export class Device {
     }
   }
 
-  /** The engine has recovered this layer/position after a reboot (checked by properties). */
-  recovered(layer: number, position: number): void {
-    if (this.onRecovered) this.onRecovered(layer, position);
-    if (this.trace) this.note('note', 'seek progress', `recovered layer ${layer} at position ${position}`);
+  /** The engine's progress seeker concluded: first unfinished job and resume position (checked by properties). */
+  recovered(layer: number, job: number, position: number): void {
+    if (this.onRecovered) this.onRecovered(layer, job, position);
+    if (this.trace) this.note('note', 'seek progress', `layer ${layer}: first unfinished job ${job}, resume at word ${position}`);
   }
 
   /** Forget re-execution high-water marks (a new inference starts). */
   newInference(): void {
-    this.highWater.fill(-1);
+    this.highWater = [];
     this.reexecUntil = -1;
+    this.inferences++;
+  }
+
+  /** The engine works on `layer` (per-layer accounting; the ledger tags this layer-run's writes). */
+  enterLayer(layer: number, inference: number): void {
+    this.layer = layer;
+    this.epoch = (((inference & 0xff) << 8) | ((layer + 1) & 0xff)) & 0xffff;
   }
 
   /** Name the engine step in progress (shows in traces and undefined-read reports). */
@@ -618,15 +755,22 @@ export class Device {
 
   private fillGarbage(): void {
     this.defined.fill(0);
+    this.sramDirty.fill(1);
     const g = this.garbage;
     if (g.kind === 'stale') return;
     if (g.kind === 'constant') {
       this.sram.fill(g.value);
       return;
     }
-    const next = splitmix32(mixSeed(this.seed, this.boots));
-    const w = new Uint32Array(this.sram.buffer);
-    for (let i = 0; i < w.length; i++) w[i] = next();
+    // splitmix32, inlined: this runs at every reboot of every exploration sub-run.
+    let x = mixSeed(this.seed, this.boots);
+    const w = this.sramWords32;
+    for (let i = 0; i < w.length; i++) {
+      x = (x + 0x9e3779b9) | 0;
+      let z = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      w[i] = z ^ (z >>> 16);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -688,7 +832,7 @@ export class Device {
     const rows: Record<Category, { cycles: number; nj: number }>[] = [];
     for (let l = 0; l < layers; l++) {
       const r = {} as Record<Category, { cycles: number; nj: number }>;
-      CATEGORIES.forEach((c, i) => (r[c] = { cycles: this.layerCycles[l * N_CAT + i]!, nj: this.layerNj[l * N_CAT + i]! }));
+      CATEGORIES.forEach((c, i) => (r[c] = { cycles: this.layerCycles[l * N_CAT + i] ?? 0, nj: this.layerNj[l * N_CAT + i] ?? 0 }));
       rows.push(r);
     }
     return rows;

@@ -24,7 +24,7 @@
  * Every volatile variable that survives across checkpoints is folded into `carry()`, so that
  * exploration can prune soundly (src/properties/explore.ts).
  */
-import { type Device, Cat, type CatId } from '../../device/device.js';
+import { type Device, Cat, type CatId, SRAM_WORDS } from '../../device/device.js';
 import type {
   EnginePlan,
   EngineLayer,
@@ -145,14 +145,14 @@ export class ReferenceEngine {
       rec.layerIdx = 0;
     }
     const layers = this.plan.layers;
-    let firstLayer = true;
     for (let l = rec.layerIdx; l < layers.length; l++) {
       const layer = layers[l]!;
-      dev.layer = l;
+      dev.enterLayer(l, rec.runCounter);
+      // Every buffer of the previous layer is dead: each kernel loads what it reads.
+      dev.release(0, SRAM_WORDS);
       const seek = this.seekProgress(layer);
-      // Report what the first seek after this boot concluded (the properties check it).
-      if (firstLayer) dev.recovered(l, seek.resumeWord);
-      firstLayer = false;
+      // Every real seek reports its conclusion (the properties check it against durable truth).
+      if (seek.job >= 0) dev.recovered(l, seek.job, seek.resumeWord);
       this.runLayer(layer, seek.resumeWord);
       this.endLayer(layer);
     }
@@ -426,13 +426,16 @@ export class ReferenceEngine {
         dev.release(c.lea.b, c.lea.a - c.lea.b);
         dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
         for (let q = resuming ? q0 : 0; q < c.Qout; q++) {
+          // Row tiles stay aligned to multiples of rowTile; a resume inside a tile fetches the
+          // whole tile and starts computing at the resume row.
+          let tileStart = resuming ? p0 - (p0 % c.rowTile) : 0;
           let p = resuming ? p0 : 0;
           while (p < c.Pout) {
-            const rows = Math.min(c.rowTile, c.Pout - p);
+            const rows = Math.min(c.rowTile, c.Pout - tileStart);
             this.flushPending(c);
-            this.rowTileStart = p;
-            this.fetchConvRows(c, s, q, p, rows);
-            for (let i = 0; i < rows; i++, p++) {
+            this.rowTileStart = tileStart;
+            this.fetchConvRows(c, s, q, tileStart, rows);
+            for (let i = p - tileStart; i < rows; i++, p++) {
               const k = q * c.Pout + p;
               const word0 = t * sliceWords + k * Cs + f * c.callWords;
               const first = resuming ? first0 : 0;
@@ -469,6 +472,7 @@ export class ReferenceEngine {
               this.pendingWrite = 1;
               if (!this.plan.params.piggyback) this.flushPending(c);
             }
+            tileStart += rows;
           }
           this.flushPending(c);
         }
@@ -632,7 +636,7 @@ export class ReferenceEngine {
     const dev = this.dev;
     const total = m.out.words;
     const sliceWords = m.in.layout.words;
-    for (let o = resume; o < total; o += m.chunk) {
+    for (let o = resume - (resume % m.chunk); o < total; o += m.chunk) {
       const n = Math.min(m.chunk, total - o);
       dev.progress(m.index, o);
       dev.checkpoint(positionOf(m.index, o), this.carry());
@@ -654,7 +658,8 @@ export class ReferenceEngine {
     const dev = this.dev;
     const total = r.out.words;
     const l = r.out.layout;
-    for (let o = resume; o < total; o += r.tile) {
+    // Resume at the start of the tile holding the first unfinished job (at most one tile again).
+    for (let o = resume - (resume % r.tile); o < total; o += r.tile) {
       const n = Math.min(r.tile, total - o);
       dev.progress(r.index, o);
       dev.checkpoint(positionOf(r.index, o), this.carry());
@@ -785,7 +790,7 @@ export class ReferenceEngine {
   private add(a: AddLayer, resume: number): void {
     const dev = this.dev;
     const total = a.out.words;
-    for (let o = resume; o < total; o += a.chunk) {
+    for (let o = resume - (resume % a.chunk); o < total; o += a.chunk) {
       const n = Math.min(a.chunk, total - o);
       dev.progress(a.index, o);
       dev.checkpoint(positionOf(a.index, o), this.carry());

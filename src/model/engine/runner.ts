@@ -117,12 +117,18 @@ export interface RunOptions {
   readonly logWrites?: boolean;
   /** Start from this NVM (e.g. after a warm-up inference); the installed image otherwise. */
   readonly nvm?: PagedMemory;
+  /** Ledger memory (2 bytes per NVM byte) to tag every landed write with its layer-run. */
+  readonly ledgerMemory?: PagedMemory;
+  /** Continue counting actions/boots/failures from these (exploration sub-runs). */
+  readonly start?: { readonly action: number; readonly boots: number; readonly failures: number };
+  /** A retired device whose buffers the new one may reuse. */
+  readonly reuse?: Device;
   /** Energy-driven runs: give up after this many power cycles without forward progress (default 16). */
   readonly stallLimit?: number;
   /** Hard cap on power cycles (default 1e6). */
   readonly maxPowerCycles?: number;
   /** Hooks for properties and exploration. */
-  readonly onRecovered?: (dev: Device, layer: number, word: number) => void;
+  readonly onRecovered?: (dev: Device, layer: number, job: number, word: number) => void;
   readonly onCheckpoint?: (dev: Device, pos: number, carry: number) => void;
   readonly onReboot?: (dev: Device) => void;
 }
@@ -169,10 +175,13 @@ export function makeDevice(d: Deployment, o: RunOptions, nvm: PagedMemory): Devi
     nvm,
     trace: o.trace ?? false,
     logWrites: o.logWrites ?? false,
+    ...(o.ledgerMemory ? { ledger: o.ledgerMemory } : {}),
+    ...(o.start ? { start: o.start } : {}),
+    ...(o.reuse ? { reuse: o.reuse } : {}),
   });
   if (o.onRecovered) {
     const f = o.onRecovered;
-    dev.onRecovered = (l, w) => f(dev, l, w);
+    dev.onRecovered = (l, j, w) => f(dev, l, j, w);
   }
   if (o.onCheckpoint) {
     const f = o.onCheckpoint;
@@ -193,9 +202,9 @@ export function driveInference(d: Deployment, dev: Device, o: Pick<RunOptions, '
   let lastKey = -1;
   let progressKey = -1;
   const prevRecovered = dev.onRecovered;
-  dev.onRecovered = (l, w) => {
-    progressKey = l * 4294967296 + w;
-    prevRecovered?.(l, w);
+  dev.onRecovered = (l, j, w) => {
+    progressKey = Math.max(progressKey, l * 4294967296 + w);
+    prevRecovered?.(l, j, w);
   };
   try {
     for (let cycle = 0; ; cycle++) {

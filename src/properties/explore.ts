@@ -1,0 +1,428 @@
+/**
+ * Exhaustive failure exploration (littlefs-style power-loss testing, on the executable model).
+ *
+ * linear  one power failure at every NVM write unit of the checked inference: for each k, power
+ *         fails right before the (k+1)-th write unit lands, the device reboots with garbage in
+ *         SRAM, and the engine recovers. Failures between two write units leave the same NVM
+ *         and ledger state as failing at the next unit, so they are equivalent (exploring every
+ *         action boundary gives the same verdicts: test/properties/explore.test.ts).
+ * depth2  every pair of failures inside one chosen layer: the first at a write unit of that
+ *         layer, the second at every write unit the recovery then performs in that layer
+ *         (reboots during recovery and re-execution).
+ *
+ * Pass 1 runs the inference uninterrupted, logging every write unit (address, value, action,
+ * layer-run) and, at every engine checkpoint, an O(1) snapshot of NVM and ledger plus the
+ * defined volatile words and the engine's carry hash. Pass 2 rebuilds the state at each failure
+ * point from the nearest snapshot and runs the recovery.
+ *
+ * Pruning (sound): a recovery run is stopped at a checkpoint where its state equals the
+ * uninterrupted run's state at the same position: the same carry hash of the engine's volatile
+ * variables, byte-identical NVM, and every SRAM word the uninterrupted run had defined there
+ * defined with the same value. Everything the continuation reads is then equal (a correct run
+ * never reads undefined words -- reading one is itself a violation), so the continuation and its
+ * verdict equal the uninterrupted run's, which is checked once. test/properties/explore.test.ts
+ * compares pruned and unpruned verdicts, including on broken engines.
+ */
+import { PagedMemory } from '../device/paged.js';
+import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
+import { type Deployment, makeDevice, driveInference, StopRun } from '../model/engine/runner.js';
+import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
+import { checkSeek, outputDiff, warmNvm, type Violation } from './properties.js';
+import { CursorMonitor } from './monitor.js';
+import { JapariError } from '../util/errors.js';
+
+export interface ExploreOptions {
+  readonly input: Int16Array;
+  readonly warmup: readonly Int16Array[];
+  readonly seed: number;
+  readonly mode: 'linear' | 'depth2';
+  /** depth2: the engine layer whose write units are paired. */
+  readonly layer?: number;
+  readonly prune?: boolean;
+  /** Explore only points with index % n === i. */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Also place failures at every non-write action boundary (equivalent; for the soundness test). */
+  readonly everyAction?: boolean;
+  /** Stop after the first failing point. */
+  readonly stopAtFirst?: boolean;
+  /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
+  readonly fullChecks?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface FailurePoint {
+  /** Absolute failure schedule (action indices) that reproduces this point. */
+  readonly schedule: readonly number[];
+  readonly violations: readonly Violation[];
+  /** Write unit index (in the uninterrupted run) of the first failure, and its NVM byte. */
+  readonly unit: number;
+  readonly addr: number;
+  readonly layer: number;
+}
+
+export interface ExploreStats {
+  /** Failure points explored (schedules run). */
+  readonly points: number;
+  /** Write units of the uninterrupted inference. */
+  readonly writeUnits: number;
+  /** Actions of the uninterrupted inference. */
+  readonly actions: number;
+  readonly checkpoints: number;
+  /** Recovery runs stopped by convergence. */
+  readonly converged: number;
+  /** Device actions executed by recovery runs (after the failure). */
+  readonly recoveryActions: number;
+  /** Actions an unpruned search would have executed (each recovery running to completion). */
+  readonly unprunedActionsEstimate: number;
+  /** Jobs re-executed (durable prefix minus recovered job), summed. */
+  readonly reexecutedJobs: number;
+}
+
+export interface ExploreResult {
+  readonly verdict: 'pass' | 'fail';
+  readonly failures: readonly FailurePoint[];
+  readonly stats: ExploreStats;
+  /** Violations of the uninterrupted run itself (the design fails without any failure). */
+  readonly golden: readonly Violation[];
+}
+
+interface Checkpoint {
+  readonly pos: number;
+  readonly carry: number;
+  readonly writeIndex: number;
+  readonly nvm: PagedMemory;
+  readonly ledger: PagedMemory;
+  readonly vol: VolatileSnapshot;
+}
+
+interface Golden {
+  readonly dev: Device;
+  readonly checkpoints: Checkpoint[];
+  readonly byPos: Map<number, Checkpoint>;
+  readonly nvm0: PagedMemory;
+  readonly ledger0: PagedMemory;
+  readonly violations: Violation[];
+}
+
+/** Pass 1: the uninterrupted inference with its write log and checkpoint snapshots. */
+function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden {
+  const nvm0 = warmNvm(d, o.warmup);
+  d.writeInput(nvm0, o.input);
+  const ledger0 = new PagedMemory(2 * nvm0.bytes);
+  const checkpoints: Checkpoint[] = [];
+  const byPos = new Map<number, Checkpoint>();
+  let prevVol: VolatileSnapshot | null = null;
+  const violations: Violation[] = [];
+  const nvmRun = nvm0.snapshot();
+  const ledgerRun = ledger0.snapshot();
+  const dev = makeDevice(
+    d,
+    {
+      input: o.input,
+      supply: { kind: 'continuous' },
+      seed: o.seed,
+      logWrites: true,
+      ledgerMemory: ledgerRun,
+      onRecovered: (dv, layer, job) => violations.push(...checkSeek(insp, dv, layer, job).violations),
+      onCheckpoint: (dv, pos, carry) => {
+        const vol = dv.volatileSnapshot(prevVol);
+        prevVol = vol;
+        const cp: Checkpoint = { pos, carry, writeIndex: dv.writeLogLen, nvm: dv.nvm.snapshot(), ledger: dv.ledger!.snapshot(), vol };
+        checkpoints.push(cp);
+        if (!byPos.has(pos)) byPos.set(pos, cp);
+      },
+    },
+    nvmRun,
+  );
+  const { completed, reason } = driveInference(d, dev, { supply: { kind: 'continuous' } });
+  if (!completed) throw new JapariError(`the uninterrupted inference did not complete: ${reason}`);
+  const out = d.readTensor(dev.nvm, d.plan.output);
+  const ref = d.reference(o.input);
+  const diff = outputDiff(out, ref);
+  if (diff.length > 0) {
+    violations.push({ property: 'equivalence', message: `the uninterrupted inference differs from the reference at [${diff[0]![0]}]`, action: dev.action, boot: 1, diff });
+  }
+  if (dev.undefinedReads > 0) {
+    violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
+  }
+  return { dev, checkpoints, byPos, nvm0, ledger0, violations };
+}
+
+/** Memories rebuilt at write unit k from the nearest checkpoint, advanced unit by unit. */
+class Cursor {
+  nvm: PagedMemory;
+  ledger: PagedMemory;
+  index = 0;
+  private cp = 0;
+  constructor(
+    private readonly g: Golden,
+    private readonly log: Device,
+    private readonly onUnit: (addr: number) => void,
+  ) {
+    this.nvm = g.nvm0.snapshot();
+    this.ledger = g.ledger0.snapshot();
+  }
+
+  /** Advance to the state with exactly k units landed. */
+  seek(k: number): void {
+    const cps = this.g.checkpoints;
+    // Jump to a later checkpoint when one lies at or before k (shares lineage with the golden run).
+    let jumped = false;
+    while (this.cp < cps.length && cps[this.cp]!.writeIndex <= k) {
+      if (cps[this.cp]!.writeIndex >= this.index) {
+        const c = cps[this.cp]!;
+        // Apply the units up to the checkpoint to the monitor first (keeps it exact), then adopt the snapshot.
+        while (this.index < c.writeIndex) this.apply();
+        this.nvm = c.nvm.snapshot();
+        this.ledger = c.ledger.snapshot();
+        jumped = true;
+      }
+      this.cp++;
+    }
+    void jumped;
+    while (this.index < k) this.apply();
+  }
+
+  private apply(): void {
+    const i = this.index;
+    const a = this.log.writeLogAddr[i]!;
+    const v = this.log.writeLogVal[i]!;
+    const e = this.log.writeLogEpoch[i]!;
+    const unit = this.log.nvmWriteUnitBytes;
+    this.nvm.writeU8(a, v & 0xff);
+    this.ledger.writeU8(2 * a, e & 0xff);
+    this.ledger.writeU8(2 * a + 1, e >> 8);
+    if (unit === 2) {
+      this.nvm.writeU8(a + 1, v >> 8);
+      this.ledger.writeU8(2 * (a + 1), e & 0xff);
+      this.ledger.writeU8(2 * (a + 1) + 1, e >> 8);
+    }
+    this.index++;
+    this.onUnit(a);
+  }
+}
+
+function converges(g: Golden, dev: Device, pos: number, carry: number): boolean {
+  const cp = g.byPos.get(pos);
+  if (!cp || cp.carry !== carry) return false;
+  if (!dev.nvm.equals(cp.nvm)) return false;
+  return dev.volatileMatches(cp.vol);
+}
+
+interface SubRunOutcome {
+  readonly violations: Violation[];
+  readonly converged: boolean;
+  readonly actions: number;
+  readonly reexecuted: number;
+  readonly dev: Device;
+}
+
+/**
+ * Run the recovery from a failure state: reboot (garbage SRAM), seek, continue until
+ * convergence (when pruning) or completion. `firstSeek` checks the first seek; later seeks are
+ * checked from scratch against the device's ledger.
+ */
+function subRun(
+  d: Deployment,
+  g: Golden,
+  insp: Inspector,
+  o: ExploreOptions,
+  nvm: PagedMemory,
+  ledger: PagedMemory,
+  start: { action: number; boots: number; failures: number },
+  firstSeek: ((dev: Device, layer: number, job: number) => Violation[]) | null,
+  failAt: readonly number[],
+  record: boolean,
+  reuse?: Device,
+): SubRunOutcome {
+  const violations: Violation[] = [];
+  let seen = 0;
+  let reexecuted = 0;
+  const prune = o.prune ?? true;
+  const dev = makeDevice(
+    d,
+    {
+      input: o.input,
+      supply: { kind: 'schedule', failAt },
+      seed: o.seed,
+      logWrites: record,
+      ledgerMemory: ledger,
+      start,
+      ...(reuse ? { reuse } : {}),
+      onRecovered: (dv, layer, job) => {
+        if (seen === 0 && firstSeek) violations.push(...firstSeek(dv, layer, job));
+        else {
+          const r = checkSeek(insp, dv, layer, job);
+          violations.push(...r.violations);
+          if (seen === 0) reexecuted += Math.max(0, r.durable - job);
+        }
+        seen++;
+      },
+      onCheckpoint: prune
+        ? (dv, pos, carry) => {
+            if (dv.failures === start.failures + failAt.length && converges(g, dv, pos, carry)) throw new StopRun('converged');
+          }
+        : undefined,
+    } as Parameters<typeof makeDevice>[1],
+    nvm,
+  );
+  let converged = false;
+  try {
+    const { completed, reason } = driveInference(d, dev, { supply: { kind: 'schedule', failAt } });
+    if (!completed) violations.push({ property: 'completion', message: reason ?? 'did not complete', action: dev.action, boot: dev.boots });
+    else {
+      const diff = outputDiff(d.readTensor(dev.nvm, d.plan.output), d.reference(o.input));
+      if (diff.length > 0) {
+        violations.push({
+          property: 'equivalence',
+          message: `output differs from the reference at ${diff.length}${diff.length === 8 ? '+' : ''} position(s); first: [${diff[0]![0]}] = ${diff[0]![1]}, want ${diff[0]![2]}`,
+          action: dev.action,
+          boot: dev.boots,
+          diff,
+        });
+      }
+    }
+  } catch (e) {
+    if (e instanceof StopRun) converged = true;
+    else if (isPowerFailure(e)) throw new JapariError('internal: power failure escaped a run');
+    else throw e;
+  }
+  if (dev.undefinedReads > 0) {
+    const u = dev.firstUndefinedRead!;
+    violations.push({
+      property: 'no-garbage-reads',
+      message: `read ${dev.undefinedReads} volatile word(s) not written since the last reboot; first: SRAM word ${u.word} during "${u.label}"`,
+      action: u.action,
+      boot: dev.boots,
+    });
+  }
+  return { violations, converged, actions: dev.action - start.action, reexecuted, dev };
+}
+
+export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
+  const insp = inspectorFor(d.plan);
+  const g = recordGolden(d, o, insp);
+  const log = g.dev;
+  const W = log.writeLogLen;
+  const totalActions = log.action;
+  let monitorRef: CursorMonitor | null = null;
+  const cursor = new Cursor(g, log, (addr) => monitorRef?.onUnit(addr));
+  const monitor = o.fullChecks ? null : new CursorMonitor(insp, () => cursor.nvm, () => cursor.ledger);
+  monitorRef = monitor;
+
+  // Failure points: (unit index k, action at which power fails).
+  const points: { k: number; action: number }[] = [];
+  let lastAction = -1;
+  for (let k = 0; k < W; k++) {
+    const a = log.writeLogAction[k]!;
+    if (o.everyAction) for (let b = lastAction + 1; b < a; b++) points.push({ k, action: b });
+    points.push({ k, action: a });
+    lastAction = a;
+  }
+  const layerOfUnit = (k: number) => (log.writeLogEpoch[k]! & 0xff) - 1;
+  let chosen = points;
+  if (o.mode === 'depth2') {
+    if (o.layer === undefined) throw new JapariError('depth-2 exploration needs a layer');
+    chosen = points.filter((p) => layerOfUnit(p.k) === o.layer);
+  }
+  if (o.shard) chosen = chosen.filter((_, i) => i % o.shard!.count === o.shard!.index);
+
+  const failures: FailurePoint[] = [];
+  let converged = 0;
+  let recoveryActions = 0;
+  let unpruned = 0;
+  let reexecutedJobs = 0;
+  let explored = 0;
+  const total = chosen.length;
+  let retired: Device | undefined;
+  for (const pt of chosen) {
+    cursor.seek(pt.k);
+    const mv = monitor?.view();
+    const firstSeek = monitor
+      ? (dev: Device, layer: number, job: number): Violation[] => {
+          // The seek reads exactly the cursor state (no write happened since the failure).
+          if (layer !== mv!.layer) return checkSeek(insp, dev, layer, job).violations;
+          const vs: Violation[] = [];
+          if (mv!.mismatches > 0) {
+            const full = checkSeek(insp, dev, layer, job);
+            vs.push(...full.violations.filter((v) => v.property === 'indicator-distinguishability'));
+          }
+          const D = mv!.durable;
+          reexecutedJobs += Math.max(0, D - job);
+          if (job > D) {
+            vs.push({ property: 'progress-exactness', message: `layer ${layer}: recovered job ${job} is ahead of the durable prefix ${D} (work would be skipped)`, action: dev.action, boot: dev.boots, layer, expectedJob: D, recoveredJob: job });
+          } else if (D - job > insp.maxLagJobs(layer)) {
+            vs.push({ property: 'progress-exactness', message: `layer ${layer}: recovered job ${job} trails the durable prefix ${D} by more than ${insp.maxLagJobs(layer)} job(s) (work lost)`, action: dev.action, boot: dev.boots, layer, expectedJob: D, recoveredJob: job });
+          }
+          return vs;
+        }
+      : null;
+    const start = { action: pt.action, boots: 2, failures: 1 };
+    const first = subRun(d, g, insp, o, cursor.nvm.snapshot(), cursor.ledger.snapshot(), start, firstSeek, [], o.mode === 'depth2', o.mode === 'linear' ? retired : undefined);
+    if (o.mode === 'linear') retired = first.dev;
+    explored++;
+    recoveryActions += first.actions;
+    unpruned += totalActions - pt.action;
+    reexecutedJobs += first.reexecuted;
+    if (first.converged) converged++;
+    const layer = layerOfUnit(pt.k);
+    if (first.violations.length > 0) {
+      failures.push({ schedule: [pt.action], violations: first.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
+      if (o.stopAtFirst) break;
+    }
+    if (o.mode === 'depth2') {
+      // Second failures at every write unit of this recovery that belongs to the chosen layer.
+      const sub = first.dev;
+      const n2 = sub.writeLogLen;
+      const nvm2 = cursor.nvm.snapshot();
+      const led2 = cursor.ledger.snapshot();
+      let applied = 0;
+      for (let k2 = 0; k2 < n2; k2++) {
+        const ep = sub.writeLogEpoch[k2]!;
+        while (applied < k2) {
+          const a = sub.writeLogAddr[applied]!;
+          const v = sub.writeLogVal[applied]!;
+          const e = sub.writeLogEpoch[applied]!;
+          nvm2.writeU8(a, v & 0xff);
+          led2.writeU8(2 * a, e & 0xff);
+          led2.writeU8(2 * a + 1, e >> 8);
+          if (sub.nvmWriteUnitBytes === 2) {
+            nvm2.writeU8(a + 1, v >> 8);
+            led2.writeU8(2 * (a + 1), e & 0xff);
+            led2.writeU8(2 * (a + 1) + 1, e >> 8);
+          }
+          applied++;
+        }
+        if ((ep & 0xff) - 1 !== o.layer) continue;
+        const a2 = sub.writeLogAction[k2]!;
+        const second = subRun(d, g, insp, o, nvm2.snapshot(), led2.snapshot(), { action: a2, boots: 3, failures: 2 }, null, [], false);
+        explored++;
+        recoveryActions += second.actions;
+        unpruned += totalActions - pt.action;
+        if (second.converged) converged++;
+        if (second.violations.length > 0) {
+          failures.push({ schedule: [pt.action, a2], violations: second.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
+          if (o.stopAtFirst) break;
+        }
+      }
+      if (o.stopAtFirst && failures.length > 0) break;
+    }
+    o.onProgress?.(explored, total);
+  }
+  const failed = failures.length > 0 || g.violations.length > 0;
+  return {
+    verdict: failed ? 'fail' : 'pass',
+    failures,
+    golden: g.violations,
+    stats: {
+      points: explored,
+      writeUnits: W,
+      actions: totalActions,
+      checkpoints: g.checkpoints.length,
+      converged,
+      recoveryActions,
+      unprunedActionsEstimate: unpruned,
+      reexecutedJobs,
+    },
+  };
+}
