@@ -4,6 +4,7 @@
  *   lenet, tiny-*            built-in (src/model/builtin.ts)
  *   mnist, har, kws, cifar10 the real models in ../shared/models (used in place, never copied)
  *   path/to/model.onnx       any ONNX file within the supported operator set
+ *   rnd:<input>:<layers>:<s> a small random network (src/model/random-net.ts), for fuzzing
  *
  * Calibration and sample inputs (documented assumptions):
  *   lenet and mnist-8 (both [1,28,28], pixels in [0,1]): real MNIST digits stored with lenet;
@@ -19,6 +20,7 @@ import { importOnnx, toLogicalInput } from './onnx.js';
 import { loadBuiltin, builtinSamples, builtinCalibration, isBuiltin, tinySample, BUILTIN_MODELS } from './builtin.js';
 import { quantize, quantizeInput, type QuantizedNetwork } from './quantize.js';
 import { Rng, mixSeed } from '../util/rng.js';
+import { randomNetwork, randomNetInput } from './random-net.js';
 import { SHARED_MODELS, sharedPath, sharedAvailable, type SharedModelName } from '../util/shared.js';
 import { UsageError, InputError } from '../util/errors.js';
 
@@ -107,6 +109,11 @@ function resolve(spec: string): LoadedModel {
     const spread = SPREAD[spec]!;
     const cal = Array.from({ length: 16 }, (_, i) => normalInput(net, 1000 + i, spread));
     return finish(spec, net, cal, [], (s) => normalInput(net, s, spread), `${file} from ../shared/models (synthetic normal inputs, spread ${spread})`);
+  }
+  if (spec.startsWith('rnd:')) {
+    const net = randomNetwork(spec);
+    const cal = Array.from({ length: 8 }, (_, i) => randomNetInput(net, 1000 + i));
+    return finish(spec, net, cal, [], (s) => randomNetInput(net, s), `random network ${spec}`);
   }
   if (spec.endsWith('.onnx')) {
     const net = importOnnx(spec);

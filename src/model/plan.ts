@@ -27,6 +27,8 @@ import type { DeviceProfile, NvmPlacement } from '../device/profile.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
 import { LEA_RAM_BASE } from '../device/device.js';
 import { ConfigError, InputError } from '../util/errors.js';
+import { FAULT_IDS, FIX_IDS } from './engine/faults.js';
+import { planLoopCount, type LoopCountPlan } from './plan-loopcount.js';
 
 export const ENGINE_KINDS = ['continuous', 'hawaii', 'japari', 'japari-loopcount'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];
@@ -46,6 +48,10 @@ export interface EngineParams {
   readonly maxRowTile?: number;
   /** Number of NVM feature-map slots (default: 3, more if liveness needs them). */
   readonly slots?: number;
+  /** Seeded faults switched on (engine/faults.ts FAULTS). */
+  readonly faults?: readonly string[];
+  /** Corrections of published-design findings switched on (engine/faults.ts FIXES). */
+  readonly fixes?: readonly string[];
 }
 
 /** A tensor as stored: where, in which layout, and how many slices (partial sums). */
@@ -201,7 +207,9 @@ export interface NvmMap {
 
 export interface EnginePlan {
   readonly q: QuantizedNetwork;
-  readonly params: Required<Omit<EngineParams, 'arithmetic' | 'opFilters' | 'maxRowTile' | 'slots'>> & {
+  readonly params: Required<Omit<EngineParams, 'arithmetic' | 'opFilters' | 'maxRowTile' | 'slots' | 'faults' | 'fixes'>> & {
+    readonly faults: readonly string[];
+    readonly fixes: readonly string[];
     readonly arithmetic: LeaArithmetic;
     readonly opFilters: number;
     readonly maxRowTile: number;
@@ -220,6 +228,8 @@ export interface EnginePlan {
   readonly arithmetic: ArithmeticPlan;
   /** LEA RAM words used at most by any layer. */
   readonly leaWordsUsed: number;
+  /** The loop-count JAPARI engine's own plan (engine 'japari-loopcount' only; `layers` is then empty). */
+  readonly loopCount?: LoopCountPlan;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,6 +311,7 @@ function asFmap(s: Shape): [number, number, number] | null {
  * InputError for an operator layout the engines cannot run.
  */
 export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
+  if (p.engine === 'japari-loopcount') return planLoopCount(q, p);
   const net: Network = q.net;
   const profile = p.profile;
   const usable = profile.sram.leaUsableWords;
@@ -319,8 +330,13 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
     opFilters: opf,
     maxRowTile,
     slots: p.slots ?? 3,
+    faults: [...(p.faults ?? [])].sort(),
+    fixes: [...(p.fixes ?? [])].sort(),
   };
+  for (const f of params.faults) if (!FAULT_IDS.includes(f)) throw new ConfigError(`unknown fault ${JSON.stringify(f)} (known: ${FAULT_IDS.join(', ')})`);
+  for (const f of params.fixes) if (!FIX_IDS.includes(f)) throw new ConfigError(`unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
   const fp = aug ? B : 0;
+  const dummyWeight = params.faults.includes('japari-dummy-weight-2') ? 2 : 1;
 
   // Storage tensors and aliases (reshape/softmax view their input's storage).
   const alias = new Map<string, string>();
@@ -493,7 +509,7 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
               }
               if (t === 0) m[biasRow * ncolsLea + col] = -qc.biasQ[o]!;
             }
-            if (aug) for (let k = B; k < callWords; k += B + 1) m[biasRow * ncolsLea + k] = 1; // patched to psb(x) at run time
+            if (aug) for (let k = B; k < callWords; k += B + 1) m[biasRow * ncolsLea + k] = dummyWeight; // patched to psb(x) at run time
             rom.push(addRom(m));
           }
           return { c0, c1, segLen, L, biasRow, rom };

@@ -124,6 +124,8 @@ export class RecordStore {
     readonly base: number,
     readonly bytes: number,
     readonly slots: number,
+    /** Fault 'record-version-first': the version word is written before the record. */
+    readonly versionFirst = false,
   ) {}
 
   copyAddr(copy: number): number {
@@ -151,6 +153,10 @@ export class RecordStore {
     r.copy = older;
     bytesToSram(dev, RECORD_SCRATCH, encodeRecord(r, this.bytes));
     dev.step('commit layer');
+    if (this.versionFirst) {
+      const last = (this.bytes >> 1) - 1;
+      dev.dmaToNvm(RECORD_SCRATCH + last, this.copyAddr(older) + 2 * last, 1, cat, 'commit record version');
+    }
     dev.dmaToNvm(RECORD_SCRATCH, this.copyAddr(older), this.bytes >> 1, cat, 'commit model record');
     dev.release(RECORD_SCRATCH, this.bytes >> 1);
   }
@@ -168,7 +174,11 @@ export class RecordStore {
 
 /** HAWAII per-layer footprint counters. */
 export class CounterStore {
-  constructor(readonly base: number) {}
+  constructor(
+    readonly base: number,
+    /** Fault 'hawaii-single-copy': one counter per layer, written in place, read without versions. */
+    readonly singleCopy = false,
+  ) {}
 
   addr(layer: number, copy: number): number {
     return this.base + layer * 8 + copy * 4;
@@ -176,6 +186,12 @@ export class CounterStore {
 
   /** Recovery: two one-byte version reads and the newer copy's value. Returns [value, newerCopy, version]. */
   read(dev: Device, layer: number, cat: CatId = Cat.seek): [number, 0 | 1, number] {
+    if (this.singleCopy) {
+      dev.dmaFromNvm(this.addr(layer, 0), COUNTER_SCRATCH, 1, cat, 'read footprint counter');
+      const value = dev.load(COUNTER_SCRATCH) & 0xffff;
+      dev.release(COUNTER_SCRATCH, 1);
+      return [value, 1, 0];
+    }
     const v0 = readVersion(dev, this.addr(layer, 0) + 2, cat);
     const v1 = readVersion(dev, this.addr(layer, 1) + 2, cat);
     const copy = newerCopy(v0, v1);
@@ -187,6 +203,7 @@ export class CounterStore {
 
   /** One 4-byte write {value, version, pad} to the given copy. */
   write(dev: Device, layer: number, copy: number, value: number, version: number, cat: CatId, label = 'write footprint counter'): void {
+    if (this.singleCopy) copy = 0;
     dev.store(COUNTER_SCRATCH, (value << 16) >> 16);
     dev.store(COUNTER_SCRATCH + 1, version & 0xff);
     dev.dmaToNvm(COUNTER_SCRATCH, this.addr(layer, copy), 2, cat, label);
@@ -195,6 +212,7 @@ export class CounterStore {
 
   /** Pure view for checkers. */
   peek(read: (addr: number) => number, layer: number): number {
+    if (this.singleCopy) return read(this.addr(layer, 0)) | (read(this.addr(layer, 0) + 1) << 8);
     const v0 = read(this.addr(layer, 0) + 2);
     const v1 = read(this.addr(layer, 1) + 2);
     const c = newerCopy(v0, v1);

@@ -48,6 +48,8 @@ export function positionOf(layer: number, word: number): number {
   return layer * 4294967296 + word;
 }
 
+/** SRAM word of HAWAII's remainder when it is (wrongly) kept in an uninitialised global. */
+const REMAINDER_WORD = 1020;
 /** Non-LEA SRAM staging area for reading footprinted input rows. */
 const STAGE = 0;
 const STAGE_WORDS = 1000;
@@ -72,6 +74,7 @@ export class ReferenceEngine {
   readonly records: RecordStore;
   readonly counters: CounterStore;
   readonly faults: FaultSet;
+  readonly fixes: ReadonlySet<string>;
   private dev!: Device;
   private rec!: ModelRecord;
   /** Stateful-CNN `after_recovery`: set at boot, cleared by the first seek. */
@@ -88,9 +91,10 @@ export class ReferenceEngine {
     this.plan = plan;
     this.kind = plan.params.engine as 'continuous' | 'hawaii' | 'japari';
     this.B = plan.B;
-    this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
-    this.counters = new CounterStore(plan.nvm.counters);
-    this.faults = faults;
+    this.faults = new Set([...faults, ...plan.params.faults]);
+    this.fixes = new Set(plan.params.fixes);
+    this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length, this.faults.has('record-version-first'));
+    this.counters = new CounterStore(plan.nvm.counters, this.faults.has('hawaii-single-copy'));
   }
 
   /** Hash of every volatile variable that lives across checkpoints (for sound pruning). */
@@ -133,8 +137,10 @@ export class ReferenceEngine {
 
   boot(dev: Device): void {
     this.dev = dev;
-    this.afterRecovery = true;
-    this.remainder = 0;
+    // Fault 'japari-no-recovery': the after-reboot flag is cleared before anyone seeks.
+    this.afterRecovery = !this.faults.has('japari-no-recovery');
+    // HAWAII non_recorded_jobs is a static (0 after every boot); fault: an uninitialised volatile global.
+    this.remainder = this.faults.has('hawaii-remainder-uninitialised') ? dev.load(REMAINDER_WORD) : 0;
     dev.step('boot');
     const rec = this.records.load(dev);
     this.rec = rec;
@@ -145,14 +151,20 @@ export class ReferenceEngine {
       rec.layerIdx = 0;
     }
     const layers = this.plan.layers;
+    const firstLayer = rec.layerIdx;
     for (let l = rec.layerIdx; l < layers.length; l++) {
       const layer = layers[l]!;
       dev.enterLayer(l, rec.runCounter);
       // Every buffer of the previous layer is dead: each kernel loads what it reads.
       dev.release(0, SRAM_WORDS);
+      if (this.faults.has('hawaii-remainder-uninitialised')) dev.store(REMAINDER_WORD, this.remainder);
+      // Fix 'hawaii-layer-remainder': leftovers of one layer never count for the next.
+      if (this.fixes.has('hawaii-layer-remainder')) this.setRemainder(0);
       const seek = this.seekProgress(layer);
-      // Every real seek reports its conclusion (the properties check it against durable truth).
+      // Every real seek reports its conclusion (the properties check it against durable truth);
+      // the first layer after a boot reports even when it did not seek (it then restarts at 0).
       if (seek.job >= 0) dev.recovered(l, seek.job, seek.resumeWord);
+      else if (l === firstLayer && this.kind !== 'continuous' && dev.boots > 1) dev.recovered(l, 0, 0);
       this.runLayer(layer, seek.resumeWord);
       this.endLayer(layer);
     }
@@ -163,7 +175,7 @@ export class ReferenceEngine {
     dev.step('start inference');
     dev.newInference();
     rec.layerIdx = 0;
-    if (this.kind === 'hawaii') {
+    if (this.kind === 'hawaii' && !this.faults.has('hawaii-no-counter-reset')) {
       // Stateful-CNN run_model: reset_hawaii_layer_footprint for every node: {0, 0} to both copies.
       for (let l = 0; l < this.plan.layers.length; l++) {
         this.counters.write(dev, l, 0, 0, 0, Cat.preserveIndicator, 'reset footprint counter');
@@ -177,12 +189,27 @@ export class ReferenceEngine {
   private endLayer(layer: EngineLayer): void {
     const dev = this.dev;
     const rec = this.rec;
+    const last = layer.index === this.plan.layers.length - 1;
+    if (this.kind === 'japari' && layer.out.slot >= 0 && this.faults.has('japari-commit-before-state')) {
+      // Fault: layer_idx + 1 is committed first, the slot state in a second record write.
+      rec.layerIdx = layer.index + 1;
+      if (last) {
+        rec.running = 0;
+        rec.runCounter = (rec.runCounter + 1) & 0xffff;
+      }
+      this.records.commit(dev, rec);
+    }
     if (this.kind === 'japari' && layer.out.slot >= 0) {
       // flip_state_bit: toggle a turning point at L = output length rounded down to B+1.
       const L = Math.floor(layer.out.words / (this.B + 1)) * (this.B + 1);
-      flipStateBit(rec.slots[layer.out.slot]!, L);
+      const slot = rec.slots[layer.out.slot]!;
+      flipStateBit(slot, L);
+      if (this.faults.has('japari-no-state-negate')) slot.state = -slot.state;
+      if (this.faults.has('japari-commit-before-state')) {
+        this.records.commit(dev, rec);
+        return;
+      }
     }
-    const last = layer.index === this.plan.layers.length - 1;
     if (this.kind !== 'continuous' || last) {
       rec.layerIdx = layer.index + 1;
       if (last) {
@@ -206,14 +233,15 @@ export class ReferenceEngine {
         // Called at every layer start (Stateful-CNN run_recovery under HAWAII).
         const [value, newer, version] = this.counters.read(dev, layer.index);
         this.counter = { value, newer, version };
-        const job = Math.floor(value / this.B);
+        const job = Math.floor(value / this.B) + (this.faults.has('hawaii-resume-next-job') ? 1 : 0);
         return { resumeWord: this.valueWord(layer, job * this.B), job };
       }
       case 'japari': {
         if (!this.afterRecovery) return { resumeWord: 0, job: -1 };
         if (layer.kind === 'gap') return { resumeWord: 0, job: -1 }; // GAP always recomputes (no run_recovery)
         this.afterRecovery = false;
-        const job = this.binarySearch(layer);
+        let job = this.binarySearch(layer);
+        if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, Math.floor(layer.out.words / (this.B + 1)));
         return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
       }
     }
@@ -228,7 +256,7 @@ export class ReferenceEngine {
       if (e - b <= 1) {
         if (!this.jobFinished(layer, b)) return b;
         if (!this.jobFinished(layer, e)) return e;
-        if (e === end) return end;
+        if (e === end) return this.faults.has('japari-seek-last-job') ? Math.max(0, end - 1) : end;
         throw new JapariError(`progress seeker: jobs ${b} and ${e} both finished below the end ${end}`);
       }
       const m = b + Math.floor((e - b) / 2);
@@ -245,7 +273,12 @@ export class ReferenceEngine {
     if (layer.out.base + 2 * x + 2 > this.plan.nvm.end) return false;
     dev.dmaFromNvm(layer.out.base + 2 * x, STAGE, 1, Cat.seek, 'read footprint');
     dev.cpu('max', 1, Cat.seek, 'compare footprint');
-    return dev.load(STAGE) === -psb(this.rec.slots[layer.out.slot]!, slotWord);
+    const v = dev.load(STAGE);
+    dev.release(STAGE, 1);
+    const want = -psb(this.rec.slots[layer.out.slot]!, slotWord);
+    // Fault 'japari-seek-trusts-sign': only the high (sign) byte is compared.
+    if (this.faults.has('japari-seek-trusts-sign')) return ((v >> 8) & 0xff) === ((want >> 8) & 0xff);
+    return v === want;
   }
 
   /** Stateful-CNN job_index_to_offset (JAPARI): the footprint word of job j in the layer's output. */
@@ -300,9 +333,15 @@ export class ReferenceEngine {
   // Preservation helpers
 
   /** HAWAII hawaii_record_footprints: count values, write the counter once per full B. */
+  private setRemainder(v: number): void {
+    this.remainder = v;
+    if (this.faults.has('hawaii-remainder-uninitialised')) this.dev.store(REMAINDER_WORD, v);
+  }
+
   private recordValues(layer: EngineLayer, values: number): void {
     if (this.kind !== 'hawaii' || values <= 0) return;
-    this.remainder += values;
+    if (this.faults.has('hawaii-remainder-uninitialised')) this.remainder = this.dev.load(REMAINDER_WORD);
+    this.setRemainder(this.remainder + values);
     while (this.remainder >= this.B) {
       const c = this.counter;
       c.value += this.B;
@@ -312,7 +351,7 @@ export class ReferenceEngine {
       this.counters.write(this.dev, layer.index, older, c.value, ver, Cat.preserveIndicator);
       c.newer = older;
       c.version = ver;
-      this.remainder -= this.B;
+      this.setRemainder(this.remainder - this.B);
     }
   }
 
@@ -322,10 +361,11 @@ export class ReferenceEngine {
     const l = out.layout;
     const sliceWords = l.words;
     let count = 0;
+    const stale = this.faults.has('japari-relu-stale-marker');
     for (let i = 0; i < n; i++) {
       const w = word0 + i;
       if (isFootprintWord(l, w % sliceWords)) {
-        this.dev.store(bufWord + i, this.marker(out, w));
+        this.dev.store(bufWord + i, this.marker(out, stale ? word0 : w));
         count++;
       }
     }
@@ -350,8 +390,20 @@ export class ReferenceEngine {
     if (n <= 0) return;
     const out = layer.out;
     this.dev.step('preserve job');
+    const counterFirst = this.faults.has('hawaii-counter-before-data');
+    if (counterFirst) this.recordValues(layer, this.realValues(out, word0, n));
+    this.footprintsFirst(out, bufWord, word0, n);
     this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', this.footprintWords(out, word0, n));
-    this.recordValues(layer, this.realValues(out, word0, n));
+    if (!counterFirst) this.recordValues(layer, this.realValues(out, word0, n));
+  }
+
+  /** Fault 'japari-footprint-first': each footprint is written on its own before its values. */
+  private footprintsFirst(out: TensorRef, bufWord: number, word0: number, n: number): void {
+    if (!this.faults.has('japari-footprint-first') || this.kind !== 'japari') return;
+    const l = out.layout;
+    for (let i = 0; i < n; i++) {
+      if (isFootprintWord(l, (word0 + i) % l.words)) this.dev.dmaToNvm(bufWord + i, out.base + 2 * (word0 + i), 1, Cat.preserveIndicator, 'preserve footprint', 1);
+    }
   }
 
   /** The buffer's contents are dead once preserved: say so, so that pruning may ignore them. */
@@ -423,8 +475,11 @@ export class ReferenceEngine {
         const width = Math.min(c.otc, c.OCp - f * c.otc);
         const callWords = aug ? width + Math.floor(width / B) : width;
         dev.step('fetch tile');
-        dev.release(c.lea.b, c.lea.a - c.lea.b);
-        dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
+        // Fault 'cache-trusted-after-reboot': the resumed filter tile is assumed still in LEA RAM.
+        if (!(resuming && this.faults.has('cache-trusted-after-reboot') && dev.boots > 1)) {
+          dev.release(c.lea.b, c.lea.a - c.lea.b);
+          dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
+        }
         for (let q = resuming ? q0 : 0; q < c.Qout; q++) {
           // Row tiles stay aligned to multiples of rowTile; a resume inside a tile fetches the
           // whole tile and starts computing at the resume row.
@@ -448,6 +503,8 @@ export class ReferenceEngine {
               dev.step('compute');
               if (this.plan.params.piggyback && this.pendingWrite !== 0) {
                 const pw = this.pending;
+                if (this.faults.has('hawaii-counter-before-data')) this.recordValues(c, this.realValues(out, pw.word, pw.n));
+                this.footprintsFirst(out, pw.buf, pw.word, pw.n);
                 dev.leaMatMulWhileWriting(
                   aWord,
                   s.L,
@@ -464,7 +521,7 @@ export class ReferenceEngine {
                 );
                 this.pendingWrite = 0;
                 this.releaseAfter(pw.buf < c.lea.c1 ? c.lea.c0 : c.lea.c1, c.ncolsLea);
-                this.recordValues(c, this.realValues(out, pw.word, pw.n));
+                if (!this.faults.has('hawaii-counter-before-data')) this.recordValues(c, this.realValues(out, pw.word, pw.n));
               } else {
                 dev.leaMatMul(aWord, s.L, c.lea.b, c.ncolsLea, cBuf, Cat.compute, 'compute');
               }
@@ -484,6 +541,18 @@ export class ReferenceEngine {
 
   private pending = { buf: 0, word: 0, n: 0 };
 
+  /** Footprint filters' dummy weight magnitude (1; fault 'japari-dummy-weight-2': 2). */
+  private get dummyWeight(): number {
+    return this.faults.has('japari-dummy-weight-2') ? 2 : 1;
+  }
+
+  /** Stored word of input channel `ch` (fault 'japari-strip-wrong-position' keeps footprints, drops values). */
+  private inputChanWord(L: TensorRef['layout'], ch: number): number {
+    const w = chanWord(L, ch);
+    if (this.faults.has('japari-strip-wrong-position') && L.fpEvery > 0 && ch % L.fpEvery === L.fpEvery - 1) return w + 1;
+    return w;
+  }
+
   private flushPending(layer: EngineLayer): void {
     if (this.pendingWrite === 0) return;
     const pw = this.pending;
@@ -498,7 +567,7 @@ export class ReferenceEngine {
     const B = this.B;
     let stores = 0;
     for (let k = B; k < callWords; k += B + 1) {
-      const want = psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0 + k));
+      const want = this.dummyWeight * psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0 + k));
       const addr = c.lea.b + s.biasRow * c.ncolsLea + k;
       if (dev.load(addr) !== want) {
         dev.store(addr, want);
@@ -550,7 +619,7 @@ export class ReferenceEngine {
           if (n > STAGE_WORDS) throw new JapariError(`${c.name}: input row of ${n} words exceeds the staging buffer`);
           this.fetch(inp, pixel0 * Cs, STAGE, n, Cat.fetch, 'fetch input row');
           for (let px = 0; px <= qb - qa; px++) {
-            for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + px * Cs + chanWord(L, ch)));
+            for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + px * Cs + this.inputChanWord(L, ch)));
           }
           copies += (qb - qa + 1) * ctw;
         } else {
@@ -563,7 +632,7 @@ export class ReferenceEngine {
               this.fetch(inp, pixelWord + w0, dst + px * ctw, ctw, Cat.fetch, 'fetch input pixel');
             } else {
               this.fetch(inp, pixelWord + w0, STAGE, span, Cat.fetch, 'fetch input pixel');
-              for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + chanWord(L, s.c0 + ch) - w0));
+              for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + this.inputChanWord(L, s.c0 + ch) - w0));
               copies += ctw;
             }
           }
@@ -618,9 +687,14 @@ export class ReferenceEngine {
           dev.dmaFromRom(tile.rom[j]! + row * g.ncolsLea, g.lea.b + row * g.ncolsLea, g.ncolsLea, Cat.fetch, 'fetch weight row');
         }
         if (this.kind === 'japari' && call.fps) {
-          // The footprint columns' dummy weight: psb at the call's first output offset (Stateful-CNN).
-          const want = psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0));
-          for (let k = this.B; k < call.words; k += this.B + 1) dev.store(g.lea.b + rows * g.ncolsLea + k, want);
+          // The footprint columns' dummy weight: psb at the call's first output offset (Stateful-CNN);
+          // fix 'japari-gemm-column-sign': psb at each footprint's own offset.
+          const perColumn = this.fixes.has('japari-gemm-column-sign');
+          const slot = this.rec.slots[out.slot]!;
+          for (let k = this.B; k < call.words; k += this.B + 1) {
+            const want = this.dummyWeight * psb(slot, this.slotWordOf(out, perColumn ? word0 + k : word0));
+            dev.store(g.lea.b + rows * g.ncolsLea + k, want);
+          }
           dev.cpu('copy', Math.floor(call.words / (this.B + 1)), Cat.preserveIndicator, 'footprint weights');
         }
         dev.step('compute');

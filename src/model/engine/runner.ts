@@ -34,9 +34,9 @@ export class Deployment {
   private image: PagedMemory | null = null;
   private readonly refCache = new Map<string, Int16Array>();
 
-  constructor(q: QuantizedNetwork, params: EngineParams, faults: FaultSet = new Set()) {
+  constructor(q: QuantizedNetwork, params: EngineParams) {
     this.plan = planEngine(q, params);
-    this.faults = faults;
+    this.faults = new Set(this.plan.params.faults);
   }
 
   get q(): QuantizedNetwork {
@@ -167,7 +167,8 @@ export function makeDevice(d: Deployment, o: RunOptions, nvm: PagedMemory): Devi
   const dev = new Device({
     profile: p.params.profile,
     placement: p.params.placement,
-    arithmetic: p.params.arithmetic,
+    // Fault 'lea-no-saturation': the engine's LEA wraps where the reference assumes saturation.
+    arithmetic: p.params.faults.includes('lea-no-saturation') ? { ...p.params.arithmetic, saturate: false } : p.params.arithmetic,
     supply: o.supply,
     seed: o.seed,
     ...(o.garbage ? { garbage: o.garbage } : {}),
@@ -211,7 +212,8 @@ export function driveInference(d: Deployment, dev: Device, o: Pick<RunOptions, '
       try {
         d.newEngine().boot(dev);
         if (d.completedInferences(dev.nvm) === ((before + 1) & 0xffff) && !d.inferenceRunning(dev.nvm)) return { completed: true };
-        throw new JapariError('engine returned before the inference completed');
+        // The engine believes it finished, but NVM does not say so: its record is corrupted.
+        return { completed: false, reason: 'the engine returned, but the model record in NVM does not show the inference as completed (corrupted record)' };
       } catch (e) {
         if (!isPowerFailure(e)) throw e;
       }

@@ -1,0 +1,194 @@
+/**
+ * Power-failure fuzzing with fast-check: arbitrary failure schedules (as gaps), inputs, warm-up
+ * inferences (stale indicators) and SRAM garbage patterns, on a fixed model or on small random
+ * networks. Every failure is shrunk by fast-check to a minimal schedule and turned into a
+ * replay token.
+ */
+import fc from 'fast-check';
+import { loadModel } from '../model/models.js';
+import { Deployment, runInference } from '../model/engine/runner.js';
+import type { EngineKind } from '../model/plan.js';
+import type { NvmPlacement } from '../device/profile.js';
+import { PROFILES } from '../device/profile.js';
+import { checkScenario, type CheckedRun, type Violation } from './properties.js';
+import { encodeToken, paramsOf, scheduleFromGaps, type RunSpec } from './token.js';
+import { gapsArb, garbageArb, randomNetworkArb } from './network.arb.js';
+import type { GarbagePattern } from '../device/device.js';
+import { UsageError } from '../util/errors.js';
+
+export interface EngineChoice {
+  readonly engine: EngineKind;
+  readonly batch: number;
+  readonly placement: NvmPlacement;
+  readonly profile: string;
+  readonly faults: readonly string[];
+  readonly fixes: readonly string[];
+}
+
+export interface FuzzOptions extends EngineChoice {
+  /** A model name, or 'random' for random networks (then B and placement vary too). */
+  readonly model: string;
+  readonly seed: number;
+  readonly runs?: number;
+  readonly timeLimitS?: number;
+  readonly maxFailures?: number;
+  readonly onProgress?: (runs: number) => void;
+}
+
+export interface Counterexample {
+  readonly property: Violation['property'];
+  readonly spec: RunSpec;
+  readonly token: string;
+  readonly violations: readonly Violation[];
+  /** Shrink steps fast-check took. */
+  readonly shrinks: number;
+}
+
+export interface FuzzResult {
+  readonly verdict: 'pass' | 'fail';
+  readonly seed: number;
+  readonly runs: number;
+  readonly seconds: number;
+  readonly schedulesPerSecond: number;
+  readonly interrupted: boolean;
+  readonly counterexample?: Counterexample;
+}
+
+const deployments = new Map<string, Deployment>();
+
+/** The deployment a run spec describes (cached). */
+export function deploymentOf(s: Pick<RunSpec, 'model' | 'engine' | 'batch' | 'placement' | 'profile' | 'faults' | 'fixes'>): Deployment {
+  const key = JSON.stringify([s.model, s.engine, s.batch, s.placement, s.profile, s.faults, s.fixes]);
+  let d = deployments.get(key);
+  if (!d) {
+    if (!(s.profile in PROFILES)) throw new UsageError(`unknown device profile ${s.profile} (known: ${Object.keys(PROFILES).join(', ')})`);
+    d = new Deployment(loadModel(s.model).q, paramsOf({ ...s, input: 0, warmup: [], seed: 0, garbage: { kind: 'random' }, schedule: [] }));
+    if (deployments.size > 64) deployments.clear();
+    deployments.set(key, d);
+  }
+  return d;
+}
+
+/** Replay a spec with every property monitored. */
+export function replaySpec(s: RunSpec, trace = false): CheckedRun {
+  const d = deploymentOf(s);
+  const m = loadModel(s.model);
+  return checkScenario(d, {
+    input: m.inputQ(s.input),
+    warmup: s.warmup.map((w) => m.inputQ(w)),
+    failAt: s.schedule,
+    seed: s.seed,
+    garbage: s.garbage,
+    trace,
+  });
+}
+
+interface Case {
+  readonly model: string;
+  readonly batch: number;
+  readonly placement: NvmPlacement;
+  readonly input: number;
+  readonly warm: number | null;
+  readonly gaps: number[];
+  readonly seed: number;
+  readonly garbage: GarbagePattern;
+}
+
+function specOf(o: FuzzOptions, c: Case): RunSpec {
+  return {
+    model: c.model,
+    engine: o.engine,
+    batch: c.batch,
+    placement: c.placement,
+    profile: o.profile,
+    faults: o.faults,
+    fixes: o.fixes,
+    input: c.input,
+    warmup: c.warm === null ? [] : [c.warm],
+    seed: c.seed,
+    garbage: c.garbage,
+    schedule: scheduleFromGaps(c.gaps),
+  };
+}
+
+/** Actions of one uninterrupted inference (sizes the schedule gaps). */
+function spanOf(d: Deployment, input: Int16Array): number {
+  return runInference(d, { input, supply: { kind: 'continuous' }, seed: 0 }).actions;
+}
+
+export function fuzz(o: FuzzOptions): FuzzResult {
+  const maxF = o.maxFailures ?? 4;
+  let caseArb: fc.Arbitrary<Case>;
+  if (o.model === 'random') {
+    caseArb = fc
+      .record({
+        model: randomNetworkArb,
+        batch: fc.constantFrom(1, 2, 4),
+        placement: fc.constantFrom<NvmPlacement>('spi-fram', 'internal-fram'),
+        input: fc.nat({ max: 999 }),
+        warm: fc.option(fc.nat({ max: 999 }), { nil: null }),
+        gaps: gapsArb(4000, maxF),
+        seed: fc.nat({ max: 0xffff }),
+        garbage: garbageArb,
+      })
+      .map((c) => c as Case);
+  } else {
+    const m = loadModel(o.model);
+    const d = deploymentOf({ ...o, model: o.model });
+    const span = spanOf(d, m.inputQ(0));
+    const inputArb = m.sampleCount > 0 ? fc.nat({ max: m.sampleCount - 1 }) : fc.nat({ max: 999 });
+    caseArb = fc.record({
+      model: fc.constant(o.model),
+      batch: fc.constant(o.batch),
+      placement: fc.constant(o.placement),
+      input: inputArb,
+      warm: fc.option(inputArb, { nil: null }),
+      gaps: gapsArb(span, maxF),
+      seed: fc.nat({ max: 0xffff }),
+      garbage: garbageArb,
+    });
+  }
+  let runs = 0;
+  const t0 = performance.now();
+  const prop = fc.property(caseArb, (c) => {
+    runs++;
+    if (o.onProgress && runs % 25 === 0) o.onProgress(runs);
+    const r = replaySpec(specOf(o, c));
+    return r.violations.length === 0;
+  });
+  const numRuns = o.runs ?? (o.timeLimitS !== undefined ? 1_000_000_000 : 200);
+  const res = fc.check(prop, {
+    seed: o.seed,
+    numRuns,
+    ...(o.timeLimitS !== undefined ? { interruptAfterTimeLimit: o.timeLimitS * 1000 } : {}),
+    markInterruptAsFailure: false,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const base = {
+    seed: o.seed,
+    runs: res.numRuns,
+    seconds,
+    schedulesPerSecond: runs / Math.max(seconds, 1e-9),
+    interrupted: res.interrupted,
+  };
+  if (!res.failed || !res.counterexample) return { verdict: 'pass', ...base };
+  if (res.errorInstance && !(res.counterexample && res.counterexample[0])) throw res.errorInstance;
+  const c = res.counterexample[0] as Case;
+  const spec = specOf(o, c);
+  const replay = replaySpec(spec);
+  if (replay.violations.length === 0) {
+    // A property threw instead of returning false: surface the error.
+    throw res.errorInstance instanceof Error ? res.errorInstance : new Error(String(res.errorInstance));
+  }
+  return {
+    verdict: 'fail',
+    ...base,
+    counterexample: {
+      property: replay.violations[0]!.property,
+      spec,
+      token: encodeToken(spec),
+      violations: replay.violations,
+      shrinks: res.numShrinks,
+    },
+  };
+}
