@@ -37,7 +37,7 @@ export type Harvester =
 
 /** Settings seen in the authors' work (device.md): 100 uF, R = 1 kOhm, Vsup 3.0 V, Von 2.8 V, Voff 2.4 V. */
 export const DEVICE_MD_CAPACITOR: Capacitor = Object.freeze({ farads: 100e-6, von: 2.8, voff: 2.4 });
-export const DEVICE_MD_RC: Harvester = Object.freeze({ kind: 'rc', vsup: 3.0, ohms: 1000 });
+export const DEVICE_MD_RC: Extract<Harvester, { kind: 'rc' }> = Object.freeze({ kind: 'rc', vsup: 3.0, ohms: 1000 });
 
 export function energyAt(c: Capacitor, volts: number): number {
   return 0.5 * c.farads * volts * volts;
@@ -99,15 +99,16 @@ export function rechargeSeconds(c: Capacitor, h: Harvester, fromV: number, toV: 
       for (let i = 0; i < watts.length; i++) mean += watts[i]!;
       if (mean <= 0) return Infinity;
       // Integrate sample by sample from t, looping the trace; the first partial sample first.
+      // Step by an integer sample index: recomputing floor(now / dt) can stall on rounding.
+      let k = Math.floor(t / dt);
       let now = t;
       for (;;) {
-        const i = Math.floor(now / dt) % watts.length;
-        const sampleEnd = (Math.floor(now / dt) + 1) * dt;
-        const p = watts[i]!;
-        const span = sampleEnd - now;
-        if (p * span >= need) return now + need / p - t;
+        const p = watts[k % watts.length]!;
+        const span = Math.max(0, (k + 1) * dt - now);
+        if (p > 0 && p * span >= need) return now + need / p - t;
         need -= p * span;
-        now = sampleEnd;
+        now = (k + 1) * dt;
+        k++;
       }
     }
   }

@@ -39,8 +39,8 @@ export interface ExploreOptions {
   /** depth2: the engine layer whose write units are paired. */
   readonly layer?: number;
   readonly prune?: boolean;
-  /** Explore only points with index % n === i. */
-  readonly shard?: { readonly index: number; readonly count: number };
+  /** Explore only points with index % n === i (or, `contiguous`, the i-th of n equal ranges). */
+  readonly shard?: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
   /** Also place failures at every non-write action boundary (equivalent; for the soundness test). */
   readonly everyAction?: boolean;
   /** Stop after the first failing point. */
@@ -158,28 +158,33 @@ class Cursor {
     private readonly g: Golden,
     private readonly log: Device,
     private readonly onUnit: (addr: number) => void,
+    private readonly onJump: () => void,
   ) {
     this.nvm = g.nvm0.snapshot();
     this.ledger = g.ledger0.snapshot();
   }
 
-  /** Advance to the state with exactly k units landed. */
+  /**
+   * Advance to the state with exactly k units landed. Adopts the last checkpoint snapshot at or
+   * before k (so the state shares pages with the uninterrupted run, which keeps convergence
+   * comparisons cheap); when that skips units, the monitor is rebuilt from scratch.
+   */
   seek(k: number): void {
     const cps = this.g.checkpoints;
-    // Jump to a later checkpoint when one lies at or before k (shares lineage with the golden run).
-    let jumped = false;
+    let target = -1;
     while (this.cp < cps.length && cps[this.cp]!.writeIndex <= k) {
-      if (cps[this.cp]!.writeIndex >= this.index) {
-        const c = cps[this.cp]!;
-        // Apply the units up to the checkpoint to the monitor first (keeps it exact), then adopt the snapshot.
-        while (this.index < c.writeIndex) this.apply();
-        this.nvm = c.nvm.snapshot();
-        this.ledger = c.ledger.snapshot();
-        jumped = true;
-      }
+      if (cps[this.cp]!.writeIndex >= this.index) target = this.cp;
       this.cp++;
     }
-    void jumped;
+    if (target >= 0) {
+      const c = cps[target]!;
+      const far = c.writeIndex - this.index > 4096;
+      if (!far) while (this.index < c.writeIndex) this.apply();
+      this.nvm = c.nvm.snapshot();
+      this.ledger = c.ledger.snapshot();
+      this.index = c.writeIndex;
+      if (far) this.onJump();
+    }
     while (this.index < k) this.apply();
   }
 
@@ -306,7 +311,12 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   const W = log.writeLogLen;
   const totalActions = log.action;
   let monitorRef: CursorMonitor | null = null;
-  const cursor = new Cursor(g, log, (addr) => monitorRef?.onUnit(addr));
+  const cursor = new Cursor(
+    g,
+    log,
+    (addr) => monitorRef?.onUnit(addr),
+    () => monitorRef?.resync(),
+  );
   const monitor = o.fullChecks ? null : new CursorMonitor(insp, () => cursor.nvm, () => cursor.ledger);
   monitorRef = monitor;
 
@@ -325,7 +335,15 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     if (o.layer === undefined) throw new JapariError('depth-2 exploration needs a layer');
     chosen = points.filter((p) => layerOfUnit(p.k) === o.layer);
   }
-  if (o.shard) chosen = chosen.filter((_, i) => i % o.shard!.count === o.shard!.index);
+  if (o.shard) {
+    const { index, count, contiguous } = o.shard;
+    if (contiguous) {
+      const per = Math.ceil(chosen.length / count);
+      chosen = chosen.slice(index * per, (index + 1) * per);
+    } else {
+      chosen = chosen.filter((_, i) => i % count === index);
+    }
+  }
 
   const failures: FailurePoint[] = [];
   let converged = 0;

@@ -68,6 +68,11 @@ export class CursorMonitor {
     return { layer: this.layer, durable: this.D, mismatches: this.mism, firstMismatch: first, seeks };
   }
 
+  /** The cursor jumped over many units: recompute everything from the current memories. */
+  resync(): void {
+    this.refreshRecord(true);
+  }
+
   /** One write unit landed at `addr` (the cursor memories already hold it). */
   onUnit(addr: number): void {
     if (addr >= this.recLo && addr < this.recHi) {

@@ -1,0 +1,85 @@
+/**
+ * The japari command line: one commander program, built fresh per call, whose commands come
+ * from the COMMANDS list below (adding a command = one import and one list entry).
+ *
+ * main() never exits the process and never writes outside `io`: it returns the exit code,
+ * which bin/japari.js hands to the process. Errors map to exit codes here and only here:
+ *   UsageError / InputError / ConfigError, and commander's parse errors -> "japari: <message>", 2
+ *   anything else -> "japari: internal error: <message>", 70 (stack when JAPARI_DEBUG is set)
+ */
+import { Command, CommanderError } from 'commander';
+import type { Io } from './io.js';
+export { realIo, captureIo, type Io } from './io.js';
+import { type CommandModule, type CommandContext, EXIT_INTERNAL, EXIT_USAGE } from './command.js';
+import { UsageError, InputError, ConfigError } from '../util/errors.js';
+import { VERSION } from '../index.js';
+import * as models from './commands/models.js';
+import * as run from './commands/run.js';
+import * as check from './commands/check.js';
+
+/** Every command, in help order. */
+export const COMMANDS: readonly CommandModule[] = [check, run, models];
+
+export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
+  const { io } = ctx;
+  const program = new Command('japari')
+    .description('Verify, fuzz, prove and measure intermittent DNN inference engines (HAWAII, JAPARI) on an executable MSP430FR5994 + LEA + FRAM model')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // Parse errors are printed by main() as one "japari: ..." line; commander stays quiet.
+      outputError: () => undefined,
+    });
+  for (const cmd of commands) cmd.register(program, ctx);
+  for (const sub of program.commands) sub.helpOption('-h, --help', 'show help');
+  return program;
+}
+
+/** Run the CLI on `argv` (without node and script); `commands` is for tests. */
+export async function main(argv: readonly string[], io: Io, commands: readonly CommandModule[] = COMMANDS): Promise<number> {
+  let exit = 0;
+  const program = buildProgram({ io, setExit: (code) => (exit = code) }, commands);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exit;
+  } catch (e) {
+    // Point at the right help page: the command the user named, if any.
+    const first = argv.find((a) => !a.startsWith('-'));
+    const sub = program.commands.find((c) => c.name() === first);
+    return reportError(e, io, sub ? `japari ${sub.name()} --help` : 'japari --help');
+  }
+}
+
+function isExpected(e: unknown): e is UsageError | InputError | ConfigError {
+  return e instanceof UsageError || e instanceof InputError || e instanceof ConfigError;
+}
+
+/** One line on stderr, and the exit code. */
+function reportError(e: unknown, io: Io, helpHint: string): number {
+  if (e instanceof CommanderError) {
+    // --help, --version and `help` end the parse by throwing with exit code 0.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : EXIT_USAGE; // no command given: help went to stderr
+    const msg = e.message
+      .replace(/^error: /, '')
+      .replace(/\s*\(Did you mean (.*)\?\)/, '; did you mean $1?')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim();
+    io.err(`japari: ${msg} (see ${helpHint})\n`);
+    return EXIT_USAGE;
+  }
+  if (isExpected(e)) {
+    io.err(`japari: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  io.err(`japari: internal error: ${err.message}\n`);
+  if (io.env['JAPARI_DEBUG']) io.err(`${err.stack ?? err.message}\n`);
+  else io.err('japari: set JAPARI_DEBUG=1 for the stack trace\n');
+  return EXIT_INTERNAL;
+}
