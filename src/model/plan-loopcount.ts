@@ -384,6 +384,8 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     leaWordsUsed = Math.max(leaWordsUsed, used);
   };
   const arithLayers = new Map<string, LayerArithmetic>();
+  // Layers are built once every tensor has an address (the NVM map below); `pbAddr` is filled
+  // there too, before any build runs.
   type Build = (ref: (t: string) => TensorRef, out: (t: string) => LcTensor) => LcLayer;
   const builds: Build[] = [];
   const leaLayers: number[] = [];

@@ -20,7 +20,12 @@
  *   1 * loop_cnt -> FP = -loop_cnt. PB holds the iteration's FP; an output copy's footprint
  *   words hold the running (saturating) sum of the PB footprints of the tile's iterations.
  *
- *   seekProgress (__JAP_PG_RETRIEVE), run at the start of every conv/FC layer, as JAP_CONV does:
+ *   seekProgress (__JAP_PG_RETRIEVE), run at the start of every conv/FC layer, after a reboot or
+ *   not, because JAP_CONV/JAP_FC call it unconditionally (decision: faithful to the code; a layer
+ *   starting normally finds PB footprints of the previous inference, whose sign is SIGN's
+ *   opposite, and starts fresh). Every seek is reported with dev.recovered(layer, job =
+ *   iterations before the resume point, position = lcPosition(iter, op, pixel)); a non-LEA layer
+ *   that is the first of a boot reports (layer, 0, 0):
  *     R1  pb_1 = first footprint of PB (pixel 0, word B). Its sign differs from SIGN's (or it is
  *         0) -> the layer starts fresh at loop_cnt 1.
  *     R2  lc = |pb_1|; replay the loop counters up to lc -> (r, c, m, n, kr, kc) and flip. An lc

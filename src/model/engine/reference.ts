@@ -385,16 +385,22 @@ export class ReferenceEngine {
     return this.kind === 'japari' ? n - this.realValues(out, word0, n) : 0;
   }
 
-  /** Preserve output words [word0, word0+n) from SRAM in one transfer, then update indicators. */
-  private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number): void {
+  /**
+   * Preserve output words [word0, word0+n) from SRAM in one transfer, then update indicators.
+   * Words before `countFrom` were already counted by HAWAII before a reboot (an aligned tile
+   * re-executed from its start): they are rewritten but not counted again.
+   */
+  private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number, countFrom = word0): void {
     if (n <= 0) return;
     const out = layer.out;
     this.dev.step('preserve job');
+    const from = Math.min(word0 + n, Math.max(word0, countFrom));
+    const fresh = this.realValues(out, from, word0 + n - from);
     const counterFirst = this.faults.has('hawaii-counter-before-data');
-    if (counterFirst) this.recordValues(layer, this.realValues(out, word0, n));
+    if (counterFirst) this.recordValues(layer, fresh);
     this.footprintsFirst(out, bufWord, word0, n);
     this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', this.footprintWords(out, word0, n));
-    if (!counterFirst) this.recordValues(layer, this.realValues(out, word0, n));
+    if (!counterFirst) this.recordValues(layer, fresh);
   }
 
   /** Fault 'japari-footprint-first': each footprint is written on its own before its values. */
@@ -722,7 +728,7 @@ export class ReferenceEngine {
         dev.leaVector('add', m.lea.acc, m.lea.tmp, m.lea.acc, n, Cat.compute, 'merge');
       }
       this.writeMarkers(m.out, m.lea.acc, o, n);
-      this.preserve(m, m.lea.acc, o, n);
+      this.preserve(m, m.lea.acc, o, n, resume);
       this.releaseAfter(m.lea.acc, m.lea.end - m.lea.acc);
     }
   }
@@ -749,7 +755,7 @@ export class ReferenceEngine {
       }
       dev.cpu('max', values, Cat.compute, 'relu');
       this.writeMarkers(r.out, r.buf, o, n);
-      this.preserve(r, r.buf, o, n);
+      this.preserve(r, r.buf, o, n, resume);
       this.releaseAfter(r.buf, n);
     }
   }
@@ -874,7 +880,7 @@ export class ReferenceEngine {
       dev.step('compute');
       dev.leaVector('add', a.lea.x, a.lea.y, a.lea.x, n, Cat.compute, 'add');
       this.writeMarkers(a.out, a.lea.x, o, n);
-      this.preserve(a, a.lea.x, o, n);
+      this.preserve(a, a.lea.x, o, n, resume);
       this.releaseAfter(a.lea.x, 2 * a.chunk);
     }
   }
