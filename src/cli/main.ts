@@ -16,9 +16,12 @@ import { VERSION } from '../index.js';
 import * as models from './commands/models.js';
 import * as run from './commands/run.js';
 import * as check from './commands/check.js';
+import * as fuzz from './commands/fuzz.js';
+import * as explore from './commands/explore.js';
+import * as replay from './commands/replay.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

@@ -27,7 +27,7 @@ import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
 import { type Deployment, makeDevice, driveInference, StopRun } from '../model/engine/runner.js';
 import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
-import { checkSeek, outputDiff, warmNvm, type Violation } from './properties.js';
+import { checkSeek, outputDiff, progressViolation, warmNvm, type Violation } from './properties.js';
 import { CursorMonitor } from './monitor.js';
 import { JapariError } from '../util/errors.js';
 
@@ -360,18 +360,15 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
       ? (dev: Device, layer: number, job: number): Violation[] => {
           // The seek reads exactly the cursor state (no write happened since the failure).
           if (layer !== mv!.layer) return checkSeek(insp, dev, layer, job).violations;
+          if (!mv!.seeks) return []; // a layer that recomputes from its start by design (JAPARI's GAP)
           const vs: Violation[] = [];
           if (mv!.mismatches > 0) {
             const full = checkSeek(insp, dev, layer, job);
             vs.push(...full.violations.filter((v) => v.property === 'indicator-distinguishability'));
           }
-          const D = mv!.durable;
-          reexecutedJobs += Math.max(0, D - job);
-          if (job > D) {
-            vs.push({ property: 'progress-exactness', message: `layer ${layer}: recovered job ${job} is ahead of the durable prefix ${D} (work would be skipped)`, action: dev.action, boot: dev.boots, layer, expectedJob: D, recoveredJob: job });
-          } else if (D - job > insp.maxLagJobs(layer)) {
-            vs.push({ property: 'progress-exactness', message: `layer ${layer}: recovered job ${job} trails the durable prefix ${D} by more than ${insp.maxLagJobs(layer)} job(s) (work lost)`, action: dev.action, boot: dev.boots, layer, expectedJob: D, recoveredJob: job });
-          }
+          reexecutedJobs += Math.max(0, mv!.truth.work - job);
+          const pv = progressViolation(insp, layer, job, mv!.truth, dev.action, dev.boots);
+          if (pv) vs.push(pv);
           return vs;
         }
       : null;

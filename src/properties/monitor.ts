@@ -12,16 +12,15 @@
 import type { PagedMemory } from '../device/paged.js';
 import type { Inspector } from '../model/engine/inspect.js';
 import { CounterStore, type ModelRecord } from '../model/engine/record.js';
+import { jobTruth, viewError, type JobTruth, type LayerTruth, type TagRead } from './properties.js';
 
 export interface MonitorView {
   /** Layer a reboot would resume. */
   readonly layer: number;
-  /** Length of the durable prefix of its jobs. */
-  readonly durable: number;
-  /** Jobs whose seeker view disagrees with durable truth (JAPARI: any way; HAWAII: finished but not durable). */
+  /** Leading jobs whose work is durable, and whose work and indicator are durable. */
+  readonly truth: LayerTruth;
+  /** Jobs whose seeker view is unsound or incomplete (see properties.ts viewError). */
   readonly mismatches: number;
-  /** First disagreeing job, or -1. */
-  readonly firstMismatch: number;
   readonly seeks: boolean;
 }
 
@@ -29,43 +28,50 @@ export class CursorMonitor {
   private layer = -1;
   private rec!: ModelRecord;
   private recKey = '';
-  private durableFlags = new Uint8Array(0);
-  private viewFlags = new Uint8Array(0);
+  private work = new Uint8Array(0);
+  private ind = new Uint8Array(0);
+  private bad = new Uint8Array(0);
   private wordToJob = new Int32Array(0);
   private mism = 0;
-  private D = 0;
+  private dWork = 0;
+  private dInd = 0;
   private epoch = 0;
   private readonly counters: CounterStore;
   private readonly recLo: number;
   private readonly recHi: number;
   private readonly read: (a: number) => number;
-  private readonly words: Int32Array;
+  private readonly tag: TagRead;
+  private readonly scratch: Int32Array;
+  private readonly t: JobTruth = { work: false, indicator: false };
 
   constructor(
     private readonly insp: Inspector,
     private readonly nvm: () => PagedMemory,
-    private readonly ledger: () => PagedMemory,
+    ledger: () => PagedMemory,
   ) {
     const p = insp.plan;
     this.counters = new CounterStore(p.nvm.counters);
     this.recLo = p.nvm.record;
     this.recHi = p.nvm.record + 2 * p.nvm.recordBytes;
     this.read = (a) => this.nvm().readU8(a);
-    this.words = new Int32Array(p.B + 1);
+    this.tag = (a) => {
+      const l = ledger();
+      return l.readU8(2 * a) | (l.readU8(2 * a + 1) << 8);
+    };
+    this.scratch = new Int32Array(p.B + 1);
     this.refreshRecord(true);
   }
 
   /** The current view (after all applied units). */
   view(): MonitorView {
-    const seeks = this.layer < this.insp.plan.layers.length && this.insp.seeks(this.layer);
+    const seeks = this.layer < this.insp.plan.layers.length && this.insp.kind !== 'none' && this.insp.seeks(this.layer);
+    const truth = { work: this.dWork, indicated: this.dInd };
     if (this.insp.kind === 'hawaii' && seeks) {
+      // HAWAII's view is a prefix (j < counter / B): unsound iff it reaches past durable work.
       const c = Math.floor(this.counters.peek(this.read, this.layer) / this.insp.plan.B);
-      const mism = c > this.D ? c - this.D : 0;
-      return { layer: this.layer, durable: this.D, mismatches: mism, firstMismatch: mism > 0 ? this.D : -1, seeks };
+      return { layer: this.layer, truth, mismatches: c > this.dWork ? c - this.dWork : 0, seeks };
     }
-    let first = -1;
-    if (this.mism > 0) for (let j = 0; j < this.viewFlags.length && first < 0; j++) if (this.viewFlags[j] !== this.durableFlags[j]) first = j;
-    return { layer: this.layer, durable: this.D, mismatches: this.mism, firstMismatch: first, seeks };
+    return { layer: this.layer, truth, mismatches: this.mism, seeks };
   }
 
   /** The cursor jumped over many units: recompute everything from the current memories. */
@@ -102,54 +108,47 @@ export class CursorMonitor {
   private rebuild(): void {
     const insp = this.insp;
     const layers = insp.plan.layers;
-    if (this.layer >= layers.length || insp.kind === 'none') {
-      this.durableFlags = new Uint8Array(0);
-      this.viewFlags = new Uint8Array(0);
-      this.mism = 0;
-      this.D = 0;
-      return;
-    }
+    const n = this.layer >= layers.length || insp.kind === 'none' ? 0 : insp.jobs(this.layer);
+    this.work = new Uint8Array(n);
+    this.ind = new Uint8Array(n);
+    this.bad = new Uint8Array(n);
+    this.mism = 0;
+    this.dWork = 0;
+    this.dInd = 0;
+    if (n === 0) return;
     const l = layers[this.layer]!;
-    const n = insp.jobs(this.layer);
     this.wordToJob = new Int32Array(l.out.words).fill(-1);
     for (let j = 0; j < n; j++) {
-      const nw = insp.jobWords(this.layer, j, this.words);
+      const nw = insp.jobWords(this.layer, j, this.scratch);
       for (let k = 0; k < nw; k++) {
-        const w = this.words[k]!;
+        const w = this.scratch[k]!;
         if (w >= 0 && w < l.out.words) this.wordToJob[w] = j;
       }
+      const iw = insp.indicatorWord(this.layer, j);
+      if (iw >= 0 && iw < l.out.words) this.wordToJob[iw] = j;
     }
-    this.durableFlags = new Uint8Array(n);
-    this.viewFlags = new Uint8Array(n);
-    this.mism = 0;
-    this.D = 0;
     for (let j = 0; j < n; j++) this.update(j);
   }
 
   private update(j: number): void {
     const insp = this.insp;
-    const l = insp.plan.layers[this.layer]!;
-    const ledger = this.ledger();
-    let dur = 1;
-    const nw = insp.jobWords(this.layer, j, this.words);
-    for (let k = 0; k < nw; k++) {
-      const a = l.out.base + 2 * this.words[k]!;
-      for (let b = 0; b < 2; b++) {
-        const tag = ledger.readU8(2 * (a + b)) | (ledger.readU8(2 * (a + b) + 1) << 8);
-        if (tag !== this.epoch) {
-          dur = 0;
-          break;
-        }
-      }
-      if (!dur) break;
-    }
-    const before = this.viewFlags[j] !== this.durableFlags[j];
-    this.durableFlags[j] = dur;
-    if (insp.kind === 'japari') this.viewFlags[j] = insp.seekerFinished(this.layer, j, this.read, this.rec) ? 1 : 0;
-    else this.viewFlags[j] = dur; // HAWAII views are compared as a prefix in view()
-    const after = this.viewFlags[j] !== this.durableFlags[j];
-    this.mism += (after ? 1 : 0) - (before ? 1 : 0);
-    if (dur) while (this.D < this.durableFlags.length && this.durableFlags[this.D] === 1) this.D++;
-    else if (j < this.D) this.D = j;
+    const t = jobTruth(insp, this.layer, j, this.tag, this.epoch, this.scratch, this.t);
+    this.work[j] = t.work ? 1 : 0;
+    this.ind[j] = t.indicator ? 1 : 0;
+    const before = this.bad[j]!;
+    // HAWAII's per-job view is not stored: view() compares its counter prefix instead.
+    const err = insp.kind === 'japari' ? viewError(insp.exact, insp.seekerFinished(this.layer, j, this.read, this.rec), t) : null;
+    this.bad[j] = err ? 1 : 0;
+    this.mism += this.bad[j]! - before;
+    this.dWork = advance(this.work, this.dWork, j);
+    this.dInd = advance(this.ind, this.dInd, j);
   }
+}
+
+/** Keep a prefix length up to date after flags[j] changed. */
+function advance(flags: Uint8Array, d: number, j: number): number {
+  if (flags[j] === 0) return j < d ? j : d;
+  if (j !== d) return d;
+  while (d < flags.length && flags[d] === 1) d++;
+  return d;
 }

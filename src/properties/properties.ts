@@ -111,35 +111,108 @@ function hashI16(x: Int16Array): number {
   return h;
 }
 
-/** Durable truth of every job of `layer` from the device's ledger (current layer-run only). */
-export function durableJobs(insp: Inspector, dev: Device, layer: number): Uint8Array {
-  const n = insp.jobs(layer);
-  const out = new Uint8Array(n);
-  const ledger = dev.ledger;
-  if (!ledger) throw new Error('durableJobs needs a device with a ledger');
-  const l = insp.plan.layers[layer]!;
-  const e = dev.epoch;
-  const words = new Int32Array(insp.plan.B + 1);
-  for (let j = 0; j < n; j++) {
-    let ok = true;
-    const nw = insp.jobWords(layer, j, words);
-    for (let k = 0; k < nw && ok; k++) {
-      const a = l.out.base + 2 * words[k]!;
-      for (let b = 0; b < 2 && ok; b++) {
-        const tag = ledger.readU8(2 * (a + b)) | (ledger.readU8(2 * (a + b) + 1) << 8);
-        if (tag !== e) ok = false;
-      }
-      if (!ok) break;
-    }
-    out[j] = ok ? 1 : 0;
-  }
+/**
+ * Ground truth of one job from a ledger (which layer-run wrote each byte):
+ *   work       every value word of the job landed in the current layer-run (its work is done)
+ *   indicator  its own indicator word landed in the current layer-run (JAPARI's footprint); for
+ *              engines without per-job indicators (HAWAII) this equals `work`
+ */
+export interface JobTruth {
+  work: boolean;
+  indicator: boolean;
+}
+
+/** Reads the ledger tag (layer-run) of an NVM byte. */
+export type TagRead = (byteAddr: number) => number;
+
+export function ledgerTagReader(ledger: PagedMemory): TagRead {
+  return (a) => ledger.readU8(2 * a) | (ledger.readU8(2 * a + 1) << 8);
+}
+
+function wordLanded(tag: TagRead, addr: number, epoch: number): boolean {
+  return tag(addr) === epoch && tag(addr + 1) === epoch;
+}
+
+export function jobTruth(insp: Inspector, layer: number, job: number, tag: TagRead, epoch: number, scratch: Int32Array, out: JobTruth): JobTruth {
+  const base = insp.plan.layers[layer]!.out.base;
+  let work = true;
+  const n = insp.jobWords(layer, job, scratch);
+  for (let k = 0; k < n && work; k++) work = wordLanded(tag, base + 2 * scratch[k]!, epoch);
+  const iw = insp.indicatorWord(layer, job);
+  out.work = work;
+  out.indicator = iw < 0 ? work : work && wordLanded(tag, base + 2 * iw, epoch);
   return out;
 }
 
-export function prefixLength(flags: Uint8Array): number {
-  let i = 0;
-  while (i < flags.length && flags[i] === 1) i++;
-  return i;
+/**
+ * How a seeker's view of one job may relate to the truth:
+ *   unsound     seen finished, but its work is not durable (recovery would skip work)
+ *   incomplete  its work and its own indicator landed, yet it is seen unfinished (exact engines:
+ *               a written indicator must be recognised; HAWAII's counter may lag, so never)
+ * A job whose work landed but whose indicator is torn or missing may be seen either way: its
+ * work is done, and redoing it is the granularity the engine pays for.
+ */
+export function viewError(exact: boolean, finished: boolean, t: JobTruth): 'unsound' | 'incomplete' | null {
+  if (finished && !t.work) return 'unsound';
+  if (exact && !finished && t.indicator) return 'incomplete';
+  return null;
+}
+
+export interface LayerTruth {
+  /** Leading jobs whose work is durable. */
+  readonly work: number;
+  /** Leading jobs whose work and indicator are durable. */
+  readonly indicated: number;
+}
+
+/** Progress exactness of a recovered job against the truth (shared by fuzzing and exploration). */
+export function progressViolation(insp: Inspector, layer: number, job: number, truth: LayerTruth, action: number, boot: number): Violation | null {
+  if (job > truth.work) {
+    return {
+      property: 'progress-exactness',
+      message: `layer ${layer}: recovered job ${job} is ahead of the ${truth.work} job(s) whose work is durable (work would be skipped)`,
+      action,
+      boot,
+      layer,
+      expectedJob: truth.work,
+      recoveredJob: job,
+    };
+  }
+  const floor = insp.exact ? truth.indicated : truth.work - insp.maxLagJobs(layer);
+  if (job < floor) {
+    return {
+      property: 'progress-exactness',
+      message: insp.exact
+        ? `layer ${layer}: recovered job ${job} is behind the ${truth.indicated} job(s) whose indicators are durable (work lost)`
+        : `layer ${layer}: recovered job ${job} trails the durable prefix ${truth.work} by more than ${insp.maxLagJobs(layer)} job(s) (work lost)`,
+      action,
+      boot,
+      layer,
+      expectedJob: insp.exact ? truth.indicated : truth.work,
+      recoveredJob: job,
+    };
+  }
+  return null;
+}
+
+export function distinguishabilityViolation(
+  layer: number,
+  bad: readonly { job: number; finished: boolean; error: 'unsound' | 'incomplete' }[],
+  action: number,
+  boot: number,
+): Violation {
+  const b = bad[0]!;
+  return {
+    property: 'indicator-distinguishability',
+    message:
+      b.error === 'unsound'
+        ? `layer ${layer}: job ${b.job} is seen finished but its work is not durable (a stale or forged indicator)`
+        : `layer ${layer}: job ${b.job} wrote its indicator, yet the seeker sees it unfinished`,
+    action,
+    boot,
+    layer,
+    jobs: bad.map((x) => ({ job: x.job, finished: x.finished, durable: x.error === 'incomplete' })),
+  };
 }
 
 /**
@@ -149,52 +222,31 @@ export function prefixLength(flags: Uint8Array): number {
 export function checkSeek(insp: Inspector, dev: Device, layer: number, job: number): { violations: Violation[]; durable: number; finished: number } {
   const violations: Violation[] = [];
   if (insp.kind === 'none' || !insp.seeks(layer)) return { violations, durable: 0, finished: 0 };
+  if (!dev.ledger) throw new Error('checkSeek needs a device with a ledger');
   const read = (a: number) => dev.nvm.readU8(a);
   const rec = insp.record(read);
-  const truth = durableJobs(insp, dev, layer);
-  const D = prefixLength(truth);
-  const bad: { job: number; finished: boolean; durable: boolean; indicator?: number }[] = [];
+  const tag = ledgerTagReader(dev.ledger);
+  const scratch = new Int32Array(insp.plan.B + 1);
+  const t: JobTruth = { work: false, indicator: false };
+  const n = insp.jobs(layer);
+  let work = -1;
+  let indicated = -1;
   let finishedCount = 0;
-  for (let j = 0; j < truth.length; j++) {
+  const bad: { job: number; finished: boolean; error: 'unsound' | 'incomplete' }[] = [];
+  for (let j = 0; j < n; j++) {
+    jobTruth(insp, layer, j, tag, dev.epoch, scratch, t);
+    if (work < 0 && !t.work) work = j;
+    if (indicated < 0 && !t.indicator) indicated = j;
     const f = insp.seekerFinished(layer, j, read, rec);
     if (f) finishedCount++;
-    const d = truth[j] === 1;
-    const wrong = insp.exact ? f !== d : f && !d;
-    if (wrong && bad.length < 8) bad.push({ job: j, finished: f, durable: d });
+    const e = viewError(insp.exact, f, t);
+    if (e && bad.length < 8) bad.push({ job: j, finished: f, error: e });
   }
-  if (bad.length > 0) {
-    violations.push({
-      property: 'indicator-distinguishability',
-      message: `layer ${layer}: the seeker's view disagrees with durable truth for job ${bad[0]!.job} (seen ${bad[0]!.finished ? 'finished' : 'unfinished'}, truly ${bad[0]!.durable ? 'durable' : 'not durable'})`,
-      action: dev.action,
-      boot: dev.boots,
-      layer,
-      jobs: bad,
-    });
-  }
-  const lag = insp.maxLagJobs(layer);
-  if (job > D) {
-    violations.push({
-      property: 'progress-exactness',
-      message: `layer ${layer}: recovered job ${job} is ahead of the durable prefix ${D} (work would be skipped)`,
-      action: dev.action,
-      boot: dev.boots,
-      layer,
-      expectedJob: D,
-      recoveredJob: job,
-    });
-  } else if (D - job > lag) {
-    violations.push({
-      property: 'progress-exactness',
-      message: `layer ${layer}: recovered job ${job} trails the durable prefix ${D} by more than ${lag} job(s) (work lost)`,
-      action: dev.action,
-      boot: dev.boots,
-      layer,
-      expectedJob: D,
-      recoveredJob: job,
-    });
-  }
-  return { violations, durable: D, finished: finishedCount };
+  const truth = { work: work < 0 ? n : work, indicated: indicated < 0 ? n : indicated };
+  if (bad.length > 0) violations.push(distinguishabilityViolation(layer, bad, dev.action, dev.boots));
+  const pv = progressViolation(insp, layer, job, truth, dev.action, dev.boots);
+  if (pv) violations.push(pv);
+  return { violations, durable: truth.work, finished: finishedCount };
 }
 
 export function outputDiff(got: Int16Array, want: Int16Array, max = 8): [number, number, number][] {

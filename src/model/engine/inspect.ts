@@ -3,8 +3,9 @@
  *
  * For a layer of a deployment:
  *   jobs(l)               the jobs the progress seeker reasons about, in execution order
- *   jobWords(l, j)        the output words that must all land for job j to be durable
- *                         (JAPARI: its B values and its footprint; HAWAII: its B values)
+ *   jobWords(l, j)        the value words of job j: its work is durable when they all landed
+ *   indicatorWord(l, j)   the word that marks job j finished (JAPARI: its footprint; HAWAII:
+ *                         none -- the counter is one word for the whole layer)
  *   seekerFinished(...)   what the engine's seeker concludes about job j from this NVM, exactly
  *                         as the engine computes it (footprint == -psb(x); j < counter / B)
  *   exact                 true when "finished" must coincide with "durable" (JAPARI); false
@@ -25,8 +26,10 @@ export interface Inspector {
   readonly exact: boolean;
   readonly plan: EnginePlan;
   jobs(layer: number): number;
-  /** Write job `job`'s words into `out` (length >= B + 1) and return how many there are. */
+  /** Write job `job`'s value words into `out` (length >= B) and return how many there are. */
   jobWords(layer: number, job: number, out: Int32Array): number;
+  /** The output word holding job `job`'s own indicator, or -1 when it has none. */
+  indicatorWord(layer: number, job: number): number;
   seekerFinished(layer: number, job: number, read: NvmRead, rec: ModelRecord): boolean;
   maxLagJobs(layer: number): number;
   /** The record a reboot would load. */
@@ -75,6 +78,7 @@ export function inspectorFor(plan: EnginePlan): Inspector {
       plan,
       jobs: () => 0,
       jobWords: () => 0,
+      indicatorWord: () => -1,
       seekerFinished: () => false,
       maxLagJobs: () => 0,
       record,
@@ -93,9 +97,10 @@ export function inspectorFor(plan: EnginePlan): Inspector {
       jobs: (l) => Math.floor(layers[l]!.out.words / (B + 1)),
       jobWords: (l, j, out) => {
         const fp = eng.jobFootprintWord(layers[l]!, j);
-        for (let i = 0; i <= B; i++) out[i] = fp - B + i;
-        return B + 1;
+        for (let i = 0; i < B; i++) out[i] = fp - B + i;
+        return B;
       },
+      indicatorWord: (l, j) => eng.jobFootprintWord(layers[l]!, j),
       seekerFinished: (l, j, read, rec) => {
         const layer = layers[l]!;
         const x = eng.jobFootprintWord(layer, j);
@@ -121,6 +126,7 @@ export function inspectorFor(plan: EnginePlan): Inspector {
       for (let v = j * B; v < Math.min(total, (j + 1) * B); v++) out[n++] = eng.valueWord(layers[l]!, v);
       return n;
     },
+    indicatorWord: () => -1,
     seekerFinished: (l, j, read) => j < Math.floor(counters.peek(read, l) / B),
     // GAP records nothing and recomputes; otherwise one write's values plus the remainder.
     maxLagJobs: (l) => (layers[l]!.kind === 'gap' ? Infinity : Math.ceil((maxValuesPerWrite(layers[l]!) + B - 1) / B)),

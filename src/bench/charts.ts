@@ -1,0 +1,307 @@
+/**
+ * The report's charts, drawn from a BenchReport with src/bench/svg.ts:
+ *   latency-vs-power.svg     latency vs harvested power per engine (each at its best B), one panel per model
+ *   latency-vs-capacitor.svg latency vs capacitor per engine under the weak reference supply
+ *   breakdown.svg            stacked time breakdown by category per engine and B
+ *   speedup.svg              speedup over HAWAII per model, condition and B (log scale, 1 = parity)
+ *   min-capacitor.svg        smallest capacitor that still completes, per engine and B
+ */
+import { CATEGORIES, type Category } from '../device/device.js';
+import type { EngineKind } from '../model/plan.js';
+import type { BenchReport } from './bench.js';
+import type { BenchRow } from './sweep.js';
+import { usable } from './derive.js';
+import { barPanel, figure, linePanel, stackPanel, type LegendEntry } from './svg.js';
+
+export const ENGINE_COLORS: Readonly<Record<EngineKind, string>> = {
+  continuous: '#555555',
+  hawaii: '#D55E00',
+  japari: '#0072B2',
+  'japari-loopcount': '#009E73',
+};
+
+export const CATEGORY_COLORS: Readonly<Record<Category, string>> = {
+  compute: '#0072B2',
+  fetch: '#56B4E9',
+  'preserve-output': '#009E73',
+  'preserve-indicator': '#E69F00',
+  seek: '#CC79A7',
+  commit: '#F0E442',
+  reexec: '#D55E00',
+  reboot: '#7F7F7F',
+  recharge: '#D9D9D9',
+};
+
+/** Shades of one hue for B = 1, 2, 4, 8 (light to dark). */
+const BATCH_SHADES: Readonly<Record<string, readonly string[]>> = {
+  japari: ['#9ECAE1', '#6BAED6', '#2171B5', '#08306B'],
+  'japari-loopcount': ['#A1D99B', '#74C476', '#238B45', '#00441B'],
+  hawaii: ['#FDD0A2', '#FDAE6B', '#E6550D', '#7F2704'],
+  continuous: ['#BDBDBD', '#969696', '#636363', '#252525'],
+};
+
+function shade(engine: EngineKind, i: number): string {
+  const s = BATCH_SHADES[engine]!;
+  return s[Math.min(i, s.length - 1)]!;
+}
+
+const PANEL_W = 330;
+const PANEL_H = 250;
+
+export interface Chart {
+  readonly file: string;
+  readonly title: string;
+  readonly svg: string;
+}
+
+function rowIndex(rows: readonly BenchRow[]): Map<string, BenchRow> {
+  return new Map(rows.map((r) => [`${r.model}|${r.engine}|${r.batch}|${r.condition}`, r]));
+}
+
+/** Lowest completed latency over B for (model, engine, condition). */
+function bestLatency(ix: Map<string, BenchRow>, batches: readonly number[], model: string, engine: EngineKind, cond: string): number | null {
+  let best: number | null = null;
+  for (const b of engine === 'continuous' ? [1] : batches) {
+    const r = ix.get(`${model}|${engine}|${b}|${cond}`);
+    if (usable(r) && (best === null || r.latency_s < best)) best = r.latency_s;
+  }
+  return best;
+}
+
+function engineLegend(engines: readonly EngineKind[]): LegendEntry[] {
+  return engines.map((e) => ({ name: e === 'continuous' ? 'continuous (no preservation)' : e, color: ENGINE_COLORS[e], kind: 'line', dash: e === 'continuous' }));
+}
+
+/** The reference capacitor (the sweep's first) and the weak reference supply (RC, else the lowest power). */
+export function referenceChoices(report: BenchReport): { capUF: number | null; weakSupply: string | null } {
+  const caps = report.conditions.map((c) => c.capacitor_uF).filter((c): c is number => c !== null);
+  const capUF = caps.length ? caps[0]! : null;
+  const rc = report.conditions.find((c) => c.supply === 'rc');
+  if (rc) return { capUF, weakSupply: 'rc' };
+  const powers = report.conditions.filter((c) => c.supply === 'constant').map((c) => c.power_mW!);
+  return { capUF, weakSupply: powers.length ? `${Math.min(...powers)}mW` : null };
+}
+
+function latencyVsPower(report: BenchReport): Chart | null {
+  const { capUF } = referenceChoices(report);
+  const conds = report.conditions.filter((c) => c.supply === 'constant' && c.capacitor_uF === capUF);
+  if (conds.length < 2) return null;
+  const ix = rowIndex(report.rows);
+  const activeMW = report.device.active_power_mW;
+  const panels = report.models.map((m) =>
+    linePanel({
+      title: m.name,
+      x: { label: 'harvested power (mW)', log: true, min: Math.min(1, ...conds.map((c) => c.power_mW!)), max: Math.max(10, ...conds.map((c) => c.power_mW!)) },
+      y: { label: 'latency (s)', log: true },
+      xTicks: [...new Set(conds.map((c) => c.power_mW!))].sort((a, b) => a - b),
+      series: report.engines.map((e) => ({
+        name: e,
+        color: ENGINE_COLORS[e],
+        dash: e === 'continuous',
+        points: [...conds].sort((a, b) => a.power_mW! - b.power_mW!).map((c) => ({ x: c.power_mW!, y: bestLatency(ix, report.batches, m.name, e, c.id) })),
+      })),
+      vlines: [{ x: activeMW, label: `active draw ${activeMW.toFixed(2)} mW` }],
+      w: PANEL_W,
+      h: PANEL_H,
+    }),
+  );
+  return {
+    file: 'latency-vs-power.svg',
+    title: 'Latency vs harvested power',
+    svg: figure({
+      title: `Latency vs harvested power (${capUF} uF capacitor, each engine at its best B)`,
+      subtitle: [
+        'Log-log. An x on the axis: no forward progress (the run stalled). Dashed line: the datasheet active draw (profile.ts activePowerW);',
+        'weight fetches from FRAM draw more than it, so power still fails somewhat above it.',
+      ],
+      panels,
+      panelW: PANEL_W,
+      panelH: PANEL_H,
+      cols: 3,
+      legend: engineLegend(report.engines),
+    }),
+  };
+}
+
+function latencyVsCapacitor(report: BenchReport): Chart | null {
+  const { weakSupply } = referenceChoices(report);
+  if (!weakSupply) return null;
+  const conds = report.conditions.filter((c) => c.capacitor_uF !== null && c.id.endsWith(`/${weakSupply}`));
+  if (conds.length < 2) return null;
+  const ix = rowIndex(report.rows);
+  const caps = [...new Set(conds.map((c) => c.capacitor_uF!))].sort((a, b) => a - b);
+  const mcs = report.derived.min_capacitors;
+  const panels = report.models.map((m) =>
+    linePanel({
+      title: m.name,
+      x: { label: 'capacitor (uF)', log: true, min: Math.min(10, ...caps), max: Math.max(10000, ...caps) },
+      y: { label: 'latency (s)', log: true },
+      xTicks: caps,
+      series: report.engines.map((e) => ({
+        name: e,
+        color: ENGINE_COLORS[e],
+        dash: e === 'continuous',
+        points: [...conds].sort((a, b) => a.capacitor_uF! - b.capacitor_uF!).map((c) => ({ x: c.capacitor_uF!, y: bestLatency(ix, report.batches, m.name, e, c.id) })),
+      })),
+      vlines: mcs
+        .filter((r) => r.model === m.name && r.engine === 'japari' && r.batch === 1 && r.min_capacitor_uF !== null)
+        .map((r) => ({ x: r.min_capacitor_uF!, label: `JAPARI B=1 min` })),
+      w: PANEL_W,
+      h: PANEL_H,
+    }),
+  );
+  const desc = conds[0]!.description.replace(/^[^,]*, /, '');
+  return {
+    file: 'latency-vs-capacitor.svg',
+    title: 'Latency vs capacitor',
+    svg: figure({
+      title: `Latency vs capacitor under ${desc} (each engine at its best B)`,
+      subtitle: ['Log-log. An x on the axis: no forward progress at that capacitor. Dashed line: the smallest capacitor with which JAPARI at B = 1 completes.'],
+      panels,
+      panelW: PANEL_W,
+      panelH: PANEL_H,
+      cols: 3,
+      legend: engineLegend(report.engines),
+    }),
+  };
+}
+
+/** The condition whose breakdown the chart shows: the reference capacitor at 5 mW if run, else the weakest constant power. */
+export function breakdownCondition(report: BenchReport): string {
+  const { capUF } = referenceChoices(report);
+  const consts = report.conditions.filter((c) => c.supply === 'constant' && c.capacitor_uF === capUF);
+  const five = consts.find((c) => c.power_mW === 5);
+  if (five) return five.id;
+  if (consts.length) return [...consts].sort((a, b) => a.power_mW! - b.power_mW!)[0]!.id;
+  return report.conditions[0]!.id;
+}
+
+function breakdown(report: BenchReport): Chart {
+  const cond = breakdownCondition(report);
+  const ix = rowIndex(report.rows);
+  const bs = report.batches.filter((b) => b === 1 || b === 4).length ? report.batches.filter((b) => b === 1 || b === 4) : report.batches.slice(0, 2);
+  const panels = report.models.map((m) => {
+    const bars: { label: string; segments: number[]; failed?: boolean }[] = [];
+    for (const e of report.engines) {
+      for (const b of e === 'continuous' ? [1] : bs) {
+        const r = ix.get(`${m.name}|${e}|${b}|${cond}`);
+        if (!r) continue;
+        const short = e === 'japari-loopcount' ? 'loopcnt' : e === 'continuous' ? 'contin.' : e;
+        bars.push({ label: e === 'continuous' ? `${short}\n-` : `${short}\nB=${b}`, segments: CATEGORIES.map((c) => r.breakdown[c].seconds), failed: !r.completed });
+      }
+    }
+    return stackPanel({ title: m.name, y: { label: 'time (s)' }, bars, series: CATEGORIES.map((c) => ({ name: c, color: CATEGORY_COLORS[c] })), w: PANEL_W + 40, h: PANEL_H + 10 });
+  });
+  const desc = report.conditions.find((c) => c.id === cond)!.description;
+  return {
+    file: 'breakdown.svg',
+    title: 'Where the time goes',
+    svg: figure({
+      title: `Where the time goes: latency by category (${desc})`,
+      subtitle: [
+        'compute = LEA and CPU arithmetic; fetch = reads of weights and inputs; preserve-* = NVM writes of outputs and progress indicators;',
+        'reexec = work redone after a power failure; recharge = the device off, waiting for Von. "stall": no forward progress (the bar shows the work done before giving up).',
+      ],
+      panels,
+      panelW: PANEL_W + 40,
+      panelH: PANEL_H + 10,
+      cols: 3,
+      legend: CATEGORIES.map((c) => ({ name: c, color: CATEGORY_COLORS[c], kind: 'box' as const })),
+    }),
+  };
+}
+
+/** Conditions the speedup chart shows: continuous, then the reference capacitor under each supply. */
+export function speedupConditions(report: BenchReport): string[] {
+  const { capUF } = referenceChoices(report);
+  return report.conditions.filter((c) => c.supply === 'continuous' || c.capacitor_uF === capUF).map((c) => c.id);
+}
+
+function speedup(report: BenchReport): Chart | null {
+  const engines = report.engines.filter((e) => e !== 'hawaii' && e !== 'continuous');
+  if (!report.engines.includes('hawaii') || engines.length === 0) return null;
+  const conds = speedupConditions(report);
+  const sp = new Map(report.derived.speedups.map((s) => [`${s.model}|${s.engine}|${s.batch}|${s.condition}`, s]));
+  const panels: string[] = [];
+  for (const e of engines) {
+    for (const m of report.models) {
+      const values = conds.map((c) =>
+        report.batches.map((b) => {
+          const s = sp.get(`${m.name}|${e}|${b}|${c}`);
+          return s === undefined ? undefined : s.speedup;
+        }),
+      );
+      panels.push(
+        barPanel({
+          title: `${e} / ${m.name}`,
+          y: { label: 'speedup over HAWAII (x)', log: true, min: 0.1, max: 10 },
+          groups: conds.map((c) => c.replace(/^[0-9.]+[um]F\//, '')),
+          series: report.batches.map((b, i) => ({ name: `B=${b}`, color: shade(e, i) })),
+          values,
+          refLine: { y: 1, label: 'parity' },
+          w: PANEL_W + 60,
+          h: PANEL_H,
+        }),
+      );
+    }
+  }
+  const { capUF } = referenceChoices(report);
+  return {
+    file: 'speedup.svg',
+    title: 'Speedup over HAWAII',
+    svg: figure({
+      title: 'Speedup over HAWAII (HAWAII latency / engine latency, same model, B and condition)',
+      subtitle: [
+        `Log scale; above the dashed line the engine is faster than HAWAII. Supplies use the ${capUF} uF capacitor. An x: one of the two runs made no forward progress.`,
+        'Bars from light to dark: B = ' + report.batches.join(', ') + '.',
+      ],
+      panels,
+      panelW: PANEL_W + 60,
+      panelH: PANEL_H,
+      cols: Math.min(3, report.models.length),
+      legend: engines.flatMap((e) => report.batches.map((b, i) => ({ name: `${e} B=${b}`, color: shade(e, i), kind: 'box' as const }))),
+    }),
+  };
+}
+
+function minCapacitor(report: BenchReport): Chart | null {
+  const mcs = report.derived.min_capacitors;
+  if (mcs.length === 0) return null;
+  const batches = [...new Set(mcs.map((m) => m.batch))].sort((a, b) => a - b);
+  const engines = report.engines.filter((e) => mcs.some((m) => m.engine === e));
+  const by = new Map(mcs.map((m) => [`${m.model}|${m.engine}|${m.batch}`, m]));
+  const panels = report.models.map((m) =>
+    barPanel({
+      title: m.name,
+      y: { label: 'minimum capacitor (uF)', log: true },
+      groups: engines.map((e) => (e === 'japari-loopcount' ? 'loopcount' : e)),
+      series: batches.map((b, i) => ({ name: `B=${b}`, color: ['#C6DBEF', '#6BAED6', '#2171B5', '#08306B'][Math.min(i, 3)]! })),
+      values: engines.map((e) =>
+        batches.map((b) => {
+          const r = by.get(`${m.name}|${e}|${e === 'continuous' ? 1 : b}|`.slice(0, -1));
+          if (!r || (e === 'continuous' && b !== 1)) return undefined;
+          return r.min_capacitor_uF;
+        }),
+      ),
+      w: PANEL_W,
+      h: PANEL_H,
+    }),
+  );
+  return {
+    file: 'min-capacitor.svg',
+    title: 'Minimum capacitor',
+    svg: figure({
+      title: `Smallest capacitor that still completes an inference (${report.min_capacitor_harvester})`,
+      subtitle: ['Log scale; bisection on capacitance to within 2%. An x: no capacitor in the searched range completes. The continuous engine must finish in one charge.'],
+      panels,
+      panelW: PANEL_W,
+      panelH: PANEL_H,
+      cols: 3,
+      legend: batches.map((b, i) => ({ name: `B=${b}`, color: ['#C6DBEF', '#6BAED6', '#2171B5', '#08306B'][Math.min(i, 3)]!, kind: 'box' as const })),
+    }),
+  };
+}
+
+export function charts(report: BenchReport): Chart[] {
+  return [latencyVsPower(report), latencyVsCapacitor(report), breakdown(report), speedup(report), minCapacitor(report)].filter((c): c is Chart => c !== null);
+}

@@ -1,0 +1,20 @@
+/**
+ * Worker-thread entry of a benchmark sweep (src/bench/pool.ts): executes the jobs it is sent,
+ * one at a time, and posts each result back. The spec arrives as workerData.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BenchExecutor, type Job, type SweepSpec } from './sweep.js';
+
+const exec = new BenchExecutor(workerData as SweepSpec);
+parentPort!.on('message', (job: Job | null) => {
+  if (job === null) {
+    parentPort!.close();
+    return;
+  }
+  try {
+    parentPort!.postMessage({ ok: true, result: exec.exec(job) });
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    parentPort!.postMessage({ ok: false, id: job.id, name: err.name, message: err.message, stack: err.stack ?? '' });
+  }
+});
