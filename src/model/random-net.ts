@@ -6,7 +6,7 @@
  *   input:  CxHxW (feature map) or N (vector)
  *   layers: c<oc>k<k>s<s>p<p>   conv k x k, stride s, padding p (1x1 and strided included)
  *           r                   relu
- *           m<k>s<s>            maxpool
+ *           m<k>s<s>            maxpool (skipped when the window exceeds the feature map)
  *           a                   global average pool
  *           x<oc1>.<oc2>        a fire-style block: conv1x1(oc1) and conv3x3 pad 1(oc2) of the
  *                               same input, each + relu, concatenated
@@ -89,7 +89,9 @@ export function randomNetwork(name: string): Network {
     } else if ((mm = /^m([0-9]+)s([0-9]+)$/.exec(l))) {
       const k = Number(mm[1]);
       const s = Number(mm[2]);
-      cur = add({ kind: 'maxpool', kernel: [k, k], stride: [s, s], pads: [0, 0, 0, 0] }, [cur]);
+      const sh = shapes.get(cur)!;
+      // A window larger than the feature map is skipped (the description stays valid).
+      if (sh.length === 3 && sh[1]! >= k && sh[2]! >= k) cur = add({ kind: 'maxpool', kernel: [k, k], stride: [s, s], pads: [0, 0, 0, 0] }, [cur]);
     } else if (l === 'a') {
       cur = add({ kind: 'gap' }, [cur]);
     } else if ((mm = /^x([0-9]+)\.([0-9]+)$/.exec(l))) {

@@ -123,7 +123,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     caseArb = fc
       .record({
         model: randomNetworkArb,
-        batch: fc.constantFrom(1, 2, 4),
+        batch: fc.constantFrom(1, 2, 4, 8),
         placement: fc.constantFrom<NvmPlacement>('spi-fram', 'internal-fram'),
         input: fc.nat({ max: 999 }),
         warm: fc.option(fc.nat({ max: 999 }), { nil: null }),

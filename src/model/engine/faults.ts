@@ -60,6 +60,18 @@ export const FIXES: readonly FixSpec[] = [
     description: "reset HAWAII's volatile remainder of unrecorded values at every layer start, so leftovers of one layer never advance the next layer's counter",
   },
   {
+    id: 'japari-gemm-slice-jobs',
+    engine: 'japari',
+    finding: 'japari-gemm-slice-job-map',
+    description: 'number the jobs of FC partial sums slice by slice (each slice restarts the footprint pattern) and flip the whole partial-sum length at commit, instead of one job sequence over all slices',
+  },
+  {
+    id: 'japari-fc-no-footprint-recompute',
+    engine: 'japari',
+    finding: 'japari-fc-without-footprints',
+    description: 'when B exceeds the FC outputs per LEA call, FC outputs carry no footprint: recompute such a layer from its start instead of seeking footprints that do not exist',
+  },
+  {
     id: 'japari-gemm-column-sign',
     engine: 'japari',
     finding: 'japari-gemm-call-sign',

@@ -94,7 +94,7 @@ export function inspectorFor(plan: EnginePlan): Inspector {
       kind: 'japari',
       exact: true,
       plan,
-      jobs: (l) => Math.floor(layers[l]!.out.words / (B + 1)),
+      jobs: (l) => eng.jobCount(layers[l]!),
       jobWords: (l, j, out) => {
         const fp = eng.jobFootprintWord(layers[l]!, j);
         for (let i = 0; i < B; i++) out[i] = fp - B + i;
@@ -111,7 +111,7 @@ export function inspectorFor(plan: EnginePlan): Inspector {
       },
       maxLagJobs: () => 0,
       record,
-      seeks: (l) => layers[l]!.kind !== 'gap',
+      seeks: (l) => layers[l]!.kind !== 'gap' && !eng.noFootprintFix(layers[l]!),
     };
   }
   const counters = new CounterStore(plan.nvm.counters);

@@ -200,8 +200,10 @@ export class ReferenceEngine {
       this.records.commit(dev, rec);
     }
     if (this.kind === 'japari' && layer.out.slot >= 0) {
-      // flip_state_bit: toggle a turning point at L = output length rounded down to B+1.
-      const L = Math.floor(layer.out.words / (this.B + 1)) * (this.B + 1);
+      // flip_state_bit: toggle a turning point at L = output length rounded down to B+1
+      // (fix 'japari-gemm-slice-jobs': FC partial sums flip their whole length, so every
+      // slice's footprints change parity).
+      const L = this.slicedGemmFix(layer) ? layer.out.words : Math.floor(layer.out.words / (this.B + 1)) * (this.B + 1);
       const slot = rec.slots[layer.out.slot]!;
       flipStateBit(slot, L);
       if (this.faults.has('japari-no-state-negate')) slot.state = -slot.state;
@@ -241,15 +243,36 @@ export class ReferenceEngine {
         if (layer.kind === 'gap') return { resumeWord: 0, job: -1 }; // GAP always recomputes (no run_recovery)
         this.afterRecovery = false;
         let job = this.binarySearch(layer);
-        if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, Math.floor(layer.out.words / (this.B + 1)));
+        if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, this.jobCount(layer));
         return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
       }
     }
   }
 
+  /** Fix 'japari-gemm-slice-jobs' applies to FC layers whose partial sums have several slices. */
+  private slicedGemmFix(layer: EngineLayer): boolean {
+    return layer.kind === 'gemm' && layer.out.slices > 1 && this.fixes.has('japari-gemm-slice-jobs');
+  }
+
+  /** Jobs the seeker searches (Stateful-CNN: output length / (B + 1)). */
+  jobCount(layer: EngineLayer): number {
+    const B = this.B;
+    // Fix 'japari-fc-no-footprint-recompute': an FC output without footprints (B > op_filters)
+    // has no jobs to seek; the layer is recomputed from its start.
+    if (this.noFootprintFix(layer)) return 0;
+    if (this.slicedGemmFix(layer)) return layer.out.slices * Math.floor(layer.out.layout.words / (B + 1));
+    return Math.floor(layer.out.words / (B + 1));
+  }
+
+  /** FC outputs that carry no footprint at all (B > op_filters), with the fix switched on. */
+  noFootprintFix(layer: EngineLayer): boolean {
+    return this.fixes.has('japari-fc-no-footprint-recompute') && layer.out.layout.fpEvery === 0 && layer.out.slot >= 0;
+  }
+
   /** Stateful-CNN run_recovery: the first unfinished job, assuming a finished prefix. */
   private binarySearch(layer: EngineLayer): number {
-    const end = Math.floor(layer.out.words / (this.B + 1));
+    const end = this.jobCount(layer);
+    if (end === 0) return 0;
     let b = 0;
     let e = end;
     for (;;) {
@@ -284,6 +307,12 @@ export class ReferenceEngine {
   /** Stateful-CNN job_index_to_offset (JAPARI): the footprint word of job j in the layer's output. */
   jobFootprintWord(layer: EngineLayer, job: number): number {
     const B = this.B;
+    if (this.slicedGemmFix(layer)) {
+      // Per slice: each slice of FC partial sums starts its own sequence of jobs.
+      const perSlice = Math.floor(layer.out.layout.words / (B + 1));
+      if (perSlice === 0) return layer.out.words + B; // no job: past the end
+      return Math.floor(job / perSlice) * layer.out.layout.words + ((job % perSlice) + 1) * (B + 1) - 1;
+    }
     if (layer.jobMap === 'generic') return (job + 1) * (B + 1) - 1;
     const c = layer as ConvLayer;
     const jobsPerCall = c.otc / B;
