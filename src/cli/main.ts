@@ -16,12 +16,14 @@ import { VERSION } from '../index.js';
 import * as models from './commands/models.js';
 import * as run from './commands/run.js';
 import * as check from './commands/check.js';
+import * as bench from './commands/bench.js';
 import * as fuzz from './commands/fuzz.js';
 import * as explore from './commands/explore.js';
 import * as replay from './commands/replay.js';
+import * as reports from './commands/reports.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, bench];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

@@ -20,6 +20,8 @@ import { JapariError } from '../util/errors.js';
 export interface Finding {
   readonly id: string;
   readonly title: string;
+  /** The engine whose published design it concerns. */
+  readonly engine: 'hawaii' | 'japari' | 'japari-loopcount';
   /** The published design it concerns. */
   readonly design: string;
   /** Why it happens, in one paragraph. */
@@ -74,6 +76,7 @@ function lcLayer(spec: Omit<RunSpec, 'schedule'>, name: string) {
 export const FINDINGS: readonly Finding[] = [
   {
     id: 'japari-gemm-call-sign',
+    engine: 'japari',
     title: 'JAPARI (reference engine): FC footprints take the sign of the call start, across turning points',
     design: 'JAPARI with state-bit footprints, as in the reference engine (algorithms.md "JAPARI ... as in the reference engine")',
     explanation:
@@ -84,6 +87,7 @@ export const FINDINGS: readonly Finding[] = [
   },
   {
     id: 'japari-gemm-slice-job-map',
+    engine: 'japari',
     title: 'JAPARI (reference engine): the seeker numbers the jobs of FC partial sums across slice boundaries',
     design: 'JAPARI with state-bit footprints, as in the reference engine (job_index_to_offset for non-conv layers)',
     explanation:
@@ -94,6 +98,7 @@ export const FINDINGS: readonly Finding[] = [
   },
   {
     id: 'japari-fc-without-footprints',
+    engine: 'japari',
     title: 'JAPARI (reference engine): with B above the FC outputs per call, FC outputs have no footprints, yet the seeker probes them',
     design: 'JAPARI with state-bit footprints, as in the reference engine (Gemm: ext(tile_width) footprints per call)',
     explanation:
@@ -104,6 +109,7 @@ export const FINDINGS: readonly Finding[] = [
   },
   {
     id: 'hawaii-remainder-crosses-layers',
+    engine: 'hawaii',
     title: "HAWAII: the volatile remainder of unrecorded values carries into the next layer's counter",
     design: 'HAWAII footprint counters (algorithms.md "HAWAII"), as in the reference engine (hawaii_record_footprints)',
     explanation:
@@ -114,6 +120,7 @@ export const FINDINGS: readonly Finding[] = [
   },
   {
     id: 'loopcount-torn-footprint-256',
+    engine: 'japari-loopcount',
     title: 'JAPARI loop-count: a torn first PB footprint across a 256 boundary sends recovery back 256 iterations',
     design: 'JAPARI as first published (loop-count footprints, preservation buffer + ping-pong output)',
     explanation:
@@ -130,6 +137,7 @@ export const FINDINGS: readonly Finding[] = [
   },
   {
     id: 'loopcount-dummy-weight-wrap',
+    engine: 'japari-loopcount',
     title: 'JAPARI loop-count: 16 x loop_cnt wraps above 2047 iterations, so the next inference skips most of a layer',
     design: 'JAPARI as first published (SIGN 0: dummy input 0x0800, dummy weight 16 x loop_cnt)',
     explanation:

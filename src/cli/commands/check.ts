@@ -26,6 +26,7 @@ import { fmtCount, fmtJoules, fmtSeconds } from '../units.js';
 import { buildSupply, describeSupply, profileOf, type ProfileName, type SupplySpec } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { argmax } from './run.js';
+import { exploreSection, fuzzSection, findingsSection } from '../check-verify.js';
 
 export const name = 'check';
 
@@ -191,7 +192,7 @@ const energySection: CheckSection = {
 };
 
 /** The sections `japari check` runs, in order. */
-export const CHECK_SECTIONS: readonly CheckSection[] = [quantizeSection, continuousSection, energySection];
+export const CHECK_SECTIONS: readonly CheckSection[] = [quantizeSection, continuousSection, energySection, exploreSection, fuzzSection, findingsSection];
 
 export interface CheckReport {
   readonly schema: 1;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fuzz, type FuzzResult } from '../../properties/fuzz.js';
 import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from '../../report/counterexample.js';
 import { stableStringify } from '../../util/json.js';
-import { writeFileAtomic } from '../../util/fsx.js';
+import { writeFileAtomicSync as writeFileAtomic } from '../../util/fsx.js';
 import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';

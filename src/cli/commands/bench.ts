@@ -1,0 +1,311 @@
+/**
+ * `japari bench`: performance measured on the same executable model the verifiers use.
+ * Sweeps models x engines x B x energy conditions, derives speedups over HAWAII, the best B,
+ * latency over a lower bound and the smallest capacitor that still completes, and writes a
+ * report folder (Markdown + SVG charts + JSON + CSV; wall-clock speed kept apart).
+ *
+ * Exit 0 when the sweep ran (runs that make no forward progress are data, not failures);
+ * 1 when a completed run produced an output that differs from the bit-exact reference;
+ * 2 on bad usage.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { UsageError } from '../../util/errors.js';
+import { stableStringify } from '../../util/json.js';
+import { writeFileAtomic } from '../../util/fsx.js';
+import { sharedPath } from '../../util/shared.js';
+import { loadPowerTrace } from '../../device/energy.js';
+import type { Io } from '../io.js';
+import { createStyle, type Style } from '../style.js';
+import { parseCapacitance, parseList, parsePositiveInt, parsePower, parseNonNegativeInt, parseSeed } from '../units.js';
+import { PROFILE_NAMES, parseEngine, parseProfileName, resolvePath, type ProfileName } from '../options.js';
+import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import {
+  type Condition,
+  CONTINUOUS,
+  STANDARD_CAPACITORS_F,
+  STANDARD_POWERS_W,
+  STANDARD_TRACES,
+  constantCondition,
+  rcCondition,
+  traceCondition,
+} from '../../bench/conditions.js';
+import type { SweepSpec } from '../../bench/sweep.js';
+import { runBench, defaultWorkers, type BenchReport, type SpeedReport } from '../../bench/bench.js';
+import { reportFiles, fmtS } from '../../bench/report.js';
+
+export const name = 'bench';
+
+/** The standard sweep: the default model and the four real models of ../shared/models. */
+export const STANDARD_MODELS: readonly string[] = ['lenet', 'mnist', 'har', 'kws', 'cifar10'];
+export const STANDARD_BATCHES: readonly number[] = [1, 2, 4, 8];
+export const DEFAULT_OUT = 'reports/bench';
+/** The minimum-capacitor ladder: the E3 series (1, 2.2, 4.7) from 10 uF to 100 mF. */
+export const MIN_CAP_LADDER_F: readonly number[] = [10, 22, 47, 100, 220, 470, 1000, 2200, 4700, 10_000, 22_000, 47_000, 100_000].map((uF) => uF / 1e6);
+
+export interface BenchOptions {
+  readonly models: readonly string[];
+  readonly engines: readonly EngineKind[];
+  readonly batches: readonly number[];
+  readonly capacitorsF: readonly number[];
+  readonly powersW: readonly number[];
+  /** Trace files (resolved at run time against io.cwd). */
+  readonly traces: readonly string[];
+  readonly rc: boolean;
+  readonly fixes: boolean;
+  readonly layers: boolean;
+  readonly minCap: boolean;
+  readonly profile: ProfileName;
+  readonly input: number;
+  readonly seed: number;
+  readonly workers: number;
+  readonly json: boolean;
+  /** Report folder; null: write nothing. */
+  readonly out: string | null;
+  readonly quick: boolean;
+}
+
+export interface RawBenchFlags {
+  readonly models?: string;
+  readonly engines?: string;
+  readonly batch?: string;
+  readonly capacitor?: string;
+  readonly power?: string;
+  readonly trace?: string;
+  readonly supply?: string;
+  readonly fixes?: boolean;
+  readonly layers?: boolean;
+  readonly minCap?: boolean;
+  readonly profile?: string;
+  readonly input?: string;
+  readonly seed?: string;
+  readonly jobs?: string;
+  readonly json?: boolean;
+  readonly out?: string;
+  readonly quick?: boolean;
+}
+
+/** The standard traces that exist in ../shared/traces (absent ones are reported and skipped). */
+export function standardTraces(): { present: string[]; absent: string[] } {
+  const present: string[] = [];
+  const absent: string[] = [];
+  for (const t of STANDARD_TRACES) (existsSync(sharedPath('traces', t)) ? present : absent).push(sharedPath('traces', t));
+  return { present, absent };
+}
+
+export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
+  const quick = raw.quick === true;
+  const selection = (['models', 'engines', 'batch', 'capacitor', 'power', 'trace', 'supply', 'profile', 'input', 'seed'] as const).some((k) => raw[k] !== undefined) || raw.fixes === true || raw.minCap === false;
+  const models = raw.models !== undefined ? parseList(raw.models, (s) => s, '--models') : quick ? ['lenet'] : [...STANDARD_MODELS];
+  const engines = raw.engines !== undefined ? parseList(raw.engines, (s) => parseEngine(s, '--engines'), '--engines') : [...ENGINE_KINDS];
+  const batches = raw.batch !== undefined ? parseList(raw.batch, (s) => parsePositiveInt(s, '--batch'), '--batch') : quick ? [1, 2] : [...STANDARD_BATCHES];
+  const capacitorsF = raw.capacitor !== undefined ? parseList(raw.capacitor, (s) => parseCapacitance(s, '--capacitor'), '--capacitor') : quick ? [100e-6] : [...STANDARD_CAPACITORS_F];
+  const powersW = raw.power !== undefined ? parseList(raw.power, (s) => parsePower(s, '--power'), '--power') : quick ? [5e-3] : [...STANDARD_POWERS_W];
+  const traces = raw.trace !== undefined ? parseList(raw.trace, (s) => s, '--trace') : quick ? [] : standardTraces().present;
+  let rc = true;
+  if (raw.supply !== undefined) {
+    const s = raw.supply.trim();
+    if (s !== 'rc' && s !== 'none') throw new UsageError(`--supply: expected rc (add device.md's RC supply, 3.0 V through 1 kOhm) or none, got ${JSON.stringify(raw.supply)}`);
+    rc = s === 'rc';
+  }
+  const dedupe = <T>(xs: T[]): T[] => [...new Set(xs)];
+  const workers = raw.jobs !== undefined ? parsePositiveInt(raw.jobs, '--jobs') : defaultWorkers();
+  const json = raw.json === true;
+  // The standard sweep (no selection flags) writes the report folder by default: `npm run bench`.
+  const out = raw.out !== undefined ? raw.out : !quick && !selection && !json ? DEFAULT_OUT : null;
+  if (models.length === 0) throw new UsageError('--models: expected at least one model');
+  return {
+    models: dedupe(models),
+    engines: dedupe(engines),
+    batches: dedupe(batches).sort((a, b) => a - b),
+    capacitorsF: dedupe(capacitorsF),
+    powersW: dedupe(powersW).sort((a, b) => b - a),
+    traces: dedupe(traces),
+    rc,
+    fixes: raw.fixes === true,
+    layers: raw.layers === true,
+    minCap: raw.minCap !== false,
+    profile: parseProfileName(raw.profile ?? 'inas2021', '--profile'),
+    input: parseNonNegativeInt(raw.input ?? '0', '--input'),
+    seed: parseSeed(raw.seed ?? '0'),
+    workers,
+    json,
+    out,
+    quick,
+  };
+}
+
+/** Conditions from strong to weak: continuous; then per capacitor: constant powers, RC, traces. */
+export function buildConditions(o: BenchOptions, io: Pick<Io, 'cwd'>): Condition[] {
+  const conds: Condition[] = [CONTINUOUS];
+  const traces = o.traces.map((t) => {
+    const path = resolvePath(io, t);
+    return { path, trace: loadPowerTrace(path) };
+  });
+  for (const c of o.capacitorsF) {
+    for (const p of o.powersW) conds.push(constantCondition(c, p));
+    if (o.rc) conds.push(rcCondition(c));
+    for (const t of traces) conds.push(traceCondition(c, t.path, t.trace));
+  }
+  const ids = new Set<string>();
+  return conds.filter((c) => (ids.has(c.id) ? false : (ids.add(c.id), true)));
+}
+
+export function buildSpec(o: BenchOptions, io: Pick<Io, 'cwd'>): SweepSpec {
+  return {
+    models: o.models,
+    engines: o.engines,
+    batches: o.batches,
+    conditions: buildConditions(o, io),
+    profile: o.profile,
+    placement: 'spi-fram',
+    fixes: o.fixes,
+    layers: o.layers,
+    input: o.input,
+    seed: o.seed,
+    stallLimit: 16,
+    maxPowerCycles: 100_000,
+    minCap: o.minCap
+      ? {
+          condition: rcCondition(100e-6),
+          // The quick sweep searches at the smallest B only.
+          batches: o.quick ? o.batches.slice(0, 1) : o.batches,
+          ladderF: MIN_CAP_LADDER_F,
+          tolerance: 0.02,
+        }
+      : null,
+  };
+}
+
+export interface BenchResult {
+  readonly report: BenchReport;
+  readonly speed: SpeedReport;
+  /** Files written (relative names), when --out. */
+  readonly written: readonly string[];
+}
+
+/** Run the sweep and write the report folder (no stdout). */
+export async function executeBench(o: BenchOptions, io: Io, inProcess = false): Promise<BenchResult> {
+  const spec = buildSpec(o, io);
+  if (!o.quick && o.traces.length === 0 && standardTraces().absent.length > 0) {
+    io.err(`bench: recorded traces not found, skipped: ${standardTraces().absent.join(', ')}\n`);
+  }
+  let lastPct = -1;
+  const started = Date.now();
+  const { report, speed } = await runBench(spec, {
+    workers: o.workers,
+    inProcess,
+    onProgress: (done, total) => {
+      const pct = Math.floor((100 * done) / total);
+      if (pct >= lastPct + 10 || done === total) {
+        lastPct = pct;
+        io.err(`bench: ${done}/${total} jobs (${pct}%), ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      }
+    },
+  });
+  for (const s of report.skipped) if (s.engine === '*') io.err(`bench: skipped model ${s.model}: ${s.reason}\n`);
+  const written: string[] = [];
+  if (o.out !== null) {
+    const dir = resolvePath(io, o.out);
+    const files = reportFiles(report, speed);
+    for (const [f, text] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await writeFileAtomic(join(dir, f), text);
+      written.push(f);
+    }
+  }
+  return { report, speed, written };
+}
+
+function renderSummary(r: BenchResult, o: BenchOptions, s: Style): string {
+  const { report } = r;
+  const lines: string[] = [];
+  lines.push(s.heading(`japari bench: ${report.rows.length} runs, ${report.models.length} models, ${report.conditions.length} conditions`));
+  lines.push(`active draw (datasheet) ${report.device.active_power_mW.toFixed(2)} mW; profile ${report.profile}${report.fixes ? ', corrected variants' : ''}`);
+  const conds = [CONTINUOUS.id, ...report.conditions.filter((c) => c.capacitor_uF === report.conditions.find((x) => x.capacitor_uF !== null)?.capacitor_uF).map((c) => c.id)].slice(0, 6);
+  for (const e of report.engines.filter((x) => x !== 'hawaii' && x !== 'continuous')) {
+    const rows = report.models.flatMap((m) =>
+      report.batches.map((b) => [
+        m.name,
+        String(b),
+        ...conds.map((c) => {
+          const sp = report.derived.speedups.find((x) => x.model === m.name && x.engine === e && x.batch === b && x.condition === c);
+          return !sp ? '' : sp.speedup !== null ? `${sp.speedup.toFixed(2)}x` : sp.status === 'engine-failed' ? 'stall' : sp.status === 'hawaii-failed' ? 'H stall' : 'both stall';
+        }),
+      ]),
+    );
+    lines.push('');
+    lines.push(s.heading(`${e} speedup over HAWAII`));
+    lines.push(s.table([{ header: 'model' }, { header: 'B', align: 'right' }, ...conds.map((c) => ({ header: c, align: 'right' as const }))], rows));
+  }
+  if (report.derived.min_capacitors.length) {
+    lines.push('');
+    lines.push(s.heading(`smallest capacitor that completes (${report.min_capacitor_harvester})`));
+    lines.push(
+      s.table(
+        [{ header: 'model' }, { header: 'engine' }, { header: 'B', align: 'right' }, { header: 'min capacitor', align: 'right' }, { header: 'latency there', align: 'right' }],
+        report.derived.min_capacitors.map((m) => [
+          m.model,
+          m.engine,
+          String(m.batch),
+          m.min_capacitor_uF === null ? `> ${m.max_failing_uF} uF` : m.max_failing_uF === null ? `<= ${m.min_capacitor_uF} uF` : `${m.min_capacitor_uF} uF`,
+          m.latency_s === null ? '-' : `${fmtS(m.latency_s)} s`,
+        ]),
+      ),
+    );
+  }
+  const wrong = report.rows.filter((x) => x.completed && !x.equal);
+  if (wrong.length) lines.push('', s.fail(`${wrong.length} completed runs differ from the reference: ${wrong.map((w) => `${w.model} ${w.engine} B=${w.batch} ${w.condition}`).join(', ')}`));
+  lines.push('');
+  lines.push(`simulation speed (machine-dependent): ${r.speed.models.map((m) => `${m.model} ${m.on_s_per_wall_s.toFixed(1)} s/s`).join(', ')}; ${r.speed.total_wall_s.toFixed(1)} s wall on ${r.speed.workers} thread(s)`);
+  if (o.out !== null) lines.push(`report written to ${o.out}/ (${r.written.length} files: ${r.written.join(', ')})`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runBenchCommand(o: BenchOptions, io: Io, inProcess = false): Promise<number> {
+  const r = await executeBench(o, io, inProcess);
+  if (o.json) io.out(`${stableStringify({ ...r.report, machine_dependent: r.speed })}\n`);
+  else io.out(renderSummary(r, o, createStyle(io)));
+  return r.report.rows.some((x) => x.completed && !x.equal) ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+export function register(program: Command, ctx: CommandContext): void {
+  program
+    .command('bench')
+    .description('measure latency, energy, power cycles and overheads of every engine across models, B, capacitors and supplies')
+    .option('--models <m1,m2>', `models (default: ${STANDARD_MODELS.join(',')}; absent shared models are skipped)`)
+    .option('--engines <e1,e2>', `engines (default: ${ENGINE_KINDS.join(',')})`)
+    .option('--batch <B1,B2>', `granularities B (default: ${STANDARD_BATCHES.join(',')}; unsupported ones are skipped with the reason)`)
+    .option('--capacitor <C1,C2>', 'capacitors (default: 100uF,470uF,1mF)')
+    .option('--power <P1,P2>', 'constant harvested power levels (default: 10mW,8mW,5mW,4mW,2mW)')
+    .option('--trace <file1,file2>', 'recorded power traces (default: the three RF traces in ../shared/traces)')
+    .option('--supply <rc|none>', "include device.md's RC supply (3.0 V through 1 kOhm): rc (default) or none")
+    .option('--fixes', 'run the corrected engine variants instead of the published engines')
+    .option('--layers', 'include the per-layer breakdown in every row (JSON)')
+    .option('--no-min-cap', 'skip the minimum-capacitor search')
+    .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`)
+    .option('--input <N>', 'input sample index (seed of synthetic inputs)')
+    .option('--seed <S>', 'seed of the garbage SRAM holds after each reboot')
+    .option('--jobs <N>', 'worker threads (default: up to 2)')
+    .option('--json', 'print the report as one JSON document (with a machine_dependent section)')
+    .option('--out <dir>', `write the report folder here (default for the standard sweep: ${DEFAULT_OUT})`)
+    .option('--quick', 'a small sweep: lenet, B = 1, 2, 100uF with 5mW and RC, min capacitor at B = 1')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  japari bench                                  # the standard sweep; writes reports/bench/',
+        '  japari bench --quick',
+        '  japari bench --models mnist,cifar10 --engines hawaii,japari --batch 1,2,4 --power 10mW,5mW --capacitor 100uF',
+        '  japari bench --models kws --trace ../shared/traces/rf-cart.trace --supply none --json',
+        '',
+        'Every figure except the simulation speed (speed.md) is modelled and deterministic.',
+        'Exit status: 0 the sweep ran, 1 a completed run produced a wrong output, 2 bad usage.',
+      ].join('\n'),
+    )
+    .action(async (raw: RawBenchFlags) => {
+      ctx.setExit(await runBenchCommand(parseBenchOptions(raw), ctx.io));
+    });
+}
