@@ -16,7 +16,7 @@
  *   forward-progress              when every power cycle funds the engine's minimum work, the
  *                                 inference completes (src/properties/progress.ts)
  *   augmentation-transparency     the augmented network's real outputs equal the original's
- *                                 (src/properties/augmentation.ts)
+ *                                 (src/model/augment.ts; test/model/augment.test.ts, Z3 in src/smt)
  *   recovery-restartable          failures during recovery change none of the above (schedules and
  *                                 exploration place failures inside recovery; same checks)
  *

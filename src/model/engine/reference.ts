@@ -244,6 +244,8 @@ export class ReferenceEngine {
         this.afterRecovery = false;
         let job = this.binarySearch(layer);
         if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, this.jobCount(layer));
+        // A layer without jobs (FC outputs without footprints, fixed) restarts from its start.
+        if (this.jobCount(layer) === 0) return { resumeWord: 0, job: 0 };
         return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
       }
     }

@@ -1,0 +1,133 @@
+/**
+ * Forward progress: if every power cycle funds at least the engine's minimum work -- a reboot,
+ * the recovery, and one job -- the inference completes.
+ *
+ * The minimum work is measured on the executable model, per engine, model and B:
+ *   step      the most energy the uninterrupted run spends between two consecutive checkpoints
+ *             (one job: fetch, compute, preserve, indicator update)
+ *   recovery  the most energy from a reboot to the first checkpoint after it (boot, record load,
+ *             progress seeking, refetching tiles), over failures placed in the middle of every
+ *             layer
+ *   minimum   reboot + recovery + step (+ a commit, charged with the step that ends a layer)
+ * The property then runs the inference on a capacitor that funds exactly that much per charge
+ * (a harvester too weak to matter during on-time) and requires it to complete.
+ */
+import type { Deployment } from '../model/engine/runner.js';
+import { runInference } from '../model/engine/runner.js';
+import { energyAt, type Capacitor } from '../device/energy.js';
+import type { PowerSupply } from '../device/device.js';
+
+export interface MinimumWork {
+  /** Joules: reboot + recovery + the largest step. */
+  readonly joules: number;
+  readonly rebootJ: number;
+  readonly recoveryJ: number;
+  readonly stepJ: number;
+  /** Layer of the largest step and of the costliest recovery. */
+  readonly stepLayer: number;
+  readonly recoveryLayer: number;
+}
+
+export function minimumWork(d: Deployment, input: Int16Array): MinimumWork {
+  // The largest step of the uninterrupted run, and where each layer's middle checkpoint falls.
+  let lastNj = 0;
+  let stepNj = 0;
+  let stepLayer = 0;
+  const cps: { action: number; layer: number }[] = [];
+  const golden = runInference(d, {
+    input,
+    supply: { kind: 'continuous' },
+    seed: 0,
+    onCheckpoint: (dev) => {
+      const delta = dev.nj - lastNj;
+      if (delta > stepNj) {
+        stepNj = delta;
+        stepLayer = dev.layer;
+      }
+      lastNj = dev.nj;
+      cps.push({ action: dev.action, layer: dev.layer });
+    },
+  });
+  const tail = golden.device.nj - lastNj; // the last step and the final commit
+  if (tail > stepNj) {
+    stepNj = tail;
+    stepLayer = golden.device.layer;
+  }
+  // Recovery cost: fail at the middle checkpoint of every layer, measure reboot -> first checkpoint.
+  const byLayer = new Map<number, number[]>();
+  for (const c of cps) byLayer.set(c.layer, [...(byLayer.get(c.layer) ?? []), c.action]);
+  let recoveryNj = 0;
+  let recoveryLayer = 0;
+  const rebootNj = d.plan.params.profile.reboot.nj;
+  for (const [layer, actions] of byLayer) {
+    const at = actions[Math.floor(actions.length / 2)]!;
+    let atReboot = -1;
+    let measured = -1;
+    runInference(d, {
+      input,
+      supply: { kind: 'schedule', failAt: [at] },
+      seed: 0,
+      onReboot: (dev) => {
+        atReboot = dev.nj;
+      },
+      onCheckpoint: (dev) => {
+        if (atReboot >= 0 && measured < 0) measured = dev.nj - atReboot;
+      },
+    });
+    // Energy after the reboot itself (the reboot is counted separately).
+    const rec = Math.max(0, measured);
+    if (rec > recoveryNj) {
+      recoveryNj = rec;
+      recoveryLayer = layer;
+    }
+  }
+  return {
+    joules: (rebootNj + recoveryNj + stepNj) * 1e-9,
+    rebootJ: rebootNj * 1e-9,
+    recoveryJ: recoveryNj * 1e-9,
+    stepJ: stepNj * 1e-9,
+    stepLayer,
+    recoveryLayer,
+  };
+}
+
+/** A capacitor (Von 2.8 V, Voff 2.4 V) whose one charge holds `joules`. */
+export function capacitorFor(joules: number): Capacitor {
+  const von = 2.8;
+  const voff = 2.4;
+  return { farads: (2 * joules) / (von * von - voff * voff), von, voff };
+}
+
+/** A supply funding `joules` per power cycle; the harvester is too weak to matter while on. */
+export function fundedSupply(joules: number): PowerSupply {
+  return { kind: 'energy', capacitor: capacitorFor(joules), harvester: { kind: 'constant', watts: 1e-6 } };
+}
+
+export interface ForwardProgress {
+  readonly minimum: MinimumWork;
+  /** Margin over the minimum the check ran with (1.0 = exactly the minimum). */
+  readonly margin: number;
+  readonly completed: boolean;
+  readonly equal: boolean;
+  readonly powerCycles: number;
+  readonly reason?: string;
+}
+
+/** Run the inference with every charge funding `margin` x the minimum work. */
+export function checkForwardProgress(d: Deployment, input: Int16Array, margin = 1.0): ForwardProgress {
+  const minimum = minimumWork(d, input);
+  const r = runInference(d, { input, supply: fundedSupply(minimum.joules * margin), seed: 0, stallLimit: 64 });
+  return {
+    minimum,
+    margin,
+    completed: r.completed,
+    equal: r.equal,
+    powerCycles: r.powerCycles,
+    ...(r.reason !== undefined ? { reason: r.reason } : {}),
+  };
+}
+
+/** Energy of one charge of a capacitor between its thresholds (for reports). */
+export function chargeJoules(c: Capacitor): number {
+  return energyAt(c, c.von) - energyAt(c, c.voff);
+}
