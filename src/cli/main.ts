@@ -21,9 +21,10 @@ import * as fuzz from './commands/fuzz.js';
 import * as explore from './commands/explore.js';
 import * as replay from './commands/replay.js';
 import * as reports from './commands/reports.js';
+import * as mutants from './commands/mutants.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, bench];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, mutants, bench];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

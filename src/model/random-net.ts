@@ -112,10 +112,18 @@ export function randomNetwork(name: string): Network {
   return inferShapes({ name, input: { name: 'x', shape: spec.input }, nodes, output: cur, source: 'random' });
 }
 
-/** A seeded input in [-1, 1). */
+/** Input ids at or above this are extreme inputs (see randomNetInput). */
+export const EXTREME_INPUTS = 1_000_000;
+
+/**
+ * A seeded input in [-1, 1); ids >= EXTREME_INPUTS give extreme inputs instead: every value is
+ * -4, -1, 0, 1 or 4 times the calibrated range, so quantization saturates them to Q15's rails and
+ * the layers see -32768 / 32767 (and their saturated products).
+ */
 export function randomNetInput(net: Network, seed: number): Float32Array {
   const rng = new Rng(seed * 7919 + 17);
   const x = new Float32Array(numel(net.input.shape));
-  for (let i = 0; i < x.length; i++) x[i] = Math.fround(rng.float() * 2 - 1);
+  const extreme = seed >= EXTREME_INPUTS;
+  for (let i = 0; i < x.length; i++) x[i] = extreme ? [-4, -1, 0, 1, 4][rng.int(0, 4)]! : Math.fround(rng.float() * 2 - 1);
   return x;
 }

@@ -14,6 +14,7 @@ import { checkScenario, type CheckedRun, type Violation } from './properties.js'
 import { encodeToken, paramsOf, scheduleFromGaps, type RunSpec } from './token.js';
 import { gapsArb, garbageArb, randomNetworkArb } from './network.arb.js';
 import type { GarbagePattern } from '../device/device.js';
+import { EXTREME_INPUTS } from '../model/random-net.js';
 import { UsageError } from '../util/errors.js';
 
 export interface EngineChoice {
@@ -125,7 +126,8 @@ export function fuzz(o: FuzzOptions): FuzzResult {
         model: randomNetworkArb,
         batch: fc.constantFrom(1, 2, 4, 8),
         placement: fc.constantFrom<NvmPlacement>('spi-fram', 'internal-fram'),
-        input: fc.nat({ max: 999 }),
+        // Ordinary inputs, and extreme ones that saturate at Q15's rails.
+        input: fc.oneof(fc.nat({ max: 999 }), fc.integer({ min: EXTREME_INPUTS, max: EXTREME_INPUTS + 999 })),
         warm: fc.option(fc.nat({ max: 999 }), { nil: null }),
         gaps: gapsArb(4000, maxF),
         seed: fc.nat({ max: 0xffff }),

@@ -32,6 +32,7 @@ export const FAULTS: readonly FaultSpec[] = [
   { id: 'japari-relu-stale-marker', engine: 'japari', area: 'footprint rewrite', description: 'ReLU/pool/merge rewrite footprint positions with the marker of the layer start, ignoring turning points inside the tensor' },
   { id: 'japari-no-recovery', engine: 'japari', area: 'recovery entry', description: 'clear the after-reboot flag before the first layer seeks, so no layer recovers its progress' },
   { id: 'japari-dummy-weight-2', engine: 'japari', area: 'indicator value', description: 'footprint filters use a dummy weight of +-2, so the LEA writes +-2 where the seeker expects +-1' },
+  { id: 'japari-job-map-unpadded', engine: 'japari', area: 'granularity edge', description: 'map jobs to footprint offsets with the real channel count, forgetting the zero filters that pad channels to a multiple of B' },
   { id: 'japari-seek-last-job', engine: 'japari', area: 'seeker boundary', description: 'when every probed job is finished, resume at the last job instead of the end (last-job boundary)' },
   { id: 'hawaii-counter-before-data', engine: 'hawaii', area: 'write ordering', description: 'write the footprint counter before the values it counts' },
   { id: 'hawaii-single-copy', engine: 'hawaii', area: 'counter versioning', description: 'write the footprint counter in place (no shadow copy), so a torn write corrupts it' },

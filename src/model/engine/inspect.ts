@@ -107,7 +107,7 @@ export function inspectorFor(plan: EnginePlan): Inspector {
         const slotWord = (layer.out.base - plan.nvm.slots[layer.out.slot]!) / 2 + x;
         const addr = layer.out.base + 2 * x;
         if (addr + 2 > plan.nvm.end) return false;
-        return read16(read, addr) === -psb(rec.slots[layer.out.slot]!, slotWord);
+        return eng.footprintSaysFinished(read16(read, addr), -psb(rec.slots[layer.out.slot]!, slotWord));
       },
       maxLagJobs: () => 0,
       record,

@@ -300,7 +300,11 @@ export class ReferenceEngine {
     dev.cpu('max', 1, Cat.seek, 'compare footprint');
     const v = dev.load(STAGE);
     dev.release(STAGE, 1);
-    const want = -psb(this.rec.slots[layer.out.slot]!, slotWord);
+    return this.footprintSaysFinished(v, -psb(this.rec.slots[layer.out.slot]!, slotWord));
+  }
+
+  /** The seeker's comparison of a footprint word with the expected marker (pure). */
+  footprintSaysFinished(v: number, want: number): boolean {
     // Fault 'japari-seek-trusts-sign': only the high (sign) byte is compared.
     if (this.faults.has('japari-seek-trusts-sign')) return ((v >> 8) & 0xff) === ((want >> 8) & 0xff);
     return v === want;
@@ -317,7 +321,9 @@ export class ReferenceEngine {
     }
     if (layer.jobMap === 'generic') return (job + 1) * (B + 1) - 1;
     const c = layer as ConvLayer;
-    const jobsPerCall = c.otc / B;
+    // Fault 'japari-job-map-unpadded': the zero filters that pad channels to a multiple of B are
+    // forgotten when counting jobs per LEA call.
+    const jobsPerCall = this.faults.has('japari-job-map-unpadded') ? Math.max(1, Math.floor(Math.min(c.otc, c.OC) / B)) : c.otc / B;
     const perTile = c.Pout * c.Qout * jobsPerCall;
     const perSlice = c.filterTiles * perTile;
     const sliceWords = c.out.layout.words;

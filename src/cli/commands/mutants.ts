@@ -1,0 +1,97 @@
+/**
+ * `japari mutants`: the kill matrix -- every seeded fault against fuzzing (fixed seed and budget),
+ * linear exploration and the proofs: killed or survived, time to first detection, counterexample
+ * size and replay token. `--list` prints the catalogue. Exit 1 when a fault survives that is not
+ * argued equivalent.
+ */
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { FAULTS } from '../../model/engine/faults.js';
+import { runMutants, summarize, TECHNIQUES, type Technique } from '../../properties/mutants.js';
+import { mutantsJson, mutantsMarkdown } from '../../report/mutants.js';
+import { stableStringify } from '../../util/json.js';
+import { writeFileAtomicSync } from '../../util/fsx.js';
+import { UsageError } from '../../util/errors.js';
+import { parseList, parseSeed } from '../units.js';
+import type { Io } from '../io.js';
+import { createStyle } from '../style.js';
+import { resolvePath } from '../options.js';
+import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+
+export const name = 'mutants';
+
+export interface MutantsCommandOptions {
+  readonly quick: boolean;
+  readonly list: boolean;
+  readonly faults?: readonly string[];
+  readonly techniques: readonly Technique[];
+  readonly seed: number;
+  readonly out?: string;
+  readonly json: boolean;
+}
+
+export async function runMutantsCommand(o: MutantsCommandOptions, io: Io): Promise<number> {
+  const st = createStyle(io);
+  if (o.list) {
+    if (o.json) io.out(stableStringify({ schema: 1, faults: FAULTS }) + '\n');
+    else io.out(st.table([{ header: 'fault' }, { header: 'engine' }, { header: 'area' }, { header: 'mistake it stands for' }], FAULTS.map((f) => [f.id, f.engine, f.area, f.description])) + '\n');
+    return EXIT_OK;
+  }
+  const rows = await runMutants({
+    quick: o.quick,
+    techniques: o.techniques,
+    seed: o.seed,
+    ...(o.faults ? { faults: o.faults } : {}),
+    onRow: (r) => {
+      if (!o.json) io.err(`${r.killed ? st.verdict('pass') : r.equivalent ? st.warn('EQUIV') : st.verdict('fail')} ${r.fault}: ${r.outcomes.map((x) => `${x.technique} ${x.killed ? 'killed' : 'survived'}`).join(', ')}\n`);
+    },
+  });
+  const s = summarize(rows);
+  if (o.out) {
+    const dir = resolvePath(io, o.out);
+    writeFileAtomicSync(join(dir, 'mutants.json'), stableStringify(mutantsJson(rows, s, o.quick), 2) + '\n');
+    writeFileAtomicSync(join(dir, 'mutants.md'), mutantsMarkdown(rows, s, o.quick));
+    if (!o.json) io.err(`wrote ${join(dir, 'mutants.json')} and mutants.md\n`);
+  }
+  if (o.json) io.out(stableStringify(mutantsJson(rows, s, o.quick)) + '\n');
+  else {
+    for (const [t, p] of Object.entries(s.perTechnique)) {
+      io.out(`${t.padEnd(8)} killed ${p.killed}/${p.of}, median time to detection ${p.medianSeconds.toFixed(2)} s, median counterexample ${p.medianFailures} failure(s) / ${p.medianEvents} events\n`);
+    }
+    io.out(`${s.survivors.length ? st.verdict('fail') : st.verdict('pass')} ${s.killed}/${s.faults} faults killed, ${s.equivalent} argued equivalent${s.survivors.length ? `, surviving: ${s.survivors.join(', ')}` : ''}\n`);
+  }
+  return s.survivors.length === 0 ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+export function register(program: Command, ctx: CommandContext): void {
+  program
+    .command(name)
+    .description('run every seeded fault against fuzzing, exploration and the proofs (the kill matrix)')
+    .option('--list', 'print the fault catalogue')
+    .option('--quick', 'the CI subset: smaller budgets')
+    .option('--fault <ids>', 'only these faults')
+    .option('--techniques <list>', `techniques: ${TECHNIQUES.join(', ')} (default all)`)
+    .option('--seed <n>', 'fuzzing seed (default 20261128)')
+    .option('--out <dir>', 'write mutants.json and mutants.md here (e.g. reports/mutants)')
+    .option('--json', 'print one JSON document')
+    .action(async (raw: { list?: boolean; quick?: boolean; fault?: string; techniques?: string; seed?: string; out?: string; json?: boolean }) => {
+      const techniques = raw.techniques !== undefined ? parseList(raw.techniques, (t) => t as Technique, '--techniques') : [...TECHNIQUES];
+      for (const t of techniques) if (!TECHNIQUES.includes(t)) throw new UsageError(`--techniques: unknown technique ${JSON.stringify(t)} (known: ${TECHNIQUES.join(', ')})`);
+      const faults = raw.fault !== undefined ? parseList(raw.fault, (f) => f, '--fault') : undefined;
+      for (const f of faults ?? []) if (!FAULTS.some((x) => x.id === f)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(f)} (see japari mutants --list)`);
+      ctx.setExit(
+        await runMutantsCommand(
+          {
+            quick: raw.quick === true,
+            list: raw.list === true,
+            ...(faults ? { faults } : {}),
+            techniques,
+            seed: raw.seed !== undefined ? parseSeed(raw.seed) : 20261128,
+            ...(raw.out !== undefined ? { out: raw.out } : {}),
+            json: raw.json === true,
+          },
+          ctx.io,
+        ),
+      );
+    });
+}

@@ -1,0 +1,186 @@
+/**
+ * Verification power: run every seeded fault (engine/faults.ts) against fuzzing, linear
+ * exploration and the proofs, and record per fault and technique whether it was killed, the
+ * effort and time to the first detection, and the size of the shrunk counterexample.
+ *
+ * Each fault is a small variant of a correct engine: the engine with every fix switched on
+ * (reports/findings/), so that a kill is the fault's doing, not a published finding's.
+ * A fault no technique kills is either argued equivalent (EQUIVALENT below, with the reason)
+ * or a hole in japari.
+ */
+import { FAULTS, fixesFor, type FaultSpec } from '../model/engine/faults.js';
+import { fuzz, replaySpec } from './fuzz.js';
+import { runCampaign } from './campaign.js';
+import { encodeToken, type RunSpec } from './token.js';
+
+export type Technique = 'fuzz' | 'explore' | 'prove';
+export const TECHNIQUES: readonly Technique[] = ['fuzz', 'explore', 'prove'];
+
+export interface TechniqueOutcome {
+  readonly technique: Technique;
+  readonly killed: boolean;
+  /** Wall-clock seconds to the first detection (or of the whole budget when not killed). */
+  readonly seconds: number;
+  /** Deterministic effort to the first detection: schedules (fuzz), failure points (explore), obligations (prove). */
+  readonly effort: number;
+  readonly budget: string;
+  readonly property?: string;
+  /** Failures in the shrunk schedule and device events in its trace. */
+  readonly failures?: number;
+  readonly events?: number;
+  readonly replay?: string;
+  readonly detail?: string;
+}
+
+export interface MutantRow {
+  readonly fault: string;
+  readonly engine: string;
+  readonly area: string;
+  readonly description: string;
+  readonly outcomes: readonly TechniqueOutcome[];
+  readonly killed: boolean;
+  /** Why the fault cannot change outputs or progress, when no technique kills it. */
+  readonly equivalent?: string;
+}
+
+/**
+ * Faults argued equivalent on the layouts japari's engines produce (each must still be attacked
+ * by every technique; the argument is reported when none kills it).
+ */
+export const EQUIVALENT: Readonly<Record<string, string>> = {
+  'japari-seek-trusts-sign':
+    'Comparing only the high byte of a footprint with the marker (+1 = 0x0001, -1 = 0xFFFF) still rejects every value a footprint word can hold while its job is unfinished: (1) footprint positions coincide in every tensor of a slot (each pixel and each vector starts its footprint pattern at a multiple of B+1), so a stale word at a footprint position is an older footprint, whose marker has the opposite sign and so the opposite high byte; (2) never-written words (0x0000) only match the +1 marker, but beyond all turning points psb = s x (-1)^(number of turning points) is invariant under every commit (both factors flip together), so it stays +1 and the marker there stays -1; (3) a torn footprint keeps the old high byte (the low byte lands first), which is the opposite marker\'s; when its low byte has landed, the values of its job have landed too (they precede it in the transfer). So the sloppy comparison changes neither outputs nor progress; the Z3 obligation indicator-distinguishability states the same for the exact comparison.',
+};
+
+/** Proofs are registered by src/smt (kept out of this module: no z3-solver import here). */
+export type ProveTechnique = (spec: Omit<RunSpec, 'schedule'>) => Promise<TechniqueOutcome>;
+let proveTechnique: ProveTechnique | null = null;
+export function registerProveTechnique(p: ProveTechnique): void {
+  proveTechnique = p;
+}
+
+export interface MutantsOptions {
+  /** CI subset: smaller budgets and models. */
+  readonly quick: boolean;
+  readonly faults?: readonly string[];
+  readonly techniques?: readonly Technique[];
+  readonly seed?: number;
+  readonly onRow?: (row: MutantRow) => void;
+}
+
+/**
+ * The run a fault is explored on: the default model after a warm-up inference (stale state of the
+ * previous inference in NVM), B = 2 for the CI subset, B = 1 (the most write units) otherwise.
+ */
+function exploreModel(quick: boolean): { model: string; batch: number; warmup: number[] } {
+  return { model: 'lenet', batch: quick ? 2 : 1, warmup: [2] };
+}
+
+async function viaFuzz(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcome> {
+  const runs = o.quick ? 150 : 500;
+  const t0 = performance.now();
+  const r = fuzz({ model: 'random', engine: f.engine, batch: 1, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), seed: o.seed ?? 20261128, runs });
+  const seconds = (performance.now() - t0) / 1000;
+  const ce = r.counterexample;
+  if (!ce) return { technique: 'fuzz', killed: false, seconds, effort: r.runs, budget: `${runs} schedules on random networks` };
+  const events = replaySpec(ce.spec, true).result.trace?.length ?? 0;
+  return {
+    technique: 'fuzz',
+    killed: true,
+    seconds,
+    effort: r.runs,
+    budget: `${runs} schedules on random networks`,
+    property: ce.property,
+    failures: ce.spec.schedule.length,
+    events,
+    replay: ce.token,
+  };
+}
+
+async function viaExplore(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcome> {
+  const { model, batch, warmup } = exploreModel(o.quick);
+  const run = { model, engine: f.engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup, seed: 3, garbage: { kind: 'random' as const } };
+  const r = await runCampaign({ run, mode: 'linear', prune: true, shard: { index: 0, count: 1 }, stopAtFirst: true }, 1);
+  const budget = `every write unit of ${model} B=${batch}`;
+  const first = r.failures[0];
+  if (!first && r.golden.length === 0) return { technique: 'explore', killed: false, seconds: r.seconds, effort: r.stats.points, budget };
+  const spec: RunSpec = { ...run, schedule: first ? first.schedule : [] };
+  const events = replaySpec(spec, true).result.trace?.length ?? 0;
+  return {
+    technique: 'explore',
+    killed: true,
+    seconds: r.seconds,
+    effort: first ? r.stats.points : 0,
+    budget,
+    property: (first ? first.violations[0]! : r.golden[0]!).property,
+    failures: spec.schedule.length,
+    events,
+    replay: encodeToken(spec),
+    ...(first ? {} : { detail: 'fails without any power failure' }),
+  };
+}
+
+export async function runMutants(o: MutantsOptions): Promise<MutantRow[]> {
+  const techniques = o.techniques ?? TECHNIQUES;
+  const rows: MutantRow[] = [];
+  for (const f of FAULTS) {
+    if (o.faults && !o.faults.includes(f.id)) continue;
+    const outcomes: TechniqueOutcome[] = [];
+    if (techniques.includes('fuzz')) outcomes.push(await viaFuzz(f, o));
+    if (techniques.includes('explore')) outcomes.push(await viaExplore(f, o));
+    if (techniques.includes('prove') && proveTechnique) {
+      outcomes.push(await proveTechnique({ model: o.quick ? 'tiny-concat' : 'lenet', engine: f.engine, batch: 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' } }));
+    }
+    const killed = outcomes.some((x) => x.killed);
+    const row: MutantRow = {
+      fault: f.id,
+      engine: f.engine,
+      area: f.area,
+      description: f.description,
+      outcomes,
+      killed,
+      ...(!killed && EQUIVALENT[f.id] ? { equivalent: EQUIVALENT[f.id] } : {}),
+    };
+    rows.push(row);
+    o.onRow?.(row);
+  }
+  return rows;
+}
+
+export interface KillSummary {
+  readonly faults: number;
+  readonly killed: number;
+  readonly equivalent: number;
+  readonly survivors: readonly string[];
+  readonly perTechnique: Readonly<Record<string, { readonly killed: number; readonly of: number; readonly medianSeconds: number; readonly medianFailures: number; readonly medianEvents: number }>>;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function summarize(rows: readonly MutantRow[]): KillSummary {
+  const per: Record<string, { killed: number; of: number; medianSeconds: number; medianFailures: number; medianEvents: number }> = {};
+  for (const t of TECHNIQUES) {
+    const outs = rows.flatMap((r) => r.outcomes.filter((x) => x.technique === t));
+    if (outs.length === 0) continue;
+    const k = outs.filter((x) => x.killed);
+    per[t] = {
+      killed: k.length,
+      of: outs.length,
+      medianSeconds: median(k.map((x) => x.seconds)),
+      medianFailures: median(k.map((x) => x.failures ?? 0)),
+      medianEvents: median(k.map((x) => x.events ?? 0)),
+    };
+  }
+  return {
+    faults: rows.length,
+    killed: rows.filter((r) => r.killed).length,
+    equivalent: rows.filter((r) => !r.killed && r.equivalent).length,
+    survivors: rows.filter((r) => !r.killed && !r.equivalent).map((r) => r.fault),
+    perTechnique: per,
+  };
+}
