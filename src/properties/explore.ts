@@ -102,6 +102,8 @@ interface Golden {
   readonly nvm0: PagedMemory;
   readonly ledger0: PagedMemory;
   readonly violations: Violation[];
+  /** Inferences completed before the checked one. */
+  readonly baseline: number;
 }
 
 /** Pass 1: the uninterrupted inference with its write log and checkpoint snapshots. */
@@ -145,7 +147,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
   if (dev.undefinedReads > 0) {
     violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
   }
-  return { dev, checkpoints, byPos, nvm0, ledger0, violations };
+  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0) };
 }
 
 /** Memories rebuilt at write unit k from the nearest checkpoint, advanced unit by unit. */
@@ -273,7 +275,7 @@ function subRun(
   );
   let converged = false;
   try {
-    const { completed, reason } = driveInference(d, dev, { supply: { kind: 'schedule', failAt } });
+    const { completed, reason } = driveInference(d, dev, { supply: { kind: 'schedule', failAt }, baseline: g.baseline });
     if (!completed) violations.push({ property: 'completion', message: reason ?? 'did not complete', action: dev.action, boot: dev.boots });
     else {
       const diff = outputDiff(d.readTensor(dev.nvm, d.plan.output), d.reference(o.input));

@@ -49,7 +49,7 @@ describe('japari bench', () => {
     const dir = join(tmp, 'rep');
     const files = readdirSync(dir).sort();
     expect(files).toEqual(
-      expect.arrayContaining(['README.md', 'bench.json', 'rows.csv', 'speed.json', 'speed.md', 'breakdown.svg', 'speedup.svg', 'latency-vs-power.svg', 'min-capacitor.svg']),
+      expect.arrayContaining(['README.md', 'bench.json', 'rows.csv', 'speed.json', 'speed.md', 'breakdown.svg', 'breakdown-continuous.svg', 'speedup.svg', 'latency-vs-power.svg', 'latency-vs-capacitor.svg', 'min-capacitor.svg']),
     );
     for (const f of files) {
       const text = readFileSync(join(dir, f), 'utf8');

@@ -161,7 +161,7 @@ describe('bench sweep', () => {
 
 describe('derived figures', () => {
   const row = (engine: BenchRow['engine'], batch: number, condition: string, latency: number, completed = true): BenchRow => {
-    const zero = Object.fromEntries(CATEGORIES.map((c) => [c, { cycles: 0, seconds: 0, energy_mJ: 0 }])) as BenchRow['breakdown'];
+    const zero = Object.fromEntries(CATEGORIES.map((c) => [c, { seconds: 0, energy_mJ: 0 }])) as BenchRow['breakdown'];
     return {
       model: 'm',
       engine,

@@ -195,8 +195,18 @@ export function makeDevice(d: Deployment, o: RunOptions, nvm: PagedMemory): Devi
  * Drive one inference to completion on `dev` (whose NVM already holds the input), rebooting
  * after each power failure. Returns whether it completed and why not.
  */
-export function driveInference(d: Deployment, dev: Device, o: Pick<RunOptions, 'stallLimit' | 'maxPowerCycles' | 'onReboot' | 'supply'>): { completed: boolean; reason?: string } {
-  const before = d.completedInferences(dev.nvm);
+export function driveInference(
+  d: Deployment,
+  dev: Device,
+  o: Pick<RunOptions, 'stallLimit' | 'maxPowerCycles' | 'onReboot' | 'supply'> & {
+    /** Completed inferences before this one (default: read from NVM now). A run resumed after a
+     *  failure must pass it, since the failure may fall after the final commit. */
+    readonly baseline?: number;
+  },
+): { completed: boolean; reason?: string } {
+  const before = o.baseline ?? d.completedInferences(dev.nvm);
+  // The inference may already be complete (a failure right after its final commit).
+  if (o.baseline !== undefined && d.completedInferences(dev.nvm) === ((before + 1) & 0xffff) && !d.inferenceRunning(dev.nvm)) return { completed: true };
   const maxCycles = o.maxPowerCycles ?? 1_000_000;
   const stallLimit = o.stallLimit ?? 16;
   let stalls = 0;
