@@ -1,1 +1,60 @@
-export const VERSION = "0.1.0";
+/**
+ * japari's typed library API: the executable device model, networks and their bit-exact Q15
+ * reference, the engines, the properties with fuzzing and exhaustive exploration, replay tokens
+ * and reports. The CLI (`japari`) is a thin layer over these.
+ *
+ *   import { loadModel, Deployment, runInference, fuzz, explore, checkScenario } from 'japari';
+ *   const m = loadModel('lenet');
+ *   const d = new Deployment(m.q, { engine: 'japari', batch: 2, placement: 'spi-fram', profile: msp430fr5994 });
+ *   const r = runInference(d, { input: m.inputQ(0), supply: { kind: 'schedule', failAt: [1200] }, seed: 1 });
+ *   r.equal; // bit-exact with the uninterrupted Q15 reference?
+ */
+export const VERSION = '0.1.0';
+
+// The device (src/device): profile, memories, LEA arithmetic, energy, events.
+export { msp430fr5994, msp430fr5994Tinas2024, PROFILES, activePowerW, costOf, type DeviceProfile, type Cost, type NvmPlacement } from './device/profile.js';
+export { Device, CATEGORIES, Cat, isPowerFailure, type PowerSupply, type GarbagePattern, type TraceEvent, type Category, type DeviceOptions } from './device/device.js';
+export { PagedMemory } from './device/paged.js';
+export { TI_REFERENCE_ARITHMETIC, dotQ15, matMulRowQ15, dotGeneric, numberOps, type LeaArithmetic, type AccOps } from './device/lea.js';
+export {
+  type Capacitor,
+  type Harvester,
+  type PowerTrace,
+  DEVICE_MD_CAPACITOR,
+  DEVICE_MD_RC,
+  energyAt,
+  usableEnergy,
+  rechargeSeconds,
+  harvestPower,
+  parsePowerTrace,
+  loadPowerTrace,
+} from './device/energy.js';
+
+// Networks and the Q15 reference (src/model).
+export { type Network, type Node, type Op, type Shape, inferShapes, numel, paramCount } from './model/ir.js';
+export { importOnnx, toLogicalInput } from './model/onnx.js';
+export { runFloat, argmax } from './model/float.js';
+export { quantize, quantizeInput, dequantize, type QuantizedNetwork } from './model/quantize.js';
+export { runQ15, canonicalArithmetic, argmaxQ15, type ArithmeticPlan, type Q15Result } from './model/q15.js';
+export { loadModel, readInputFile, type LoadedModel } from './model/models.js';
+export { loadBuiltin, BUILTIN_MODELS, tinyNetwork } from './model/builtin.js';
+export { randomNetwork, formatRandomNet, parseRandomNet } from './model/random-net.js';
+export { augmentNetwork, augmentedOutput, realOutputs, type AugmentedNetwork, type AugmentedLayer } from './model/augment.js';
+export { planEngine, ENGINE_KINDS, type EngineKind, type EngineParams, type EnginePlan, type EngineLayer } from './model/plan.js';
+export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult, type Engine } from './model/engine/runner.js';
+export { FAULTS, FIXES, fixesFor, type FaultSpec, type FixSpec } from './model/engine/faults.js';
+export { inspectorFor, type Inspector } from './model/engine/inspect.js';
+
+// Properties, fuzzing, exploration, replay (src/properties).
+export { PROPERTIES, checkScenario, checkSeek, type PropertyId, type Violation, type Scenario, type CheckedRun } from './properties/properties.js';
+export { fuzz, replaySpec, deploymentOf, type FuzzOptions, type FuzzResult, type Counterexample } from './properties/fuzz.js';
+export { explore, type ExploreOptions, type ExploreResult, type FailurePoint } from './properties/explore.js';
+export { runCampaign, type CampaignSpec, type CampaignResult } from './properties/campaign.js';
+export { encodeToken, decodeToken, scheduleFromGaps, type RunSpec } from './properties/token.js';
+export { minimumWork, checkForwardProgress, type MinimumWork } from './properties/progress.js';
+export { runMutants, summarize as summarizeMutants, type MutantRow } from './properties/mutants.js';
+
+// Reports (src/report).
+export { buildCounterexample, counterexampleMarkdown, counterexampleSvg, type CounterexampleReport } from './report/counterexample.js';
+export { FINDINGS, evaluateFinding, type Finding } from './report/findings.js';
+export { generateReports } from './report/canonical.js';

@@ -5,7 +5,6 @@
  *   SpeedReport  wall-clock figures (simulation speed), machine-dependent, kept apart.
  */
 import { availableParallelism, cpus, platform, arch } from 'node:os';
-import { CATEGORIES } from '../device/device.js';
 import { PROFILES, activePowerW } from '../device/profile.js';
 import type { EngineKind } from '../model/plan.js';
 import { VERSION } from '../index.js';
@@ -59,6 +58,8 @@ export interface BenchReport {
   readonly rows: readonly BenchRow[];
   readonly skipped: readonly Skip[];
   readonly min_capacitor_harvester: string | null;
+  /** The capacitors every minimum-capacitor search probes first (uF). */
+  readonly min_capacitor_ladder_uF: readonly number[] | null;
   readonly derived: {
     readonly speedups: readonly Speedup[];
     readonly best_batch: readonly BestBatch[];
@@ -83,10 +84,10 @@ export interface ModelSpeed {
   readonly on_s_per_wall_s: number;
   readonly latency_s_per_wall_s: number;
   readonly actions_per_wall_s: number;
-  /** Loading and quantizing the model (one thread). */
+  /** Loading and quantizing the model (ONNX import, float calibration runs), once, in the main thread. */
   readonly load_s: number;
-  /** The uninterrupted continuous-engine run alone. */
-  readonly baseline: { readonly wall_s: number; readonly on_s_per_wall_s: number; readonly actions_per_wall_s: number };
+  /** Uninterrupted runs (continuous power) per engine: modelled on-time per wall second and device actions per wall second. */
+  readonly uninterrupted: Readonly<Record<string, { readonly runs: number; readonly on_s_per_wall_s: number; readonly actions_per_wall_s: number }>>;
 }
 
 export interface SpeedReport {
@@ -144,10 +145,10 @@ export async function runBench(
   const rows: BenchRow[] = [];
   const infos: ModelInfo[] = [];
   const minCaps: MinCapResult[] = [];
-  const perModel = new Map<string, { runs: number; wall: number; on: number; lat: number; actions: number; load: number; baseWall: number; baseOn: number; baseActions: number }>();
+  const perModel = new Map<string, { runs: number; wall: number; on: number; lat: number; actions: number; unint: Map<string, { runs: number; wall: number; on: number; actions: number }> }>();
   const acc = (m: string) => {
     let a = perModel.get(m);
-    if (!a) perModel.set(m, (a = { runs: 0, wall: 0, on: 0, lat: 0, actions: 0, load: 0, baseWall: 0, baseOn: 0, baseActions: 0 }));
+    if (!a) perModel.set(m, (a = { runs: 0, wall: 0, on: 0, lat: 0, actions: 0, unint: new Map() }));
     return a;
   };
   const timings: { job: string; wall_s: number }[] = [];
@@ -160,10 +161,6 @@ export async function runBench(
     switch (r.kind) {
       case 'baseline':
         infos.push(r.info);
-        a.load = r.load_s;
-        a.baseWall = r.wall_s;
-        a.baseOn = r.info.baseline.latency_s;
-        a.baseActions = r.info.baseline.actions;
         a.runs++;
         a.wall += r.wall_s;
         a.on += r.info.baseline.latency_s;
@@ -172,6 +169,14 @@ export async function runBench(
         break;
       case 'run':
         rows.push(r.row);
+        if (r.row.supply === 'continuous') {
+          const u = a.unint.get(r.row.engine) ?? { runs: 0, wall: 0, on: 0, actions: 0 };
+          u.runs++;
+          u.wall += r.wall_s;
+          u.on += r.row.on_time_s;
+          u.actions += r.row.actions;
+          a.unint.set(r.row.engine, u);
+        }
         a.runs++;
         a.wall += r.wall_s;
         a.on += r.row.on_time_s;
@@ -216,6 +221,7 @@ export async function runBench(
     rows,
     skipped: plan.skipped,
     min_capacitor_harvester: mcHarvester,
+    min_capacitor_ladder_uF: spec.minCap ? [...spec.minCap.ladderF].sort((a, b) => a - b).map((f) => +(f * 1e6).toPrecision(6)) : null,
     derived: {
       speedups: speedups(rows),
       best_batch: bestBatches(rows),
@@ -240,8 +246,10 @@ export async function runBench(
       on_s_per_wall_s: a.on / w,
       latency_s_per_wall_s: a.lat / w,
       actions_per_wall_s: a.actions / w,
-      load_s: a.load,
-      baseline: { wall_s: a.baseWall, on_s_per_wall_s: a.baseOn / Math.max(a.baseWall, 1e-9), actions_per_wall_s: a.baseActions / Math.max(a.baseWall, 1e-9) },
+      load_s: plan.loadSeconds[m] ?? 0,
+      uninterrupted: Object.fromEntries(
+        [...a.unint].map(([e, u]) => [e, { runs: u.runs, on_s_per_wall_s: u.on / Math.max(u.wall, 1e-9), actions_per_wall_s: u.actions / Math.max(u.wall, 1e-9) }]),
+      ),
     };
   });
   const cpuList = cpus();
@@ -259,5 +267,3 @@ export async function runBench(
   return { report, speed };
 }
 
-/** Category names in breakdown order (re-exported for renderers). */
-export const BREAKDOWN_CATEGORIES = CATEGORIES;

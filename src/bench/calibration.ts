@@ -15,7 +15,7 @@ export type ProfileId = 'inas2021' | 'tinas2024';
 
 /** One row of device.md's tables; null where device.md gives no number. */
 export interface Microbenchmark {
-  readonly id: 'dma-read' | 'dma-write' | 'lea-mac' | 'cpu-add' | 'cpu-mul' | 'cpu-div' | 'cpu-max' | 'reboot' | 'copy-sram-sram' | 'copy-fram-sram';
+  readonly id: 'dma-read' | 'dma-write' | 'lea-mac' | 'cpu-add' | 'cpu-mul' | 'cpu-div' | 'cpu-max' | 'reboot' | 'copy-sram-sram';
   readonly operation: string;
   readonly fixedCycles: number | null;
   readonly cyclesPerElement: number | null;
@@ -40,7 +40,6 @@ export const INAS_2021: readonly Microbenchmark[] = [
   { id: 'cpu-max', operation: 'CPU max (compare)', fixedCycles: 14, cyclesPerElement: null, fixedNj: 4.23, njPerElement: null, source: T },
   { id: 'reboot', operation: 'reboot (power-on to main)', fixedCycles: 0.07 * 16e6, cyclesPerElement: null, fixedNj: 77_880, njPerElement: null, seconds: 0.07, source: T },
   { id: 'copy-sram-sram', operation: 'CPU word copy SRAM -> SRAM', fixedCycles: null, cyclesPerElement: null, fixedNj: 3.89, njPerElement: null, source: T24 },
-  { id: 'copy-fram-sram', operation: 'word copy internal FRAM -> SRAM (weights)', fixedCycles: null, cyclesPerElement: null, fixedNj: null, njPerElement: 10.26, source: T24 },
 ];
 
 /** device.md, TiNAS (2024) re-profile: DMA and LEA re-measured, reboot 55 ms; CPU rows unchanged. */
@@ -115,9 +114,6 @@ export function program(id: Microbenchmark['id'], n: number): (dev: Device) => v
         return;
       case 'copy-sram-sram':
         dev.cpu('copy', n, Cat.compute, 'calibration copy');
-        return;
-      case 'copy-fram-sram':
-        dev.dmaFromRom(0, 0, n, Cat.fetch, 'calibration weights');
         return;
       case 'reboot':
         for (let i = 0; i < n; i++) dev.reboot();

@@ -11,6 +11,7 @@ import type { EngineKind } from '../model/plan.js';
 import type { BenchReport } from './bench.js';
 import type { BenchRow } from './sweep.js';
 import { usable } from './derive.js';
+import { CONTINUOUS } from './conditions.js';
 import { barPanel, figure, linePanel, stackPanel, type LegendEntry } from './svg.js';
 
 export const ENGINE_COLORS: Readonly<Record<EngineKind, string>> = {
@@ -91,7 +92,7 @@ function latencyVsPower(report: BenchReport): Chart | null {
   const panels = report.models.map((m) =>
     linePanel({
       title: m.name,
-      x: { label: 'harvested power (mW)', log: true, min: Math.min(1, ...conds.map((c) => c.power_mW!)), max: Math.max(10, ...conds.map((c) => c.power_mW!)) },
+      x: { label: 'harvested power (mW)', log: true, min: Math.min(...conds.map((c) => c.power_mW!), activeMW) / 1.3, max: Math.max(...conds.map((c) => c.power_mW!), activeMW) * 1.15 },
       y: { label: 'latency (s)', log: true },
       xTicks: [...new Set(conds.map((c) => c.power_mW!))].sort((a, b) => a - b),
       series: report.engines.map((e) => ({
@@ -124,44 +125,46 @@ function latencyVsPower(report: BenchReport): Chart | null {
 }
 
 function latencyVsCapacitor(report: BenchReport): Chart | null {
-  const { weakSupply } = referenceChoices(report);
-  if (!weakSupply) return null;
-  const conds = report.conditions.filter((c) => c.capacitor_uF !== null && c.id.endsWith(`/${weakSupply}`));
-  if (conds.length < 2) return null;
-  const ix = rowIndex(report.rows);
-  const caps = [...new Set(conds.map((c) => c.capacitor_uF!))].sort((a, b) => a - b);
   const mcs = report.derived.min_capacitors;
+  const ladder = report.min_capacitor_ladder_uF;
+  if (mcs.length === 0 || !ladder || ladder.length < 2) return null;
+  // Latency at each ladder capacitor, from the minimum-capacitor probes: every engine and B ran there.
+  const best = (model: string, engine: EngineKind, uF: number): number | null => {
+    let b: number | null = null;
+    for (const m of mcs) {
+      if (m.model !== model || m.engine !== engine) continue;
+      for (const p of m.probes) if (p.capacitor_uF === uF && p.completed && (b === null || p.latency_s < b)) b = p.latency_s;
+    }
+    return b;
+  };
+  const fmtCap = (uF: number): string => (uF >= 1000 ? `${+(uF / 1000).toPrecision(3)}m` : `${+uF.toPrecision(3)}u`);
   const panels = report.models.map((m) =>
     linePanel({
       title: m.name,
-      x: { label: 'capacitor (uF)', log: true, min: Math.min(10, ...caps), max: Math.max(10000, ...caps) },
+      x: { label: 'capacitor (F)', log: true, min: ladder[0]! / 1.3, max: ladder[ladder.length - 1]! * 1.3, format: fmtCap },
       y: { label: 'latency (s)', log: true },
-      xTicks: caps,
-      series: report.engines.map((e) => ({
-        name: e,
-        color: ENGINE_COLORS[e],
-        dash: e === 'continuous',
-        points: [...conds].sort((a, b) => a.capacitor_uF! - b.capacitor_uF!).map((c) => ({ x: c.capacitor_uF!, y: bestLatency(ix, report.batches, m.name, e, c.id) })),
-      })),
-      vlines: mcs
-        .filter((r) => r.model === m.name && r.engine === 'japari' && r.batch === 1 && r.min_capacitor_uF !== null)
-        .map((r) => ({ x: r.min_capacitor_uF!, label: `JAPARI B=1 min` })),
+      xTicks: ladder.filter((uF) => Math.abs(Math.log10(uF) - Math.round(Math.log10(uF))) < 1e-9),
+      series: report.engines
+        .filter((e) => mcs.some((x) => x.engine === e))
+        .map((e) => ({ name: e, color: ENGINE_COLORS[e], dash: e === 'continuous', points: ladder.map((uF) => ({ x: uF, y: best(m.name, e, uF) })) })),
       w: PANEL_W,
       h: PANEL_H,
     }),
   );
-  const desc = conds[0]!.description.replace(/^[^,]*, /, '');
   return {
     file: 'latency-vs-capacitor.svg',
     title: 'Latency vs capacitor',
     svg: figure({
-      title: `Latency vs capacitor under ${desc} (each engine at its best B)`,
-      subtitle: ['Log-log. An x on the axis: no forward progress at that capacitor. Dashed line: the smallest capacitor with which JAPARI at B = 1 completes.'],
+      title: `Latency vs capacitor under ${report.min_capacitor_harvester} (each engine at its best B)`,
+      subtitle: [
+        'Log-log, capacitors of the minimum-capacitor ladder (E3 series). An x on the axis: no B makes forward progress with that capacitor.',
+        'Small capacitors: many short power cycles (reboots and re-execution dominate); large ones: few long recharges.',
+      ],
       panels,
       panelW: PANEL_W,
       panelH: PANEL_H,
       cols: 3,
-      legend: engineLegend(report.engines),
+      legend: engineLegend(report.engines.filter((e) => mcs.some((x) => x.engine === e))),
     }),
   };
 }
@@ -176,8 +179,7 @@ export function breakdownCondition(report: BenchReport): string {
   return report.conditions[0]!.id;
 }
 
-function breakdown(report: BenchReport): Chart {
-  const cond = breakdownCondition(report);
+function breakdown(report: BenchReport, cond: string, file: string): Chart {
   const ix = rowIndex(report.rows);
   const bs = report.batches.filter((b) => b === 1 || b === 4).length ? report.batches.filter((b) => b === 1 || b === 4) : report.batches.slice(0, 2);
   const panels = report.models.map((m) => {
@@ -194,10 +196,10 @@ function breakdown(report: BenchReport): Chart {
   });
   const desc = report.conditions.find((c) => c.id === cond)!.description;
   return {
-    file: 'breakdown.svg',
-    title: 'Where the time goes',
+    file,
+    title: `Where the time goes: ${desc}`,
     svg: figure({
-      title: `Where the time goes: latency by category (${desc})`,
+      title: `Where the time goes: latency by category, ${desc}`,
       subtitle: [
         'compute = LEA and CPU arithmetic; fetch = reads of weights and inputs; preserve-* = NVM writes of outputs and progress indicators;',
         'reexec = work redone after a power failure; recharge = the device off, waiting for Von. "stall": no forward progress (the bar shows the work done before giving up).',
@@ -223,7 +225,12 @@ function speedup(report: BenchReport): Chart | null {
   const conds = speedupConditions(report);
   const sp = new Map(report.derived.speedups.map((s) => [`${s.model}|${s.engine}|${s.batch}|${s.condition}`, s]));
   const panels: string[] = [];
+  const short = (c: string): string => (c === CONTINUOUS.id ? 'continuous' : c.replace(/^[0-9.]+[um]F\//, ''));
   for (const e of engines) {
+    // One y range for every panel of an engine, so bars compare across models.
+    const all = report.derived.speedups.filter((s) => s.engine === e && s.speedup !== null).map((s) => s.speedup!);
+    const lo = 10 ** Math.floor(Math.log10(Math.min(1, ...all)) + 1e-9);
+    const hi = 10 ** Math.ceil(Math.log10(Math.max(1, ...all)) - 1e-9);
     for (const m of report.models) {
       const values = conds.map((c) =>
         report.batches.map((b) => {
@@ -234,8 +241,9 @@ function speedup(report: BenchReport): Chart | null {
       panels.push(
         barPanel({
           title: `${e} / ${m.name}`,
-          y: { label: 'speedup over HAWAII (x)', log: true, min: 0.1, max: 10 },
-          groups: conds.map((c) => c.replace(/^[0-9.]+[um]F\//, '')),
+          y: { label: 'speedup over HAWAII (x)', log: true, min: lo, max: hi > lo ? hi : lo * 10 },
+          groups: conds.map(short),
+          rotateLabels: true,
           series: report.batches.map((b, i) => ({ name: `B=${b}`, color: shade(e, i) })),
           values,
           refLine: { y: 1, label: 'parity' },
@@ -273,13 +281,14 @@ function minCapacitor(report: BenchReport): Chart | null {
   const panels = report.models.map((m) =>
     barPanel({
       title: m.name,
-      y: { label: 'minimum capacitor (uF)', log: true },
+      y: { label: 'minimum capacitor (uF)', log: true, ...(report.min_capacitor_ladder_uF ? { min: report.min_capacitor_ladder_uF[0]! } : {}) },
       groups: engines.map((e) => (e === 'japari-loopcount' ? 'loopcount' : e)),
       series: batches.map((b, i) => ({ name: `B=${b}`, color: ['#C6DBEF', '#6BAED6', '#2171B5', '#08306B'][Math.min(i, 3)]! })),
       values: engines.map((e) =>
         batches.map((b) => {
-          const r = by.get(`${m.name}|${e}|${e === 'continuous' ? 1 : b}|`.slice(0, -1));
-          if (!r || (e === 'continuous' && b !== 1)) return undefined;
+          if (e === 'continuous' && b !== 1) return undefined;
+          const r = by.get(`${m.name}|${e}|${b}`);
+          if (!r) return undefined;
           return r.min_capacitor_uF;
         }),
       ),
@@ -292,7 +301,10 @@ function minCapacitor(report: BenchReport): Chart | null {
     title: 'Minimum capacitor',
     svg: figure({
       title: `Smallest capacitor that still completes an inference (${report.min_capacitor_harvester})`,
-      subtitle: ['Log scale; bisection on capacitance to within 2%. An x: no capacitor in the searched range completes. The continuous engine must finish in one charge.'],
+      subtitle: [
+        'Log scale. A capacitor ladder (E3, 10 uF to 100 mF), then bisection to within 2%: every probed capacitor at or above the bar completes.',
+        'An x: no capacitor up to 100 mF completes. The continuous engine preserves nothing, so it must finish the inference in one charge.',
+      ],
       panels,
       panelW: PANEL_W,
       panelH: PANEL_H,
@@ -303,5 +315,13 @@ function minCapacitor(report: BenchReport): Chart | null {
 }
 
 export function charts(report: BenchReport): Chart[] {
-  return [latencyVsPower(report), latencyVsCapacitor(report), breakdown(report), speedup(report), minCapacitor(report)].filter((c): c is Chart => c !== null);
+  const bc = breakdownCondition(report);
+  return [
+    latencyVsPower(report),
+    latencyVsCapacitor(report),
+    breakdown(report, CONTINUOUS.id, 'breakdown-continuous.svg'),
+    bc !== CONTINUOUS.id ? breakdown(report, bc, 'breakdown.svg') : null,
+    speedup(report),
+    minCapacitor(report),
+  ].filter((c): c is Chart => c !== null);
 }

@@ -2,7 +2,7 @@
  * Benchmark conditions: the energy supplies a sweep runs under, from strong (no power failure)
  * to weak (many power cycles), as plain serialisable data (worker threads receive them).
  *
- *   continuous          no capacitor, no failures (the engines' overhead-only baseline)
+ *   continuous-power    no capacitor, no failures (the engines' overhead-only baseline)
  *   constant P          a harvester pushing P watts into the capacitor (device.md: 4, 5, 8, 10 mW)
  *   rc                  device.md's RC supply: Vsup 3.0 V through R = 1 kOhm
  *   trace               replay of a recorded RF harvesting trace from ../shared/traces
@@ -62,7 +62,7 @@ export function traceName(path: string): string {
 
 const round = (x: number, digits = 6): number => +x.toPrecision(digits);
 
-export const CONTINUOUS: Condition = Object.freeze({ id: 'continuous', supply: 'continuous', description: 'continuous power (no failures)', capacitor_uF: null, power_mW: null });
+export const CONTINUOUS: Condition = Object.freeze({ id: 'continuous-power', supply: 'continuous', description: 'continuous power (no failures)', capacitor_uF: null, power_mW: null });
 
 function capacitorOf(farads: number): Capacitor {
   return { farads, von: DEVICE_MD_CAPACITOR.von, voff: DEVICE_MD_CAPACITOR.voff };

@@ -149,24 +149,28 @@ export interface MinCapCheck {
   readonly model: string;
   readonly engine: EngineKind;
   readonly batch: number;
-  /** Sweep runs under the same harvester that contradict the search (monotonicity broken). */
-  readonly contradictions: readonly string[];
+  /** Sweep runs under the same harvester at or above the minimum that did not complete. */
+  readonly above_min_failed: readonly string[];
+  /** Capacitors below the minimum (sweep runs and ladder probes) that completed all the same. */
+  readonly below_min_completed: readonly string[];
 }
 
 /**
- * The search assumes completion is monotone in capacitance. Check it against the sweep's own
- * runs under the same harvester: every run at or above the minimum must complete, every run at
- * or below the largest failing capacitor must not.
+ * Completion need not be monotone in capacitance. Cross-check the search with the sweep's own
+ * runs under the same harvester: runs at or above the minimum that fail (the minimum holds
+ * only on the ladder and the bisection), and capacitors below it that complete anyway.
  */
 export function checkMinCaps(results: readonly MinCapResult[], rows: readonly BenchRow[], harvesterSupply: string, supplyKind: string): MinCapCheck[] {
   return results.map((m) => {
-    const bad: string[] = [];
+    const above: string[] = [];
+    const below = new Set<string>(m.completes_below_uF.map((c) => `${c} uF`));
     for (const r of rows) {
       if (r.model !== m.model || r.engine !== m.engine || r.batch !== m.batch || r.supply !== supplyKind || r.capacitor_uF === null) continue;
       if (!r.supply_desc.endsWith(harvesterSupply)) continue;
-      if (m.min_capacitor_uF !== null && r.capacitor_uF >= m.min_capacitor_uF && !r.completed) bad.push(`${r.condition} did not complete (${r.reason ?? ''})`);
-      if (m.max_failing_uF !== null && r.capacitor_uF <= m.max_failing_uF && r.completed) bad.push(`${r.condition} completed`);
+      if (m.min_capacitor_uF !== null && r.capacitor_uF >= m.min_capacitor_uF && !r.completed) above.push(`${r.capacitor_uF} uF`);
+      if (m.max_failing_uF !== null && r.capacitor_uF <= m.max_failing_uF && r.completed) below.add(`${r.capacitor_uF} uF`);
     }
-    return { model: m.model, engine: m.engine, batch: m.batch, contradictions: bad };
+    const num = (s: string) => parseFloat(s);
+    return { model: m.model, engine: m.engine, batch: m.batch, above_min_failed: above, below_min_completed: [...below].sort((a, b) => num(a) - num(b)) };
   });
 }

@@ -150,7 +150,7 @@ export function linePanel(o: {
     parts.push(`<line x1="${n(x(v.x))}" x2="${n(x(v.x))}" y1="${n(base)}" y2="${PAD.top}" stroke="#999" stroke-dasharray="4 3"/>`);
     parts.push(`<text x="${n(x(v.x) + 3)}" y="${PAD.top + 9}" font-size="9" fill="#666">${esc(v.label)}</text>`);
   }
-  for (const s of o.series) {
+  o.series.forEach((s, si) => {
     const segs: string[] = [];
     let cur: string[] = [];
     for (const p of s.points) {
@@ -167,14 +167,14 @@ export function linePanel(o: {
     }
     for (const p of s.points) {
       if (p.y === null) {
-        // Did not complete: a cross on the x axis.
-        const cx = x(p.x);
+        // Did not complete: a cross on the x axis (nudged per series so crosses do not hide each other).
+        const cx = x(p.x) + (si - (o.series.length - 1) / 2) * 4;
         parts.push(`<path d="M${n(cx - 4)} ${n(base - 4)}L${n(cx + 4)} ${n(base + 4)}M${n(cx - 4)} ${n(base + 4)}L${n(cx + 4)} ${n(base - 4)}" stroke="${s.color}" stroke-width="2"><title>${esc(`${s.name}: did not complete`)}</title></path>`);
       } else {
         parts.push(`<circle cx="${n(x(p.x))}" cy="${n(y(p.y))}" r="3" fill="${s.color}"><title>${esc(`${s.name}: ${fy(p.y)} at ${fx(p.x)}`)}</title></circle>`);
       }
     }
-  }
+  });
   return parts.join('\n');
 }
 
@@ -188,16 +188,19 @@ export function barPanel(o: {
   readonly values: readonly (readonly (number | null | undefined)[])[];
   readonly xLabel?: string;
   readonly refLine?: { readonly y: number; readonly label: string };
+  /** Slant the group labels (long labels, many groups). */
+  readonly rotateLabels?: boolean;
   readonly w: number;
   readonly h: number;
 }): string {
   const { w, h } = o;
   const ys = o.values.flatMap((g) => g.filter((v): v is number => typeof v === 'number'));
   if (o.refLine) ys.push(o.refLine.y);
-  const y = makeScale(ys, o.y, h - PAD.bottom, PAD.top, !o.y.log);
+  const bottom = o.rotateLabels ? PAD.bottom + 16 : PAD.bottom;
+  const y = makeScale(ys, o.y, h - bottom, PAD.top, !o.y.log);
   const fy = o.y.format ?? fmtTick;
   const parts: string[] = [frame(w, h, o.title, o.xLabel ?? '', o.y.label), yAxis(y, w, fy)];
-  const base = h - PAD.bottom;
+  const base = h - bottom;
   const floor = o.y.log ? y(y.lo) : y(Math.max(0, y.lo));
   const gw = (w - PAD.left - PAD.right) / Math.max(1, o.groups.length);
   const bw = Math.min(18, (gw * 0.8) / Math.max(1, o.series.length));
@@ -215,7 +218,12 @@ export function barPanel(o: {
       const top = y(Math.min(Math.max(v, y.lo), y.hi));
       parts.push(`<rect x="${n(bx + 0.5)}" y="${n(Math.min(top, floor))}" width="${n(bw - 1)}" height="${n(Math.abs(floor - top))}" fill="${s.color}"><title>${esc(`${g}, ${s.name}: ${fy(v)}`)}</title></rect>`);
     });
-    parts.push(`<text x="${n(PAD.left + gi * gw + gw / 2)}" y="${n(base + 14)}" text-anchor="middle" font-size="10" fill="#444">${esc(g)}</text>`);
+    const lx = PAD.left + gi * gw + gw / 2;
+    parts.push(
+      o.rotateLabels
+        ? `<text transform="translate(${n(lx + 3)} ${n(base + 10)}) rotate(-35)" text-anchor="end" font-size="9.5" fill="#444">${esc(g)}</text>`
+        : `<text x="${n(lx)}" y="${n(base + 14)}" text-anchor="middle" font-size="10" fill="#444">${esc(g)}</text>`,
+    );
   });
   parts.push(`<line x1="${PAD.left}" x2="${n(w - PAD.right)}" y1="${n(base)}" y2="${n(base)}" stroke="#888"/>`);
   if (o.refLine) {
@@ -275,8 +283,9 @@ export function figure(o: {
 }): string {
   const cols = Math.max(1, Math.min(o.cols, o.panels.length));
   const rows = Math.ceil(o.panels.length / cols);
-  const width = cols * o.panelW + 20;
   const sub = o.subtitle ?? [];
+  // Wide enough for the title and subtitles (approximate glyph widths of the sans-serif font).
+  const width = Math.ceil(Math.max(cols * o.panelW + 20, 20 + o.title.length * 9.2, 20 + Math.max(0, ...sub.map((t) => t.length)) * 6.1));
   const headH = 30 + sub.length * 15;
   // Legend entries flow left to right, wrapping at the figure width.
   const legendItems: string[] = [];

@@ -16,13 +16,13 @@
 import { performance } from 'node:perf_hooks';
 import { loadModel, type LoadedModel } from '../model/models.js';
 import { Deployment, runInference, type RunResult } from '../model/engine/runner.js';
-import { ENGINE_KINDS, type EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../model/plan.js';
 import { LC_BATCHES } from '../model/plan-loopcount.js';
 import { fixesFor } from '../model/engine/faults.js';
 import { PROFILES, type NvmPlacement } from '../device/profile.js';
 import { CATEGORIES, type Category } from '../device/device.js';
 import { JapariError, UsageError, ConfigError, InputError } from '../util/errors.js';
-import { type Condition, type SupplyKind, supplyOf, withCapacitor } from './conditions.js';
+import { type Condition, type SupplyKind, CONTINUOUS, supplyOf, withCapacitor } from './conditions.js';
 import { quantizedDigest, planDigest } from './version.js';
 
 export const BENCH_SCHEMA = 1;
@@ -34,9 +34,8 @@ export interface MinCapSpec {
   /** The harvester (its capacitor is replaced by each probe). */
   readonly condition: Condition;
   readonly batches: readonly number[];
-  /** Search range in farads. */
-  readonly loF: number;
-  readonly hiF: number;
+  /** Capacitors probed first (farads); the answer lies between two of them or below the first. */
+  readonly ladderF: readonly number[];
   /** Stop when hi / lo <= 1 + tolerance. */
   readonly tolerance: number;
 }
@@ -61,8 +60,8 @@ export interface SweepSpec {
   readonly minCap: MinCapSpec | null;
 }
 
+/** One category of a breakdown: modelled seconds (cycles / clock; recharge: off time) and energy. */
 export interface CategoryFigures {
-  readonly cycles: number;
   readonly seconds: number;
   readonly energy_mJ: number;
 }
@@ -121,6 +120,8 @@ export interface ModelInfo {
   /** Plan digest per "engine/B". */
   readonly plans: Record<string, string>;
   readonly input_kind: 'sample' | 'synthetic';
+  /** Plan facts that limit what an engine's progress seeker can see (they explain stalls). */
+  readonly notes: readonly string[];
   /** The continuous engine under continuous power: what any engine must at least compute. */
   readonly baseline: {
     readonly latency_s: number;
@@ -146,8 +147,10 @@ export interface MinCapResult {
   readonly harvester: string;
   /** Smallest capacitance probed that completes (null: none up to the range's top). */
   readonly min_capacitor_uF: number | null;
-  /** Largest capacitance probed that does not (null: even the range's bottom completes). */
+  /** Largest capacitance probed that does not (null: even the ladder's bottom completes). */
   readonly max_failing_uF: number | null;
+  /** Ladder capacitors below max_failing_uF that complete all the same (completion is not monotone). */
+  readonly completes_below_uF: readonly number[];
   /** The latency at the minimum capacitor. */
   readonly latency_s: number | null;
   readonly probes: readonly MinCapProbe[];
@@ -159,7 +162,7 @@ export type Job =
   | { readonly kind: 'mincap'; readonly id: number; readonly model: string; readonly engine: EngineKind; readonly batch: number };
 
 export type JobResult =
-  | { readonly kind: 'baseline'; readonly id: number; readonly info: ModelInfo; readonly wall_s: number; readonly load_s: number }
+  | { readonly kind: 'baseline'; readonly id: number; readonly info: ModelInfo; readonly wall_s: number }
   | { readonly kind: 'run'; readonly id: number; readonly row: BenchRow; readonly wall_s: number }
   | { readonly kind: 'mincap'; readonly id: number; readonly result: MinCapResult; readonly wall_s: number; readonly sim_on_s: number; readonly actions: number };
 
@@ -195,7 +198,7 @@ export function fixesOf(spec: SweepSpec, engine: EngineKind): string[] {
 
 function figures(b: RunResult['breakdown'], hz: number): BreakdownFigures {
   const out = {} as Record<Category, CategoryFigures>;
-  for (const c of CATEGORIES) out[c] = { cycles: b[c].cycles, seconds: b[c].cycles / hz, energy_mJ: b[c].nj / 1e6 };
+  for (const c of CATEGORIES) out[c] = { seconds: b[c].cycles / hz, energy_mJ: b[c].nj / 1e6 };
   return out;
 }
 
@@ -261,7 +264,7 @@ export class BenchExecutor {
       // The device model refused the configuration (e.g. one charge cannot fund a reboot):
       // no forward progress is possible; report it as such with zero figures.
       const zero = {} as Record<Category, CategoryFigures>;
-      for (const c of CATEGORIES) zero[c] = { cycles: 0, seconds: 0, energy_mJ: 0 };
+      for (const c of CATEGORIES) zero[c] = { seconds: 0, energy_mJ: 0 };
       return {
         row: { ...base, completed: false, reason: `no forward progress: ${error}`, equal: false, latency_s: 0, on_time_s: 0, recharge_s: 0, power_cycles: 0, energy_mJ: 0, nvm_bytes: 0, cycles: 0, actions: 0, breakdown: zero },
         wall_s,
@@ -300,18 +303,19 @@ export class BenchExecutor {
     });
   }
 
-  baseline(model: string): { info: ModelInfo; wall_s: number; load_s: number } {
-    const t0 = performance.now();
+  baseline(model: string): { info: ModelInfo; wall_s: number } {
     const m = this.model(model);
-    const load_s = (performance.now() - t0) / 1e3;
-    const { row, wall_s } = this.run(model, 'continuous', 1, { id: 'continuous', supply: 'continuous', description: 'continuous power', capacitor_uF: null, power_mW: null });
+    const { row, wall_s } = this.run(model, 'continuous', 1, CONTINUOUS);
     if (!row.completed) throw new JapariError(`${model}: the continuous engine did not complete under continuous power: ${row.reason}`);
     const plans: Record<string, string> = {};
+    const notes: string[] = [];
     for (const e of this.spec.engines) {
       for (const b of this.spec.batches) {
         if (unsupportedBatch(e, b)) continue;
         try {
-          plans[`${e}/B${b}`] = planDigest(this.deployment(model, e, b).plan);
+          const d = this.deployment(model, e, b);
+          plans[`${e}/B${b}`] = planDigest(d.plan);
+          if (e === 'japari') notes.push(...japariBlindSpots(d, b));
         } catch (err) {
           if (!(err instanceof ConfigError || err instanceof InputError)) throw err;
         }
@@ -324,6 +328,7 @@ export class BenchExecutor {
       quantized_sha256: quantizedDigest(m.q),
       plans,
       input_kind: m.input(this.spec.input).kind,
+      notes,
       baseline: {
         latency_s: row.latency_s,
         energy_mJ: row.energy_mJ,
@@ -332,13 +337,16 @@ export class BenchExecutor {
         actions: row.actions,
       },
     };
-    return { info, wall_s, load_s };
+    return { info, wall_s };
   }
 
   /**
    * The smallest capacitor with which (model, engine, B) completes an inference under the
-   * spec's min-cap harvester: bisection on log capacitance between loF and hiF, assuming
-   * completion is monotone in capacitance (test/bench checks it on a ladder).
+   * spec's min-cap harvester. Completion need not be monotone in capacitance (where power fails
+   * moves with the capacitor, and an engine may lose progress it cannot see), so the search
+   * first probes a ladder of capacitors, takes the largest ladder value that fails, and bisects
+   * (on log capacitance) between it and the next ladder value, which completes like every
+   * larger one. Ladder values below the failure that do complete are reported as non-monotone.
    */
   minCapacitor(model: string, engine: EngineKind, batch: number): { result: MinCapResult; wall_s: number; sim_on_s: number; actions: number } {
     const mc = this.spec.minCap;
@@ -357,15 +365,18 @@ export class BenchExecutor {
       rows.set(farads, row);
       return row.completed;
     };
-    let lo = mc.loF;
-    let hi = mc.hiF;
+    const ladder = [...mc.ladderF].sort((a, b) => a - b);
+    const ok = ladder.map(probe);
+    const topFail = ok.lastIndexOf(false);
     let minF: number | null = null;
     let maxFail: number | null = null;
-    if (!probe(hi)) {
-      maxFail = hi;
-    } else if (probe(lo)) {
-      minF = lo;
+    if (topFail < 0) {
+      minF = ladder[0]!;
+    } else if (topFail === ladder.length - 1) {
+      maxFail = ladder[topFail]!;
     } else {
+      let lo = ladder[topFail]!;
+      let hi = ladder[topFail + 1]!;
       while (hi / lo > 1 + mc.tolerance) {
         // Geometric midpoint, rounded to 3 significant digits in uF so reports read cleanly.
         const mid = roundSig(Math.sqrt(lo * hi) * 1e6, 3) / 1e6;
@@ -376,6 +387,7 @@ export class BenchExecutor {
       minF = hi;
       maxFail = lo;
     }
+    const below = ladder.filter((_, i) => ok[i] && topFail >= 0 && i < topFail).map((f) => roundSig(f * 1e6, 6));
     const at = minF !== null ? rows.get(minF) : undefined;
     return {
       result: {
@@ -385,6 +397,7 @@ export class BenchExecutor {
         harvester: mc.condition.description.replace(/^[^,]*, /, ''),
         min_capacitor_uF: minF !== null ? roundSig(minF * 1e6, 6) : null,
         max_failing_uF: maxFail !== null ? roundSig(maxFail * 1e6, 6) : null,
+        completes_below_uF: below,
         latency_s: at ? at.latency_s : null,
         probes,
       },
@@ -412,6 +425,32 @@ export class BenchExecutor {
   }
 }
 
+/**
+ * Where JAPARI's progress seeker is blind, from the plan alone. The seeker probes job j's
+ * footprint at stored word j (B + 1) + B of a layer's output (algorithms.md "Progress seeker").
+ * In an FC layer that only holds when every LEA call writes whole B-groups with footprints and
+ * every partial-sum slice is a multiple of B + 1 words; otherwise the probed words past the first
+ * gap are values, progress there is invisible, and a reboot redoes the rest of the layer.
+ */
+export function japariBlindSpots(d: Deployment, batch: number): string[] {
+  const out: string[] = [];
+  for (const l of d.plan.layers) {
+    if (l.kind !== 'gemm') continue;
+    const without = l.calls.filter((c) => !c.fps).length;
+    const sliceWords = l.out.words / Math.max(1, l.out.slices);
+    if (without === l.calls.length) {
+      out.push(`JAPARI B=${batch}: FC layer ${l.name} writes no footprint at all (${l.opFilters} outputs per LEA call < B = ${batch}): the seeker probes values, not footprints, so progress inside it is invisible after a reboot and in practice one charge must fund the whole layer.`);
+    } else if (sliceWords % (batch + 1) !== 0 && l.out.slices > 1) {
+      out.push(
+        `JAPARI B=${batch}: FC layer ${l.name} stores ${l.out.slices} partial-sum slices of ${sliceWords} words (N = ${l.N}, a trailing group of ${l.N % batch} without footprint), not a multiple of B + 1 = ${batch + 1}: the seeker's footprint positions past the first slice fall on values, so progress there is invisible after a reboot.`,
+      );
+    } else if (without > 0) {
+      out.push(`JAPARI B=${batch}: FC layer ${l.name}: ${without} of ${l.calls.length} LEA calls write no footprint (the trailing N mod B = ${l.N % batch} outputs).`);
+    }
+  }
+  return out;
+}
+
 export function roundSig(x: number, digits: number): number {
   return x === 0 ? 0 : +x.toPrecision(digits);
 }
@@ -423,6 +462,8 @@ export interface SweepPlan {
   readonly models: readonly string[];
   readonly jobs: readonly Job[];
   readonly skipped: readonly Skip[];
+  /** Wall seconds to load and quantize each model (the first load in this process; machine-dependent). */
+  readonly loadSeconds: Readonly<Record<string, number>>;
 }
 
 /**
@@ -433,10 +474,13 @@ export function planSweep(spec: SweepSpec, exec: BenchExecutor = new BenchExecut
   const skipped: Skip[] = [];
   const models: string[] = [];
   const jobs: Job[] = [];
+  const loadSeconds: Record<string, number> = {};
   let id = 0;
   for (const model of spec.models) {
     try {
+      const t0 = performance.now();
       exec.model(model);
+      loadSeconds[model] = (performance.now() - t0) / 1e3;
     } catch (e) {
       if (!(e instanceof UsageError || e instanceof InputError || e instanceof ConfigError)) throw e;
       skipped.push({ model, engine: '*', batch: null, reason: e.message });
@@ -473,7 +517,6 @@ export function planSweep(spec: SweepSpec, exec: BenchExecutor = new BenchExecut
       }
     }
   }
-  return { models, jobs, skipped };
+  return { models, jobs, skipped, loadSeconds };
 }
 
-export const ALL_ENGINES: readonly EngineKind[] = ENGINE_KINDS;

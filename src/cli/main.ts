@@ -16,6 +16,7 @@ import { VERSION } from '../index.js';
 import * as models from './commands/models.js';
 import * as run from './commands/run.js';
 import * as check from './commands/check.js';
+import * as prove from './commands/prove.js';
 import * as bench from './commands/bench.js';
 import * as fuzz from './commands/fuzz.js';
 import * as explore from './commands/explore.js';
@@ -24,7 +25,7 @@ import * as reports from './commands/reports.js';
 import * as mutants from './commands/mutants.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, mutants, bench];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, mutants, bench, prove];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

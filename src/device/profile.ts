@@ -95,12 +95,15 @@ export const msp430fr5994: DeviceProfile = {
     source: `${DEVICE_MD} (MSP430FR5994 LaunchPad: SRAM and LEA RAM)`,
   },
   rom: {
-    // Weights are read-only in program FRAM (algorithms.md "Common engine structure").
-    // ASSUMPTION: device.md measures CPU word copies FRAM->SRAM at 10.26 nJ/word (2024
-    // re-profile) but no DMA from internal FRAM; we charge a DMA setup of 30 cycles (register
-    // writes to arm one DMA channel) and, per word, the datasheet's 125 ns FRAM access (2
-    // cycles at 16 MHz) with the measured 10.26 nJ copy energy.
-    read: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 10.26, `${DEVICE_MD} (FRAM 125 ns/word; FRAM->SRAM 10.26 nJ/word) + ASSUMPTION DMA setup 30 cycles`),
+    // Weights are read-only in program FRAM (algorithms.md "Common engine structure"); the
+    // reference engine copies them with the MSP430's block DMA.
+    // ASSUMPTION: device.md measures no DMA from internal FRAM. A block DMA moves one word per
+    // 125 ns FRAM access (device.md: "fast write at 125 ns per word"), i.e. 2 cycles at 16 MHz,
+    // after a setup of 30 cycles (arming one DMA channel); its energy is the active power over
+    // that time (NJ_PER_CPU_CYCLE per cycle). device.md's CPU copy FRAM->SRAM (10.26 nJ/word,
+    // a load/store loop of ~31 cycles) is an upper bound we do not use: paired with a 2-cycle
+    // duration it would mean ~82 mW during weight fetches.
+    read: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 2 * NJ_PER_CPU_CYCLE, `${DEVICE_MD} (FRAM 125 ns/word) + ASSUMPTION block DMA: 30 cycles setup, active power over 2 cycles/word`),
     source: `${DEVICE_MD} (256 KB internal FRAM)`,
   },
   nvm: {
@@ -119,10 +122,11 @@ export const msp430fr5994: DeviceProfile = {
       // the atomic unit (the FRAM controller writes whole words).
       bytes: 256 * 1024,
       writeUnitBytes: 2,
-      // ASSUMPTION (as for rom above): DMA setup 30 cycles; 2 cycles/word (125 ns at 16 MHz);
-      // energy per word from the measured CPU copies FRAM->SRAM 10.26 nJ, SRAM->FRAM 9.60 nJ.
-      read: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 10.26, `${DEVICE_MD} (FRAM->SRAM 10.26 nJ/word) + ASSUMPTION DMA setup`),
-      write: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 9.6, `${DEVICE_MD} (SRAM->FRAM 9.60 nJ/word) + ASSUMPTION DMA setup`),
+      // ASSUMPTION (as for rom above): block DMA, setup 30 cycles, 2 cycles/word (125 ns at
+      // 16 MHz), energy = active power over that time. device.md's CPU copies (FRAM->SRAM
+      // 10.26 nJ, SRAM->FRAM 9.60 nJ per word) are CPU loops, not DMA.
+      read: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 2 * NJ_PER_CPU_CYCLE, `${DEVICE_MD} (FRAM 125 ns/word) + ASSUMPTION block DMA`),
+      write: cost(30, 2, 30 * NJ_PER_CPU_CYCLE, 2 * NJ_PER_CPU_CYCLE, `${DEVICE_MD} (FRAM 125 ns/word) + ASSUMPTION block DMA`),
       source: `${DEVICE_MD} (256 KB internal FRAM, 125 ns per word)`,
     },
   },

@@ -107,13 +107,13 @@ describe('volatile memory after a power failure', () => {
 describe('cost accounting of a tiny program', () => {
   it('charges the cost table event by event (hand-computed)', () => {
     const dev = device();
-    dev.dmaFromRom(0, LEA_RAM_BASE, 4, Cat.fetch, 'weights'); // ROM read: 30 + 2 x 4 cycles
+    dev.dmaFromRom(0, LEA_RAM_BASE, 4, Cat.fetch, 'weights'); // ROM block DMA: 30 + 2 x 4 cycles at active power
     dev.dmaFromNvm(0, LEA_RAM_BASE + 4, 2, Cat.fetch, 'input'); // SPI read: 424 + 64 x 2 cycles
     dev.leaMatMul(LEA_RAM_BASE + 4, 2, LEA_RAM_BASE, 2, LEA_RAM_BASE + 8, Cat.compute, 'mpy'); // 616 + 1.5 x 4
     dev.dmaToNvm(LEA_RAM_BASE + 8, 100, 2, Cat.preserveOutput, 'out'); // 422 + 32 x 4 bytes
     dev.cpu('add', 3, Cat.compute, 'add'); // 3 x 12
     const cycles = 30 + 2 * 4 + (424 + 64 * 2) + (616 + 1.5 * 4) + (422 + 32 * 4) + 3 * 12;
-    const nj = 30 * (3.94 / 12) + 10.26 * 4 + (200 + 27.0 * 2) + (204 + 0.527 * 4) + (193 + 13.4 * 4) + 3 * 3.94;
+    const nj = 30 * (3.94 / 12) + 2 * (3.94 / 12) * 4 + (200 + 27.0 * 2) + (204 + 0.527 * 4) + (193 + 13.4 * 4) + 3 * 3.94;
     expect(dev.cycles).toBeCloseTo(cycles, 9);
     expect(dev.nj).toBeCloseTo(nj, 9);
     expect(dev.catCycles[Cat.fetch]).toBeCloseTo(30 + 8 + 424 + 128, 9);

@@ -27,6 +27,7 @@ import { buildSupply, describeSupply, profileOf, type ProfileName, type SupplySp
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { argmax } from './run.js';
 import { exploreSection, fuzzSection, findingsSection } from '../check-verify.js';
+import { proofsSection } from '../../smt/check-section.js';
 
 export const name = 'check';
 
@@ -192,7 +193,7 @@ const energySection: CheckSection = {
 };
 
 /** The sections `japari check` runs, in order. */
-export const CHECK_SECTIONS: readonly CheckSection[] = [quantizeSection, continuousSection, energySection, exploreSection, fuzzSection, findingsSection];
+export const CHECK_SECTIONS: readonly CheckSection[] = [quantizeSection, continuousSection, energySection, exploreSection, fuzzSection, findingsSection, proofsSection];
 
 export interface CheckReport {
   readonly schema: 1;
