@@ -14,7 +14,8 @@
  */
 import type { Deployment } from '../model/engine/runner.js';
 import { runInference } from '../model/engine/runner.js';
-import { energyAt, type Capacitor } from '../device/energy.js';
+import { energyAt, harvestPower, type Capacitor } from '../device/energy.js';
+import { ConfigError } from '../util/errors.js';
 import type { PowerSupply } from '../device/device.js';
 
 export interface MinimumWork {
@@ -130,4 +131,44 @@ export function checkForwardProgress(d: Deployment, input: Int16Array, margin = 
 /** Energy of one charge of a capacitor between its thresholds (for reports). */
 export function chargeJoules(c: Capacitor): number {
   return energyAt(c, c.von) - energyAt(c, c.voff);
+}
+
+/**
+ * Reject a capacitor that cannot fund one job: a charge (plus what the harvester can add during
+ * the job, at its best) must cover a reboot and the largest step of the uninterrupted run.
+ * Throws ConfigError naming both figures.
+ */
+export function assertChargeFundsOneJob(d: Deployment, input: Int16Array, supply: PowerSupply): void {
+  if (supply.kind !== 'energy') return;
+  let lastNj = 0;
+  let lastCycles = 0;
+  let stepNj = 0;
+  let stepCycles = 0;
+  const r = runInference(d, {
+    input,
+    supply: { kind: 'continuous' },
+    seed: 0,
+    onCheckpoint: (dev) => {
+      if (dev.nj - lastNj > stepNj) {
+        stepNj = dev.nj - lastNj;
+        stepCycles = dev.cycles - lastCycles;
+      }
+      lastNj = dev.nj;
+      lastCycles = dev.cycles;
+    },
+  });
+  if (r.device.nj - lastNj > stepNj) {
+    stepNj = r.device.nj - lastNj;
+    stepCycles = r.device.cycles - lastCycles;
+  }
+  const c = supply.capacitor;
+  const p = d.plan.params.profile;
+  const seconds = stepCycles / p.clockHz + p.reboot.seconds;
+  const best = harvestPower(supply.harvester, c.von, 0) * seconds;
+  const need = (p.reboot.nj + stepNj) * 1e-9;
+  if (chargeJoules(c) + best < need) {
+    throw new ConfigError(
+      `a ${(c.farads * 1e6).toPrecision(3)} uF capacitor (Von ${c.von} V, Voff ${c.voff} V) holds ${(chargeJoules(c) * 1e6).toFixed(1)} uJ per charge, but one job needs ${(need * 1e6).toFixed(1)} uJ (reboot ${(p.reboot.nj / 1e3).toFixed(1)} uJ + largest step ${(stepNj / 1e3).toFixed(1)} uJ)`,
+    );
+  }
 }

@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { loadModel, readInputFile, type LoadedModel } from '../../model/models.js';
 import { Deployment, runInference } from '../../model/engine/runner.js';
+import { assertChargeFundsOneJob } from '../../properties/progress.js';
 import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
 import { activePowerW, type NvmPlacement } from '../../device/profile.js';
 import { CATEGORIES, type TraceEvent } from '../../device/device.js';
@@ -177,6 +178,8 @@ export function executeRun(opts: RunCommandOptions, io: Pick<Io, 'cwd'>): RunRep
   const profile = profileOf(opts.profile);
   const supply = buildSupply(opts.supply, io);
   const d = new Deployment(m.q, { engine: opts.engine, batch: opts.batch, placement: opts.placement, profile });
+  // An impossible configuration is a usage error (exit 2), not a run that never finishes.
+  assertChargeFundsOneJob(d, input.x, supply);
   const r = runInference(d, { input: input.x, supply, seed: opts.seed, trace: opts.traceEvents });
   const hz = profile.clockHz;
   const breakdown: Record<string, CategoryFigures> = {};
