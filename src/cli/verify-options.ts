@@ -70,6 +70,11 @@ export function parseVerifyTarget(raw: RawVerifyFlags): VerifyTarget {
   };
 }
 
+/** The deployment part of a target (what fuzz/explore/replay specs and the JSON reports share). */
+export function deploymentOfTarget(t: VerifyTarget) {
+  return { model: t.model, engine: t.engine, batch: t.batch, placement: t.placement, profile: t.profile, faults: t.faults, fixes: t.fixes };
+}
+
 /** Register the shared flags on a commander command. */
 export function addVerifyFlags<T extends { option(flags: string, description: string): T }>(cmd: T): T {
   return cmd

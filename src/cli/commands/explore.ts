@@ -15,7 +15,7 @@ import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
-import { addVerifyFlags, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
+import { addVerifyFlags, deploymentOfTarget, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
 import { resolvePath } from '../options.js';
 import { createProgress } from '../progress.js';
 import { writeCounterexampleFiles } from './fuzz.js';
@@ -78,20 +78,7 @@ export function parseExploreOptions(raw: RawExploreFlags): ExploreCommandOptions
 
 function specFor(o: ExploreCommandOptions, schedule: readonly number[]) {
   const t = o.target;
-  return {
-    model: t.model,
-    engine: t.engine,
-    batch: t.batch,
-    placement: t.placement,
-    profile: t.profile,
-    faults: t.faults,
-    fixes: t.fixes,
-    input: t.input,
-    warmup: t.warmup,
-    seed: o.seed,
-    garbage: { kind: 'random' as const },
-    schedule,
-  };
+  return { ...deploymentOfTarget(t), input: t.input, warmup: t.warmup, seed: o.seed, garbage: { kind: 'random' as const }, schedule };
 }
 
 export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record<string, unknown> {
@@ -99,13 +86,7 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record
   return {
     schema: 1,
     command: 'explore',
-    model: t.model,
-    engine: t.engine,
-    batch: t.batch,
-    placement: t.placement,
-    profile: t.profile,
-    faults: t.faults,
-    fixes: t.fixes,
+    ...deploymentOfTarget(t),
     input: t.input,
     warmup: t.warmup,
     seed: o.seed,

@@ -15,7 +15,7 @@ import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseDuration, parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
-import { addVerifyFlags, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
+import { addVerifyFlags, deploymentOfTarget, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
 import { resolvePath } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 
@@ -65,13 +65,7 @@ export function fuzzJson(o: FuzzCommandOptions, r: FuzzResult, events?: number):
   return {
     schema: 1,
     command: 'fuzz',
-    model: t.model,
-    engine: t.engine,
-    batch: t.batch,
-    placement: t.placement,
-    profile: t.profile,
-    faults: t.faults,
-    fixes: t.fixes,
+    ...deploymentOfTarget(t),
     verdict: r.verdict,
     seed: r.seed,
     runs: r.runs,
@@ -114,13 +108,7 @@ export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
   const t = o.target;
   if (!o.json) io.err(`fuzzing ${t.engine} B=${t.batch} on ${t.model}${t.faults.length ? ` with fault(s) ${t.faults.join(', ')}` : ''}${t.fixes.length ? ` with fix(es) ${t.fixes.join(', ')}` : ''}, seed ${o.seed}\n`);
   const r = fuzz({
-    model: t.model,
-    engine: t.engine,
-    batch: t.batch,
-    placement: t.placement,
-    profile: t.profile,
-    faults: t.faults,
-    fixes: t.fixes,
+    ...deploymentOfTarget(t),
     seed: o.seed,
     maxFailures: o.maxFailures,
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
