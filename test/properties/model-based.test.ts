@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, makeDevice, driveInference } from '../../src/model/engine/runner.js';
+import { Deployment, makeDevice } from '../../src/model/engine/runner.js';
 import { PagedMemory } from '../../src/device/paged.js';
 import { isPowerFailure } from '../../src/device/device.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
