@@ -231,6 +231,15 @@ export function iff(a: Bool, b: Bool): Bool {
   return { s: `(= ${a.s} ${b.s})` };
 }
 
+export function bxor(a: Bool, b: Bool): Bool {
+  if (a.c !== undefined && b.c !== undefined) return a.c !== b.c ? TRUE : FALSE;
+  if (a.c === false) return b;
+  if (b.c === false) return a;
+  if (a.c === true) return not(b);
+  if (b.c === true) return not(a);
+  return { s: `(xor ${a.s} ${b.s})` };
+}
+
 export function iteB(c: Bool, a: Bool, b: Bool): Bool {
   if (c.c === true) return a;
   if (c.c === false) return b;
@@ -264,6 +273,26 @@ export function select(a: BVArray, i: BV): BV {
   return { w: a.ew, s: `(select ${a.s} ${i.s})` };
 }
 
+/**
+ * A constant table looked up at a symbolic index, as a multiplexer tree over the index bits
+ * (entries beyond the table read `dflt`). Bit-blasts far better than an array store chain.
+ */
+export function lookup(values: readonly (number | bigint)[], i: BV, ew: number, dflt: number | bigint = 0): BV {
+  const leaf = (k: number): BV => bv(k < values.length ? values[k]! : dflt, ew);
+  let bits = 0;
+  while (1 << bits < values.length) bits++;
+  const build = (lo: number, bit: number): BV => {
+    if (bit < 0) return leaf(lo);
+    if (lo >= values.length) return bv(dflt, ew);
+    const left = build(lo, bit - 1);
+    const right = build(lo + (1 << bit), bit - 1);
+    if (left.s === right.s) return left;
+    return ite({ s: `(= ((_ extract ${bit} ${bit}) ${i.s}) #b1)` }, right, left);
+  };
+  const inRange = bits >= i.w ? TRUE : ult(i, bv(1 << bits, i.w));
+  return ite(inRange, build(0, bits - 1), bv(dflt, ew));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scripts
 
@@ -285,8 +314,14 @@ export class Script {
   private readonly names = new Set<string>();
   private counter = 0;
   readonly reported: Reported[] = [];
+  /**
+   * A Z3 tactic to decide the problem with (check-sat-using, bounded by the timeout), or null
+   * for plain check-sat. Pure bit-vector problems default to Z3's qfbv tactic, which is both
+   * faster and far less erratic on them than the default strategy.
+   */
+  tactic: string | null = 'qfbv';
 
-  constructor(readonly logic = 'QF_ABV') {}
+  constructor(public logic = 'QF_BV') {}
 
   private fresh(prefix: string): string {
     let n: string;
@@ -318,6 +353,8 @@ export class Script {
 
   /** A constant array from a table (index width iw, element width ew), for symbolic lookups. */
   table(prefix: string, iw: number, ew: number, values: readonly (number | bigint)[], dflt: number | bigint = 0): BVArray {
+    this.logic = 'QF_ABV';
+    this.tactic = null;
     const name = this.fresh(prefix);
     this.claim(name);
     let s = `((as const (Array (_ BitVec ${iw}) (_ BitVec ${ew}))) ${bv(dflt, ew).s})`;
@@ -367,6 +404,11 @@ export class Script {
   assert(b: Bool): void {
     if (b.c === true) return;
     this.lines.push(`(assert ${b.s})`);
+  }
+
+  /** Append SMT-LIB text verbatim (copies of scripts). */
+  raw(text: string): void {
+    this.lines.push(text);
   }
 
   comment(text: string): void {

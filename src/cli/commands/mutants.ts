@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { FAULTS } from '../../model/engine/faults.js';
 import { runMutants, summarize, TECHNIQUES, type Technique } from '../../properties/mutants.js';
 import { mutantsJson, mutantsMarkdown } from '../../report/mutants.js';
+import '../../smt/mutants-prove.js';
+import { closeSharedZ3 } from '../../smt/runtime.js';
 import { stableStringify } from '../../util/json.js';
 import { writeFileAtomicSync } from '../../util/fsx.js';
 import { UsageError } from '../../util/errors.js';
@@ -37,15 +39,21 @@ export async function runMutantsCommand(o: MutantsCommandOptions, io: Io): Promi
     else io.out(st.table([{ header: 'fault' }, { header: 'engine' }, { header: 'area' }, { header: 'mistake it stands for' }], FAULTS.map((f) => [f.id, f.engine, f.area, f.description])) + '\n');
     return EXIT_OK;
   }
-  const rows = await runMutants({
-    quick: o.quick,
-    techniques: o.techniques,
-    seed: o.seed,
-    ...(o.faults ? { faults: o.faults } : {}),
-    onRow: (r) => {
-      if (!o.json) io.err(`${r.killed ? st.verdict('pass') : r.equivalent ? st.warn('EQUIV') : st.verdict('fail')} ${r.fault}: ${r.outcomes.map((x) => `${x.technique} ${x.killed ? 'killed' : 'survived'}`).join(', ')}\n`);
-    },
-  });
+  let rows;
+  try {
+    rows = await runMutants({
+      quick: o.quick,
+      techniques: o.techniques,
+      seed: o.seed,
+      ...(o.faults ? { faults: o.faults } : {}),
+      onRow: (r) => {
+        if (!o.json) io.err(`${r.killed ? st.verdict('pass') : r.equivalent ? st.warn('EQUIV') : st.verdict('fail')} ${r.fault}: ${r.outcomes.map((x) => `${x.technique} ${x.killed ? 'killed' : 'survived'}`).join(', ')}\n`);
+      },
+    });
+  } finally {
+    // The proofs run Z3 in worker threads: stop them so the process can exit.
+    await closeSharedZ3();
+  }
   const s = summarize(rows);
   if (o.out) {
     const dir = resolvePath(io, o.out);

@@ -35,6 +35,8 @@ export interface ProveCommandOptions {
   readonly layer?: string;
   readonly timeoutMs: number;
   readonly maxJobs?: number;
+  readonly opFilters?: number;
+  readonly maxRowTile?: number;
   readonly fixes: readonly string[];
   readonly arithmetic?: LeaArithmetic;
   readonly weights: 'concrete' | 'symbolic' | 'auto';
@@ -52,6 +54,8 @@ export interface RawProveFlags {
   readonly layer?: string;
   readonly timeout?: string;
   readonly maxJobs?: string;
+  readonly opFilters?: string;
+  readonly rowTile?: string;
   readonly fix?: string;
   readonly lea?: string;
   readonly weights?: string;
@@ -96,6 +100,8 @@ export function parseProveOptions(raw: RawProveFlags): ProveCommandOptions {
     ...(raw.layer !== undefined ? { layer: raw.layer } : {}),
     timeoutMs: Math.max(1, Math.round(timeoutS * 1000)),
     ...(raw.maxJobs !== undefined ? { maxJobs: parsePositiveInt(raw.maxJobs, '--max-jobs') } : {}),
+    ...(raw.opFilters !== undefined ? { opFilters: parsePositiveInt(raw.opFilters, '--op-filters') } : {}),
+    ...(raw.rowTile !== undefined ? { maxRowTile: parsePositiveInt(raw.rowTile, '--row-tile') } : {}),
     fixes,
     ...(raw.lea !== undefined ? { arithmetic: parseLea(raw.lea) } : {}),
     weights,
@@ -127,6 +133,7 @@ export function resultJson(r: ObligationResult): Record<string, unknown> {
     ...(r.counterexample !== undefined ? { counterexample: r.counterexample } : {}),
     ...(r.replay !== undefined ? { replay: r.replay } : {}),
     ...(r.finding !== undefined ? { finding: r.finding } : {}),
+    ...(r.alsoRefuted !== undefined ? { also_refuted: r.alsoRefuted } : {}),
   };
 }
 
@@ -143,6 +150,8 @@ export async function executeProve(opts: ProveCommandOptions, io: Pick<Io, 'err'
         fixes: opts.fixes,
         ...(opts.arithmetic ? { arithmetic: opts.arithmetic } : {}),
         ...(opts.maxJobs !== undefined ? { maxJobs: opts.maxJobs } : {}),
+        ...(opts.opFilters !== undefined ? { opFilters: opts.opFilters } : {}),
+        ...(opts.maxRowTile !== undefined ? { maxRowTile: opts.maxRowTile } : {}),
         weights: opts.weights,
         ...(opts.obligation ? { obligation: opts.obligation } : {}),
         ...(opts.layer !== undefined ? { layer: opts.layer } : {}),
@@ -200,6 +209,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--layer <text>', 'only layers whose label contains this text (e.g. conv1, "#3", "model record")')
     .option('--timeout <duration>', 'Z3 time per obligation, e.g. 30s (a limit hit is "unknown", never a pass)', PROVE_DEFAULTS.timeout)
     .option('--max-jobs <N>', 'prove for the first N jobs of each layer (and the binary search for every job count <= N)')
+    .option('--op-filters <N>', 'tile size: FC outputs per LEA call (default 4, or 2 for CIFAR-10)')
+    .option('--row-tile <N>', 'tile size: at most N conv output rows per row tile (default 8)')
     .option('--fix <id,...>', `prove the corrected design: ${FIX_IDS.join(', ')}`)
     .option('--lea <bits,accumulate,rounding,saturate>', 'LEA arithmetic, e.g. 32,wrap,truncate,saturate (TI reference, the default) or 40,saturate-q31,nearest,wrap16')
     .option('--weights <mode>', 'augmentation transparency: concrete, symbolic (all layers) or auto (symbolic on layers with <= 64 weights)', 'auto')

@@ -64,7 +64,7 @@ export const FIXES: readonly FixSpec[] = [
     id: 'japari-gemm-slice-jobs',
     engine: 'japari',
     finding: 'japari-gemm-slice-job-map',
-    description: 'number the jobs of FC partial sums slice by slice (each slice restarts the footprint pattern) and flip the whole partial-sum length at commit, instead of one job sequence over all slices',
+    description: "number the jobs of FC partial sums slice by slice (each slice restarts the footprint pattern), resume right after the previous job's footprint (so a slice's trailing partial group, which has no footprint, is recomputed), and flip the whole partial-sum length at commit",
   },
   {
     id: 'japari-fc-no-footprint-recompute',

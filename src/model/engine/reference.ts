@@ -246,6 +246,9 @@ export class ReferenceEngine {
         if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, this.jobCount(layer));
         // A layer without jobs (FC outputs without footprints, fixed) restarts from its start.
         if (this.jobCount(layer) === 0) return { resumeWord: 0, job: 0 };
+        // Fix 'japari-gemm-slice-jobs': resume right after the previous job's footprint, so a
+        // slice's trailing partial group (values without a footprint) is recomputed too.
+        if (this.slicedGemmFix(layer)) return { resumeWord: job === 0 ? 0 : this.jobFootprintWord(layer, job - 1) + 1, job };
         return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
       }
     }

@@ -1,0 +1,365 @@
+/**
+ * Proof obligations for the reference engine with HAWAII footprint counters
+ * (src/model/engine/reference.ts, engine 'hawaii'; record.ts CounterStore).
+ *
+ * indicator-distinguishability (per layer): the versioned counter pair. Symbolic number k of
+ *   completed counter writes since the inference's reset (32-bit: every k) and torn prefix t of
+ *   write k + 1 (bytes value-lo, value-hi, version, pad land in order): a reboot reads exactly
+ *   the value of write k while the version byte has not landed, of write k + 1 once it has --
+ *   never a torn mix, never an older write, never the previous inference's counter (reset).
+ *   Writes follow recordValues: write i (i >= 1) goes to copy i mod 2 with version
+ *   ((i - 1) mod 255) + 1 and value i * B; the reset leaves {0, version 0} in both copies.
+ * indicator-arithmetic (per layer): for every k up to the layer's most counter writes, k * B fits
+ *   the u16 counter and counter / B == k (the recovered job).
+ * seeker-exactness (per layer): the remainder model of recordValues. Symbolic remainder r0 the
+ *   layer starts with (0 after a reboot; the sum of the earlier layers' counted values of the
+ *   same boot mod B otherwise, a concrete set; {0} with the fix hawaii-layer-remainder),
+ *   symbolic failure point: inside data write i + 1 after u of its units, or after data write i
+ *   and q of the counter writes it triggers. Claim: the recovered job counter / B is never
+ *   ahead of the durable jobs and trails them by at most the engine's lag.
+ * layer-commit (per layer): the commit's version byte lands after the layer's last output and
+ *   counter byte (golden write log), and a finished layer re-entered under the old record
+ *   recomputes at most its last partial job.
+ */
+import type { EngineLayer } from '../model/plan.js';
+import { ReferenceEngine } from '../model/engine/reference.js';
+import { inspectorFor } from '../model/engine/inspect.js';
+import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE } from './smtlib.js';
+import { type Obligation, type Counterexample, goal } from './obligation.js';
+import { newerIsCopy1, prevVersion, bump, eq1 } from './record.smt.js';
+import { augmentationObligation } from './augment.smt.js';
+import { recordObligation } from './record.smt.js';
+import type { ProveContext } from './context.js';
+import { layerLabel } from './labels.js';
+import { runInference } from '../model/engine/runner.js';
+import { warmNvm } from '../properties/properties.js';
+
+/** Values a layer counts (inspect.ts realValues; GAP counts nothing). */
+export function countedValues(l: EngineLayer): number {
+  if (l.kind === 'gap') return 0;
+  if (l.kind === 'conv') return l.slices.length * l.Pout * l.Qout * l.OCp;
+  return l.out.words;
+}
+
+/** The remainders layer l can start with (reference.ts recordValues; 0 after a reboot). */
+export function startRemainders(ctx: ProveContext, l: number): Map<number, number> {
+  const B = ctx.plan.B;
+  const out = new Map<number, number>([[0, l]]);
+  if (ctx.spec.fixes.includes('hawaii-layer-remainder')) return out;
+  let sum = 0;
+  for (let f = l - 1; f >= 0; f--) {
+    sum += countedValues(ctx.plan.layers[f]!);
+    const r = sum % B;
+    if (!out.has(r)) out.set(r, f);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Invariant of a counter pair between writes: the reset ({0, 0} in both copies, copy 0 read as
+ * newer), or the newer copy holds version v != 0 and the other the version before it (0 after
+ * the first write).
+ */
+function counterInvariant(c1: Bool, v: BV, other: BV): Bool {
+  const reset = all(not(c1), eq(v, bv(0, 8)), eq(other, bv(0, 8)));
+  const firstWrite = all(eq(v, bv(1, 8)), eq(other, bv(0, 8)));
+  return any(reset, firstWrite, all(not(eq(v, bv(0, 8))), eq(other, prevVersion(v))));
+}
+
+function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligation {
+  const B = ctx.plan.B;
+  // Base: the reset state satisfies the invariant and reads copy 0.
+  const base = new Script();
+  base.assert(not(all(counterInvariant(FALSE, bv(0, 8), bv(0, 8)), not(newerIsCopy1(bv(0, 8), bv(0, 8))))));
+  // Step: one counter write (recordValues) torn after t of its 4 bytes.
+  const s = new Script();
+  const c1 = s.declareBool('newer_is_copy1', true);
+  const v = s.declare('version', 8, 'unsigned');
+  const vo = s.declare('other_version', 8, 'unsigned');
+  const val = s.declare('value', 16, 'unsigned');
+  const valo = s.declare('other_value', 16, 'unsigned');
+  const t = s.declare('t', 8, 'unsigned');
+  s.assert(all(counterInvariant(c1, v, vo), ule(t, bv(4, 8))));
+  const v0 = ite(c1, vo, v);
+  const v1 = ite(c1, v, vo);
+  const readsRight = eq1(newerIsCopy1(v0, v1), c1);
+  // The write goes to the older copy: value + B, version bumped; bytes lo, hi, version, pad.
+  const nv = add(val, bv(B, 16));
+  const nver = bump(v);
+  const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
+  const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
+  const wver = ite(ugt(t, bv(2, 8)), nver, vo);
+  const wval: BV = { w: 16, s: `(concat ${hi.s} ${lo.s})` };
+  const r0 = ite(c1, wver, v);
+  const r1 = ite(c1, v, wver);
+  const read1 = newerIsCopy1(r0, r1);
+  const read = s.observe('read', ite(eq1(read1, c1), val, wval), 'unsigned');
+  const want = s.observe('want', ite(ugt(t, bv(2, 8)), nv, val), 'unsigned');
+  const keeps = ite1(ugt(t, bv(2, 8)), all(eq1(read1, not(c1)), counterInvariant(not(c1), nver, v)), eq1(read1, c1));
+  s.assert(not(all(readsRight, eq(read, want), keeps)));
+  return {
+    id: 'indicator-distinguishability',
+    layer: layerLabel(l),
+    layerIndex: l.index,
+    statement: `A reboot during ${l.name} reads exactly the value of the last completely written counter write (the reset 0 when none), never a torn value/version mix, an older write or the previous inference's counter, for every number of writes.`,
+    tiedTo: ['record.ts#CounterStore.read', 'record.ts#CounterStore.write', 'record.ts#newerCopy', 'reference.ts#recordValues', 'reference.ts#startInference'],
+    encoding: 'induction over the number of counter writes (every count): symbolic versions, values and torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
+    goals: [goal('the reset counter pair violates the invariant', base), goal('a torn counter write is read as a mix or an older value, or breaks the invariant', s)],
+  };
+}
+
+function counterArithmetic(ctx: ProveContext, l: EngineLayer): Obligation {
+  const B = ctx.plan.B;
+  const total = countedValues(l);
+  const maxWrites = Math.floor((total + B - 1) / B);
+  const s = new Script();
+  const k = s.declare('k', 32, 'unsigned');
+  s.assert(ule(k, bv(maxWrites, 32)));
+  const exact = mul(zext(k, 40), bv(B, 40));
+  const stored = zext(extract(exact, 15, 0), 32);
+  s.observe('counter', stored, 'unsigned');
+  s.assert(any(ugt(exact, bv(0xffff, 40)), not(eq(udiv(stored, bv(B, 32)), k))));
+  return {
+    id: 'indicator-arithmetic',
+    layer: layerLabel(l),
+    layerIndex: l.index,
+    statement: `For every number of counter writes k <= ${maxWrites} (${total} counted values, plus a carried remainder), the counter k * ${B} fits its u16 field and counter / B recovers k.`,
+    tiedTo: ['reference.ts#recordValues', 'record.ts#CounterStore.write', 'reference.ts#seekProgress'],
+    encoding: 'symbolic k (32-bit), exact product at 40 bits',
+    goals: [goal('the counter overflows its u16 field', s, undefined, { name: 'k', w: 32 })],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// seeker-exactness: the remainder model
+
+interface DataWrites {
+  /** Cumulative counted values after data write i (index 0 = before any). */
+  readonly cum: number[];
+  /** Units of data write i + 1 (index i). */
+  readonly units: number[];
+  /** Counted values of each write. */
+  readonly values: number[];
+  /** Value words land in execution order (checked on the log). */
+  readonly ordered: boolean;
+  readonly total: number;
+}
+
+function dataWrites(ctx: ProveContext, l: EngineLayer): DataWrites {
+  const g = ctx.golden(0);
+  const lo = l.out.base;
+  const hi = l.out.base + 2 * l.out.words;
+  const cum = [0];
+  const units: number[] = [];
+  const values: number[] = [];
+  let lastAction = -2;
+  let cur = 0;
+  const flush = () => {
+    if (cur > 0) {
+      units.push(cur);
+      const v = Math.floor(cur / (ctx.spec.placement === 'spi-fram' ? 2 : 1));
+      values.push(v);
+      cum.push(cum[cum.length - 1]! + v);
+    }
+    cur = 0;
+  };
+  const order: number[] = [];
+  for (let i = 0; i < g.length; i++) {
+    if (g.layer[i] !== l.index) continue;
+    const a = g.addr[i]!;
+    if (a < lo || a >= hi) continue;
+    if (g.action[i] !== lastAction + 1) flush();
+    lastAction = g.action[i]!;
+    cur++;
+    order.push(a);
+  }
+  flush();
+  // Values land in execution order: the word of value v lands before value v + 1's.
+  const eng = new ReferenceEngine(ctx.plan);
+  const total = countedValues(l);
+  const firstLanding = new Map<number, number>();
+  order.forEach((a, i) => {
+    const w = (a - lo) >> 1;
+    if (!firstLanding.has(w)) firstLanding.set(w, i);
+  });
+  let ordered = true;
+  let prev = -1;
+  for (let v = 0; v < total && ordered; v++) {
+    const at = firstLanding.get(eng.valueWord(l, v));
+    if (at === undefined || at < prev) ordered = false;
+    else prev = at;
+  }
+  return { cum, units, values, ordered, total };
+}
+
+function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
+  const B = ctx.plan.B;
+  const insp = inspectorFor(ctx.plan);
+  const lag = insp.maxLagJobs(l.index);
+  const rems = startRemainders(ctx, l.index);
+  const dw = dataWrites(ctx, l);
+  const M = dw.units.length;
+  const s = new Script();
+  const goals = [];
+  if (l.kind === 'gap' || M === 0) {
+    s.assert(FALSE);
+  } else {
+    const i = s.declare('i', 32, 'unsigned');
+    const r0 = s.declare('r0', 32, 'unsigned');
+    const u = s.declare('u', 32, 'unsigned');
+    const q = s.declare('q', 32, 'unsigned');
+    const during = s.declareBool('during_data_write', true);
+    s.assert(any(...[...rems.keys()].map((r) => eq(r0, bv(r, 32)))));
+    s.assert(ule(i, bv(M, 32)));
+    const Ci = s.observe('counted', lookup(dw.cum, i, 32), 'unsigned');
+    const Cprev = s.define(ite(eq(i, bv(0, 32)), bv(0, 32), lookup(dw.cum, sub(i, bv(1, 32)), 32)), 'cprev');
+    const unitsNext = s.define(lookup(dw.units, i, 32), 'units');
+    const K = (c: BV) => udiv(add(r0, c), bv(B, 32));
+    const Ki = K(Ci);
+    const Kprev = K(Cprev);
+    // (a) inside data write i + 1: u < its units; every counter write of writes <= i done.
+    // (b) after data write i (i >= 1): q of its n_i counter writes done.
+    s.assert(ite1(during, all(ult(i, bv(M, 32)), ult(u, unitsNext)), all(ugt(i, bv(0, 32)), ule(q, sub(Ki, Kprev)))));
+    const unitsPerValue = ctx.spec.placement === 'spi-fram' ? 2 : 1;
+    const durableValues = s.observe('durable_values', ite(during, add(Ci, udiv(u, bv(unitsPerValue, 32))), Ci), 'unsigned');
+    const counterJobs = s.observe('recovered_job', ite(during, Ki, add(Kprev, q)), 'unsigned');
+    const jobsTotal = Math.ceil(dw.total / B);
+    const durableJobs = s.observe('durable_jobs', ite(eq(durableValues, bv(dw.total, 32)), bv(jobsTotal, 32), udiv(durableValues, bv(B, 32))), 'unsigned');
+    const ahead = s.observeBool('ahead', ugt(counterJobs, durableJobs));
+    const behind = s.observeBool('behind', Number.isFinite(lag) ? ugt(durableJobs, add(counterJobs, bv(lag, 32))) : FALSE);
+    s.assert(any(ahead, behind, dw.ordered ? FALSE : TRUE));
+  }
+  goals.push(
+    goal('the recovered job is ahead of, or lags too far behind, the durable jobs', s, (v) => ({
+      ...(v['during_data_write'] ? {} : { u: 'n/a' }),
+      ...(v['during_data_write'] ? { q: 'n/a' } : {}),
+      layer_start_remainder_from: rems.get(v['r0'] as number) ?? -1,
+    }), M > 0 && l.kind !== 'gap' ? { name: 'i', w: 32 } : undefined),
+  );
+  return {
+    id: 'seeker-exactness',
+    layer: layerLabel(l),
+    layerIndex: l.index,
+    statement:
+      l.kind === 'gap'
+        ? `${l.name} counts nothing and recomputes from its start after every reboot (HAWAII's GAP): nothing to seek.`
+        : `After every failure point of ${l.name} (inside a data write, or between the counter writes it triggers) the versioned counter yields a job that is durable (never ahead) and trails the durable jobs by at most ${lag} job(s).`,
+    tiedTo: ['reference.ts#recordValues', 'reference.ts#preserve', 'reference.ts#seekProgress', 'reference.ts#valueWord', 'inspect.ts#maxLagJobs'],
+    bound: `one layer-run from its start: every failure point among its ${M} data writes (BMC depth 1 failure); start remainders ${JSON.stringify([...rems.keys()].sort((a, b) => a - b))}`,
+    encoding: `symbolic write index i, units u, counter writes q, start remainder r0; the data-write sizes from the golden write log${dw.ordered ? '' : ' (values do NOT land in execution order: refuted)'}; a layer-run resumed at a counter c0 starts with remainder 0 and reduces to r0 = 0`,
+    goals,
+    replay: (cex) => replayRemainder(ctx, l, cex, rems),
+    finding: (cex) => ((cex['r0'] as number) > 0 ? 'hawaii-remainder-crosses-layers' : undefined),
+  };
+}
+
+function ite1(c: Bool, a: Bool, b: Bool): Bool {
+  if (c.c === true) return a;
+  if (c.c === false) return b;
+  return { s: `(ite ${c.s} ${a.s} ${b.s})` };
+}
+
+/**
+ * A refutation with start remainder r0 > 0 becomes a run: a first failure inside the layer f
+ * whose boot accumulates r0 (the reboot makes the next boot start there), then a second one in
+ * layer l right after the counter write that got ahead.
+ */
+function replayRemainder(ctx: ProveContext, l: EngineLayer, cex: Counterexample, rems: Map<number, number>): ReturnType<NonNullable<Obligation['replay']>> {
+  const r0 = cex['r0'] as number;
+  const from = rems.get(r0);
+  if (from === undefined) return { note: 'no boot yields this remainder' };
+  const g = ctx.golden(0);
+  const fl = ctx.plan.layers[from]!;
+  let a1 = -1;
+  if (r0 > 0) {
+    // Power fails right before layer `from` writes its first output: the next boot starts there.
+    for (let i = 0; i < g.length && a1 < 0; i++) if (g.layer[i] === from && g.addr[i]! >= fl.out.base && g.addr[i]! < fl.out.base + 2 * fl.out.words) a1 = g.action[i]!;
+    if (a1 < 0) return { note: `layer ${fl.name} writes nothing` };
+  }
+  // Find the counter write in the second boot: run with the first failure and log writes.
+  const counterAt = ctx.plan.nvm.counters + 8 * l.index;
+  const run = runInference(ctx.deployment, {
+    input: ctx.model.inputQ(0),
+    supply: { kind: 'schedule', failAt: a1 >= 0 ? [a1] : [] },
+    seed: 0,
+    logWrites: true,
+    nvm: warmNvm(ctx.deployment, []),
+  });
+  const dev = run.device;
+  const wantJob = cex['recovered_job'] as number;
+  // The counter write whose value is wantJob * B (its version byte lands last: unit 3 of 4).
+  let a2 = -1;
+  for (let i = 0; i < dev.writeLogLen; i++) {
+    if (dev.writeLogAction[i]! < a1) continue;
+    const a = dev.writeLogAddr[i]!;
+    if ((a === counterAt || a === counterAt + 4) && i + 2 < dev.writeLogLen && ((dev.writeLogEpoch[i]! & 0xff) - 1) === l.index) {
+      const value = dev.writeLogVal[i]! | (dev.writeLogVal[i + 1]! << 8);
+      if (value === wantJob * ctx.plan.B) {
+        a2 = dev.writeLogAction[i + 2]! + 1;
+        break;
+      }
+    }
+  }
+  if (a2 < 0) return { note: `the run never writes counter ${wantJob * ctx.plan.B} in ${l.name}` };
+  const schedule = a1 >= 0 ? [a1, a2] : [a2];
+  return ctx.replay(ctx.runSpec(0, schedule), (v) => v.property === 'progress-exactness' && v.layer === l.index, `a progress violation at ${l.name}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function hawaiiCommit(ctx: ProveContext, l: EngineLayer): Obligation {
+  const g = ctx.golden(0);
+  const units = g.unitsOf(l.index);
+  const rec = ctx.plan.nvm.record;
+  const rb = ctx.plan.nvm.recordBytes;
+  const counterAt = ctx.plan.nvm.counters + 8 * l.index;
+  let lastOut = -1;
+  let lastCounter = -1;
+  let version = -1;
+  for (const [a, u] of units) {
+    const last = u[u.length - 1]!;
+    if (a >= l.out.base && a < l.out.base + 2 * l.out.words) lastOut = Math.max(lastOut, last);
+    if (a >= counterAt && a < counterAt + 8) lastCounter = Math.max(lastCounter, last);
+    if (a === rec + rb - 1 || a === rec + 2 * rb - 1) version = Math.max(version, last);
+  }
+  const s = new Script();
+  const vu = s.observe('commit_version_unit', bv(version, 32), 'signed');
+  const lo = s.observe('last_output_unit', bv(lastOut, 32), 'signed');
+  const lc = s.observe('last_counter_unit', bv(lastCounter, 32), 'signed');
+  s.assert(any(eq(vu, bv(-1, 32)), sle(vu, lo), sle(vu, lc)));
+  const goals = [goal('the commit lands before the layer\'s last output or counter byte', s)];
+  // Re-entering: the final counter covers every full job (r0 >= 0 only adds).
+  const B = ctx.plan.B;
+  const total = countedValues(l);
+  const s2 = new Script();
+  const r0 = s2.declare('r0', 32, 'unsigned');
+  s2.assert(ult(r0, bv(B, 32)));
+  const finalJobs = s2.observe('final_counter_job', udiv(add(r0, bv(total, 32)), bv(B, 32)), 'unsigned');
+  s2.assert(ult(finalJobs, bv(Math.floor(total / B), 32)));
+  goals.push(goal('a finished layer re-entered recomputes more than its last partial job', s2));
+  return {
+    id: 'layer-commit',
+    layer: layerLabel(l),
+    layerIndex: l.index,
+    statement: `Committing ${l.name} (layer_idx + 1, one versioned record write) happens after its last output and counter byte, and re-entering it under the old record recomputes at most its last partial job (idempotently: its input is intact).`,
+    tiedTo: ['reference.ts#endLayer', 'record.ts#RecordStore.commit', 'reference.ts#seekProgress'],
+    encoding: 'commit order from the golden write log; symbolic start remainder',
+    goals,
+  };
+}
+
+export function hawaiiObligations(ctx: ProveContext): Obligation[] {
+  const out: Obligation[] = [];
+  for (const l of ctx.plan.layers) {
+    out.push(counterDistinguishability(ctx, l));
+    out.push(counterArithmetic(ctx, l));
+    if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));
+    out.push(remainderSeeker(ctx, l));
+    out.push(hawaiiCommit(ctx, l));
+  }
+  out.push(recordObligation(ctx));
+  return out;
+}
+

@@ -1,0 +1,225 @@
+/**
+ * Canonical proof reports: reports/proofs/<model>-<engine>-B<b>.{json,md} (one row per
+ * obligation and layer) and, for every refutation of a published design,
+ * reports/findings/<finding-id>.proof.{json,md} (explanation, counterexample, replay token).
+ *
+ * Deterministic: each deployment is proved by a fresh Z3 runtime with one worker and an empty
+ * answer cache, so the same code replays the same command sequence and Z3 returns the same
+ * models; no wall-clock figure is written (seconds stay in the CLI output).
+ */
+import { join, dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { stableStringify } from '../util/json.js';
+import { writeFileAtomicSync } from '../util/fsx.js';
+import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
+import { FINDINGS } from '../report/findings.js';
+import type { EngineKind } from '../model/plan.js';
+import { prove, type ProofReport } from './prove.js';
+import { Z3Runtime } from './runtime.js';
+import { clearAnswerCache, type ObligationId, type ObligationResult } from './obligation.js';
+
+export const PROOF_SCHEMA = 'japari.proofs/1';
+
+export interface ProofTarget {
+  readonly model: string;
+  readonly engine: EngineKind;
+  readonly batch: number;
+  readonly fixes?: readonly string[];
+  /** Only this obligation (all when absent). */
+  readonly obligation?: ObligationId;
+}
+
+/**
+ * The canonical set: the default model for every engine at B = 1, 2; the configurations where
+ * the published designs are refuted; and the shared models when they are present.
+ */
+export const CANONICAL_TARGETS: readonly ProofTarget[] = [
+  ...(['hawaii', 'japari', 'japari-loopcount'] as const).flatMap((engine) => [1, 2].map((batch) => ({ model: 'lenet', engine, batch }))),
+  { model: 'lenet', engine: 'hawaii', batch: 3 },
+  { model: 'lenet', engine: 'hawaii', batch: 3, fixes: ['hawaii-layer-remainder'] },
+  { model: 'tiny-fc', engine: 'japari', batch: 1 },
+  { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
+  { model: 'mnist', engine: 'japari', batch: 4 },
+  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-gemm-slice-jobs'] },
+  { model: 'cifar10', engine: 'japari-loopcount', batch: 1 },
+];
+
+/** Timeout per obligation for canonical reports (generous: a timeout would not be canonical). */
+export const CANONICAL_TIMEOUT_MS = 120_000;
+
+export function targetName(t: ProofTarget): string {
+  return `${t.model}-${t.engine}-B${t.batch}${t.fixes && t.fixes.length > 0 ? `-fix-${[...t.fixes].sort().join('+')}` : ''}`;
+}
+
+function available(t: ProofTarget): boolean {
+  const shared = (SHARED_MODELS as Record<string, string>)[t.model];
+  return shared === undefined || sharedAvailable('models', SHARED_MODELS[t.model as SharedModelName]);
+}
+
+/** The committed form of one result: no seconds. */
+export function canonicalResult(r: ObligationResult): Record<string, unknown> {
+  return {
+    id: r.id,
+    layer: r.layer,
+    verdict: r.verdict,
+    statement: r.statement,
+    encoding: r.encoding,
+    tied_to: r.tiedTo,
+    ...(r.bound !== undefined ? { bound: r.bound } : {}),
+    ...(r.limit !== undefined ? { limit: r.limit } : {}),
+    ...(r.goal !== undefined ? { refuted_goal: r.goal } : {}),
+    ...(r.counterexample !== undefined ? { counterexample: r.counterexample } : {}),
+    ...(r.replay !== undefined ? { replay: r.replay } : {}),
+    ...(r.finding !== undefined ? { finding: r.finding } : {}),
+    ...(r.alsoRefuted !== undefined ? { also_refuted: r.alsoRefuted } : {}),
+  };
+}
+
+export function proofJson(t: ProofTarget, r: ProofReport): Record<string, unknown> {
+  return {
+    schema: PROOF_SCHEMA,
+    model: r.model,
+    engine: r.engine,
+    batch: r.batch,
+    placement: r.placement,
+    fixes: r.fixes,
+    arithmetic: r.arithmetic,
+    timeout_s: CANONICAL_TIMEOUT_MS / 1000,
+    counts: r.counts,
+    obligations: r.obligations.map(canonicalResult),
+    name: targetName(t),
+  };
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function proofMarkdown(r: ProofReport): string {
+  const c = r.counts;
+  const lines = [
+    `# Proofs: ${r.model}, ${r.engine}, B = ${r.batch}${r.fixes.length > 0 ? ` (fixes ${r.fixes.join(', ')})` : ''}`,
+    '',
+    `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown (Z3, ${CANONICAL_TIMEOUT_MS / 1000} s per obligation; unknown is never a pass). Regenerate with \`npm run reports\`; rerun with \`japari prove --model ${r.model} --engine ${r.engine} --batch ${r.batch}${r.fixes.length > 0 ? ` --fix ${r.fixes.join(',')}` : ''}\`.`,
+    '',
+    '| obligation | layer | verdict | bound / limit | counterexample | replay |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const o of r.obligations) {
+    const cex = o.counterexample ? `\`${cell(JSON.stringify(o.counterexample)).slice(0, 240)}\`${o.finding ? ` (finding ${o.finding})` : ''}` : '';
+    const replay = o.replay ? ('token' in o.replay ? `${o.replay.reproduced ? 'reproduces' : 'does not reproduce'}: \`${o.replay.token}\`` : cell(o.replay.note)) : '';
+    lines.push(`| ${o.id} | ${cell(o.layer)} | ${o.verdict} | ${cell(o.limit ?? o.bound ?? '')} | ${cex} | ${replay} |`);
+  }
+  lines.push('', '## Obligations', '');
+  const seen = new Set<string>();
+  for (const o of r.obligations) {
+    const key = `${o.id}|${o.statement}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    lines.push(`- **${o.id}** (${o.layer}): ${o.statement} Encoding: ${o.encoding}. Tied to: ${o.tiedTo.join(', ')}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface FindingHit {
+  readonly target: string;
+  readonly result: ObligationResult;
+}
+
+const OWN_FINDINGS: Record<string, { title: string; explanation: string }> = {
+  'loopcount-saturated-running-sums': {
+    title: 'JAPARI loop-count: saturated running footprint sums hide an iteration whose accumulation never started',
+    explanation:
+      "The output copies' footprints hold the LEA's saturating running sum of a tile's loop-count footprints, and recovery looks for the first break in their monotonicity. When the sums of a tile exceed 32767 (SqueezeNet-CIFAR10: tile sums up to 82314), the LEA saturates them: two consecutive iterations then leave the same value 32767, a failure right after an iteration's preservation-buffer write finds no break, takes the accumulation for done and skips it -- the tile's outputs miss that iteration.",
+  },
+};
+
+export function findingFiles(id: string, hits: readonly FindingHit[]): { path: string; content: string }[] {
+  const known = FINDINGS.find((f) => f.id === id);
+  const title = known?.title ?? OWN_FINDINGS[id]?.title ?? id;
+  const explanation = known?.explanation ?? OWN_FINDINGS[id]?.explanation ?? 'A refutation of the published design by the Z3 proofs.';
+  const refutations = hits.map((h) => ({
+    deployment: h.target,
+    obligation: h.result.id,
+    layer: h.result.layer,
+    statement: h.result.statement,
+    refuted_goal: h.result.goal,
+    counterexample: h.result.counterexample,
+    replay: h.result.replay,
+  }));
+  const json = { schema: PROOF_SCHEMA, kind: 'finding', id, title, explanation, source: 'Z3 proof obligations (src/smt)', refutations };
+  const md = [
+    `# Finding (proofs): ${title}`,
+    '',
+    explanation,
+    '',
+    '## Refuted obligations',
+    '',
+    ...hits.map((h) => {
+      const r = h.result;
+      const replay = r.replay ? ('token' in r.replay ? `replay (${r.replay.reproduced ? 'reproduces' : 'does not reproduce'}): \`japari replay ${r.replay.token}\` -- ${r.replay.violation}` : `replay: ${r.replay.note}`) : 'replay: none';
+      return `- ${h.target}, ${r.id}, ${r.layer}: ${r.goal}. Counterexample \`${JSON.stringify(r.counterexample)}\`. ${replay}`;
+    }),
+    '',
+  ].join('\n');
+  return [
+    { path: `findings/${id}.proof.json`, content: `${stableStringify(json, 2)}\n` },
+    { path: `findings/${id}.proof.md`, content: md },
+  ];
+}
+
+/** Prove every available canonical target and render the report files (paths under reports/). */
+export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<{ path: string; content: string }[]> {
+  const files: { path: string; content: string }[] = [];
+  const findings = new Map<string, FindingHit[]>();
+  const index: string[] = ['# Proof reports', '', '| deployment | proved | refuted | unknown | findings |', '| --- | --- | --- | --- | --- |'];
+  for (const t of targets) {
+    if (!available(t)) {
+      index.push(`| ${targetName(t)} | (needs ../shared/models) | | | |`);
+      continue;
+    }
+    clearAnswerCache();
+    const z3 = new Z3Runtime({ workers: 1 });
+    let r: ProofReport;
+    try {
+      r = await prove({ model: t.model, engine: t.engine, batch: t.batch, fixes: t.fixes ?? [], ...(t.obligation ? { obligation: t.obligation } : {}), timeoutMs: CANONICAL_TIMEOUT_MS }, z3);
+    } finally {
+      await z3.close();
+    }
+    const name = targetName(t);
+    files.push({ path: `proofs/${name}.json`, content: `${stableStringify(proofJson(t, r), 2)}\n` });
+    files.push({ path: `proofs/${name}.md`, content: proofMarkdown(r) });
+    const ids = new Set<string>();
+    for (const o of r.obligations) {
+      if (o.verdict !== 'refuted') continue;
+      const hits: { finding: string; result: ObligationResult }[] = [];
+      if (o.finding) hits.push({ finding: o.finding, result: o });
+      for (const a of o.alsoRefuted ?? []) {
+        if (a.finding && a.replay && !hits.some((h) => h.finding === a.finding)) {
+          hits.push({ finding: a.finding, result: { ...o, goal: a.goal, counterexample: a.counterexample, replay: a.replay, finding: a.finding } });
+        }
+      }
+      for (const h of hits) {
+        ids.add(h.finding);
+        const list = findings.get(h.finding) ?? [];
+        list.push({ target: name, result: h.result });
+        findings.set(h.finding, list);
+      }
+    }
+    index.push(`| [${name}](${name}.md) | ${r.counts.proved} | ${r.counts.refuted} | ${r.counts.unknown} | ${[...ids].sort().join(', ')} |`);
+  }
+  for (const id of [...findings.keys()].sort()) files.push(...findingFiles(id, findings.get(id)!));
+  files.push({ path: 'proofs/README.md', content: `${index.join('\n')}\n` });
+  return files;
+}
+
+/** Regenerate the canonical proof reports under `outDir` (the project's reports/ folder). */
+export async function writeProofReports(outDir: string, targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<string[]> {
+  const files = await proofReportFiles(targets);
+  for (const f of files) {
+    const p = join(outDir, f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileAtomicSync(p, f.content);
+  }
+  return files.map((f) => f.path);
+}

@@ -1,0 +1,133 @@
+/**
+ * The symbolic twins agree with the executable model (no Z3 needed: every encoder folds
+ * constant terms to constants, so plugging in concrete values evaluates it):
+ *   - jobFootprintWord (and its inverse) == ReferenceEngine.jobFootprintWord for every job
+ *   - psbNegative == record.ts psb of the record the engine committed, at every layer start of
+ *     three consecutive inferences (rounds 0, 1, 2), for every slot word
+ *   - footprintValue == the footprint word the engine left in NVM after each layer
+ *   - staleValue == the word a layer finds at each footprint when it starts (footprint sources)
+ *   - loopFootprint == the LEA product of plan-loopcount's dummy input and dummyWeight
+ */
+import { describe, it, expect } from 'vitest';
+import { proveContext } from '../../src/smt/context.js';
+import { refFacts, jobFootprintWord, psbNegative, footprintValue, staleValue, isFootprint, W32 } from '../../src/smt/reference.smt.js';
+import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
+import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
+import { ReferenceEngine } from '../../src/model/engine/reference.js';
+import { RecordStore, psb } from '../../src/model/engine/record.js';
+import { runInference } from '../../src/model/engine/runner.js';
+import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/model/plan-loopcount.js';
+import { dotQ15 } from '../../src/device/lea.js';
+import type { PagedMemory } from '../../src/device/paged.js';
+
+function value(t: BV): number {
+  if (t.c === undefined) throw new Error(`not constant: ${t.s.slice(0, 200)}`);
+  return Number(toSigned(t.c, t.w));
+}
+function uvalue(t: BV): number {
+  if (t.c === undefined) throw new Error(`not constant: ${t.s.slice(0, 200)}`);
+  return Number(t.c);
+}
+function truth(b: { c?: boolean; s: string }): boolean {
+  if (b.c === undefined) throw new Error(`not constant: ${b.s.slice(0, 200)}`);
+  return b.c;
+}
+
+/**
+ * [model, B, fixes, rounds]. Faithful configurations with a known finding run one round only:
+ * from the second inference on, their seeker may skip a layer (the finding), which then writes
+ * nothing to compare.
+ */
+const CONFIGS: readonly (readonly [string, number, readonly string[], number])[] = [
+  ['lenet', 1, [], 3],
+  ['lenet', 2, [], 2],
+  ['tiny-concat', 1, [], 3],
+  ['tiny-fc', 2, [], 1],
+  ['tiny-fc', 2, ['japari-gemm-column-sign'], 3],
+  ['rnd:2:g2/r/g1/r/g2:0', 1, [], 1],
+  ['rnd:2:g2/r/g1/r/g2:0', 1, ['japari-gemm-column-sign'], 3],
+  ['rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0', 4, ['japari-gemm-slice-jobs', 'japari-gemm-column-sign'], 3],
+];
+
+describe('reference-engine twins == the executable model', () => {
+  for (const [model, batch, fixes, rounds] of CONFIGS) {
+    it(`${model} japari B=${batch}${fixes.length ? ` (${fixes.join(', ')})` : ''}: job map, psb at every layer start of ${rounds} round(s), footprints written and found`, () => {
+      const ctx = proveContext({ model, engine: 'japari', batch, fixes });
+      const plan = ctx.plan;
+      const f = refFacts(plan);
+      const eng = new ReferenceEngine(plan);
+      for (const l of plan.layers) {
+        const jobs = eng.jobCount(l);
+        for (let j = 0; j < jobs; j++) expect(uvalue(jobFootprintWord(f, l, bv(j, W32)))).toBe(eng.jobFootprintWord(l, j));
+      }
+      const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
+      let nvm: PagedMemory | undefined;
+      for (let round = 0; round < rounds; round++) {
+        const odd = round % 2 === 1 ? TRUE : FALSE;
+        const first = round === 0 ? TRUE : FALSE;
+        // NVM at the first checkpoint of every layer (its start) and at the end.
+        const starts = new Map<number, PagedMemory>();
+        const r = runInference(ctx.deployment, {
+          input: ctx.model.inputQ(round),
+          supply: { kind: 'continuous' },
+          seed: 0,
+          ...(nvm ? { nvm } : {}),
+          onCheckpoint: (dev, pos) => {
+            const layer = Math.floor(pos / 4294967296);
+            if (!starts.has(layer)) starts.set(layer, dev.nvm.snapshot());
+          },
+        });
+        expect(r.completed).toBe(true);
+        const after = (l: number): PagedMemory => starts.get(l + 1) ?? r.device.nvm;
+        for (const l of plan.layers) {
+          const at = starts.get(l.index);
+          if (!at) continue; // a layer without checkpoints (none in these nets)
+          const rec = records.peek((a) => at.readU8(a));
+          const slot = l.out.slot;
+          const sw = plan.nvm.slotBytes / 2;
+          for (let x = 0; x < sw; x += Math.max(1, Math.floor(sw / 257))) {
+            expect(truth(psbNegative(f, slot, l.index, odd, bv(x, W32))), `psb slot ${slot} x ${x} layer ${l.name} round ${round}`).toBe(psb(rec.slots[slot]!, x) < 0);
+          }
+          const wf = f.writers[l.index]!;
+          const end = after(l.index);
+          const read16 = (m: PagedMemory, word: number) => ((m.readU8(l.out.base + 2 * word) | (m.readU8(l.out.base + 2 * word + 1) << 8)) << 16) >> 16;
+          for (let j = 0; j < eng.jobCount(l); j++) {
+            const w = eng.jobFootprintWord(l, j);
+            const s = new Script();
+            if (truth(isFootprint(f, wf, bv(w, W32)))) {
+              expect(value(footprintValue(s, f, wf, odd, bv(w, W32))), `footprint ${l.name} job ${j} round ${round}`).toBe(read16(end, w));
+            }
+            const stale = staleValue(s, f, l.index, odd, first, bv(w + wf.offset, W32), 'd');
+            if (stale.value.c !== undefined) expect(value(stale.value), `stale ${l.name} job ${j} round ${round}`).toBe(read16(at, w));
+          }
+        }
+        nvm = r.device.nvm;
+      }
+    });
+  }
+});
+
+describe('loop-count twins == plan-loopcount / lea.ts', () => {
+  it('lenet: footprints of every iteration and both SIGNs, and their decoding', () => {
+    const ctx = proveContext({ model: 'lenet', engine: 'japari-loopcount', batch: 1 });
+    const lc = loopCountPlanOf(ctx.plan);
+    const arith = ctx.plan.params.arithmetic;
+    for (const l of lc.layers) {
+      if (l.kind !== 'conv' && l.kind !== 'gemm') continue;
+      for (let i = 1; i <= Math.max(l.iterations, 2400); i += i < 100 ? 1 : 37) {
+        for (const sign of [0, 1] as const) {
+          const s = new Script();
+          const got = value(loopFootprint(s, ctx, sign === 1 ? TRUE : FALSE, bv(i, 32)));
+          const want = dotQ15(Int16Array.of(sign === 0 ? DUMMY_INPUT_SIGN0 : DUMMY_INPUT_SIGN1), 0, Int16Array.of(dummyWeight(sign, i)), 0, 1, 1, arith);
+          expect(got, `iteration ${i} SIGN ${sign}`).toBe(want);
+          // R1/R2 of seekProgress: the sign must match SIGN and the magnitude name an iteration.
+          const d = value(decodeFootprint(bv(got, 16), sign === 1 ? TRUE : FALSE, l.iterations));
+          const lcv = sign === 0 ? got : -got;
+          const fresh = (sign === 0 && got <= 0) || (sign === 1 && got >= 0) || lcv > l.iterations;
+          expect(d).toBe(fresh ? -1 : lcv);
+        }
+      }
+    }
+  });
+});
+
