@@ -12,7 +12,8 @@
  * filters) and a footprint word follows every B channels (algorithms.md "JAPARI ... ext(n) = n +
  * ceil(n/B)"): stored channel of c is c + floor(c/B); positions p with p mod (B+1) == B are
  * footprints. Vectors (gemm outputs) carry a footprint after every full group of B values when
- * the engine's per-call layout gives them one (`fpEvery`), none for a trailing partial group.
+ * the engine's per-call layout gives them one (`fpEvery`), none for a trailing partial group
+ * (unless the fix 'japari-pad-vector-groups' pads the vector to whole groups).
  */
 
 export type Orient = 'hw' | 'wh';
@@ -49,9 +50,15 @@ export function fmapLayout(C: number, H: number, W: number, orient: Orient, fpEv
   return { kind: 'fmap', C, H, W, orient, fpEvery, Cs, words, fpEnd: fpEvery > 0 ? words : 0 };
 }
 
-export function vecLayout(N: number, fpEvery: number): Layout {
-  const words = fpEvery > 0 ? extWords(N, fpEvery) : N;
-  const fpEnd = fpEvery > 0 ? Math.floor(N / fpEvery) * (fpEvery + 1) : 0;
+/**
+ * A vector of N features. `padGroups` (fix 'japari-pad-vector-groups') rounds N up to a whole
+ * number of groups of B with zero features, as conv layers round their channels, so the footprint
+ * pattern covers every word.
+ */
+export function vecLayout(N: number, fpEvery: number, padGroups = false): Layout {
+  const Np = padGroups && fpEvery > 0 ? ceilTo(N, fpEvery) : N;
+  const words = fpEvery > 0 ? extWords(Np, fpEvery) : N;
+  const fpEnd = fpEvery > 0 ? Math.floor(Np / fpEvery) * (fpEvery + 1) : 0;
   return { kind: 'vec', C: N, H: 1, W: 1, orient: 'hw', fpEvery, Cs: words, words, fpEnd };
 }
 

@@ -336,6 +336,8 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
   for (const f of params.faults) if (!FAULT_IDS.includes(f)) throw new ConfigError(`unknown fault ${JSON.stringify(f)} (known: ${FAULT_IDS.join(', ')})`);
   for (const f of params.fixes) if (!FIX_IDS.includes(f)) throw new ConfigError(`unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
   const fp = aug ? B : 0;
+  // Fix 'japari-pad-vector-groups': vectors (FC, GAP outputs) padded to whole groups of B.
+  const padVec = aug && params.fixes.includes('japari-pad-vector-groups');
   const dummyWeight = params.faults.includes('japari-dummy-weight-2') ? 2 : 1;
 
   // Storage tensors and aliases (reshape/softmax view their input's storage).
@@ -568,7 +570,9 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
           feats.push(logical[w]!); // -1 for padded channels (zero filters): weight 0
         }
         const K = words.length;
-        const kt = gemmInputTile(K, opf, usable, where);
+        // Fix 'japari-pad-vector-groups': whole groups of B per LEA call (wider calls when B > op_filters).
+        const opfL = padVec ? ceilTo(opf, B) : opf;
+        const kt = gemmInputTile(K, opfL, usable, where);
         const tileRanges: [number, number][] = [];
         for (let r0 = 0; r0 < K; r0 += kt) tileRanges.push([r0, Math.min(K, r0 + kt)]);
         const parts: ArithPart[] = tileRanges.map(([r0, r1]) => ({
@@ -579,16 +583,19 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
         }));
         arithLayers.set(node.name, { parts, order: 'hw' });
         // Calls: op_filters outputs each; footprints only for full groups of B inside a call.
-        const fpsInCall = aug && B <= opf;
+        const fpsInCall = aug && B <= opfL;
         const calls: { n0: number; width: number; words: number; off: number; fps: boolean }[] = [];
+        const padded = padVec && fpsInCall;
+        // Columns computed: N real outputs, under the fix padded with zero filters to whole groups.
+        const Nc = padded ? ceilTo(N, B) : N;
         let off = 0;
-        for (let n0 = 0; n0 < N; n0 += opf) {
-          const width = Math.min(opf, N - n0);
+        for (let n0 = 0; n0 < Nc; n0 += opfL) {
+          const width = Math.min(opfL, Nc - n0);
           const cw = fpsInCall ? extWords(width, B) : width;
           calls.push({ n0, width, words: cw, off, fps: fpsInCall });
           off += cw;
         }
-        const outLayout = vecLayout(N, fpsInCall ? B : 0);
+        const outLayout = vecLayout(N, fpsInCall ? B : 0, padded);
         if (outLayout.words !== off) throw new ConfigError(`${where}: internal layout mismatch (${outLayout.words} vs ${off})`);
         const ncolsLea = roundEven(Math.max(...calls.map((c) => c.words)));
         const aAddr = LEA_RAM_BASE;
@@ -603,6 +610,7 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
             const m = new Int16Array(rows * ncolsLea);
             for (let j = 0; j < call.width; j++) {
               const n = call.n0 + j;
+              if (n >= N) continue; // zero filter (padding)
               const col = call.fps ? j + Math.floor(j / B) : j;
               for (let r = r0; r < r1; r++) {
                 const f = feats[r]!;
@@ -629,7 +637,7 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
           N,
           inWords: Int32Array.from(words),
           tiles,
-          opFilters: opf,
+          opFilters: opfL,
           calls,
           ncolsLea,
           lea: { a: aAddr, b: bAddr, c0: c0Addr, c1: c1Addr, end },
@@ -681,7 +689,7 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
         if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
         const li = layers.length + pending.length;
         use(src, li);
-        define(node.output, vecLayout(inL.C, fp), 1, li);
+        define(node.output, vecLayout(inL.C, fp, padVec), 1, li);
         const l = { kind: 'gap' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, out1: LEA_RAM_BASE + inL.Cs };
         useLea(LEA_RAM_BASE + inL.Cs + 2, where);
         pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });

@@ -125,7 +125,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
       seed: o.seed,
       logWrites: true,
       ledgerMemory: ledgerRun,
-      onRecovered: (dv, layer, job) => violations.push(...checkSeek(insp, dv, layer, job).violations),
+      onRecovered: (dv, layer, job) => violations.push(...checkSeek(insp, dv, layer, job, o.warmup.length > 0).violations),
       onCheckpoint: (dv, pos, carry) => {
         const vol = dv.volatileSnapshot(prevVol);
         prevVol = vol;
@@ -259,7 +259,7 @@ function subRun(
       onRecovered: (dv, layer, job) => {
         if (seen === 0 && firstSeek) violations.push(...firstSeek(dv, layer, job));
         else {
-          const r = checkSeek(insp, dv, layer, job);
+          const r = checkSeek(insp, dv, layer, job, o.warmup.length > 0);
           violations.push(...r.violations);
           if (seen === 0) reexecuted += Math.max(0, r.durable - job);
         }
@@ -319,7 +319,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     (addr) => monitorRef?.onUnit(addr),
     () => monitorRef?.resync(),
   );
-  const monitor = o.fullChecks ? null : new CursorMonitor(insp, () => cursor.nvm, () => cursor.ledger);
+  const monitor = o.fullChecks ? null : new CursorMonitor(insp, () => cursor.nvm, () => cursor.ledger, o.warmup.length > 0);
   monitorRef = monitor;
 
   // Failure points: (unit index k, action at which power fails).
@@ -361,11 +361,11 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     const firstSeek = monitor
       ? (dev: Device, layer: number, job: number): Violation[] => {
           // The seek reads exactly the cursor state (no write happened since the failure).
-          if (layer !== mv!.layer) return checkSeek(insp, dev, layer, job).violations;
+          if (layer !== mv!.layer) return checkSeek(insp, dev, layer, job, o.warmup.length > 0).violations;
           if (!mv!.seeks) return []; // a layer that recomputes from its start by design (JAPARI's GAP)
           const vs: Violation[] = [];
           if (mv!.mismatches > 0) {
-            const full = checkSeek(insp, dev, layer, job);
+            const full = checkSeek(insp, dev, layer, job, o.warmup.length > 0);
             vs.push(...full.violations.filter((v) => v.property === 'indicator-distinguishability'));
           }
           reexecutedJobs += Math.max(0, mv!.truth.work - job);

@@ -12,14 +12,14 @@
 import type { PagedMemory } from '../device/paged.js';
 import type { Inspector } from '../model/engine/inspect.js';
 import { CounterStore, type ModelRecord } from '../model/engine/record.js';
-import { jobTruth, viewError, type JobTruth, type LayerTruth, type TagRead } from './properties.js';
+import { footprintAliasing, jobTruth, viewError, type JobTruth, type LayerTruth, type TagRead } from './properties.js';
 
 export interface MonitorView {
   /** Layer a reboot would resume. */
   readonly layer: number;
   /** Leading jobs whose work is durable, and whose work and indicator are durable. */
   readonly truth: LayerTruth;
-  /** Jobs whose seeker view is unsound or incomplete (see properties.ts viewError). */
+  /** Jobs whose seeker view is unsound or incomplete (see properties.ts viewError) or reads aliased data (footprintAliasing). */
   readonly mismatches: number;
   readonly seeks: boolean;
 }
@@ -48,6 +48,8 @@ export class CursorMonitor {
     private readonly insp: Inspector,
     private readonly nvm: () => PagedMemory,
     ledger: () => PagedMemory,
+    /** A previous inference ran before (properties.ts footprintAliasing). */
+    private readonly warmed = false,
   ) {
     const p = insp.plan;
     this.counters = new CounterStore(p.nvm.counters);
@@ -138,7 +140,8 @@ export class CursorMonitor {
     const before = this.bad[j]!;
     // HAWAII's per-job view is not stored: view() compares its counter prefix instead.
     const err = insp.kind === 'japari' ? viewError(insp.exact, insp.seekerFinished(this.layer, j, this.read, this.rec), t) : null;
-    this.bad[j] = err ? 1 : 0;
+    const aliased = insp.kind === 'japari' && !err && !t.indicator && footprintAliasing(insp, this.read, this.epoch, this.layer, j, this.tag, this.warmed) !== null;
+    this.bad[j] = err || aliased ? 1 : 0;
     this.mism += this.bad[j]! - before;
     this.dWork = advance(this.work, this.dWork, j);
     this.dInd = advance(this.ind, this.dInd, j);

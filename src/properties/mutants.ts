@@ -47,7 +47,10 @@ export interface MutantRow {
  * Faults argued equivalent on the layouts japari's engines produce (each must still be attacked
  * by every technique; the argument is reported when none kills it).
  */
-export const EQUIVALENT: Readonly<Record<string, string>> = {};
+export const EQUIVALENT: Readonly<Record<string, string>> = {
+  'japari-seek-trusts-sign':
+    "On the corrected engine every tensor of a slot keeps one B+1 footprint grid (fix japari-pad-vector-groups), so the word at a footprint position holds a footprint (+1 = 0x0001, -1 = 0xffff), never-written 0 (only where the marker is -1: beyond every earlier tensor the slot's psb is +1), or a torn mix that keeps the old high byte; none shares the marker's high byte without equalling it or completing the job. Comparing the sign byte alone decides like the full comparison: Z3 proves every obligation with this seeker (the prove column). On a published layout, with FC data under later footprints, the fault is live (test/properties/equivalent.test.ts).",
+};
 
 /** Proofs are registered by src/smt (kept out of this module: no z3-solver import here). */
 export type ProveTechnique = (spec: Omit<RunSpec, 'schedule'>) => Promise<TechniqueOutcome>;

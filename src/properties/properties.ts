@@ -9,7 +9,10 @@
  *   indicator-distinguishability  in the NVM state a seek reads, the seeker's finished/unfinished
  *                                 view of every job of the layer matches the truth (JAPARI: exactly;
  *                                 HAWAII: finished implies durable) -- torn writes, stale indicators
- *                                 of the previous inference or tensor, never-written NVM included
+ *                                 of the previous inference or tensor, never-written NVM included;
+ *                                 and (JAPARI) the word read as a job's footprint never holds a
+ *                                 data value of an earlier tensor, whose verdict would depend on
+ *                                 the data (seen finished whenever the value equals the marker)
  *   no-garbage-reads              the engine never reads volatile memory it has not written since
  *                                 the last reboot (volatile state wrongly trusted)
  *   completion                    under a finite failure schedule the inference completes
@@ -29,6 +32,8 @@ import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
 import { type Deployment, type RunResult, runInference, warmedUp } from '../model/engine/runner.js';
 import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
+import { isFootprintWord, logicalOfWords } from '../model/layout.js';
+import type { EnginePlan } from '../model/plan.js';
 
 export const PROPERTIES = {
   equivalence: 'a completed inference equals the uninterrupted Q15 reference bit for bit',
@@ -158,6 +163,73 @@ export function viewError(exact: boolean, finished: boolean, t: JobTruth): 'unso
   return null;
 }
 
+/** An earlier tensor's data value in the word a seeker reads as a job's footprint. */
+export interface Aliasing {
+  readonly writer: number;
+  /** Written by the previous inference (false: by this one). */
+  readonly previous: boolean;
+  readonly value: number;
+}
+
+const dataWordMaps = new WeakMap<EnginePlan, Uint8Array[]>();
+
+/** Per layer and stored word of its output (one slice): 1 when the word holds a real value. */
+function dataWords(plan: EnginePlan): Uint8Array[] {
+  let m = dataWordMaps.get(plan);
+  if (!m) {
+    m = plan.layers.map((l) => {
+      const lay = l.out.layout;
+      const logical = logicalOfWords(lay);
+      // Footprints and padding (zero filters: always 0, never a marker) are not data.
+      return Uint8Array.from(logical, (v, w) => (v >= 0 && !isFootprintWord(lay, w) ? 1 : 0));
+    });
+    dataWordMaps.set(plan, m);
+  }
+  return m;
+}
+
+/** The last layer of a whole inference whose output covers NVM byte `a` (-1: none). */
+function lastWriterOf(plan: EnginePlan, a: number): number {
+  for (let k = plan.layers.length - 1; k >= 0; k--) {
+    const o = plan.layers[k]!.out;
+    if (o.slot >= 0 && a >= o.base && a < o.base + 2 * o.words) return k;
+  }
+  return -1;
+}
+
+/**
+ * JAPARI: does the word read as job `job`'s footprint hold, in a byte not landed by this
+ * layer-run, a data value of an earlier tensor? The writer of each such byte is the ledger's
+ * layer-run in this inference, or (bytes untouched by it, `warmed`: a previous inference ran
+ * uninterrupted) the last writer of the previous inference. A footprint of an earlier tensor, the
+ * padding of zero filters, or never-written NVM are indicators the design reasons about; a data
+ * value is not: the seeker's verdict then depends on the data.
+ */
+export function footprintAliasing(insp: Inspector, read: (addr: number) => number, epoch: number, layer: number, job: number, tag: TagRead, warmed: boolean): Aliasing | null {
+  if (insp.kind !== 'japari') return null;
+  const plan = insp.plan;
+  const iw = insp.indicatorWord(layer, job);
+  if (iw < 0) return null;
+  const addr = plan.layers[layer]!.out.base + 2 * iw;
+  const data = dataWords(plan);
+  for (const a of [addr, addr + 1]) {
+    const t = tag(a);
+    if (t === epoch) continue;
+    const previous = t === 0;
+    if (previous && !warmed) continue;
+    const writer = previous ? lastWriterOf(plan, a) : (t & 0xff) - 1;
+    if (writer < 0 || writer >= plan.layers.length) continue;
+    const o = plan.layers[writer]!.out;
+    if (a < o.base || a >= o.base + 2 * o.words) continue;
+    const local = ((a - o.base) >> 1) % o.layout.words;
+    if (data[writer]![local] === 1) {
+      const w = addr & ~1;
+      return { writer, previous, value: ((read(w) | (read(w + 1) << 8)) << 16) >> 16 };
+    }
+  }
+  return null;
+}
+
 export interface LayerTruth {
   /** Leading jobs whose work is durable. */
   readonly work: number;
@@ -195,19 +267,23 @@ export function progressViolation(insp: Inspector, layer: number, job: number, t
   return null;
 }
 
-export function distinguishabilityViolation(
-  layer: number,
-  bad: readonly { job: number; finished: boolean; error: 'unsound' | 'incomplete' }[],
-  action: number,
-  boot: number,
-): Violation {
+export type ViewBad = { job: number; finished: boolean; error: 'unsound' | 'incomplete' } | { job: number; finished: boolean; error: 'aliased'; alias: Aliasing; writerName: string };
+
+function aliasMessage(layer: number, b: ViewBad): string {
+  if (b.error !== 'aliased') return '';
+  return `layer ${layer}: job ${b.job}'s footprint word holds a data value (${b.alias.value}) of ${b.writerName} (layer ${b.alias.writer}) from ${b.alias.previous ? 'the previous' : 'this'} inference: whether the job is seen finished depends on the data`;
+}
+
+export function distinguishabilityViolation(layer: number, bad: readonly ViewBad[], action: number, boot: number): Violation {
   const b = bad[0]!;
   return {
     property: 'indicator-distinguishability',
     message:
       b.error === 'unsound'
         ? `layer ${layer}: job ${b.job} is seen finished but its work is not durable (a stale or forged indicator)`
-        : `layer ${layer}: job ${b.job} wrote its indicator, yet the seeker sees it unfinished`,
+        : b.error === 'incomplete'
+          ? `layer ${layer}: job ${b.job} wrote its indicator, yet the seeker sees it unfinished`
+          : aliasMessage(layer, b),
     action,
     boot,
     layer,
@@ -219,7 +295,7 @@ export function distinguishabilityViolation(
  * Check the seek the engine just concluded against the truth; returns violations (empty when
  * the design behaves). Pure apart from reading the device's NVM and ledger.
  */
-export function checkSeek(insp: Inspector, dev: Device, layer: number, job: number): { violations: Violation[]; durable: number; finished: number } {
+export function checkSeek(insp: Inspector, dev: Device, layer: number, job: number, warmed = false): { violations: Violation[]; durable: number; finished: number } {
   const violations: Violation[] = [];
   if (insp.kind === 'none' || !insp.seeks(layer)) return { violations, durable: 0, finished: 0 };
   if (!dev.ledger) throw new Error('checkSeek needs a device with a ledger');
@@ -232,7 +308,7 @@ export function checkSeek(insp: Inspector, dev: Device, layer: number, job: numb
   let work = -1;
   let indicated = -1;
   let finishedCount = 0;
-  const bad: { job: number; finished: boolean; error: 'unsound' | 'incomplete' }[] = [];
+  const bad: ViewBad[] = [];
   for (let j = 0; j < n; j++) {
     jobTruth(insp, layer, j, tag, dev.epoch, scratch, t);
     if (work < 0 && !t.work) work = j;
@@ -241,6 +317,10 @@ export function checkSeek(insp: Inspector, dev: Device, layer: number, job: numb
     if (f) finishedCount++;
     const e = viewError(insp.exact, f, t);
     if (e && bad.length < 8) bad.push({ job: j, finished: f, error: e });
+    else if (!e && !t.indicator && bad.length < 8) {
+      const alias = footprintAliasing(insp, read, dev.epoch, layer, j, tag, warmed);
+      if (alias) bad.push({ job: j, finished: f, error: 'aliased', alias, writerName: insp.plan.layers[alias.writer]!.name });
+    }
   }
   const truth = { work: work < 0 ? n : work, indicated: indicated < 0 ? n : indicated };
   if (bad.length > 0) violations.push(distinguishabilityViolation(layer, bad, dev.action, dev.boots));
@@ -277,7 +357,7 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     nvm,
     ledgerMemory: ledger,
     onRecovered: (dev, layer, job) => {
-      const r = checkSeek(insp, dev, layer, job);
+      const r = checkSeek(insp, dev, layer, job, sc.warmup.length > 0);
       violations.push(...r.violations);
       if (dev.boots !== lastBootChecked && dev.boots > 1) reexecutedJobs += Math.max(0, r.durable - job);
       lastBootChecked = dev.boots;

@@ -184,6 +184,10 @@ function gemmCalls(ctx: ProveContext, g: GemmLayer, ws: WeightSource): Call[] {
         }
         const j = call.fps ? col - Math.floor(col / (B + 1)) : col;
         const n = call.n0 + j;
+        if (n >= g.N) {
+          cols.push({ kind: 'zero', cells });
+          continue;
+        }
         const ref: [string | number, WeightCell][] = [];
         const order = part.features ?? Int32Array.from({ length: part.c1 - part.c0 }, (_, i) => part.c0 + i);
         for (const feature of order) {

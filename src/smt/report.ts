@@ -40,8 +40,17 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   { model: 'tiny-fc', engine: 'japari', batch: 1 },
   { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
   { model: 'mnist', engine: 'japari', batch: 4 },
+  // The narrow fix renumbers slice jobs but leaves FC data off the slot's grid (refuted); padding fixes it.
   { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-gemm-slice-jobs'] },
+  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-pad-vector-groups'] },
+  // FC outputs without footprints (B > outputs per call): recomputing them is not enough (refuted); padding fixes it.
+  { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-fc-no-footprint-recompute'] },
+  { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-pad-vector-groups'] },
   { model: 'cifar10', engine: 'japari-loopcount', batch: 1 },
+  // Every engine at B = 1 on the four models of ../shared (the published designs).
+  ...(['mnist', 'har', 'kws', 'cifar10'] as const).flatMap((model) =>
+    (['hawaii', 'japari', 'japari-loopcount'] as const).filter((engine) => !(model === 'cifar10' && engine === 'japari-loopcount')).map((engine) => ({ model, engine, batch: 1 })),
+  ),
 ];
 
 /** Timeout per obligation for canonical reports (generous: a timeout would not be canonical). */

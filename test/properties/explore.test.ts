@@ -34,6 +34,9 @@ const CASES: [string, EngineKind, number, string[], string[]][] = [
   ['tiny-strided', 'japari', 2, ['japari-footprint-first'], []],
   ['tiny-conv', 'hawaii', 2, ['hawaii-counter-before-data'], []],
   ['tiny-conv', 'japari', 1, ['cache-trusted-after-reboot'], []],
+  // FC data under the next inference's footprints (narrow FC fixes), and the padded fix.
+  ['rnd:2x6x6:c8k3s1p1/r/g10:1', 'japari', 4, [], ['japari-fc-no-footprint-recompute', 'japari-gemm-column-sign', 'japari-gemm-slice-jobs']],
+  ['rnd:2x6x6:c8k3s1p1/r/g10:1', 'japari', 4, [], ['japari-pad-vector-groups']],
 ];
 
 describe('pruning is sound: pruned and unpruned searches give the same verdicts', () => {

@@ -99,6 +99,17 @@ describe('refuted on the known findings, and every refutation replays', () => {
     expectAllProved(fixed.obligations, 'fixed');
   });
 
+  it('japari-fc-without-footprints: recomputing the FC layer leaves its data under the next inference\'s footprints (conv1 refuted); padding to whole groups proves every layer', async () => {
+    const narrow = await prove({ model: 'lenet', engine: 'japari', batch: 8, obligation: 'indicator-distinguishability', fixes: ['japari-fc-no-footprint-recompute'], timeoutMs: T }, z3);
+    const refuted = narrow.obligations.filter((r) => r.verdict === 'refuted');
+    expect(refuted.map((r) => r.layer)).toEqual(['conv1 (#0)']);
+    expect(refuted[0]!.counterexample).toMatchObject({ case: 'stale indicator seen finished', stale_from: 'fc (#6) of the previous inference' });
+    expectReproduces(refuted[0]!);
+    expect((refuted[0]!.replay as { violation: string }).violation).toMatch(/footprint word holds a data value .* of fc/);
+    const padded = await prove({ model: 'lenet', engine: 'japari', batch: 8, obligation: 'indicator-distinguishability', fixes: ['japari-pad-vector-groups'], timeoutMs: T }, z3);
+    expectAllProved(padded.obligations, 'padded');
+  });
+
   it('loopcount-torn-footprint-256: lenet conv1, torn footprint of iteration 512 read as 256 (indicator-distinguishability)', async () => {
     const r = (await prove({ model: 'lenet', engine: 'japari-loopcount', batch: 1, obligation: 'indicator-distinguishability', layer: 'conv1', timeoutMs: T }, z3)).obligations[0]!;
     expect(r.finding).toBe('loopcount-torn-footprint-256');

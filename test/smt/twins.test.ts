@@ -12,6 +12,7 @@ import { describe, it, expect } from 'vitest';
 import { proveContext } from '../../src/smt/context.js';
 import { refFacts, jobFootprintWord, psbNegative, footprintValue, staleValue, isFootprint, W32 } from '../../src/smt/reference.smt.js';
 import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
+import { seenFinished } from '../../src/smt/japari.smt.js';
 import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
 import { ReferenceEngine } from '../../src/model/engine/reference.js';
 import { RecordStore, psb } from '../../src/model/engine/record.js';
@@ -47,6 +48,8 @@ const CONFIGS: readonly (readonly [string, number, readonly string[], number])[]
   ['rnd:2:g2/r/g1/r/g2:0', 1, [], 1],
   ['rnd:2:g2/r/g1/r/g2:0', 1, ['japari-gemm-column-sign'], 3],
   ['rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0', 4, ['japari-gemm-slice-jobs', 'japari-gemm-column-sign'], 3],
+  ['rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0', 4, ['japari-pad-vector-groups', 'japari-gemm-column-sign'], 3],
+  ['lenet', 8, ['japari-pad-vector-groups', 'japari-gemm-column-sign'], 3],
 ];
 
 describe('reference-engine twins == the executable model', () => {
@@ -102,6 +105,21 @@ describe('reference-engine twins == the executable model', () => {
           }
         }
         nvm = r.device.nvm;
+      }
+    });
+  }
+});
+
+describe('seeker predicate twin == ReferenceEngine.footprintSaysFinished', () => {
+  for (const faults of [[], ['japari-seek-trusts-sign']]) {
+    it(faults.length ? 'with the fault that compares the sign byte only' : 'exact comparison', () => {
+      const ctx = proveContext({ model: 'tiny-conv', engine: 'japari', batch: 1, faults });
+      const eng = new ReferenceEngine(ctx.plan);
+      const words = [0, 1, -1, 2, -2, 255, 256, -255, -256, 0x7f01, -32768, 32767];
+      for (const v of words) {
+        for (const want of [1, -1]) {
+          expect(truth(seenFinished(ctx, bv(v, 16), bv(want, 16))), `${v} vs ${want}`).toBe(eng.footprintSaysFinished(v, want));
+        }
       }
     });
   }

@@ -67,6 +67,13 @@ export const FIXES: readonly FixSpec[] = [
     description: "number the jobs of FC partial sums slice by slice (each slice restarts the footprint pattern), resume right after the previous job's footprint (so a slice's trailing partial group, which has no footprint, is recomputed), and flip the whole partial-sum length at commit",
   },
   {
+    id: 'japari-pad-vector-groups',
+    engine: 'japari',
+    finding: 'japari-gemm-slice-job-map',
+    description:
+      "pad FC and global-average-pool outputs with zero features to whole groups of B and widen FC calls to whole groups, as conv layers pad their channels, so every tensor of a slot keeps its footprints on one B+1 grid: a footprint word never aliases a data word of an earlier tensor (what 'japari-gemm-slice-jobs' and 'japari-fc-no-footprint-recompute' leave; also fixes japari-fc-without-footprints)",
+  },
+  {
     id: 'japari-fc-no-footprint-recompute',
     engine: 'japari',
     finding: 'japari-fc-without-footprints',
