@@ -33,6 +33,11 @@ export interface FuzzOptions extends EngineChoice {
   readonly runs?: number;
   readonly timeLimitS?: number;
   readonly maxFailures?: number;
+  /**
+   * Count only violations that do not depend on data values (not Violation.dataDependent): a
+   * finding search that wants the effect of a flaw (skipped work, wrong output), not the hazard.
+   */
+  readonly effectsOnly?: boolean;
   readonly onProgress?: (runs: number) => void;
 }
 
@@ -152,11 +157,12 @@ export function fuzz(o: FuzzOptions): FuzzResult {
   }
   let runs = 0;
   const t0 = performance.now();
+  const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
   const prop = fc.property(caseArb, (c) => {
     runs++;
     if (o.onProgress && runs % 25 === 0) o.onProgress(runs);
     const r = replaySpec(specOf(o, c));
-    return r.violations.length === 0;
+    return !r.violations.some(counts);
   });
   const numRuns = o.runs ?? (o.timeLimitS !== undefined ? 1_000_000_000 : 200);
   const res = fc.check(prop, {
@@ -178,7 +184,8 @@ export function fuzz(o: FuzzOptions): FuzzResult {
   const c = res.counterexample[0] as Case;
   const spec = specOf(o, c);
   const replay = replaySpec(spec);
-  if (replay.violations.length === 0) {
+  const first = replay.violations.find(counts);
+  if (!first) {
     // A property threw instead of returning false: surface the error.
     throw res.errorInstance instanceof Error ? res.errorInstance : new Error(String(res.errorInstance));
   }
@@ -186,7 +193,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     verdict: 'fail',
     ...base,
     counterexample: {
-      property: replay.violations[0]!.property,
+      property: first.property,
       spec,
       token: encodeToken(spec),
       violations: replay.violations,

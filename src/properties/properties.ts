@@ -60,6 +60,8 @@ export interface Violation {
   readonly jobs?: readonly { readonly job: number; readonly finished: boolean; readonly durable: boolean; readonly indicator?: number }[];
   /** First output differences (index, got, want). */
   readonly diff?: readonly (readonly [number, number, number])[];
+  /** Only footprint words holding data (footprintAliasing): a hazard whose effect depends on the values. */
+  readonly dataDependent?: boolean;
 }
 
 export interface Scenario {
@@ -288,6 +290,7 @@ export function distinguishabilityViolation(layer: number, bad: readonly ViewBad
     boot,
     layer,
     jobs: bad.map((x) => ({ job: x.job, finished: x.finished, durable: x.error === 'incomplete' })),
+    ...(bad.every((x) => x.error === 'aliased') ? { dataDependent: true } : {}),
   };
 }
 

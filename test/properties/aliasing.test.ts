@@ -26,6 +26,7 @@ describe('footprint aliasing', () => {
       const r = check(batch, NARROW, true);
       const v = r.violations.find((x) => x.property === 'indicator-distinguishability');
       expect(v?.message).toMatch(/footprint word holds a data value \(-?\d+\) of gemm_\d+ \(layer \d+\) from the previous inference/);
+      expect(v?.dataDependent).toBe(true);
       // The output is still right: the data happen not to equal the marker. The design is wrong anyway.
       expect(r.result.equal).toBe(true);
     });
