@@ -4,7 +4,9 @@
  */
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { generateReports, PRODUCERS } from '../src/report/canonical.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { generateReports, PRODUCERS, registerProducer } from '../src/report/canonical.js';
 import '../src/report/producers.js';
 import { projectRoot } from '../src/util/shared.js';
 
@@ -17,5 +19,18 @@ describe('canonical reports', () => {
 
   it('every producer has an id and a description', () => {
     for (const p of PRODUCERS) expect(p.id.length * p.description.length).toBeGreaterThan(0);
+  });
+
+  it('a partial report (rows that need ../shared) is neither compared nor written over a committed one', async () => {
+    registerProducer({ id: 'test-partial', description: 'test', produce: () => [{ path: 'x/README.md', content: 'partial\n', partial: true }] });
+    const root = mkdtempSync(join(tmpdir(), 'japari-reports-'));
+    const first = await generateReports(root, { check: false, only: ['test-partial'] });
+    expect(first.written).toEqual(['x/README.md']); // nothing committed yet: better than nothing
+    writeFileSync(join(root, 'x/README.md'), 'complete\n');
+    const again = await generateReports(root, { check: false, only: ['test-partial'] });
+    expect(again.skipped).toEqual(['x/README.md']);
+    expect(readFileSync(join(root, 'x/README.md'), 'utf8')).toBe('complete\n');
+    const check = await generateReports(root, { check: true, only: ['test-partial'] });
+    expect([check.stale, check.skipped]).toEqual([[], ['x/README.md']]);
   });
 });

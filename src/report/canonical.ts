@@ -22,6 +22,11 @@ import type { EngineKind } from '../model/plan.js';
 export interface ReportFile {
   readonly path: string;
   readonly content: string;
+  /**
+   * Rendered without parts that need ../shared (an index missing rows): never compared, and
+   * never written over a committed (complete) file.
+   */
+  readonly partial?: boolean;
 }
 
 export interface Producer {
@@ -80,10 +85,12 @@ export const findingsProducer: Producer = {
   id: 'findings',
   description: 'published-design findings with counterexamples (reports/findings/)',
   produce() {
-    const files: ReportFile[] = [];
+      const files: ReportFile[] = [];
     const rows: string[] = [];
+    let partial = false;
     for (const f of FINDINGS) {
       if (!findingAvailable(f)) {
+        partial = true;
         rows.push(`| ${f.id} | ${f.title} | (needs ../shared/models: ${f.needs!.join(', ')}) | | |`);
         continue;
       }
@@ -136,7 +143,7 @@ export const findingsProducer: Producer = {
       'Findings of the Z3 proofs (refuted obligations) are listed in the proof reports, reports/proofs/.',
       '',
     ].join('\n');
-    files.push({ path: 'findings/README.md', content: index });
+    files.push({ path: 'findings/README.md', content: index, ...(partial ? { partial } : {}) });
     return files;
   },
 };
@@ -225,6 +232,8 @@ export interface ReportsOutcome {
   readonly written: readonly string[];
   readonly stale: readonly string[];
   readonly unchanged: readonly string[];
+  /** Partial files (ReportFile.partial): not compared, committed versions kept. */
+  readonly skipped: readonly string[];
 }
 
 /** Generate (or, with `check`, compare) the canonical reports under `root`. */
@@ -232,12 +241,14 @@ export async function generateReports(root: string, o: { check: boolean; only?: 
   const written: string[] = [];
   const stale: string[] = [];
   const unchanged: string[] = [];
+  const skipped: string[] = [];
   for (const p of PRODUCERS) {
     if (o.only && !o.only.includes(p.id)) continue;
     for (const f of await p.produce()) {
       const path = join(root, f.path);
       const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
-      if (current === f.content) unchanged.push(f.path);
+      if (f.partial && (o.check || current !== null)) skipped.push(f.path);
+      else if (current === f.content) unchanged.push(f.path);
       else if (o.check) stale.push(f.path);
       else {
         writeFileAtomic(path, f.content);
@@ -245,5 +256,5 @@ export async function generateReports(root: string, o: { check: boolean; only?: 
       }
     }
   }
-  return { written, stale, unchanged };
+  return { written, stale, unchanged, skipped };
 }

@@ -7,10 +7,7 @@
  * answer cache, so the same code replays the same command sequence and Z3 returns the same
  * models; no wall-clock figure is written (seconds stay in the CLI output).
  */
-import { join, dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { stableStringify } from '../util/json.js';
-import { writeFileAtomicSync } from '../util/fsx.js';
 import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
 import { FINDINGS } from '../report/findings.js';
 import type { EngineKind } from '../model/plan.js';
@@ -178,13 +175,15 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
 }
 
 /** Prove every available canonical target and render the report files (paths under reports/). */
-export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<{ path: string; content: string }[]> {
-  const files: { path: string; content: string }[] = [];
+export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<{ path: string; content: string; partial?: boolean }[]> {
+  const files: { path: string; content: string; partial?: boolean }[] = [];
   const findings = new Map<string, FindingHit[]>();
   const index: string[] = ['# Proof reports', '', '| deployment | proved | refuted | unknown | findings |', '| --- | --- | --- | --- | --- |'];
+  let partial = false;
   for (const t of targets) {
     if (!available(t)) {
       index.push(`| ${targetName(t)} | (needs ../shared/models) | | | |`);
+      partial = true;
       continue;
     }
     clearAnswerCache();
@@ -217,18 +216,8 @@ export async function proofReportFiles(targets: readonly ProofTarget[] = CANONIC
     }
     index.push(`| [${name}](${name}.md) | ${r.counts.proved} | ${r.counts.refuted} | ${r.counts.unknown} | ${[...ids].sort().join(', ')} |`);
   }
-  for (const id of [...findings.keys()].sort()) files.push(...findingFiles(id, findings.get(id)!));
-  files.push({ path: 'proofs/README.md', content: `${index.join('\n')}\n` });
+  // Without ../shared, the index and the per-finding summaries miss the shared models' rows.
+  for (const id of [...findings.keys()].sort()) files.push(...findingFiles(id, findings.get(id)!).map((f) => (partial ? { ...f, partial } : f)));
+  files.push({ path: 'proofs/README.md', content: `${index.join('\n')}\n`, ...(partial ? { partial } : {}) });
   return files;
-}
-
-/** Regenerate the canonical proof reports under `outDir` (the project's reports/ folder). */
-export async function writeProofReports(outDir: string, targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<string[]> {
-  const files = await proofReportFiles(targets);
-  for (const f of files) {
-    const p = join(outDir, f.path);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileAtomicSync(p, f.content);
-  }
-  return files.map((f) => f.path);
 }

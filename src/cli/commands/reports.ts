@@ -25,6 +25,9 @@ export interface ReportsOptions {
 export async function runReports(o: ReportsOptions, io: Io): Promise<number> {
   const st = createStyle(io);
   const r = await generateReports(o.root, { check: o.check, ...(o.only ? { only: o.only } : {}) });
+  if (r.skipped.length > 0) {
+    io.out(`${r.skipped.length} report(s) need ../shared for some of their rows; ${o.check ? 'not compared' : 'committed versions kept'}:\n${r.skipped.map((p) => `  ${p}`).join('\n')}\n`);
+  }
   if (o.check) {
     if (r.stale.length > 0) {
       io.out(`${st.verdict('fail')} ${r.stale.length} stale report(s) (run npm run reports):\n${r.stale.map((p) => `  ${p}`).join('\n')}\n`);
