@@ -327,11 +327,7 @@ export class Device {
    */
   private admit(units: number, fixedCycles: number, cyclesPerUnit: number, fixedNj: number, njPerUnit: number, cat: number): number {
     let k = units;
-    let fraction = 1;
-    if (this.action + units > this.nextFail) {
-      k = Math.max(0, this.nextFail - this.action);
-      fraction = units > 0 ? k / units : 0;
-    }
+    if (this.action + units > this.nextFail) k = Math.max(0, this.nextFail - this.action);
     let cycles = fixedCycles + cyclesPerUnit * units;
     let nj = fixedNj + njPerUnit * units;
     const s = this.supply;
@@ -368,13 +364,9 @@ export class Device {
       this.joules = Math.min(this.joules - nj * 1e-9 + p * t, ceil === Infinity ? Infinity : energyAt(c, ceil));
     }
     if (k < units) {
-      cycles = fixedCycles + cyclesPerUnit * k * (units > 0 ? 1 : 0);
-      nj = fixedNj + njPerUnit * k;
-      if (units > 0 && k === 0) {
-        cycles = 0;
-        nj = 0;
-      }
-      void fraction;
+      // Power fails before action k: only the completed part is charged (nothing if none).
+      cycles = k === 0 ? 0 : fixedCycles + cyclesPerUnit * k;
+      nj = k === 0 ? 0 : fixedNj + njPerUnit * k;
     }
     this.account(cat, cycles, nj);
     this.action += k;

@@ -348,7 +348,6 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
   const violations: Violation[] = [];
   const seeks: SeekRecord[] = [];
   let reexecutedJobs = 0;
-  let bootsSeen = 0;
   let lastBootChecked = -1;
   const supply: PowerSupply = { kind: 'schedule', failAt: sc.failAt };
   const result = runInference(d, {
@@ -366,11 +365,7 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
       lastBootChecked = dev.boots;
       seeks.push({ action: dev.action, boot: dev.boots, layer, recoveredJob: job, durableJobs: r.durable, finishedView: r.finished });
     },
-    onReboot: () => {
-      bootsSeen++;
-    },
   });
-  void bootsSeen;
   if (result.undefinedReads > 0) {
     const u = result.device.firstUndefinedRead!;
     violations.push({

@@ -206,9 +206,19 @@ function gemmCalls(ctx: ProveContext, g: GemmLayer, ws: WeightSource): Call[] {
 // ---------------------------------------------------------------------------------------------
 // Goals
 
-function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, what: string): Goal[] {
-  const arith = ctx.plan.params.arithmetic;
-  const dw = ctx.plan.params.faults.includes('japari-dummy-weight-2') ? 2 : 1;
+/**
+ * How the footprint columns are checked: the term a 'dummy' ROM cell stands for, and what a
+ * footprint column must yield. Reference engine: the dummy weight is +-psb (a symbolic sign,
+ * magnitude 1, or 2 under the fault japari-dummy-weight-2) times the dummy input -32768.
+ * Loop-count engine: a symbolic dummy weight times a symbolic dummy input.
+ */
+interface DummyModel {
+  weight(s: Script): BV;
+  footprint(s: Script, input: (e: string | number) => BV, weight: BV): BV;
+}
+
+/** Equality goals for a layer's LEA calls, batched into queries of at most TERMS_PER_QUERY products. */
+function callGoals(ctx: ProveContext, calls: readonly Call[], title: string, dummy: DummyModel): Goal[] {
   const goals: Goal[] = [];
   let batch: Call[] = [];
   let terms = 0;
@@ -228,12 +238,11 @@ function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, 
       }
       return v;
     };
+    const dummyWeight = dummy.weight(s);
     const wvars = new Map<string, BV>();
-    const dummySign = s.declareBool('dummy_negative', true);
-    const dummy = ite(dummySign, bv(-dw, 16), bv(dw, 16));
     const cellTerm = (c: WeightCell): BV => {
       if (typeof c === 'number') return bv(c, 16);
-      if (c === 'dummy') return dummy;
+      if (c === 'dummy') return dummyWeight;
       const key = 'w' in c ? `w_${c.w}` : `b_${c.negBias}`;
       let v = wvars.get(key);
       if (!v) {
@@ -242,6 +251,7 @@ function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, 
       }
       return 'w' in c ? v : neg(v);
     };
+    const arith = ctx.plan.params.arithmetic;
     const bad: Bool[] = [];
     const labels: string[] = [];
     for (const call of calls0) {
@@ -249,11 +259,10 @@ function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, 
       call.cols.forEach((col, ci) => {
         const got = leaDot(s, a, col.cells.map(cellTerm), arith);
         let want: BV;
-        if (col.kind === 'footprint') want = leaDot(s, [bv(-32768, 16)], [dummy], arith);
+        if (col.kind === 'footprint') want = dummy.footprint(s, input, dummyWeight);
         else if (col.kind === 'zero') want = bv(0, 16);
         else want = leaDot(s, col.ref!.map(([x]) => input(x)), col.ref!.map(([, w]) => cellTerm(w)), arith);
-        const b = s.defineBool(not(eq(got, want)), 'bad');
-        bad.push(b);
+        bad.push(s.defineBool(not(eq(got, want)), 'bad'));
         labels.push(`${call.label}, column ${ci} (${col.kind}${col.output !== undefined ? ` output ${col.output}` : ''})`);
       });
     }
@@ -261,12 +270,7 @@ function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, 
     for (let i = bad.length - 1; i >= 0; i--) which = ite(bad[i]!, bv(i, 16), which);
     s.observe('column', which, 'signed');
     s.assert(any(...bad));
-    goals.push(
-      goal(`${what}: LEA calls ${calls0[0]!.label} .. ${calls0[calls0.length - 1]!.label}`, s, (v) => {
-        const idx = v['column'] as number;
-        return { where: labels[idx] ?? 'unknown' };
-      }),
-    );
+    goals.push(goal(`${title} ${calls0[0]!.label} .. ${calls0[calls0.length - 1]!.label}`, s, (v) => ({ where: labels[v['column'] as number] ?? 'unknown' })));
   };
   for (const call of calls) {
     const t = call.a.length * call.cols.length;
@@ -275,7 +279,6 @@ function callGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource, 
     terms += t;
   }
   flush();
-  void ws;
   return goals;
 }
 
@@ -294,7 +297,13 @@ export function augmentationObligation(ctx: ProveContext, l: EngineLayer): Oblig
       : `Each of the ${calls.length} LEA calls of ${l.name} (no augmentation: B matrices with the bias row) yields exactly the reference outputs, for every input.`,
     tiedTo: ['plan.ts#planEngine (ROM B matrices)', 'reference.ts#fetchConvRows', 'reference.ts#gemm', 'q15.ts#convQ15', 'q15.ts#gemmQ15', 'lea.ts#dotGeneric'],
     encoding: `symbolic inputs (int16 bit-vectors); ${weights}; LEA arithmetic ${JSON.stringify(ctx.plan.params.arithmetic)}`,
-    goals: callGoals(ctx, calls, ws, l.name),
+    goals: callGoals(ctx, calls, `${l.name}: LEA calls`, {
+      weight: (sc) => {
+        const dw = ctx.plan.params.faults.includes('japari-dummy-weight-2') ? 2 : 1;
+        return ite(sc.declareBool('dummy_negative', true), bv(-dw, 16), bv(dw, 16));
+      },
+      footprint: (sc, _input, w) => leaDot(sc, [bv(-32768, 16)], [w], ctx.plan.params.arithmetic),
+    }),
   };
 }
 
@@ -304,7 +313,6 @@ export function augmentationObligation(ctx: ProveContext, l: EngineLayer): Oblig
 export function loopCountAugmentation(ctx: ProveContext, l: LcLeaLayer): Obligation {
   const plan = ctx.plan;
   const B = plan.B;
-  const qn = qnodeOf(ctx.model.q, l.name);
   const ws = weightSource(ctx, plan, l.name);
   const lcMarked = ws.symbolic ? loopCountPlanOf(markerPlan(ctx, l.name)).layers.find((x) => x.name === l.name) as LcLeaLayer : l;
   const calls: Call[] = [];
@@ -346,8 +354,10 @@ export function loopCountAugmentation(ctx: ProveContext, l: LcLeaLayer): Obligat
     }
     calls.push({ label: `m-tile ${it.m0 / 8}, n-tile ${it.n0 / 8}, kernel (${it.kr}, ${it.kc})`, a, cols });
   }
-  void qn;
-  const goals = loopCountGoals(ctx, calls, ws);
+  const goals = callGoals(ctx, calls, 'ROM blocks', {
+    weight: (sc) => sc.declare('dummy_weight', 16, 'signed'),
+    footprint: (sc, input, w) => leaDot(sc, [input('dummy_input')], [w], ctx.plan.params.arithmetic),
+  });
   const weights = ws.symbolic ? 'fully symbolic weights and biases (the layer re-planned with markers)' : "the model's concrete weights";
   return {
     id: 'augmentation-transparency',
@@ -358,71 +368,4 @@ export function loopCountAugmentation(ctx: ProveContext, l: LcLeaLayer): Obligat
     encoding: `symbolic inputs and dummy input (int16); ${weights}; the footprint weight symbolic`,
     goals,
   };
-}
-
-function loopCountGoals(ctx: ProveContext, calls: readonly Call[], ws: WeightSource): Goal[] {
-  // Same as callGoals, but the dummy input is a variable and the footprint's reference is
-  // dummy_input x dummy weight.
-  const arith = ctx.plan.params.arithmetic;
-  const goals: Goal[] = [];
-  let batch: Call[] = [];
-  let terms = 0;
-  const flush = () => {
-    if (batch.length === 0) return;
-    const calls0 = batch;
-    batch = [];
-    terms = 0;
-    const s = new Script();
-    const vars = new Map<string, BV>();
-    const input = (e: string | number): BV => {
-      if (typeof e === 'number') return bv(e, 16);
-      let v = vars.get(e);
-      if (!v) {
-        v = s.declare(e, 16, 'signed');
-        vars.set(e, v);
-      }
-      return v;
-    };
-    const dummyW = s.declare('dummy_weight', 16, 'signed');
-    const wvars = new Map<string, BV>();
-    const cellTerm = (c: WeightCell): BV => {
-      if (typeof c === 'number') return bv(c, 16);
-      if (c === 'dummy') return dummyW;
-      const key = 'w' in c ? `w_${c.w}` : `b_${c.negBias}`;
-      let v = wvars.get(key);
-      if (!v) {
-        v = s.declare(key, 16, 'signed');
-        wvars.set(key, v);
-      }
-      return 'w' in c ? v : neg(v);
-    };
-    const bad: Bool[] = [];
-    const labels: string[] = [];
-    for (const call of calls0) {
-      const a = call.a.map(input);
-      call.cols.forEach((col, ci) => {
-        const got = leaDot(s, a, col.cells.map(cellTerm), arith);
-        let want: BV;
-        if (col.kind === 'footprint') want = leaDot(s, [input('dummy_input')], [dummyW], arith);
-        else if (col.kind === 'zero') want = bv(0, 16);
-        else want = leaDot(s, col.ref!.map(([x]) => input(x)), col.ref!.map(([, w]) => cellTerm(w)), arith);
-        bad.push(s.defineBool(not(eq(got, want)), 'bad'));
-        labels.push(`${call.label}, column ${ci} (${col.kind}${col.output !== undefined ? ` output ${col.output}` : ''})`);
-      });
-    }
-    let which: BV = bv(-1, 16);
-    for (let i = bad.length - 1; i >= 0; i--) which = ite(bad[i]!, bv(i, 16), which);
-    s.observe('column', which, 'signed');
-    s.assert(any(...bad));
-    goals.push(goal(`ROM blocks ${calls0[0]!.label} .. ${calls0[calls0.length - 1]!.label}`, s, (v) => ({ where: labels[v['column'] as number] ?? 'unknown' })));
-  };
-  for (const call of calls) {
-    const t = call.a.length * call.cols.length;
-    if (terms + t > TERMS_PER_QUERY) flush();
-    batch.push(call);
-    terms += t;
-  }
-  flush();
-  void ws;
-  return goals;
 }

@@ -61,6 +61,7 @@ import {
   type RefFacts,
   refFacts,
   jobFootprintWord,
+  convJobCounts,
   psbNegative,
   psbValue,
   writerValue,
@@ -448,9 +449,7 @@ function jobOfWord(f: RefFacts, l: EngineLayer, x: BV): BV {
   }
   if (l.jobMap === 'generic') return sub(udiv(add(x, c(1)), c(B + 1)), c(1));
   const cl = l as ConvLayer;
-  const jobsPerCall = cl.otc / B;
-  const perTile = cl.Pout * cl.Qout * jobsPerCall;
-  const perSlice = cl.filterTiles * perTile;
+  const { jobsPerCall, perTile, perSlice } = convJobCounts(cl, B);
   const sw = cl.out.layout.words;
   const t = udiv(x, c(sw));
   const r = urem(x, c(sw));

@@ -108,7 +108,7 @@ function arithmetic(ctx: ProveContext, l: LcLeaLayer): Obligation {
       ...products.map((p, sign) => goal(`SIGN ${sign}: the LEA footprint is not ${sign === 1 ? '-k' : '+k'}`, p, undefined, { name: 'k', w: 32 })),
       goal('a tile\'s running footprint sum saturates', s2, undefined, { name: 'tile', w: 32 }),
     ],
-    replay: (cex) => (cex['k'] !== undefined ? replayFresh(ctx, l, cex['k'] as number, cex['sign1'] === true) : replaySaturation(ctx, l, cex['tile'] as number)),
+    replay: (cex) => (cex['k'] !== undefined ? replayFresh(ctx, l, cex['k'] as number, cex['sign1'] === true) : replaySaturation(ctx, l)),
     finding: (cex) => (cex['k'] !== undefined ? 'loopcount-dummy-weight-wrap' : 'loopcount-saturated-running-sums'),
   };
 }
@@ -128,12 +128,11 @@ function replayFresh(ctx: ProveContext, l: LcLeaLayer, k: number, sign1: boolean
   return ctx.replayRecovery(spec, l.index, (job) => job === 0, `a fresh restart of ${l.name} (recovered job 0) although ${k - 1} iterations were done`);
 }
 
-function replaySaturation(ctx: ProveContext, l: LcLeaLayer, tile: number): ReturnType<NonNullable<Obligation['replay']>> {
+function replaySaturation(ctx: ProveContext, l: LcLeaLayer): ReturnType<NonNullable<Obligation['replay']>> {
   const ipt = l.itersPerTile;
   // The first iteration of the layer (the refuted tile is one of possibly many) whose two
   // predecessors' sums both saturated: a failure right before its op 1 makes the monotonicity
   // scan see no break (32767 twice).
-  void tile;
   let iter = -1;
   for (let t = 0; t * ipt < l.iterations && iter < 0; t++) {
     const base = t * ipt;

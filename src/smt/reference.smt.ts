@@ -172,6 +172,13 @@ export function psbValue(neg: Bool): BV {
   return ite(neg, bv(-1, 16), bv(1, 16));
 }
 
+/** ReferenceEngine.jobFootprintWord's conv job counts: per LEA call, per filter tile, per input slice. */
+export function convJobCounts(cl: ConvLayer, B: number): { jobsPerCall: number; perTile: number; perSlice: number } {
+  const jobsPerCall = cl.otc / B;
+  const perTile = cl.Pout * cl.Qout * jobsPerCall;
+  return { jobsPerCall, perTile, perSlice: cl.filterTiles * perTile };
+}
+
 /** ReferenceEngine.jobFootprintWord over a symbolic job index (32-bit). */
 export function jobFootprintWord(f: RefFacts, layer: EngineLayer, j: BV): BV {
   const B = f.B;
@@ -184,9 +191,7 @@ export function jobFootprintWord(f: RefFacts, layer: EngineLayer, j: BV): BV {
   }
   if (layer.jobMap === 'generic') return sub(mul(add(j, c(1)), c(B + 1)), c(1));
   const cl = layer as ConvLayer;
-  const jobsPerCall = cl.otc / B;
-  const perTile = cl.Pout * cl.Qout * jobsPerCall;
-  const perSlice = cl.filterTiles * perTile;
+  const { jobsPerCall, perTile, perSlice } = convJobCounts(cl, B);
   const sliceWords = cl.out.layout.words;
   const t = udiv(j, c(perSlice));
   const r = urem(j, c(perSlice));

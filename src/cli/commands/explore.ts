@@ -148,7 +148,7 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   progress.done();
   if (o.report && r.failures.length > 0) {
     const f = r.failures[0]!;
-    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${f.violations[0]!.property}`, '', specFor(o, f.schedule));
+    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${f.violations[0]!.property}`, specFor(o, f.schedule));
     if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
   }
   if (o.json) {

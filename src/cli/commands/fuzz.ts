@@ -93,13 +93,12 @@ export function fuzzJson(o: FuzzCommandOptions, r: FuzzResult, events?: number):
   };
 }
 
-export function writeCounterexampleFiles(dir: string, base: string, token: string, spec: Parameters<typeof buildCounterexample>[0]): string[] {
+export function writeCounterexampleFiles(dir: string, base: string, spec: Parameters<typeof buildCounterexample>[0]): string[] {
   const rep = buildCounterexample(spec);
   const files = [join(dir, `${base}.json`), join(dir, `${base}.md`), join(dir, `${base}.svg`)];
   writeFileAtomic(files[0]!, stableStringify(rep, 2) + '\n');
   writeFileAtomic(files[1]!, counterexampleMarkdown(rep, `${base}.svg`));
   writeFileAtomic(files[2]!, counterexampleSvg(rep));
-  void token;
   return files;
 }
 
@@ -120,7 +119,7 @@ export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
     const rep = buildCounterexample(ce.spec);
     events = rep.stats.events;
     if (o.report) {
-      const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${ce.property}`, ce.token, ce.spec);
+      const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${ce.property}`, ce.spec);
       if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
     }
     if (o.json) io.out(stableStringify(fuzzJson(o, r, events)) + '\n');

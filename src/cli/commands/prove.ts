@@ -22,6 +22,7 @@ import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { prove, parseObligationId, type ProofReport } from '../../smt/prove.js';
 import { OBLIGATION_IDS, type ObligationId, type ObligationResult } from '../../smt/obligation.js';
 import { sharedZ3, closeSharedZ3 } from '../../smt/runtime.js';
+import { canonicalResult } from '../../smt/report.js';
 
 export const name = 'prove';
 
@@ -116,25 +117,10 @@ export interface ProveCommandReport extends ProofReport {
   readonly seconds: number;
 }
 
-/** JSON view of one result (snake_case keys, the fields the issue names first). */
+/** JSON view of one result (snake_case keys, the fields the issue names first): the committed form plus time and queries. */
 export function resultJson(r: ObligationResult): Record<string, unknown> {
-  return {
-    id: r.id,
-    layer: r.layer,
-    verdict: r.verdict,
-    seconds: r.seconds,
-    statement: r.statement,
-    encoding: r.encoding,
-    tied_to: r.tiedTo,
-    queries: r.queries,
-    ...(r.bound !== undefined ? { bound: r.bound } : {}),
-    ...(r.limit !== undefined ? { limit: r.limit } : {}),
-    ...(r.goal !== undefined ? { refuted_goal: r.goal } : {}),
-    ...(r.counterexample !== undefined ? { counterexample: r.counterexample } : {}),
-    ...(r.replay !== undefined ? { replay: r.replay } : {}),
-    ...(r.finding !== undefined ? { finding: r.finding } : {}),
-    ...(r.alsoRefuted !== undefined ? { also_refuted: r.alsoRefuted } : {}),
-  };
+  const { id, layer, verdict, statement, encoding, tied_to, ...rest } = canonicalResult(r);
+  return { id, layer, verdict, seconds: r.seconds, statement, encoding, tied_to, queries: r.queries, ...rest };
 }
 
 export async function executeProve(opts: ProveCommandOptions, io: Pick<Io, 'err' | 'isTTY'>): Promise<ProveCommandReport> {

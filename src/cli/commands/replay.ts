@@ -27,7 +27,7 @@ export async function runReplay(o: ReplayCommandOptions, io: Io): Promise<number
   const spec = decodeToken(o.token);
   const rep = buildCounterexample(spec);
   if (o.report) {
-    const files = writeCounterexampleFiles(resolvePath(io, o.report), 'replay', o.token, spec);
+    const files = writeCounterexampleFiles(resolvePath(io, o.report), 'replay', spec);
     if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
   }
   if (o.json) {

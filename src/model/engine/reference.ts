@@ -703,7 +703,6 @@ export class ReferenceEngine {
     if (j0 < 0) j0 = g.calls.length;
     const first0 = j0 < g.calls.length ? w0 - g.calls[j0]!.off : 0;
     let resuming = true;
-    const inL = g.in.layout;
     for (let t = t0; t < g.tiles.length; t++) {
       const tile = g.tiles[t]!;
       const rows = tile.r1 - tile.r0;
@@ -716,7 +715,6 @@ export class ReferenceEngine {
         this.fetch(g.in, g.inWords[r]!, g.lea.a + (r - tile.r0), e - r, Cat.fetch, 'fetch input');
         r = e;
       }
-      void inL;
       dev.store(g.lea.a + rows, -32768);
       dev.store(g.lea.a + rows + 1, 0);
       for (let j = resuming ? j0 : 0; j < g.calls.length; j++) {
