@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { BenchExecutor, type Job, type JobResult, type SweepSpec } from './sweep.js';
 import { projectRoot } from '../util/shared.js';
-import { JapariError } from '../util/errors.js';
+import { JapariError, errorFromWire, type WireError } from '../util/errors.js';
 
 function workerScript(): string | null {
   const here = fileURLToPath(import.meta.url);
@@ -73,11 +73,10 @@ export async function runJobs(spec: SweepSpec, jobs: readonly Job[], models: rea
               reject(e);
             };
             const feed = () => w.postMessage(next < order.length && !failed ? order[next++]! : null);
-            w.on('message', (msg: { ok: true; result: JobResult } | { ok: false; id: number; name: string; message: string; stack: string }) => {
+            w.on('message', (msg: { ok: true; result: JobResult } | { ok: false; id: number; error: WireError }) => {
               if (!msg.ok) {
-                const e = new JapariError(`bench job ${msg.id}: ${msg.name}: ${msg.message}`);
-                e.stack = msg.stack;
-                fail(e);
+                // Bad input keeps its class (exit 2); anything else is an internal error naming the job.
+                fail(errorFromWire(msg.error, `bench job ${msg.id}`));
                 return;
               }
               results.push(msg.result);

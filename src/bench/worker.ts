@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { BenchExecutor, type Job, type SweepSpec } from './sweep.js';
+import { errorToWire } from '../util/errors.js';
 
 const exec = new BenchExecutor(workerData as SweepSpec);
 parentPort!.on('message', (job: Job | null) => {
@@ -14,7 +15,7 @@ parentPort!.on('message', (job: Job | null) => {
   try {
     parentPort!.postMessage({ ok: true, result: exec.exec(job) });
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    parentPort!.postMessage({ ok: false, id: job.id, name: err.name, message: err.message, stack: err.stack ?? '' });
+    // The wire form keeps the error's class across the thread boundary (util/errors.ts).
+    parentPort!.postMessage({ ok: false, id: job.id, error: errorToWire(e) });
   }
 });

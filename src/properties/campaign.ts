@@ -15,6 +15,7 @@ import { deploymentOf } from './fuzz.js';
 import { explore, type ExploreResult, type FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 import { projectRoot } from '../util/shared.js';
+import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
 
 export interface CampaignSpec {
   /** Model, engine, parameters, input, warm-up, seed (schedule ignored). */
@@ -81,25 +82,31 @@ function merge(parts: ExploreResult[]): ExploreResult {
  * Run a campaign shard with `workers` threads (each explores a sub-shard). Deterministic: the
  * merged result does not depend on the number of workers.
  */
-export async function runCampaign(c: CampaignSpec, workers: number, onProgress?: (done: number, total: number) => void): Promise<CampaignResult> {
+export async function runCampaign(c: CampaignSpec, count: number, onProgress?: (done: number, total: number) => void): Promise<CampaignResult> {
   const t0 = performance.now();
-  const script = workers > 1 ? workerScript() : null;
+  const script = count > 1 ? workerScript() : null;
   let result: ExploreResult;
   let used = 1;
   if (!script) {
     result = exploreShard(c, onProgress);
   } else {
-    used = workers;
-    const done = new Array<number>(workers).fill(0);
-    const totals = new Array<number>(workers).fill(0);
+    used = count;
+    const workers: Worker[] = [];
+    const done = new Array<number>(count).fill(0);
+    const totals = new Array<number>(count).fill(0);
     const parts = await Promise.all(
-      Array.from({ length: workers }, (_, w) => {
+      Array.from({ length: count }, (_, w) => {
         // Each worker takes a contiguous range of this shard's points (cheap cursor jumps).
-        const sub: CampaignSpec = { ...c, shard: c.shard.count === 1 ? { index: w, count: workers, contiguous: true } : { index: c.shard.index + w * c.shard.count, count: c.shard.count * workers } };
+        const sub: CampaignSpec = { ...c, shard: c.shard.count === 1 ? { index: w, count, contiguous: true } : { index: c.shard.index + w * c.shard.count, count: c.shard.count * count } };
         return new Promise<ExploreResult>((resolve, reject) => {
           const worker = new Worker(script, { workerData: sub });
-          worker.on('message', (msg: { kind: 'progress'; done: number; total: number } | { kind: 'result'; result: ExploreResult }) => {
-            if (msg.kind === 'progress') {
+          workers.push(worker);
+          worker.on('message', (msg: { kind: 'progress'; done: number; total: number } | { kind: 'result'; result: ExploreResult } | { kind: 'error'; error: WireError }) => {
+            if (msg.kind === 'error') {
+              // The same class as in the worker (an InputError stays exit 2); stop the others.
+              for (const x of workers) if (x !== worker) void x.terminate();
+              reject(errorFromWire(msg.error, `exploration worker ${w}`));
+            } else if (msg.kind === 'progress') {
               done[w] = msg.done;
               totals[w] = msg.total;
               onProgress?.(
@@ -110,7 +117,7 @@ export async function runCampaign(c: CampaignSpec, workers: number, onProgress?:
               resolve(msg.result);
             }
           });
-          worker.on('error', reject);
+          worker.on('error', (e) => reject(errorFromWire(errorToWire(e), `exploration worker ${w}`)));
           worker.on('exit', (code) => {
             if (code !== 0) reject(new Error(`exploration worker ${w} exited with code ${code}`));
           });

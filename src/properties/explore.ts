@@ -29,7 +29,7 @@ import { type Deployment, makeDevice, driveInference, StopRun } from '../model/e
 import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
 import { checkSeek, outputDiff, progressViolation, warmNvm, type Violation } from './properties.js';
 import { CursorMonitor } from './monitor.js';
-import { JapariError } from '../util/errors.js';
+import { EngineStuck, JapariError } from '../util/errors.js';
 
 export interface ExploreOptions {
   readonly input: Int16Array;
@@ -137,7 +137,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
     nvmRun,
   );
   const { completed, reason } = driveInference(d, dev, { supply: { kind: 'continuous' } });
-  if (!completed) throw new JapariError(`the uninterrupted inference did not complete: ${reason}`);
+  if (!completed) throw new EngineStuck(`the uninterrupted inference did not complete: ${reason}`);
   const out = d.readTensor(dev.nvm, d.plan.output);
   const ref = d.reference(o.input);
   const diff = outputDiff(out, ref);
@@ -308,7 +308,16 @@ function subRun(
 
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   const insp = inspectorFor(d.plan);
-  const g = recordGolden(d, o, insp);
+  let g: Golden;
+  try {
+    g = recordGolden(d, o, insp);
+  } catch (e) {
+    // The design fails without any power failure (its warm-up or uninterrupted run never
+    // completes): a completion violation of the uninterrupted run, replayable with no failure.
+    if (!(e instanceof EngineStuck)) throw e;
+    const none = { points: 0, writeUnits: 0, actions: 0, checkpoints: 0, converged: 0, recoveryActions: 0, unprunedActionsEstimate: 0, reexecutedJobs: 0 };
+    return { verdict: 'fail', failures: [], golden: [{ property: 'completion', message: e.message, action: 0, boot: 1 }], stats: none };
+  }
   const log = g.dev;
   const W = log.writeLogLen;
   const totalActions = log.action;

@@ -34,6 +34,7 @@ import { type Deployment, type RunResult, runInference, warmedUp } from '../mode
 import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
 import { isFootprintWord, logicalOfWords } from '../model/layout.js';
 import type { EnginePlan } from '../model/plan.js';
+import { EngineStuck } from '../util/errors.js';
 
 export const PROPERTIES = {
   equivalence: 'a completed inference equals the uninterrupted Q15 reference bit for bit',
@@ -340,10 +341,33 @@ export function outputDiff(got: Int16Array, want: Int16Array, max = 8): [number,
   return d;
 }
 
+/**
+ * A warm-up inference (uninterrupted) that does not complete: the design fails before the
+ * checked inference starts. The completion violation and the run are the warm-up's.
+ */
+function stuckWarmup(d: Deployment, sc: Scenario, cause: EngineStuck): CheckedRun {
+  let nvm = d.installImage();
+  for (let i = 0; i < sc.warmup.length; i++) {
+    const r = runInference(d, { input: sc.warmup[i]!, supply: { kind: 'continuous' }, seed: 0, nvm });
+    if (!r.completed) {
+      const message = `warm-up inference ${i + 1} of ${sc.warmup.length} (uninterrupted, before the checked one) did not complete: ${r.reason ?? 'unknown reason'}`;
+      return { violations: [{ property: 'completion', message, action: r.actions, boot: r.device.boots }], result: r, seeks: [], reexecutedJobs: 0 };
+    }
+    nvm = r.device.nvm;
+  }
+  throw cause;
+}
+
 /** Run one scenario with every property monitored. */
 export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
   const insp = inspectorFor(d.plan);
-  const nvm = warmNvm(d, sc.warmup);
+  let nvm: PagedMemory;
+  try {
+    nvm = warmNvm(d, sc.warmup);
+  } catch (e) {
+    if (!(e instanceof EngineStuck)) throw e;
+    return stuckWarmup(d, sc, e);
+  }
   const ledger = new PagedMemory(2 * nvm.bytes);
   const violations: Violation[] = [];
   const seeks: SeekRecord[] = [];

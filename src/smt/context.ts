@@ -138,6 +138,9 @@ function recoveryReplay(defaultArith: boolean, rs: RunSpec, layer: number, expec
   const first = run.violations[0];
   const also = first ? `; ${first.property}: ${first.message}` : '';
   const wrong = run.violations.some((v) => v.property === 'equivalence');
-  if (seek && expect(seek.recoveredJob) && (!needsWrongOutput || wrong)) return { token, reproduced: true, violation: `recovery at layer ${layer} concluded job ${seek.recoveredJob} (${what})${also}` };
-  return { token, reproduced: false, violation: `expected ${what}; the model recovered ${seek ? `job ${seek.recoveredJob}` : 'nothing'} at layer ${layer}${also}` };
+  // "Reproduced" means what `japari replay` of the token reports: a violation (exit 1), not
+  // only the predicted recovery -- a recovery the model judges harmless replays as a pass.
+  if (seek && expect(seek.recoveredJob) && (!needsWrongOutput || wrong) && first) return { token, reproduced: true, violation: `recovery at layer ${layer} concluded job ${seek.recoveredJob} (${what})${also}` };
+  const seen = seek ? `job ${seek.recoveredJob}` : 'nothing';
+  return { token, reproduced: false, violation: `expected ${what}; the model recovered ${seen} at layer ${layer}${first ? also : ', and the replay reports no violation (japari replay passes)'}` };
 }

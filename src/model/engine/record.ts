@@ -13,7 +13,7 @@
  */
 import { type Device, Cat, type CatId } from '../../device/device.js';
 import { TURNING_POINTS } from '../plan.js';
-import { JapariError } from '../../util/errors.js';
+import { EngineStuck, JapariError } from '../../util/errors.js';
 
 export interface SlotState {
   /** +1 or -1 (JAPARI); stored as int8. */
@@ -246,7 +246,7 @@ export function flipStateBit(s: SlotState, L: number): void {
   s.state = -s.state;
 }
 
-export class TurningPointOverflow extends JapariError {
+export class TurningPointOverflow extends EngineStuck {
   override name = 'TurningPointOverflow';
   constructor(
     readonly at: number,

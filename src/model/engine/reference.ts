@@ -40,7 +40,7 @@ import type {
 } from '../plan.js';
 import { chanWord, isFootprintWord } from '../layout.js';
 import { RecordStore, CounterStore, type ModelRecord, psb, flipStateBit } from './record.js';
-import { assertNever, JapariError } from '../../util/errors.js';
+import { assertNever, EngineStuck, JapariError } from '../../util/errors.js';
 import type { FaultSet } from './faults.js';
 
 /** Checkpoint position: layer in the high part, the step's first output word in the low part. */
@@ -285,7 +285,7 @@ export class ReferenceEngine {
         if (!this.jobFinished(layer, b)) return b;
         if (!this.jobFinished(layer, e)) return e;
         if (e === end) return this.faults.has('japari-seek-last-job') ? Math.max(0, end - 1) : end;
-        throw new JapariError(`progress seeker: jobs ${b} and ${e} both finished below the end ${end}`);
+        throw new EngineStuck(`progress seeker: jobs ${b} and ${e} both finished below the end ${end}`);
       }
       const m = b + Math.floor((e - b) / 2);
       if (this.jobFinished(layer, m)) b = m;

@@ -17,7 +17,7 @@ import { ReferenceEngine } from './reference.js';
 import { LoopCountEngine } from './loopcount.js';
 import { RecordStore, initialRecord, encodeRecord } from './record.js';
 import type { FaultSet } from './faults.js';
-import { JapariError } from '../../util/errors.js';
+import { EngineStuck } from '../../util/errors.js';
 
 /** What a booted engine looks like to the runner. */
 export interface Engine {
@@ -225,6 +225,8 @@ export function driveInference(
         // The engine believes it finished, but NVM does not say so: its record is corrupted.
         return { completed: false, reason: 'the engine returned, but the model record in NVM does not show the inference as completed (corrupted record)' };
       } catch (e) {
+        // The engine's own consistency check gave up: on a device, a hang or a reboot loop.
+        if (e instanceof EngineStuck) return { completed: false, reason: `the engine is stuck: ${e.message}` };
         if (!isPowerFailure(e)) throw e;
       }
       if (d.completedInferences(dev.nvm) === ((before + 1) & 0xffff) && !d.inferenceRunning(dev.nvm)) return { completed: true };
@@ -284,7 +286,7 @@ export function warmedUp(d: Deployment, inputs: readonly Int16Array[]): PagedMem
   let nvm = d.installImage();
   for (const x of inputs) {
     const r = runInference(d, { input: x, supply: { kind: 'continuous' }, seed: 0, nvm });
-    if (!r.completed) throw new JapariError(`warm-up inference did not complete: ${r.reason}`);
+    if (!r.completed) throw new EngineStuck(`warm-up inference did not complete: ${r.reason}`);
     nvm = r.device.nvm;
   }
   return nvm;
