@@ -105,6 +105,7 @@ export function fmtSeconds(s: number): string {
 
 export function fmtFarads(f: number): string {
   if (f >= 1e-3) return `${+(f * 1e3).toPrecision(4)} mF`;
+  if (f < 1e-6) return `${+(f * 1e9).toPrecision(4)} nF`;
   return `${+(f * 1e6).toPrecision(4)} uF`;
 }
 

@@ -32,6 +32,7 @@ import { PagedMemory } from './paged.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC, matMulRowQ15, sat16, wrap16 } from './lea.js';
 import {
   type Capacitor,
+  type EnergyLedger,
   type Harvester,
   energyAt,
   harvestPower,
@@ -238,6 +239,11 @@ export class Device {
   private failIdx = 0;
   private nextFail: number;
   private joules = 0;
+  /** The energy ledger (EnergyLedger, energy.ts): joules harvested, consumed and clipped; charge at power-on. */
+  private harvestedJ = 0;
+  private consumedJ = 0;
+  private clippedJ = 0;
+  private initialJ = 0;
   private highWater: number[] = [];
   private reexecUntil = -1;
   private label = '';
@@ -286,6 +292,7 @@ export class Device {
     if (o.supply.kind === 'energy') {
       validateCapacitor(o.supply.capacitor);
       this.joules = energyAt(o.supply.capacitor, o.supply.capacitor.von);
+      this.initialJ = this.joules;
     }
     if (o.start) {
       this.action = o.start.action;
@@ -355,13 +362,16 @@ export class Device {
           nj = fixedNj + njPerUnit * k;
         }
         this.account(cat, cycles, nj);
+        // Ledger: the charge left above Voff went into the action the brown-out cut.
+        const harvested = (p * cycles) / hz;
+        this.harvestedJ += harvested;
+        this.consumedJ += this.joules + harvested - floor;
         this.joules = floor;
         this.action += k;
         return k;
       }
-      const t = cycles / hz;
-      const ceil = ceilingVolts(c, s.harvester);
-      this.joules = Math.min(this.joules - nj * 1e-9 + p * t, ceil === Infinity ? Infinity : energyAt(c, ceil));
+      this.joules = this.charge(this.joules - nj * 1e-9, (p * cycles) / hz, ceilingVolts(c, s.harvester));
+      this.consumedJ += nj * 1e-9;
     }
     if (k < units) {
       // Power fails before action k: only the completed part is charged (nothing if none).
@@ -728,7 +738,9 @@ export class Device {
       if (!Number.isFinite(t)) throw new ConfigError(`the harvester never recharges the capacitor to Von ${c.von} V`);
       this.rechargeS += t;
       this.catCycles[Cat.recharge]! += t * this.profile.clockHz;
-      this.joules = energyAt(c, c.von);
+      // While off the harvester fills the capacitor up to Von (no load, nothing clipped: Von <= Vmax).
+      this.harvestedJ += Math.max(0, energyAt(c, c.von) - this.joules);
+      this.joules = Math.max(this.joules, energyAt(c, c.von));
       const rebootJ = this.profile.reboot.nj * 1e-9;
       const p = harvestPower(s.harvester, c.von, this.seconds);
       if (rebootJ - p * this.profile.reboot.seconds >= energyAt(c, c.von) - energyAt(c, c.voff)) {
@@ -736,13 +748,36 @@ export class Device {
           `a ${(c.farads * 1e6).toFixed(1)} uF capacitor (Von ${c.von} V, Voff ${c.voff} V) cannot fund one reboot (${(rebootJ * 1e6).toFixed(2)} uJ)`,
         );
       }
-      this.joules = this.joules - rebootJ + p * this.profile.reboot.seconds;
+      // A harvester stronger than the reboot's draw charges on, up to the rated maximum.
+      this.joules = this.charge(this.joules - rebootJ, p * this.profile.reboot.seconds, ceilingVolts(c, s.harvester));
+      this.consumedJ += rebootJ;
     }
     const cycles = this.profile.reboot.seconds * this.profile.clockHz;
     this.account(Cat.reboot, cycles, this.profile.reboot.nj);
     this.boots++;
     this.fillGarbage();
     if (this.trace) this.record('reboot', 'reboot', Cat.reboot, this.action, 1, 1);
+  }
+
+  /**
+   * Add `harvested` joules to a charge of `joules` (after the load was taken), clipping what
+   * would exceed the capacitor's ceiling; returns the new charge and books the ledger.
+   */
+  private charge(joules: number, harvested: number, ceilVolts: number): number {
+    const s = this.supply as Extract<PowerSupply, { kind: 'energy' }>;
+    this.harvestedJ += harvested;
+    const ceil = energyAt(s.capacitor, ceilVolts);
+    const raw = joules + harvested;
+    // The ceiling only clips what the harvest would add beyond it: a charge already above it (an
+    // RC supply's Vsup below the rating never gets there) is not taken away.
+    const capped = Math.max(Math.min(raw, ceil), Math.min(raw, joules));
+    this.clippedJ += raw - capped;
+    return capped;
+  }
+
+  /** Where the energy went so far (energy-driven supplies; zeros otherwise). See EnergyLedger. */
+  energyLedger(): EnergyLedger {
+    return { harvestedJ: this.harvestedJ, consumedJ: this.consumedJ, storedJ: this.joules - this.initialJ, clippedJ: this.clippedJ };
   }
 
   private fillGarbage(): void {

@@ -18,7 +18,10 @@ export interface Capacitor {
   readonly von: number;
   /** Brown-out threshold: the device dies when the capacitor falls to it. */
   readonly voff: number;
-  /** Optional ceiling (a clamp or the supply); undefined = no ceiling beyond the harvester's. */
+  /**
+   * Rated maximum voltage: harvested energy that would charge the capacitor above it is lost
+   * (clipped by the clamp that protects it). Undefined = DEVICE_MD_VMAX.
+   */
   readonly vmax?: number;
 }
 
@@ -34,6 +37,22 @@ export type Harvester =
   | { readonly kind: 'constant'; readonly watts: number }
   | { readonly kind: 'rc'; readonly vsup: number; readonly ohms: number }
   | { readonly kind: 'trace'; readonly trace: PowerTrace };
+
+/**
+ * The capacitor's rated maximum voltage when none is given: 3.0 V. device.md lists no rating,
+ * but every setting it reports is charged from Vsup = 3.0 V ("C = 100 uF, R = 1 kOhm, Vsup =
+ * 3.0 V, Von = 2.8 V, Voff = 2.4 V"; also "Von 2.99 V / Voff 2.8 V"), so the capacitor of that
+ * setup never held more than 3.0 V and both published turn-on thresholds lie below it. It is
+ * also within the MSP430FR5994's supply range (at most 3.6 V, datasheet SLASE54). Without a
+ * ceiling a constant-power or trace harvester banks unbounded energy (a 1 nF capacitor would
+ * fund a whole inference from the surplus of a few reboots); --vmax sets another rating.
+ */
+export const DEVICE_MD_VMAX = 3.0;
+
+/** The rated maximum voltage of a capacitor (its own, or DEVICE_MD_VMAX). */
+export function ratedVmax(c: Capacitor): number {
+  return c.vmax ?? DEVICE_MD_VMAX;
+}
 
 /** Settings seen in the authors' work (device.md): 100 uF, R = 1 kOhm, Vsup 3.0 V, Von 2.8 V, Voff 2.4 V. */
 export const DEVICE_MD_CAPACITOR: Capacitor = Object.freeze({ farads: 100e-6, von: 2.8, voff: 2.4 });
@@ -55,7 +74,12 @@ export function usableEnergy(c: Capacitor): number {
 export function validateCapacitor(c: Capacitor): void {
   if (!(c.farads > 0)) throw new ConfigError(`capacitance must be positive, got ${c.farads} F`);
   if (!(c.von > c.voff && c.voff > 0)) throw new ConfigError(`need Von > Voff > 0, got Von ${c.von} V, Voff ${c.voff} V`);
-  if (c.vmax !== undefined && c.vmax < c.von) throw new ConfigError(`Vmax ${c.vmax} V is below Von ${c.von} V`);
+  const vmax = ratedVmax(c);
+  if (!(vmax >= c.von)) {
+    throw new ConfigError(
+      `Von ${c.von} V is above the capacitor's rated maximum ${vmax} V${c.vmax === undefined ? ` (the default, device.md's 3.0 V supply; set another rating with --vmax)` : ''}: the device could never turn on`,
+    );
+  }
 }
 
 /** Power (W) the harvester pushes into the capacitor at voltage `volts` and modelled time `t`. */
@@ -73,10 +97,25 @@ export function harvestPower(h: Harvester, volts: number, t: number): number {
   }
 }
 
-/** The highest voltage the capacitor can reach with this harvester (Infinity when unbounded). */
+/** The highest voltage the capacitor can reach with this harvester: its rating, or an RC supply's Vsup. */
 export function ceilingVolts(c: Capacitor, h: Harvester): number {
   const supply = h.kind === 'rc' ? h.vsup : Infinity;
-  return Math.min(supply, c.vmax ?? Infinity);
+  return Math.min(supply, ratedVmax(c));
+}
+
+/**
+ * Where the energy of an energy-driven run went, in joules, since power-on at Von. Conservation:
+ * harvested = consumed + stored + clipped, at every moment (a property test checks it).
+ *   harvested  delivered by the harvester (while on, and while recharging)
+ *   consumed   drawn by the device (events, reboots, and the part of an action cut by a brown-out)
+ *   stored     the capacitor's energy now minus at power-on
+ *   clipped    lost above the rated maximum voltage
+ */
+export interface EnergyLedger {
+  readonly harvestedJ: number;
+  readonly consumedJ: number;
+  readonly storedJ: number;
+  readonly clippedJ: number;
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import type { Deployment } from '../model/engine/runner.js';
 import { runInference } from '../model/engine/runner.js';
-import { energyAt, harvestPower, type Capacitor } from '../device/energy.js';
+import { energyAt, harvestPower, ceilingVolts, ratedVmax, type Capacitor, type Harvester } from '../device/energy.js';
 import { ConfigError } from '../util/errors.js';
 import type { PowerSupply } from '../device/device.js';
 
@@ -133,10 +133,42 @@ export function chargeJoules(c: Capacitor): number {
   return energyAt(c, c.von) - energyAt(c, c.voff);
 }
 
+/** The most power the harvester can deliver while the device runs (between Voff and the ceiling). */
+function bestPower(h: Harvester, c: Capacitor): number {
+  switch (h.kind) {
+    case 'constant':
+      return h.watts;
+    case 'rc': {
+      // P(V) = V (Vsup - V) / R peaks at Vsup / 2; the device runs with V in [Voff, ceiling].
+      const v = Math.min(Math.max(h.vsup / 2, c.voff), ceilingVolts(c, h));
+      return harvestPower(h, v, 0);
+    }
+    case 'trace': {
+      let m = 0;
+      for (let i = 0; i < h.trace.watts.length; i++) m = Math.max(m, h.trace.watts[i]!);
+      return m;
+    }
+  }
+}
+
+function fmtJ(j: number): string {
+  return j >= 1e-6 ? `${(j * 1e6).toFixed(1)} uJ` : `${(j * 1e9).toFixed(2)} nJ`;
+}
+
+function fmtC(f: number): string {
+  return f >= 1e-6 ? `${+(f * 1e6).toPrecision(3)} uF` : `${+(f * 1e9).toPrecision(3)} nF`;
+}
+
 /**
- * Reject a capacitor that cannot fund one job: a charge (plus what the harvester can add during
- * the job, at its best) must cover a reboot and the largest step of the uninterrupted run.
- * Throws ConfigError naming both figures.
+ * Reject a capacitor that cannot fund one job, in two ways (each a necessary condition; the
+ * runner's stall detection catches the rest):
+ *  - a charge plus the most the harvester can add meanwhile must cover a reboot and the largest
+ *    step of the uninterrupted run;
+ *  - the largest step must fit into what the capacitor can hold above Voff at its ceiling (its
+ *    rated maximum voltage) plus the harvest during the step itself: a job's work is lost when
+ *    power fails inside it, and energy above the ceiling is clipped, so a strong harvester cannot
+ *    bank a surplus for it.
+ * Throws ConfigError naming the figures.
  */
 export function assertChargeFundsOneJob(d: Deployment, input: Int16Array, supply: PowerSupply): void {
   if (supply.kind !== 'energy') return;
@@ -163,12 +195,21 @@ export function assertChargeFundsOneJob(d: Deployment, input: Int16Array, supply
   }
   const c = supply.capacitor;
   const p = d.plan.params.profile;
-  const seconds = stepCycles / p.clockHz + p.reboot.seconds;
-  const best = harvestPower(supply.harvester, c.von, 0) * seconds;
+  const pBest = bestPower(supply.harvester, c);
+  const stepS = stepCycles / p.clockHz;
+  const capacitor = `a ${fmtC(c.farads)} capacitor (Von ${c.von} V, Voff ${c.voff} V, Vmax ${ratedVmax(c)} V)`;
+  const best = pBest * (stepS + p.reboot.seconds);
   const need = (p.reboot.nj + stepNj) * 1e-9;
   if (chargeJoules(c) + best < need) {
     throw new ConfigError(
-      `a ${(c.farads * 1e6).toPrecision(3)} uF capacitor (Von ${c.von} V, Voff ${c.voff} V) holds ${(chargeJoules(c) * 1e6).toFixed(1)} uJ per charge, but one job needs ${(need * 1e6).toFixed(1)} uJ (reboot ${(p.reboot.nj / 1e3).toFixed(1)} uJ + largest step ${(stepNj / 1e3).toFixed(1)} uJ)`,
+      `${capacitor} holds ${fmtJ(chargeJoules(c))} per charge, but one job needs ${fmtJ(need)} (reboot ${(p.reboot.nj / 1e3).toFixed(1)} uJ + largest step ${(stepNj / 1e3).toFixed(1)} uJ)`,
+    );
+  }
+  const room = energyAt(c, ceilingVolts(c, supply.harvester)) - energyAt(c, c.voff);
+  const stepJ = stepNj * 1e-9;
+  if (room + pBest * stepS < stepJ) {
+    throw new ConfigError(
+      `${capacitor} holds at most ${fmtJ(room)} above Voff, but the largest step of one job needs ${fmtJ(stepJ)}, of which the harvester delivers at most ${fmtJ(pBest * stepS)} during the step: no charge can fund one job`,
     );
   }
 }
