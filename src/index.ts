@@ -9,7 +9,7 @@
  *   const r = runInference(d, { input: m.inputQ(0), supply: { kind: 'schedule', failAt: [1200] }, seed: 1 });
  *   r.equal; // bit-exact with the uninterrupted Q15 reference?
  */
-export const VERSION = '0.1.0';
+export { VERSION } from './util/version.js';
 
 // The device (src/device): profile, memories, LEA arithmetic, energy, events.
 export { msp430fr5994, msp430fr5994Tinas2024, PROFILES, activePowerW, costOf, type DeviceProfile, type Cost, type NvmPlacement } from './device/profile.js';

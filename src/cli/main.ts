@@ -12,7 +12,7 @@ import type { Io } from './io.js';
 export { realIo, captureIo, type Io } from './io.js';
 import { type CommandModule, type CommandContext, EXIT_INTERNAL, EXIT_USAGE } from './command.js';
 import { UsageError, InputError, ConfigError } from '../util/errors.js';
-import { VERSION } from '../index.js';
+import { VERSION } from '../util/version.js';
 import * as models from './commands/models.js';
 import * as run from './commands/run.js';
 import * as check from './commands/check.js';

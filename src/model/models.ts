@@ -14,6 +14,8 @@
  *   other ONNX files: uniform in [-1, 1).
  */
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { stableStringify } from '../util/json.js';
 import type { Network } from './ir.js';
 import { numel } from './ir.js';
 import { importOnnx, toLogicalInput } from './onnx.js';
@@ -36,6 +38,12 @@ export interface LoadedModel {
   /** Quantized input for `--input n`. */
   inputQ(n: number): Int16Array;
   readonly description: string;
+  /**
+   * What the model is, as a content hash (sha256, hex): of the ONNX file's bytes, or of the
+   * network definition for built-in and random models. Replay tokens record it, so a token never
+   * silently replays a different model. Computed on first use.
+   */
+  readonly contentHash: string;
 }
 
 export const SHARED_MODEL_NAMES = Object.keys(SHARED_MODELS) as SharedModelName[];
@@ -73,6 +81,7 @@ function finish(
   samples: { x: Float32Array; label?: number }[],
   synth: (seed: number) => Float32Array,
   description: string,
+  hash: () => string = () => definitionHash(net),
 ): LoadedModel {
   const q = quantize(net, calibration);
   const exp = q.exps.get(net.input.name)!;
@@ -80,7 +89,33 @@ function finish(
     samples.length > 0
       ? { ...samples[((n % samples.length) + samples.length) % samples.length]!, kind: 'sample' as const }
       : { x: synth(n), kind: 'synthetic' as const };
-  return { name, net, q, sampleCount: samples.length, input, inputQ: (n) => quantizeInput(input(n).x, exp), description };
+  let contentHash: string | null = null;
+  return {
+    name,
+    net,
+    q,
+    sampleCount: samples.length,
+    input,
+    inputQ: (n) => quantizeInput(input(n).x, exp),
+    description,
+    get contentHash() {
+      return (contentHash ??= hash());
+    },
+  };
+}
+
+/** sha256 of a network's definition (its IR with every weight), for models without a file. */
+function definitionHash(net: Network): string {
+  return createHash('sha256').update(stableStringify(net, 0)).digest('hex');
+}
+
+/** sha256 of a model file's bytes. */
+function fileHash(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch (e) {
+    throw new InputError(`cannot read ONNX model ${path}: ${(e as Error).message}`);
+  }
 }
 
 function resolve(spec: string): LoadedModel {
@@ -101,14 +136,15 @@ function resolve(spec: string): LoadedModel {
       throw new UsageError(`model ${spec} needs ../shared/models/${file}, which is not present (set JAPARI_SHARED to the shared folder)`);
     }
     const net = importOnnx(sharedPath('models', file), { name: spec });
+    const fileH = fileHash(sharedPath('models', file));
     if (spec === 'mnist') {
       const cal = builtinCalibration('lenet').map((s) => s.input);
       const samples = builtinSamples("lenet").map((s) => (s.label === null ? { x: s.input } : { x: s.input, label: s.label }));
-      return finish(spec, net, cal, samples, () => samples[0]!.x, `${file} from ../shared/models (MNIST digits as inputs)`);
+      return finish(spec, net, cal, samples, () => samples[0]!.x, `${file} from ../shared/models (MNIST digits as inputs)`, () => fileH);
     }
     const spread = SPREAD[spec]!;
     const cal = Array.from({ length: 16 }, (_, i) => normalInput(net, 1000 + i, spread));
-    return finish(spec, net, cal, [], (s) => normalInput(net, s, spread), `${file} from ../shared/models (synthetic normal inputs, spread ${spread})`);
+    return finish(spec, net, cal, [], (s) => normalInput(net, s, spread), `${file} from ../shared/models (synthetic normal inputs, spread ${spread})`, () => fileH);
   }
   if (spec.startsWith('rnd:')) {
     const net = randomNetwork(spec);
@@ -117,8 +153,9 @@ function resolve(spec: string): LoadedModel {
   }
   if (spec.endsWith('.onnx')) {
     const net = importOnnx(spec);
+    const fileH = fileHash(spec);
     const cal = Array.from({ length: 16 }, (_, i) => uniformInput(net, 1000 + i));
-    return finish(spec, net, cal, [], (s) => uniformInput(net, s), `${spec} (synthetic uniform inputs in [-1, 1))`);
+    return finish(spec, net, cal, [], (s) => uniformInput(net, s), `${spec} (synthetic uniform inputs in [-1, 1))`, () => fileH);
   }
   const known = [...BUILTIN_MODELS.map((m) => m.name), ...SHARED_MODEL_NAMES].join(', ');
   throw new UsageError(`unknown model ${JSON.stringify(spec)}: use one of ${known}, or a path ending in .onnx`);

@@ -1,16 +1,30 @@
 /**
- * Replay tokens: one short string that encodes everything a run depends on -- model, engine,
- * parameters, faults and fixes, input, warm-up inputs, garbage seed and pattern, and the
- * failure schedule -- so `japari replay <token>` reproduces a counterexample exactly.
+ * Replay tokens: one short string that encodes everything a run depends on -- model (and its
+ * content hash), engine, parameters, faults and fixes, input, warm-up inputs, garbage seed and
+ * pattern, and the failure schedule -- so `japari replay <token>` reproduces a counterexample
+ * exactly, or refuses to when the model it names is no longer the model the token was made on.
  *
- * Format: "jp1." + base64url(JSON with short keys, in a fixed key order).
+ * Format: "jp2." + base64url(JSON with short keys, in a fixed key order):
+ *   m model   h sha256 of the model (hex, LoadedModel.contentHash)   v japari version
+ *   e engine  b B  p placement (s|i)  d profile  x faults  y fixes
+ *   i input   w warm-up inputs  s garbage seed  g garbage (r|s|Q15 constant)  f schedule
+ * "jp1." tokens (before the hash and version were recorded; reports/mutants/ still holds them)
+ * decode with the same rules minus h and v.
+ *
+ * Decoding is strict, like the command line: a token is untrusted input. Every key must be
+ * present with the right type and range (no extra keys), ids must be known, and numbers obey the
+ * limits the flags obey (a 32-bit seed, non-negative inputs, an ascending schedule). Anything
+ * else is a UsageError naming the field.
  */
 import type { GarbagePattern } from '../device/device.js';
 import type { EngineKind, EngineParams } from '../model/plan.js';
 import { ENGINE_KINDS } from '../model/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
+import { FAULT_IDS, FIX_IDS, fixesFor } from '../model/engine/faults.js';
+import { loadModel } from '../model/models.js';
 import { UsageError } from '../util/errors.js';
+import { VERSION } from '../util/version.js';
 
 export interface RunSpec {
   readonly model: string;
@@ -30,22 +44,37 @@ export interface RunSpec {
   readonly schedule: readonly number[];
 }
 
-const PREFIX = 'jp1.';
+/** What a token says beyond the run itself. */
+export interface TokenInfo {
+  readonly spec: RunSpec;
+  /** sha256 of the model the token was made on (absent in jp1 tokens). */
+  readonly modelHash?: string;
+  /** The japari version that made it (absent in jp1 tokens). */
+  readonly version?: string;
+  readonly format: 'jp1' | 'jp2';
+}
+
+const PREFIX = 'jp2.';
+const LEGACY_PREFIX = 'jp1.';
+/** Seeds are 32-bit (parseSeed); B, inputs and actions are non-negative safe integers (the flags' limits). */
+const MAX_SEED = 0xffffffff;
+/** A token longer than this is not one japari wrote (a schedule of 10^5 failures is already absurd). */
+const MAX_TOKEN_CHARS = 1 << 20;
 
 function garbageCode(g: GarbagePattern): string | number {
   return g.kind === 'random' ? 'r' : g.kind === 'stale' ? 's' : g.value;
 }
 
-function garbageOf(c: unknown): GarbagePattern {
-  if (c === 'r') return { kind: 'random' };
-  if (c === 's') return { kind: 'stale' };
-  if (typeof c === 'number' && Number.isInteger(c) && c >= -32768 && c <= 32767) return { kind: 'constant', value: c };
-  throw new UsageError(`replay token: bad garbage pattern ${JSON.stringify(c)}`);
+/** The content hash a token records for `model` (loads it: the caller just ran it). */
+export function modelHashOf(model: string): string {
+  return loadModel(model).contentHash;
 }
 
 export function encodeToken(s: RunSpec): string {
   const o = {
     m: s.model,
+    h: modelHashOf(s.model),
+    v: VERSION,
     e: s.engine,
     b: s.batch,
     p: s.placement === 'spi-fram' ? 's' : 'i',
@@ -61,47 +90,103 @@ export function encodeToken(s: RunSpec): string {
   return PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
 }
 
+/** Decode a token into its run (strict; UsageError naming what is wrong). */
 export function decodeToken(token: string): RunSpec {
+  return decodeTokenInfo(token).spec;
+}
+
+export function decodeTokenInfo(token: string): TokenInfo {
   const t = token.trim();
-  if (!t.startsWith(PREFIX)) throw new UsageError(`not a japari replay token (expected it to start with ${PREFIX})`);
-  let o: Record<string, unknown>;
+  const format = t.startsWith(PREFIX) ? 'jp2' : t.startsWith(LEGACY_PREFIX) ? 'jp1' : null;
+  if (!format) throw new UsageError(`not a japari replay token (expected it to start with ${PREFIX})`);
+  if (t.length > MAX_TOKEN_CHARS) throw new UsageError(`replay token is ${t.length} characters long; japari never writes one longer than ${MAX_TOKEN_CHARS}`);
+  const body = t.slice(PREFIX.length);
+  if (!/^[A-Za-z0-9_-]*$/.test(body)) throw new UsageError('replay token is corrupted (not base64url)');
+  let o: unknown;
   try {
-    o = JSON.parse(Buffer.from(t.slice(PREFIX.length), 'base64url').toString('utf8')) as Record<string, unknown>;
+    o = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
     throw new UsageError('replay token is corrupted (not base64url JSON)');
   }
-  const bad = (what: string) => new UsageError(`replay token: bad ${what}`);
-  const nums = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)) throw bad(what);
-    return v as number[];
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError('replay token is corrupted (not a JSON object)');
+  const rec = o as Record<string, unknown>;
+  const keys = format === 'jp2' ? ['m', 'h', 'v', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'] : ['m', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'];
+  const extra = Object.keys(rec).filter((k) => !keys.includes(k));
+  if (extra.length > 0) throw new UsageError(`replay token: unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
+  const missing = keys.filter((k) => !Object.hasOwn(rec, k));
+  if (missing.length > 0) throw new UsageError(`replay token: missing field(s) ${missing.join(', ')}`);
+  const bad = (what: string, v: unknown, want: string) => new UsageError(`replay token: bad ${what} ${clip(JSON.stringify(v) ?? String(v))} (expected ${want})`);
+
+  const natural = (v: unknown, what: string, max = Number.MAX_SAFE_INTEGER): number => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) throw bad(what, v, max === Number.MAX_SAFE_INTEGER ? 'a non-negative integer' : `an integer in 0..${max}`);
+    return v;
   };
-  const strs = (v: unknown, what: string): string[] => {
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(what);
+  const naturals = (v: unknown, what: string): number[] => {
+    if (!Array.isArray(v)) throw bad(what, v, 'a list of non-negative integers');
+    return v.map((x) => natural(x, what));
+  };
+  const ids = (v: unknown, what: string, known: readonly string[]): string[] => {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(what, v, 'a list of ids');
+    for (const x of v as string[]) if (!known.includes(x)) throw bad(what, x, `one of ${known.join(', ')}`);
+    if (new Set(v).size !== v.length) throw bad(what, v, 'each id once');
     return v as string[];
   };
-  if (typeof o['m'] !== 'string') throw bad('model');
-  if (!ENGINE_KINDS.includes(o['e'] as EngineKind)) throw bad('engine');
-  if (typeof o['b'] !== 'number' || !Number.isInteger(o['b'])) throw bad('batch');
-  if (o['p'] !== 's' && o['p'] !== 'i') throw bad('placement');
-  if (typeof o['d'] !== 'string' || !(o['d'] in PROFILES)) throw bad('profile');
-  if (typeof o['i'] !== 'number' || !Number.isInteger(o['i'])) throw bad('input');
-  if (typeof o['s'] !== 'number' || !Number.isInteger(o['s'])) throw bad('seed');
-  const schedule = nums(o['f'], 'schedule');
-  for (let i = 1; i < schedule.length; i++) if (schedule[i]! <= schedule[i - 1]!) throw bad('schedule (must ascend)');
-  return {
-    model: o['m'],
-    engine: o['e'] as EngineKind,
-    batch: o['b'],
-    placement: o['p'] === 's' ? 'spi-fram' : 'internal-fram',
-    profile: o['d'],
-    faults: strs(o['x'], 'faults'),
-    fixes: strs(o['y'], 'fixes'),
-    input: o['i'],
-    warmup: nums(o['w'], 'warm-up inputs'),
-    seed: o['s'],
-    garbage: garbageOf(o['g']),
+
+  const model = rec['m'];
+  if (typeof model !== 'string' || model.trim() === '' || model.length > 4096) throw bad('model', model, 'a model name or a .onnx path');
+  const engine = rec['e'];
+  if (typeof engine !== 'string' || !(ENGINE_KINDS as readonly string[]).includes(engine)) throw bad('engine', engine, `one of ${ENGINE_KINDS.join(', ')}`);
+  const batch = natural(rec['b'], 'batch');
+  if (batch < 1) throw bad('batch', batch, 'B >= 1');
+  const p = rec['p'];
+  if (p !== 's' && p !== 'i') throw bad('placement', p, 's (SPI FRAM) or i (internal FRAM)');
+  const profile = rec['d'];
+  if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) throw bad('profile', profile, `one of ${Object.keys(PROFILES).join(', ')}`);
+  const faults = ids(rec['x'], 'faults', FAULT_IDS);
+  const fixes = ids(rec['y'], 'fixes', FIX_IDS);
+  const engineFixes = fixesFor(engine as EngineKind);
+  for (const f of fixes) if (!engineFixes.includes(f)) throw bad('fixes', f, `a fix of the ${engine} engine (${engineFixes.join(', ') || 'none'})`);
+  const input = natural(rec['i'], 'input');
+  const warmup = naturals(rec['w'], 'warm-up inputs');
+  const seed = natural(rec['s'], 'seed', MAX_SEED);
+  const g = rec['g'];
+  let garbage: GarbagePattern;
+  if (g === 'r') garbage = { kind: 'random' };
+  else if (g === 's') garbage = { kind: 'stale' };
+  else if (typeof g === 'number' && Number.isInteger(g) && g >= -32768 && g <= 32767) garbage = { kind: 'constant', value: g };
+  else throw bad('garbage pattern', g, 'r, s or a Q15 value');
+  const schedule = naturals(rec['f'], 'schedule');
+  for (let i = 1; i < schedule.length; i++) if (schedule[i]! <= schedule[i - 1]!) throw bad('schedule', rec['f'], 'strictly ascending action indices');
+
+  let modelHash: string | undefined;
+  let version: string | undefined;
+  if (format === 'jp2') {
+    const h = rec['h'];
+    if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) throw bad('model hash', h, 'a sha256 in hex');
+    const v = rec['v'];
+    if (typeof v !== 'string' || !/^[0-9A-Za-z.+-]{1,64}$/.test(v)) throw bad('version', v, 'a japari version');
+    modelHash = h;
+    version = v;
+  }
+  const spec: RunSpec = {
+    model,
+    engine: engine as EngineKind,
+    batch,
+    placement: p === 's' ? 'spi-fram' : 'internal-fram',
+    profile,
+    faults,
+    fixes,
+    input,
+    warmup,
+    seed,
+    garbage,
     schedule,
   };
+  return { spec, format, ...(modelHash !== undefined ? { modelHash } : {}), ...(version !== undefined ? { version } : {}) };
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
 /** The engine parameters a spec describes. */
