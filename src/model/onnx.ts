@@ -103,11 +103,22 @@ function decodeModel(bytes: Uint8Array): onnx.ModelProto {
   return model;
 }
 
+/**
+ * The newest ai.onnx opset whose semantics this importer implements. Every supported operator
+ * was checked against its versions up to opset 21 (ONNX 1.16): the changes after opset 14 to
+ * Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity and Constant (19, 21) only add
+ * element types. Later opsets are not reviewed here, so a model that declares one is refused
+ * rather than imported with possibly different semantics.
+ */
+export const MAX_ONNX_OPSET = 21;
+
 /** The model's ai.onnx opset version (operator semantics, e.g. Squeeze's axes, depend on it). */
 function opsetOf(model: onnx.ModelProto): number {
   const entry = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   if (!entry) throw new InputError('not an ONNX model: it imports no ai.onnx opset');
-  return toInt(entry.version ?? 0);
+  const v = toInt(entry.version ?? 0);
+  if (v > MAX_ONNX_OPSET) throw new InputError(`the model uses ai.onnx opset ${v}; japari supports opsets up to ${MAX_ONNX_OPSET} (re-export the model with opset <= ${MAX_ONNX_OPSET})`);
+  return v;
 }
 
 /** protobufjs gives int64 fields as a number or a Long. */
@@ -189,6 +200,18 @@ function decodeTensor(t: onnx.ITensorProto, where: string): Constant {
       throw new InputError(`${what} has data type ${t.dataType ?? 0}, which is not supported`);
   }
   if (data.length !== n) throw new InputError(`${what} holds ${data.length} values for shape ${shapeStr(dims)}`);
+  if (dtype === 'float') {
+    // Quantization scales come from max |w|: one NaN or infinity would poison a whole layer.
+    let bad = 0;
+    let first = -1;
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(data[i]!)) {
+        bad++;
+        if (first < 0) first = i;
+      }
+    }
+    if (bad > 0) throw new InputError(`${what} holds ${bad} value(s) that are NaN or infinite (first at index ${first}: ${data[first]}); weights must be finite`);
+  }
   return { kind: 'constant', name, dims, data, dtype };
 }
 
