@@ -9,7 +9,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { stableStringify } from '../util/json.js';
-import { writeFileAtomicSync as writeFileAtomic } from '../util/fsx.js';
+import { ReportSet } from '../util/fsx.js';
 import { FINDINGS, evaluateFinding, evaluateLoopCountLivelock, findingAvailable, type FindingOutcome } from './findings.js';
 import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from './counterexample.js';
 import { encodeToken } from '../properties/token.js';
@@ -32,7 +32,8 @@ export interface ReportFile {
 export interface Producer {
   readonly id: string;
   readonly description: string;
-  produce(): ReportFile[] | Promise<ReportFile[]>;
+  /** `onProgress` hears finer steps of a long producer (what, done, total). */
+  produce(onProgress?: (text: string, done: number, total: number) => void): ReportFile[] | Promise<ReportFile[]>;
 }
 
 export const REPORT_SCHEMA = 'japari.report/1';
@@ -236,25 +237,46 @@ export interface ReportsOutcome {
   readonly skipped: readonly string[];
 }
 
-/** Generate (or, with `check`, compare) the canonical reports under `root`. */
-export async function generateReports(root: string, o: { check: boolean; only?: readonly string[] }): Promise<ReportsOutcome> {
+/**
+ * Generate (or, with `check`, compare) the canonical reports under `root`. Changed files are
+ * collected as a report set (src/util/fsx.ts) and moved into place together at the end, so an
+ * interrupted run leaves the committed reports as they were. `onStep` hears each producer start
+ * and finish (progress).
+ */
+export async function generateReports(
+  root: string,
+  o: {
+    check: boolean;
+    only?: readonly string[];
+    onStep?: (event: { producer: string; index: number; count: number; phase: 'start' | 'done' | 'inside'; files?: number; text?: string; done?: number; total?: number }) => void;
+  },
+): Promise<ReportsOutcome> {
   const written: string[] = [];
   const stale: string[] = [];
   const unchanged: string[] = [];
   const skipped: string[] = [];
-  for (const p of PRODUCERS) {
-    if (o.only && !o.only.includes(p.id)) continue;
-    for (const f of await p.produce()) {
-      const path = join(root, f.path);
-      const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
-      if (f.partial && (o.check || current !== null)) skipped.push(f.path);
-      else if (current === f.content) unchanged.push(f.path);
-      else if (o.check) stale.push(f.path);
-      else {
-        writeFileAtomic(path, f.content);
-        written.push(f.path);
+  const chosen = PRODUCERS.filter((p) => !o.only || o.only.includes(p.id));
+  const set = o.check ? null : new ReportSet(root);
+  try {
+    for (const [index, p] of chosen.entries()) {
+      o.onStep?.({ producer: p.id, index, count: chosen.length, phase: 'start' });
+      const files = await p.produce((text, done, total) => o.onStep?.({ producer: p.id, index, count: chosen.length, phase: 'inside', text, done, total }));
+      for (const f of files) {
+        const path = join(root, f.path);
+        const current = existsSync(path) ? readFileSync(path, 'utf8') : null;
+        if (f.partial && (o.check || current !== null)) skipped.push(f.path);
+        else if (current === f.content) unchanged.push(f.path);
+        else if (o.check) stale.push(f.path);
+        else {
+          set!.write(f.path, f.content);
+          written.push(f.path);
+        }
       }
+      o.onStep?.({ producer: p.id, index, count: chosen.length, phase: 'done', files: files.length });
     }
+    set?.commit();
+  } finally {
+    set?.abort();
   }
   return { written, stale, unchanged, skipped };
 }

@@ -10,7 +10,7 @@ import { proofReportFiles } from '../smt/report.js';
 registerProducer({
   id: 'proofs',
   description: 'Z3 proof obligations per deployment, and refutations of published designs (reports/proofs/, reports/findings/*.proof.*)',
-  produce: () => proofReportFiles(),
+  produce: (onProgress) => proofReportFiles(undefined, onProgress),
 });
 
 export { PRODUCERS } from './canonical.js';

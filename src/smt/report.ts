@@ -175,12 +175,13 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
 }
 
 /** Prove every available canonical target and render the report files (paths under reports/). */
-export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS): Promise<{ path: string; content: string; partial?: boolean }[]> {
+export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS, onProgress?: (text: string, done: number, total: number) => void): Promise<{ path: string; content: string; partial?: boolean }[]> {
   const files: { path: string; content: string; partial?: boolean }[] = [];
   const findings = new Map<string, FindingHit[]>();
   const index: string[] = ['# Proof reports', '', '| deployment | proved | refuted | unknown | findings |', '| --- | --- | --- | --- | --- |'];
   let partial = false;
-  for (const t of targets) {
+  for (const [k, t] of targets.entries()) {
+    onProgress?.(targetName(t), k, targets.length);
     if (!available(t)) {
       index.push(`| ${targetName(t)} | (needs ../shared/models) | | | |`);
       partial = true;

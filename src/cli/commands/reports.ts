@@ -8,8 +8,11 @@ import { join } from 'node:path';
 import { generateReports, PRODUCERS } from '../../report/canonical.js';
 import { projectRoot } from '../../util/shared.js';
 import { parseList } from '../units.js';
+import { createProgress } from '../progress.js';
+import { validateOutputDir } from '../../util/fsx.js';
 import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
+import { resolvePath } from '../options.js';
 import { createStyle } from '../style.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import '../../report/producers.js';
@@ -24,7 +27,18 @@ export interface ReportsOptions {
 
 export async function runReports(o: ReportsOptions, io: Io): Promise<number> {
   const st = createStyle(io);
-  const r = await generateReports(o.root, { check: o.check, ...(o.only ? { only: o.only } : {}) });
+  if (!o.check) validateOutputDir(o.root, '--root', io.cwd);
+  const progress = createProgress(io, 'reports');
+  const r = await generateReports(o.root, {
+    check: o.check,
+    ...(o.only ? { only: o.only } : {}),
+    onStep: (e) => {
+      if (e.phase === 'start') progress.step(`${e.producer}...`, e.index, e.count);
+      else if (e.phase === 'inside') progress.step(`${e.producer}: ${e.text} (${(e.done ?? 0) + 1} of ${e.total})`, e.index, e.count);
+      else progress.step(`${e.producer}: ${e.files} file(s) produced`, e.index + 1, e.count);
+    },
+  });
+  progress.done();
   if (r.skipped.length > 0) {
     io.out(`${r.skipped.length} report(s) need ../shared for some of their rows; ${o.check ? 'not compared' : 'committed versions kept'}:\n${r.skipped.map((p) => `  ${p}`).join('\n')}\n`);
   }
@@ -52,7 +66,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const only = raw.only !== undefined ? parseList(raw.only, (s) => s, '--only') : undefined;
       for (const id of only ?? []) if (!PRODUCERS.some((p) => p.id === id)) throw new UsageError(`--only: unknown report ${JSON.stringify(id)} (known: ${PRODUCERS.map((p) => p.id).join(', ')})`);
       ctx.setExit(
-        await runReports({ check: raw.check === true, ...(only ? { only } : {}), root: raw.root !== undefined ? raw.root : join(projectRoot(), 'reports') }, ctx.io),
+        await runReports({ check: raw.check === true, ...(only ? { only } : {}), root: raw.root !== undefined ? resolvePath(ctx.io, raw.root) : join(projectRoot(), 'reports') }, ctx.io),
       );
     });
 }
