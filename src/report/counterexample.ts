@@ -144,7 +144,7 @@ export function counterexampleMarkdown(r: CounterexampleReport, svgFile?: string
   if (s.faults.length) lines.push(`- seeded faults: ${s.faults.map((f) => `\`${f}\``).join(', ')}`);
   if (s.fixes.length) lines.push(`- fixes: ${s.fixes.map((f) => `\`${f}\``).join(', ')}`);
   lines.push(`- input ${s.input}, warm-up inferences: ${s.warmup.length ? s.warmup.join(', ') : 'none'}, garbage ${s.garbage.kind}, seed ${s.seed}`);
-  lines.push(`- power fails before action(s): ${s.schedule.length ? s.schedule.join(', ') : 'none (fails without any power failure)'}`);
+  lines.push(`- power fails before action(s): ${s.schedule.length ? s.schedule.join(', ') : r.verdict === 'fail' ? 'none (fails without any power failure)' : 'none'}`);
   lines.push(`- replay: \`japari replay ${r.token}\``);
   lines.push('');
   if (svgFile) lines.push(`![timeline](${svgFile})`, '');
@@ -176,3 +176,4 @@ export function counterexampleMarkdown(r: CounterexampleReport, svgFile?: string
   lines.push('```');
   return lines.join('\n') + '\n';
 }
+
