@@ -6,9 +6,10 @@
  * flags with the same meaning.
  */
 import { isAbsolute, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { ENGINE_KINDS, type EngineKind } from '../model/plan.js';
 import { PROFILES, type DeviceProfile, type NvmPlacement } from '../device/profile.js';
-import { type Capacitor, type Harvester, DEVICE_MD_CAPACITOR, loadPowerTrace, meanWatts, validateCapacitor } from '../device/energy.js';
+import { type Capacitor, type Harvester, DEVICE_MD_CAPACITOR, loadPowerTrace, meanWatts, ratedVmax, validateCapacitor } from '../device/energy.js';
 import type { PowerSupply } from '../device/device.js';
 import { UsageError } from '../util/errors.js';
 import { parseCapacitance, parseList, parseNonNegativeInt, parsePower, parseResistance, parseVoltage, fmtFarads, fmtOhms, fmtVolts, fmtWatts } from './units.js';
@@ -31,6 +32,14 @@ export function profileOf(name: ProfileName): DeviceProfile {
   const p = PROFILES[name];
   if (!p) throw new UsageError(`unknown profile ${JSON.stringify(name)}`);
   return p;
+}
+
+/** Worker threads beyond the machine's cores only slow a campaign down (and `--workers 1000` hung). */
+export function capWorkers(io: Pick<Io, 'err'>, requested: number, option = '--workers'): number {
+  const cores = availableParallelism();
+  if (requested <= cores) return requested;
+  io.err(`japari: ${option} ${requested}: capped at ${cores}, the number of cores of this machine\n`);
+  return cores;
 }
 
 /** A path from the command line, resolved against the caller's working folder. */
@@ -79,7 +88,8 @@ export function parseFailAt(text: string, option = '--fail-at'): number[] {
  *   none                          continuous power
  *   --fail-at i,j,...             power fails right before each listed action
  *   --capacitor C + one harvester energy-driven: --power P | --supply V --resistance R | --trace file
- *                                 with thresholds --von (2.8 V) --voff (2.4 V) [--vmax V] (device.md)
+ *                                 with thresholds --von (2.8 V) --voff (2.4 V) and the rated
+ *                                 maximum --vmax (3.0 V) (device.md; energy.ts DEVICE_MD_VMAX)
  */
 export function parseSupply(f: RawSupplyFlags): SupplySpec {
   const given = (k: keyof RawSupplyFlags): boolean => f[k] !== undefined;
@@ -99,7 +109,7 @@ export function parseSupply(f: RawSupplyFlags): SupplySpec {
     voff: f.voff !== undefined ? parseVoltage(f.voff, '--voff') : DEVICE_MD_CAPACITOR.voff,
     ...(f.vmax !== undefined ? { vmax: parseVoltage(f.vmax, '--vmax') } : {}),
   };
-  validateCapacitor(capacitor); // ConfigError (exit 2) when Von <= Voff or Vmax < Von
+  validateCapacitor(capacitor); // ConfigError (exit 2) when Von <= Voff or Von > Vmax (default 3.0 V)
   const harvesters = (['power', 'supply', 'trace'] as const).filter(given);
   if (harvesters.length !== 1) {
     const which = harvesters.length === 0 ? 'none was given' : `got ${harvesters.map((h) => `--${h}`).join(' and ')}`;
@@ -168,7 +178,7 @@ export function supplyJson(spec: SupplySpec, built?: PowerSupply): Record<string
       const trace = built?.kind === 'energy' && built.harvester.kind === 'trace' ? built.harvester.trace : null;
       return {
         kind: 'energy',
-        capacitor: { farads: c.farads, von: c.von, voff: c.voff, ...(c.vmax !== undefined ? { vmax: c.vmax } : {}) },
+        capacitor: { farads: c.farads, von: c.von, voff: c.voff, vmax: ratedVmax(c), ...(c.vmax === undefined ? { vmax_default: true } : {}) },
         harvester:
           h.kind === 'trace'
             ? { kind: 'trace', path: h.path, ...(trace ? { samples: trace.watts.length, dt_s: trace.dt, mean_watts: meanWatts(trace) } : {}) }
@@ -188,7 +198,7 @@ export function describeSupply(spec: SupplySpec): string {
     case 'energy': {
       const c = spec.capacitor;
       const h = spec.harvester;
-      const cap = `${fmtFarads(c.farads)} (Von ${fmtVolts(c.von)}, Voff ${fmtVolts(c.voff)}${c.vmax !== undefined ? `, Vmax ${fmtVolts(c.vmax)}` : ''})`;
+      const cap = `${fmtFarads(c.farads)} (Von ${fmtVolts(c.von)}, Voff ${fmtVolts(c.voff)}, Vmax ${fmtVolts(ratedVmax(c))})`;
       const harv =
         h.kind === 'constant' ? `constant ${fmtWatts(h.watts)}` : h.kind === 'rc' ? `RC ${fmtVolts(h.vsup)} through ${fmtOhms(h.ohms)}` : `trace ${h.path}`;
       return `energy: ${cap}, ${harv}`;

@@ -38,6 +38,10 @@ export interface FuzzOptions extends EngineChoice {
    * finding search that wants the effect of a flaw (skipped work, wrong output), not the hazard.
    */
   readonly effectsOnly?: boolean;
+  /** Fix the checked inference's input (a sample index or seed) instead of drawing it. */
+  readonly input?: number;
+  /** Fix the warm-up inferences' inputs instead of drawing zero or one. */
+  readonly warmup?: readonly number[];
   readonly onProgress?: (runs: number) => void;
 }
 
@@ -94,7 +98,7 @@ interface Case {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly input: number;
-  readonly warm: number | null;
+  readonly warm: readonly number[];
   readonly gaps: number[];
   readonly seed: number;
   readonly garbage: GarbagePattern;
@@ -110,7 +114,7 @@ function specOf(o: FuzzOptions, c: Case): RunSpec {
     faults: o.faults,
     fixes: o.fixes,
     input: c.input,
-    warmup: c.warm === null ? [] : [c.warm],
+    warmup: c.warm,
     seed: c.seed,
     garbage: c.garbage,
     schedule: scheduleFromGaps(c.gaps),
@@ -124,6 +128,9 @@ function spanOf(d: Deployment, input: Int16Array): number {
 
 export function fuzz(o: FuzzOptions): FuzzResult {
   const maxF = o.maxFailures ?? 4;
+  // Zero or one drawn warm-up inference, unless the caller fixed them.
+  const warmArb = (ids: fc.Arbitrary<number>): fc.Arbitrary<readonly number[]> =>
+    o.warmup !== undefined ? fc.constant(o.warmup) : fc.option(ids, { nil: null }).map((w) => (w === null ? [] : [w]));
   let caseArb: fc.Arbitrary<Case>;
   if (o.model === 'random') {
     caseArb = fc
@@ -132,8 +139,8 @@ export function fuzz(o: FuzzOptions): FuzzResult {
         batch: fc.constantFrom(1, 2, 4, 8),
         placement: fc.constantFrom<NvmPlacement>('spi-fram', 'internal-fram'),
         // Ordinary inputs, and extreme ones that saturate at Q15's rails.
-        input: fc.oneof(fc.nat({ max: 999 }), fc.integer({ min: EXTREME_INPUTS, max: EXTREME_INPUTS + 999 })),
-        warm: fc.option(fc.nat({ max: 999 }), { nil: null }),
+        input: o.input !== undefined ? fc.constant(o.input) : fc.oneof(fc.nat({ max: 999 }), fc.integer({ min: EXTREME_INPUTS, max: EXTREME_INPUTS + 999 })),
+        warm: warmArb(fc.nat({ max: 999 })),
         gaps: gapsArb(4000, maxF),
         seed: fc.nat({ max: 0xffff }),
         garbage: garbageArb,
@@ -148,8 +155,8 @@ export function fuzz(o: FuzzOptions): FuzzResult {
       model: fc.constant(o.model),
       batch: fc.constant(o.batch),
       placement: fc.constant(o.placement),
-      input: inputArb,
-      warm: fc.option(inputArb, { nil: null }),
+      input: o.input !== undefined ? fc.constant(o.input) : inputArb,
+      warm: warmArb(inputArb),
       gaps: gapsArb(span, maxF),
       seed: fc.nat({ max: 0xffff }),
       garbage: garbageArb,

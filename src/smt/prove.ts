@@ -67,7 +67,18 @@ export function parseObligationId(text: string): ObligationId {
 /** Build and run the obligations; `onResult` sees each result as it arrives. */
 export async function prove(opts: ProveOptions, z3: Z3Runtime = sharedZ3(), onResult?: (r: ObligationResult) => void): Promise<ProofReport> {
   const ctx = proveContext(opts);
-  const all = obligationsFor(ctx).filter((o) => (opts.obligation === undefined || o.id === opts.obligation) && (opts.layer === undefined || o.layer.includes(opts.layer)));
+  const every = obligationsFor(ctx);
+  const all = every.filter((o) => (opts.obligation === undefined || o.id === opts.obligation) && (opts.layer === undefined || o.layer.includes(opts.layer)));
+  // A filter that selects nothing proves nothing: a usage error naming what exists, never PROVED.
+  if (all.length === 0) {
+    const ids = [...new Set(every.map((o) => o.id))];
+    if (opts.obligation !== undefined && !ids.includes(opts.obligation)) {
+      throw new UsageError(`--obligation ${opts.obligation}: the ${ctx.spec.engine} engine has no such obligation (it has: ${ids.join(', ')})`);
+    }
+    const layers = [...new Set(every.filter((o) => opts.obligation === undefined || o.id === opts.obligation).map((o) => o.layer))];
+    const shown = layers.slice(0, 16).map((l) => JSON.stringify(l)).join(', ');
+    throw new UsageError(`--layer ${JSON.stringify(opts.layer)} matches no layer${opts.obligation ? ` of ${opts.obligation}` : ''} (layers: ${shown}${layers.length > 16 ? `, ... ${layers.length} in all` : ''})`);
+  }
   // Obligations run concurrently across the runtime's workers; results keep their order.
   const results: ObligationResult[] = new Array(all.length);
   let next = 0;

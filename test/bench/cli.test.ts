@@ -38,7 +38,7 @@ describe('japari bench', () => {
     expect(doc.derived.min_capacitors.map((m) => m.batch)).toEqual([1, 1, 1, 1]);
     expect(doc.machine_dependent.machine_dependent).toBe(true);
     expect(doc.machine_dependent.models[0]!.on_s_per_wall_s).toBeGreaterThan(0);
-    expect(io.stderr()).toMatch(/bench: \d+\/\d+ jobs/);
+    expect(io.stderr()).toMatch(/bench: \d+% \(\d+\/\d+\) jobs/);
   });
 
   it('--out writes the report folder: Markdown, JSON, CSV, SVG charts, and the speed pages apart', async () => {

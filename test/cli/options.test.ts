@@ -17,8 +17,8 @@ describe('parseSupply', () => {
   it('builds an energy-driven supply with device.md thresholds by default', () => {
     const s = parseSupply({ capacitor: '100uF', supply: '3V', resistance: '1kOhm' });
     expect(s).toEqual({ kind: 'energy', capacitor: { farads: 100e-6, von: 2.8, voff: 2.4 }, harvester: { kind: 'rc', vsup: 3, ohms: 1000 } });
-    expect(describeSupply(s)).toBe('energy: 100 uF (Von 2.8 V, Voff 2.4 V), RC 3 V through 1 kOhm');
-    expect(supplyJson(s)).toEqual({ kind: 'energy', capacitor: { farads: 100e-6, von: 2.8, voff: 2.4 }, harvester: { kind: 'rc', vsup: 3, ohms: 1000 } });
+    expect(describeSupply(s)).toBe('energy: 100 uF (Von 2.8 V, Voff 2.4 V, Vmax 3 V), RC 3 V through 1 kOhm');
+    expect(supplyJson(s)).toEqual({ kind: 'energy', capacitor: { farads: 100e-6, von: 2.8, voff: 2.4, vmax: 3, vmax_default: true }, harvester: { kind: 'rc', vsup: 3, ohms: 1000 } });
     const p = parseSupply({ capacitor: '1mF', power: '500uW', von: '2.99V', voff: '2.8V', vmax: '3.3V' });
     expect(p).toEqual({ kind: 'energy', capacitor: { farads: 1e-3, von: 2.99, voff: 2.8, vmax: 3.3 }, harvester: { kind: 'constant', watts: 500e-6 } });
     expect(parseSupply({ capacitor: '100uF', trace: 'x.trace' })).toMatchObject({ harvester: { kind: 'trace', path: 'x.trace' } });
@@ -42,7 +42,10 @@ describe('parseSupply', () => {
 
   it('rejects thresholds the capacitor model cannot use', () => {
     expect(() => parseSupply({ capacitor: '100uF', power: '1mW', von: '2V' })).toThrow(ConfigError);
-    expect(() => parseSupply({ capacitor: '100uF', power: '1mW', vmax: '2.5V' })).toThrow(/Vmax/);
+    expect(() => parseSupply({ capacitor: '100uF', power: '1mW', vmax: '2.5V' })).toThrow(/Von 2.8 V is above the capacitor's rated maximum 2.5 V/);
+    // The default rating is device.md's 3.0 V supply: a higher Von needs --vmax.
+    expect(() => parseSupply({ capacitor: '100uF', power: '1mW', von: '3.1V' })).toThrow(/rated maximum 3 V \(the default.*--vmax/);
+    expect(parseSupply({ capacitor: '100uF', power: '1mW', von: '3.1V', vmax: '3.3V' })).toMatchObject({ capacitor: { von: 3.1, vmax: 3.3 } });
   });
 });
 

@@ -86,7 +86,7 @@ describe('japari run', () => {
     expect(report.power_cycles).toBeGreaterThan(0);
     expect(report.recharge_s).toBeGreaterThan(0);
     expect(report.breakdown['recharge']!.seconds).toBeCloseTo(report.recharge_s, 9);
-    expect(report.supply).toEqual({ kind: 'energy', capacitor: { farads: 100e-6, von: 2.8, voff: 2.4 }, harvester: { kind: 'rc', vsup: 3, ohms: 1000 } });
+    expect(report.supply).toEqual({ kind: 'energy', capacitor: { farads: 100e-6, von: 2.8, voff: 2.4, vmax: 3, vmax_default: true }, harvester: { kind: 'rc', vsup: 3, ohms: 1000 } });
   });
 
   it('an inference that cannot finish is a failed check (exit 1) with a reason', async () => {

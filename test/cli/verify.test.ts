@@ -40,7 +40,7 @@ describe('japari fuzz / explore / replay', () => {
     const doc = JSON.parse(e.out);
     expect(doc.points).toBe(doc.write_units);
     expect(doc.failing_points).toBeGreaterThan(0);
-    expect(doc.failures[0].replay).toMatch(/^jp1\./);
+    expect(doc.failures[0].replay).toMatch(/^jp2\./);
     const fixed = await run(['explore', '--model', 'tiny-fc', '--engine', 'japari', '--batch', '1', '--fix', 'all', '--workers', '1', '--json']);
     expect(fixed.code).toBe(0);
     expect(JSON.parse(fixed.out).verdict).toBe('pass');

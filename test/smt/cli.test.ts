@@ -37,7 +37,7 @@ describe('japari prove', () => {
     const o = JSON.parse(out).obligations[0];
     expect(o.verdict).toBe('refuted');
     expect(o.counterexample.r0).toBeGreaterThan(0);
-    expect(o.replay.token).toMatch(/^jp1\./);
+    expect(o.replay.token).toMatch(/^jp2\./);
     expect(o.replay.reproduced).toBe(true);
     expect(o.finding).toBe('hawaii-remainder-crosses-layers');
   });

@@ -14,13 +14,16 @@ import { join } from 'node:path';
 import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
 import { UsageError } from '../../util/errors.js';
 import { stableStringify } from '../../util/json.js';
-import { writeFileAtomic } from '../../util/fsx.js';
-import { sharedPath } from '../../util/shared.js';
+import { ReportSet, validateOutputDir } from '../../util/fsx.js';
+import { SHARED_MODELS, sharedAvailable, sharedPath, type SharedModelName } from '../../util/shared.js';
+import { SHARED_MODEL_NAMES } from '../../model/models.js';
+import { createProgress } from '../progress.js';
+import { loadTargetModel, resolveModelSpec } from '../verify-options.js';
 import { loadPowerTrace } from '../../device/energy.js';
 import type { Io } from '../io.js';
 import { createStyle, type Style } from '../style.js';
 import { parseCapacitance, parseList, parsePositiveInt, parsePower, parseNonNegativeInt, parseSeed } from '../units.js';
-import { PROFILE_NAMES, parseEngine, parseProfileName, resolvePath, type ProfileName } from '../options.js';
+import { PROFILE_NAMES, capWorkers, parseEngine, parseProfileName, resolvePath, type ProfileName } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import {
   type Condition,
@@ -65,6 +68,9 @@ export interface BenchOptions {
   /** Report folder; null: write nothing. */
   readonly out: string | null;
   readonly quick: boolean;
+  /** Whether --models / --trace chose the models and traces (else the standard ones, absent ones skipped). */
+  readonly modelsGiven: boolean;
+  readonly tracesGiven: boolean;
 }
 
 export interface RawBenchFlags {
@@ -134,6 +140,8 @@ export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
     json,
     out,
     quick,
+    modelsGiven: raw.models !== undefined,
+    tracesGiven: raw.trace !== undefined,
   };
 }
 
@@ -184,38 +192,65 @@ export interface BenchResult {
   readonly speed: SpeedReport;
   /** Files written (relative names), when --out. */
   readonly written: readonly string[];
+  /** A partial sweep left this existing report folder as it was. */
+  readonly kept: string | null;
+}
+
+/**
+ * What the standard sweep lacks on this machine: shared models and traces of the default
+ * selection that are absent (../shared missing). Such a report is partial.
+ */
+export function partialSweep(o: BenchOptions): string[] {
+  const missing: string[] = [];
+  if (o.modelsGiven) return missing;
+  for (const m of o.models) if ((SHARED_MODEL_NAMES as readonly string[]).includes(m) && !sharedAvailable('models', SHARED_MODELS[m as SharedModelName])) missing.push(`model ${m}`);
+  if (!o.quick && !o.tracesGiven) for (const t of standardTraces().absent) missing.push(`trace ${t}`);
+  return missing;
 }
 
 /** Run the sweep and write the report folder (no stdout). */
-export async function executeBench(o: BenchOptions, io: Io, inProcess = false): Promise<BenchResult> {
+export async function executeBench(given: BenchOptions, io: Io, inProcess = false): Promise<BenchResult> {
+  // ONNX paths resolve against the caller's folder, like every other command's --model.
+  const o: BenchOptions = { ...given, models: given.models.map((m) => resolveModelSpec(io, m)) };
+  // Everything that can be checked before the sweep is: the output folder, and every model
+  // named with --models (one that cannot load is exit 2 before anything runs or is written).
+  if (o.out !== null) validateOutputDir(o.out, '--out', io.cwd);
+  if (o.modelsGiven) for (const m of o.models) loadTargetModel(io, m);
   const spec = buildSpec(o, io);
-  if (!o.quick && o.traces.length === 0 && standardTraces().absent.length > 0) {
-    io.err(`bench: recorded traces not found, skipped: ${standardTraces().absent.join(', ')}\n`);
-  }
-  let lastPct = -1;
-  const started = Date.now();
+  const missing = partialSweep(o);
+  if (missing.length > 0) io.err(`bench: ../shared is incomplete here, skipped: ${missing.join(', ')}\n`);
+  const workers = capWorkers(io, o.workers, '--jobs');
+  const progress = createProgress(io, 'bench');
   const { report, speed } = await runBench(spec, {
-    workers: o.workers,
+    workers,
     inProcess,
-    onProgress: (done, total) => {
-      const pct = Math.floor((100 * done) / total);
-      if (pct >= lastPct + 10 || done === total) {
-        lastPct = pct;
-        io.err(`bench: ${done}/${total} jobs (${pct}%), ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-      }
-    },
+    onProgress: (done, total) => progress.update(done, total, 'jobs'),
   });
+  progress.done();
   for (const s of report.skipped) if (s.engine === '*') io.err(`bench: skipped model ${s.model}: ${s.reason}\n`);
   const written: string[] = [];
+  let kept: string | null = null;
   if (o.out !== null) {
     const dir = resolvePath(io, o.out);
-    const files = reportFiles(report, speed);
-    for (const [f, text] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      await writeFileAtomic(join(dir, f), text);
-      written.push(f);
+    // A partial sweep never replaces a complete report (as \`japari reports\` protects its files).
+    if (missing.length > 0 && existsSync(join(dir, 'bench.json'))) {
+      kept = dir;
+      io.err(`bench: the sweep is partial (${missing.length} part(s) of ../shared missing), so the report in ${dir} is kept; use --out with another folder to write this one\n`);
+    } else {
+      const set = new ReportSet(dir);
+      try {
+        for (const [f, text] of Object.entries(reportFiles(report, speed))) {
+          set.write(f, text);
+          written.push(f);
+        }
+        set.commit();
+      } finally {
+        set.abort();
+      }
+      written.sort();
     }
   }
-  return { report, speed, written };
+  return { report, speed, written, kept };
 }
 
 function renderSummary(r: BenchResult, o: BenchOptions, s: Style): string {
@@ -259,7 +294,8 @@ function renderSummary(r: BenchResult, o: BenchOptions, s: Style): string {
   if (wrong.length) lines.push('', s.fail(`${wrong.length} completed runs differ from the reference: ${wrong.map((w) => `${w.model} ${w.engine} B=${w.batch} ${w.condition}`).join(', ')}`));
   lines.push('');
   lines.push(`simulation speed (machine-dependent): ${r.speed.models.map((m) => `${m.model} ${m.on_s_per_wall_s.toFixed(1)} s/s`).join(', ')}; ${r.speed.total_wall_s.toFixed(1)} s wall on ${r.speed.workers} thread(s)`);
-  if (o.out !== null) lines.push(`report written to ${o.out}/ (${r.written.length} files: ${r.written.join(', ')})`);
+  if (r.kept !== null) lines.push(`report NOT written: the sweep is partial and ${o.out}/ holds a complete one (kept)`);
+  else if (o.out !== null) lines.push(`report written to ${o.out}/ (${r.written.length} files: ${r.written.join(', ')})`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -287,7 +323,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`)
     .option('--input <N>', 'input sample index (seed of synthetic inputs)')
     .option('--seed <S>', 'seed of the garbage SRAM holds after each reboot')
-    .option('--jobs <N>', 'worker threads (default: up to 2)')
+    .option('--jobs <N>', 'worker threads (default: up to 2; at most the number of cores)')
     .option('--json', 'print the report as one JSON document (with a machine_dependent section)')
     .option('--out <dir>', `write the report folder here (default for the standard sweep: ${DEFAULT_OUT})`)
     .option('--quick', 'a small sweep: lenet, B = 1, 2, 100uF with 5mW and RC, min capacitor at B = 1')

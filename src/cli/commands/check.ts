@@ -26,6 +26,7 @@ import { fmtCount, fmtJoules, fmtSeconds } from '../units.js';
 import { buildSupply, describeSupply, profileOf, type ProfileName, type SupplySpec } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { argmax } from './run.js';
+import { createProgress } from '../progress.js';
 import { exploreSection, fuzzSection, findingsSection } from '../check-verify.js';
 import { proofsSection } from '../../smt/check-section.js';
 
@@ -225,9 +226,18 @@ export function checkContext(): CheckContext {
   };
 }
 
-export async function executeCheck(sections: readonly CheckSection[] = CHECK_SECTIONS, ctx: CheckContext = checkContext()): Promise<CheckReport> {
+export async function executeCheck(
+  sections: readonly CheckSection[] = CHECK_SECTIONS,
+  ctx: CheckContext = checkContext(),
+  onSection?: (id: string, index: number, count: number, results?: readonly CheckResult[]) => void,
+): Promise<CheckReport> {
   const done: { id: string; title: string; results: CheckResult[] }[] = [];
-  for (const s of sections) done.push({ id: s.id, title: s.title, results: await s.run(ctx) });
+  for (const [i, s] of sections.entries()) {
+    onSection?.(s.id, i, sections.length);
+    const results = await s.run(ctx);
+    done.push({ id: s.id, title: s.title, results });
+    onSection?.(s.id, i + 1, sections.length, results);
+  }
   const all = done.flatMap((s) => s.results);
   const count = (v: Verdict) => all.filter((r) => r.status === v).length;
   const counts = { pass: count('pass'), fail: count('fail'), 'n/a': count('n/a') };
@@ -260,7 +270,15 @@ export function renderCheck(r: CheckReport, io: Pick<Io, 'isTTY' | 'env'>): stri
 }
 
 export async function runCheck(opts: CheckOptions, io: Io): Promise<number> {
-  const report = await executeCheck();
+  const progress = createProgress(io, 'check');
+  const report = await executeCheck(CHECK_SECTIONS, checkContext(), (id, i, n, results) => {
+    if (!results) progress.step(`${id}...`, i, n);
+    else {
+      const failed = results.filter((r) => r.status === 'fail').length;
+      progress.step(`${id}: ${results.length - failed} of ${results.length} not failed${failed ? `, ${failed} FAILED` : ''}`, i, n);
+    }
+  });
+  progress.done();
   io.out(opts.json ? `${stableStringify(report)}\n` : renderCheck(report, io));
   return report.passed ? EXIT_OK : EXIT_CHECK_FAILED;
 }

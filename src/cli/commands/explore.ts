@@ -15,8 +15,15 @@ import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
-import { addVerifyFlags, deploymentOfTarget, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
-import { resolvePath } from '../options.js';
+import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
+import { deploymentOf } from '../../properties/fuzz.js';
+import { warmNvm } from '../../properties/properties.js';
+import { loadModel } from '../../model/models.js';
+import { runInference, type Deployment } from '../../model/engine/runner.js';
+import { PagedMemory } from '../../device/paged.js';
+import { validateOutputDir } from '../../util/fsx.js';
+import { EngineStuck } from '../../util/errors.js';
+import { capWorkers, resolvePath } from '../options.js';
 import { createProgress } from '../progress.js';
 import { writeCounterexampleFiles } from './fuzz.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
@@ -58,12 +65,13 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
-export function parseExploreOptions(raw: RawExploreFlags): ExploreCommandOptions {
+export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = { cwd: process.cwd() }): ExploreCommandOptions {
   const depth = raw.depth === undefined ? 1 : parsePositiveInt(raw.depth, '--depth');
   if (depth !== 1 && depth !== 2) throw new UsageError('--depth: 1 (linear) or 2 (every pair within a layer)');
   if (depth === 2 && raw.layer === undefined) throw new UsageError('--depth 2 needs --layer L (pairs are explored within one layer)');
+  if (depth === 1 && raw.layer !== undefined) throw new UsageError('--layer applies to --depth 2 (every pair of failures within one layer); linear exploration covers every layer');
   return {
-    target: parseVerifyTarget(raw),
+    target: parseVerifyTarget(raw, io),
     seed: raw.seed !== undefined ? parseSeed(raw.seed) : 0,
     depth,
     ...(raw.layer !== undefined ? { layer: parseNonNegativeInt(raw.layer, '--layer') } : {}),
@@ -74,6 +82,55 @@ export function parseExploreOptions(raw: RawExploreFlags): ExploreCommandOptions
     ...(raw.report !== undefined ? { report: raw.report } : {}),
     json: raw.json === true,
   };
+}
+
+/** "0 conv1, 1 relu1, ..." (at most 12, then a count). */
+function layerList(d: Deployment, only?: readonly number[]): string {
+  const ids = only ?? d.plan.layers.map((_, i) => i);
+  const shown = ids.slice(0, 12).map((i) => `${i} ${d.plan.layers[i]!.name}`);
+  return `${shown.join(', ')}${ids.length > 12 ? `, ... (${ids.length} in all)` : ''}`;
+}
+
+/**
+ * Write units per engine layer of the uninterrupted checked inference (what a shard or a depth-2
+ * layer selects from), or null when that inference does not complete (the campaign reports it).
+ */
+function writeUnitsByLayer(d: Deployment, o: ExploreCommandOptions): Map<number, number> | null {
+  const m = loadModel(o.target.model);
+  let nvm: PagedMemory;
+  try {
+    nvm = warmNvm(
+      d,
+      o.target.warmup.map((w) => m.inputQ(w)),
+    );
+  } catch (e) {
+    if (e instanceof EngineStuck) return null;
+    throw e;
+  }
+  const r = runInference(d, { input: m.inputQ(o.target.input), supply: { kind: 'continuous' }, seed: o.seed, nvm, logWrites: true, ledgerMemory: new PagedMemory(2 * nvm.bytes) });
+  if (!r.completed) return null;
+  const units = new Map<number, number>();
+  for (let i = 0; i < r.device.writeLogLen; i++) {
+    const l = (r.device.writeLogEpoch[i]! & 0xff) - 1;
+    units.set(l, (units.get(l) ?? 0) + 1);
+  }
+  return units;
+}
+
+/** A layer or shard that selects no failure point is a usage error, before the campaign. */
+function checkSelection(d: Deployment, o: ExploreCommandOptions): void {
+  if (o.depth !== 2 && o.shard.count === 1) return;
+  const units = writeUnitsByLayer(d, o);
+  if (!units) return;
+  const total = [...units.values()].reduce((a, b) => a + b, 0);
+  if (o.depth === 2 && !units.has(o.layer!)) {
+    const w = [...units.keys()].filter((l) => l >= 0).sort((a, b) => a - b);
+    throw new UsageError(`--layer ${o.layer}: layer ${o.layer} (${d.plan.layers[o.layer!]!.name}) writes no NVM in this inference, so there is no pair of failures to explore; layers with writes: ${layerList(d, w)}`);
+  }
+  const points = o.depth === 2 ? units.get(o.layer!)! : total;
+  if (o.shard.index >= points) {
+    throw new UsageError(`--shard ${o.shard.index}/${o.shard.count} selects no failure point: ${o.depth === 2 ? `layer ${o.layer} has` : 'the inference has'} ${points} (shards 0..${Math.min(points, o.shard.count) - 1} have some)`);
+  }
 }
 
 function specFor(o: ExploreCommandOptions, schedule: readonly number[]) {
@@ -115,7 +172,9 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record
             schedule: r.failures[0]!.schedule,
           },
         }
-      : {}),
+      : r.golden.length > 0
+        ? { counterexample: { property: r.golden[0]!.property, replay: encodeToken(specFor(o, [])), schedule: [] } }
+        : {}),
     failures: r.failures.slice(0, o.list).map((f) => ({
       schedule: f.schedule,
       layer: f.layer,
@@ -131,9 +190,20 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record
 export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<number> {
   const st = createStyle(io);
   const t = o.target;
-  const mode = o.depth === 2 ? `every pair of failures in layer ${o.layer}` : 'one failure at every NVM write unit';
-  if (!o.json) io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
-  const progress = createProgress(io, 'explore', !o.json);
+  // Everything the campaign needs is checked here, before it starts and in this thread: a bad
+  // model, a configuration the planner rejects or a layer that does not exist is exit 2 at once.
+  if (o.report) validateOutputDir(o.report, '--report', io.cwd);
+  const m = loadTargetModel(io, t.model);
+  checkInputIds(m, [{ id: t.input, option: '--input' }, ...t.warmup.map((id) => ({ id, option: '--warmup' }))]);
+  const d = deploymentOf(deploymentOfTarget(t));
+  if (o.layer !== undefined && o.layer >= d.plan.layers.length) {
+    throw new UsageError(`--layer ${o.layer}: ${t.model} has engine layers 0..${d.plan.layers.length - 1} (${layerList(d)})`);
+  }
+  checkSelection(d, o);
+  const workers = capWorkers(io, o.workers);
+  const mode = o.depth === 2 ? `every pair of failures in layer ${o.layer} (${d.plan.layers[o.layer!]!.name})` : 'one failure at every NVM write unit';
+  io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
+  const progress = createProgress(io, 'explore');
   const r = await runCampaign(
     {
       run: specFor(o, []),
@@ -142,14 +212,19 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
       prune: o.prune,
       shard: o.shard,
     },
-    o.workers,
-    (done, total) => progress.update(done, total),
+    workers,
+    (done, total) => progress.update(done, total, 'failure points'),
   );
   progress.done();
-  if (o.report && r.failures.length > 0) {
-    const f = r.failures[0]!;
-    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${f.violations[0]!.property}`, specFor(o, f.schedule));
-    if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
+  // A filter that selects nothing is not a pass (checkSelection catches it before; this is the net).
+  if (r.stats.points === 0 && r.golden.length === 0) {
+    throw new UsageError(`no failure point was selected (${r.stats.writeUnits} write unit(s) in all): nothing was explored`);
+  }
+  if (o.report && (r.failures.length > 0 || r.golden.length > 0)) {
+    const f = r.failures[0];
+    const property = f ? f.violations[0]!.property : r.golden[0]!.property;
+    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${property}`, specFor(o, f ? f.schedule : []));
+    io.err(`wrote ${files.join(', ')}\n`);
   }
   if (o.json) {
     io.out(stableStringify(exploreJson(o, r)) + '\n');
@@ -157,9 +232,13 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
     const pf = r.stats.unprunedActionsEstimate / Math.max(1, r.stats.recoveryActions);
     const figures = `${r.stats.points} failure points (${r.stats.writeUnits} write units) in ${r.seconds.toFixed(1)} s, ${r.pointsPerSecond.toFixed(0)} points/s on ${r.workers} worker(s), pruning factor ${pf.toFixed(1)}`;
     if (r.verdict === 'pass') io.out(`${st.verdict('pass')} held at all ${figures}\n`);
-    else {
+    else if (r.stats.points === 0) {
+      io.out(`${st.verdict('fail')} the design fails without any power failure, so no failure point was explored\n`);
+    } else {
       io.out(`${st.verdict('fail')} ${r.failures.length} failing point(s) among ${figures}\n`);
-      for (const g of r.golden) io.out(`  without any failure: ${g.property}: ${g.message}\n`);
+    }
+    if (r.verdict === 'fail') {
+      for (const g of r.golden) io.out(`  without any failure: ${g.property}: ${g.message}\n    replay: japari replay ${encodeToken(specFor(o, []))}\n`);
       for (const f of r.failures.slice(0, o.list)) {
         io.out(`  fail before action(s) ${f.schedule.join(', ')} (layer ${f.layer}, write unit ${f.unit}): ${f.violations[0]!.property}: ${f.violations[0]!.message}\n`);
         io.out(`    replay: japari replay ${encodeToken(specFor(o, f.schedule))}\n`);
@@ -177,9 +256,9 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--seed <n>', 'seed of the SRAM garbage after reboots (default 0)')
     .option('--no-prune', 'run every recovery to completion (slow twin of the pruned search)')
     .option('--shard <i/n>', 'explore only failure points i, i+n, i+2n, ... (split a campaign across machines)')
-    .option('--workers <n>', 'worker threads (default: up to 2)')
+    .option('--workers <n>', 'worker threads (default: up to 2; at most the number of cores)')
     .option('--list <k>', 'failing points to list (default 5)')
     .option('--report <dir>', 'write the first counterexample report (JSON, Markdown, SVG timeline) here')
     .option('--json', 'print one JSON document')
-    .action(async (raw: RawExploreFlags) => ctx.setExit(await runExplore(parseExploreOptions(raw), ctx.io)));
+    .action(async (raw: RawExploreFlags) => ctx.setExit(await runExplore(parseExploreOptions(raw, ctx.io), ctx.io)));
 }

@@ -6,16 +6,17 @@
  * Exit 0 when every schedule held, 1 on a counterexample, 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { join } from 'node:path';
-import { fuzz, type FuzzResult } from '../../properties/fuzz.js';
-import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from '../../report/counterexample.js';
+import { deploymentOf, fuzz, type FuzzResult } from '../../properties/fuzz.js';
+import { buildCounterexample } from '../../report/counterexample.js';
+import { counterexampleFiles } from '../../report/files.js';
 import { stableStringify } from '../../util/json.js';
-import { writeFileAtomicSync as writeFileAtomic } from '../../util/fsx.js';
+import { ReportSet, validateOutputDir } from '../../util/fsx.js';
 import { UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseDuration, parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
-import { addVerifyFlags, deploymentOfTarget, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
+import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
+import { createProgress } from '../progress.js';
 import { resolvePath } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 
@@ -23,6 +24,9 @@ export const name = 'fuzz';
 
 export interface FuzzCommandOptions {
   readonly target: VerifyTarget;
+  /** Whether --input / --warmup were given (otherwise fast-check draws them). */
+  readonly fixedInput: boolean;
+  readonly fixedWarmup: boolean;
   readonly runs?: number;
   readonly timeS?: number;
   readonly seed: number;
@@ -45,11 +49,21 @@ export function freshSeed(): number {
   return (Date.now() ^ (process.pid << 16)) >>> 0;
 }
 
-export function parseFuzzOptions(raw: RawFuzzFlags): FuzzCommandOptions {
+/** What `--model random` varies per schedule (fuzz.ts): flags that fix these are refused with it. */
+export const RANDOM_VARIES = { batch: [1, 2, 4, 8], placement: ['spi-fram', 'internal-fram'] } as const;
+
+export function parseFuzzOptions(raw: RawFuzzFlags, io: Pick<Io, 'cwd'> = { cwd: process.cwd() }): FuzzCommandOptions {
   if (raw.runs !== undefined && raw.time !== undefined) throw new UsageError('--runs and --time are mutually exclusive');
-  const target = parseVerifyTarget({ ...raw, ...(raw.model === undefined ? {} : { model: raw.model }) });
+  if (raw.model?.trim() === 'random') {
+    for (const f of ['batch', 'placement'] as const) {
+      if (raw[f] !== undefined) throw new UsageError(`--${f} cannot be combined with --model random: random networks vary ${f === 'batch' ? `B (${RANDOM_VARIES.batch.join(', ')})` : `the NVM placement (${RANDOM_VARIES.placement.join(', ')})`} per schedule`);
+    }
+  }
+  const target = parseVerifyTarget(raw, io);
   return {
     target,
+    fixedInput: raw.input !== undefined,
+    fixedWarmup: raw.warmup !== undefined,
     ...(raw.runs !== undefined ? { runs: parsePositiveInt(raw.runs, '--runs') } : {}),
     ...(raw.time !== undefined ? { timeS: parseDuration(raw.time, '--time') } : {}),
     seed: raw.seed !== undefined ? parseSeed(raw.seed) : freshSeed(),
@@ -59,13 +73,30 @@ export function parseFuzzOptions(raw: RawFuzzFlags): FuzzCommandOptions {
   };
 }
 
-export function fuzzJson(o: FuzzCommandOptions, r: FuzzResult, events?: number): Record<string, unknown> {
+function isRandom(t: VerifyTarget): boolean {
+  return t.model === 'random';
+}
+
+/** The deployment figures of the JSON report: for random networks, what varies instead of B = 1. */
+function targetJson(o: FuzzCommandOptions): Record<string, unknown> {
   const t = o.target;
+  const d: Record<string, unknown> = { ...deploymentOfTarget(t) };
+  if (isRandom(t)) {
+    delete d['batch'];
+    delete d['placement'];
+    d['varies'] = { model: 'random networks', batch: [...RANDOM_VARIES.batch], placement: [...RANDOM_VARIES.placement] };
+  }
+  d['input'] = o.fixedInput ? t.input : 'drawn';
+  d['warmup'] = o.fixedWarmup ? t.warmup : 'drawn';
+  return d;
+}
+
+export function fuzzJson(o: FuzzCommandOptions, r: FuzzResult, events?: number): Record<string, unknown> {
   const ce = r.counterexample;
   return {
     schema: 1,
     command: 'fuzz',
-    ...deploymentOfTarget(t),
+    ...targetJson(o),
     verdict: r.verdict,
     seed: r.seed,
     runs: r.runs,
@@ -93,26 +124,59 @@ export function fuzzJson(o: FuzzCommandOptions, r: FuzzResult, events?: number):
   };
 }
 
+/**
+ * Write a counterexample report (JSON, Markdown, SVG, HTML) into `dir` as one report set: all
+ * files appear together or none does. Returns the paths written.
+ */
 export function writeCounterexampleFiles(dir: string, base: string, spec: Parameters<typeof buildCounterexample>[0]): string[] {
-  const rep = buildCounterexample(spec);
-  const files = [join(dir, `${base}.json`), join(dir, `${base}.md`), join(dir, `${base}.svg`)];
-  writeFileAtomic(files[0]!, stableStringify(rep, 2) + '\n');
-  writeFileAtomic(files[1]!, counterexampleMarkdown(rep, `${base}.svg`));
-  writeFileAtomic(files[2]!, counterexampleSvg(rep));
-  return files;
+  const set = new ReportSet(dir);
+  try {
+    for (const [name, text] of Object.entries(counterexampleFiles(buildCounterexample(spec), base))) set.write(name, text);
+    return set.commit();
+  } finally {
+    set.abort();
+  }
+}
+
+/** "B=2 on lenet", or, for random networks, what varies. */
+function describeTarget(o: FuzzCommandOptions): string {
+  const t = o.target;
+  const what = isRandom(t) ? `on random networks (B in ${RANDOM_VARIES.batch.join(', ')}; NVM ${RANDOM_VARIES.placement.join(' or ')})` : `B=${t.batch} on ${t.model}`;
+  const inputs = `${o.fixedInput ? `input ${t.input}` : 'drawn inputs'}, ${o.fixedWarmup ? `warm-up ${t.warmup.length ? t.warmup.join(',') : 'none'}` : 'drawn warm-ups'}`;
+  return `${t.engine} ${what}${t.faults.length ? ` with fault(s) ${t.faults.join(', ')}` : ''}${t.fixes.length ? ` with fix(es) ${t.fixes.join(', ')}` : ''}, ${inputs}`;
 }
 
 export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
   const st = createStyle(io);
   const t = o.target;
-  if (!o.json) io.err(`fuzzing ${t.engine} B=${t.batch} on ${t.model}${t.faults.length ? ` with fault(s) ${t.faults.join(', ')}` : ''}${t.fixes.length ? ` with fix(es) ${t.fixes.join(', ')}` : ''}, seed ${o.seed}\n`);
+  // Everything the campaign needs is checked before it starts (exit 2 at once).
+  if (o.report) validateOutputDir(o.report, '--report', io.cwd);
+  if (!isRandom(t)) {
+    const m = loadTargetModel(io, t.model);
+    checkInputIds(m, [
+      ...(o.fixedInput ? [{ id: t.input, option: '--input' }] : []),
+      ...(o.fixedWarmup ? t.warmup.map((id) => ({ id, option: '--warmup' })) : []),
+    ]);
+    deploymentOf({ ...deploymentOfTarget(t) });
+  }
+  io.err(`fuzzing ${describeTarget(o)}, seed ${o.seed}\n`);
+  const progress = createProgress(io, 'fuzz');
+  const t0 = performance.now();
+  const total = o.runs ?? (o.timeS === undefined ? 200 : undefined);
   const r = fuzz({
     ...deploymentOfTarget(t),
     seed: o.seed,
     maxFailures: o.maxFailures,
+    ...(o.fixedInput ? { input: t.input } : {}),
+    ...(o.fixedWarmup ? { warmup: t.warmup } : {}),
     ...(o.runs !== undefined ? { runs: o.runs } : {}),
     ...(o.timeS !== undefined ? { timeLimitS: o.timeS } : {}),
+    onProgress: (runs) => {
+      if (total !== undefined) progress.update(runs, total, 'schedules');
+      else progress.update((performance.now() - t0) / 1000, o.timeS!, `s, ${runs} schedules`);
+    },
   });
+  progress.done();
   let events: number | undefined;
   const ce = r.counterexample;
   if (ce) {
@@ -120,12 +184,13 @@ export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
     events = rep.stats.events;
     if (o.report) {
       const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${ce.property}`, ce.spec);
-      if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
+      io.err(`wrote ${files.join(', ')}\n`);
     }
     if (o.json) io.out(stableStringify(fuzzJson(o, r, events)) + '\n');
     else {
-      io.out(`${st.verdict('fail')} ${ce.property} after ${r.runs} schedule(s), shrunk in ${ce.shrinks} step(s) (seed ${r.seed})\n`);
-      io.out(`  power fails before action(s): ${ce.spec.schedule.length ? ce.spec.schedule.join(', ') : 'none'}\n`);
+      const where = isRandom(t) ? ` on ${ce.spec.model}, B = ${ce.spec.batch}, NVM ${ce.spec.placement}` : '';
+      io.out(`${st.verdict('fail')} ${ce.property} after ${r.runs} schedule(s), shrunk in ${ce.shrinks} step(s) (seed ${r.seed})${where}\n`);
+      io.out(`  power fails before action(s): ${ce.spec.schedule.length ? ce.spec.schedule.join(', ') : 'none (fails without any power failure)'}\n`);
       io.out(`  ${ce.violations[0]!.message}\n`);
       io.out(`  replay: japari replay ${ce.token}\n`);
     }
@@ -140,12 +205,12 @@ export function register(program: Command, ctx: CommandContext): void {
   const cmd = program
     .command(name)
     .description('attack an engine with arbitrary power-failure schedules (fast-check) and shrink any failure to a replayable counterexample');
-  addVerifyFlags(cmd)
+  addVerifyFlags(cmd, { drawnInputs: true })
     .option('--runs <n>', 'number of schedules (default 200)')
     .option('--time <duration>', 'fuzz for this long instead, e.g. 60s')
     .option('--seed <n>', 'fast-check seed (default: a fresh one, printed)')
     .option('--max-failures <k>', 'at most k power failures per schedule (default 4)')
     .option('--report <dir>', 'write the counterexample report (JSON, Markdown, SVG timeline) here')
     .option('--json', 'print one JSON document')
-    .action(async (raw: RawFuzzFlags) => ctx.setExit(await runFuzz(parseFuzzOptions(raw), ctx.io)));
+    .action(async (raw: RawFuzzFlags) => ctx.setExit(await runFuzz(parseFuzzOptions(raw, ctx.io), ctx.io)));
 }

@@ -5,14 +5,14 @@
  * argued equivalent.
  */
 import type { Command } from 'commander';
-import { join } from 'node:path';
 import { FAULTS } from '../../model/engine/faults.js';
 import { runMutants, summarize, TECHNIQUES, type Technique } from '../../properties/mutants.js';
 import { mutantsJson, mutantsMarkdown } from '../../report/mutants.js';
 import '../../smt/mutants-prove.js';
 import { closeSharedZ3 } from '../../smt/runtime.js';
 import { stableStringify } from '../../util/json.js';
-import { writeFileAtomicSync } from '../../util/fsx.js';
+import { ReportSet, validateOutputDir } from '../../util/fsx.js';
+import { createProgress } from '../progress.js';
 import { UsageError } from '../../util/errors.js';
 import { parseList, parseSeed } from '../units.js';
 import type { Io } from '../io.js';
@@ -39,7 +39,12 @@ export async function runMutantsCommand(o: MutantsCommandOptions, io: Io): Promi
     else io.out(st.table([{ header: 'fault' }, { header: 'engine' }, { header: 'area' }, { header: 'mistake it stands for' }], FAULTS.map((f) => [f.id, f.engine, f.area, f.description])) + '\n');
     return EXIT_OK;
   }
-  let rows;
+  // The output folder is checked before the kill matrix runs (minutes), not after.
+  if (o.out) validateOutputDir(o.out, '--out', io.cwd);
+  const total = FAULTS.filter((f) => !o.faults || o.faults.includes(f.id)).length;
+  const progress = createProgress(io, 'mutants');
+  let done = 0;
+  let rows: Awaited<ReturnType<typeof runMutants>>;
   try {
     rows = await runMutants({
       quick: o.quick,
@@ -47,19 +52,26 @@ export async function runMutantsCommand(o: MutantsCommandOptions, io: Io): Promi
       seed: o.seed,
       ...(o.faults ? { faults: o.faults } : {}),
       onRow: (r) => {
-        if (!o.json) io.err(`${r.killed ? st.verdict('pass') : r.equivalent ? st.warn('EQUIV') : st.verdict('fail')} ${r.fault}: ${r.outcomes.map((x) => `${x.technique} ${x.killed ? 'killed' : 'survived'}`).join(', ')}\n`);
+        const outcome = `${r.killed ? 'killed' : r.equivalent ? 'survived (argued equivalent)' : 'SURVIVED'}: ${r.outcomes.map((x) => `${x.technique} ${x.killed ? 'killed' : 'survived'}`).join(', ')}`;
+        progress.step(`${r.fault} ${outcome}`, ++done, total);
       },
     });
   } finally {
+    progress.done();
     // The proofs run Z3 in worker threads: stop them so the process can exit.
     await closeSharedZ3();
   }
   const s = summarize(rows);
   if (o.out) {
-    const dir = resolvePath(io, o.out);
-    writeFileAtomicSync(join(dir, 'mutants.json'), stableStringify(mutantsJson(rows, s, o.quick), 2) + '\n');
-    writeFileAtomicSync(join(dir, 'mutants.md'), mutantsMarkdown(rows, s, o.quick));
-    if (!o.json) io.err(`wrote ${join(dir, 'mutants.json')} and mutants.md\n`);
+    const set = new ReportSet(resolvePath(io, o.out));
+    try {
+      set.write('mutants.json', stableStringify(mutantsJson(rows, s, o.quick), 2) + '\n');
+      set.write('mutants.md', mutantsMarkdown(rows, s, o.quick));
+      const files = set.commit();
+      io.err(`wrote ${files.join(' and ')}\n`);
+    } finally {
+      set.abort();
+    }
   }
   if (o.json) io.out(stableStringify(mutantsJson(rows, s, o.quick)) + '\n');
   else {

@@ -18,6 +18,7 @@ import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseDuration, parseList, parsePositiveInt } from '../units.js';
 import { PLACEMENTS, PROFILE_NAMES, parseEngine, parsePlacement, parseProfileName, type ProfileName } from '../options.js';
+import { checkBatchForEngine, loadTargetModel, parseFixes, resolveModelSpec } from '../verify-options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { prove, parseObligationId, type ProofReport } from '../../smt/prove.js';
 import { OBLIGATION_IDS, type ObligationId, type ObligationResult } from '../../smt/obligation.js';
@@ -83,18 +84,23 @@ export function parseLea(text: string, option = '--lea'): LeaArithmetic {
   };
 }
 
-export function parseProveOptions(raw: RawProveFlags): ProveCommandOptions {
-  const model = (raw.model ?? PROVE_DEFAULTS.model).trim();
+export function parseProveOptions(raw: RawProveFlags, io: Pick<Io, 'cwd'> = { cwd: process.cwd() }): ProveCommandOptions {
+  const model = resolveModelSpec(io, (raw.model ?? PROVE_DEFAULTS.model).trim());
   if (model === '') throw new UsageError('--model: expected a model name or a .onnx path');
-  const fixes = raw.fix === undefined ? [] : parseList(raw.fix, (s) => s, '--fix');
-  for (const f of fixes) if (!FIX_IDS.includes(f)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
+  const engine = parseEngine(raw.engine ?? PROVE_DEFAULTS.engine);
+  // The same vocabulary as fuzz and explore: ids, all, or none.
+  const fixes = parseFixes(raw.fix, engine);
+  const batch = parsePositiveInt(raw.batch ?? PROVE_DEFAULTS.batch, '--batch');
+  checkBatchForEngine(engine, batch);
+  // --max-jobs bounds the JAPARI seeker's obligations only; elsewhere it would silently change nothing.
+  if (raw.maxJobs !== undefined && engine !== 'japari') throw new UsageError(`--max-jobs bounds the japari engine's obligations; the ${engine} engine's have no job bound`);
   const weights = raw.weights ?? 'auto';
   if (weights !== 'concrete' && weights !== 'symbolic' && weights !== 'auto') throw new UsageError(`--weights: expected concrete, symbolic or auto, got ${JSON.stringify(weights)}`);
   const timeoutS = parseDuration(raw.timeout ?? PROVE_DEFAULTS.timeout, '--timeout');
   return {
     model,
-    engine: parseEngine(raw.engine ?? PROVE_DEFAULTS.engine),
-    batch: parsePositiveInt(raw.batch ?? PROVE_DEFAULTS.batch, '--batch'),
+    engine,
+    batch,
     placement: parsePlacement(raw.placement ?? PROVE_DEFAULTS.placement),
     profile: parseProfileName(raw.profile ?? PROVE_DEFAULTS.profile),
     ...(raw.obligation !== undefined ? { obligation: parseObligationId(raw.obligation) } : {}),
@@ -170,7 +176,9 @@ export function renderProve(r: ProveCommandReport, io: Pick<Io, 'isTTY' | 'env'>
   const table = s.table([{ header: 'obligation' }, { header: 'layer' }, { header: 'verdict' }, { header: 'time', align: 'right' }, { header: 'detail' }], rows);
   const c = r.counts;
   const tally = `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown in ${r.seconds.toFixed(1)} s`;
-  const verdict = c.refuted === 0 && c.unknown === 0 ? s.ok(`${tally}: PROVED`) : s.fail(`${tally}: NOT PROVED`);
+  // A bound is part of the verdict, not only of the JSON: "proved for jobs <= 1" is no full proof.
+  const bound = r.max_jobs !== undefined ? ` for jobs <= ${r.max_jobs} only (--max-jobs)` : '';
+  const verdict = c.refuted === 0 && c.unknown === 0 ? s.ok(`${tally}: PROVED${bound}`) : s.fail(`${tally}: NOT PROVED${bound ? ` (checked${bound})` : ''}`);
   return `${head}\n\n${table}\n\n${verdict}\n`;
 }
 
@@ -179,6 +187,7 @@ export function proveJson(r: ProveCommandReport): Record<string, unknown> {
 }
 
 export async function runProve(opts: ProveCommandOptions, io: Io): Promise<number> {
+  loadTargetModel(io, opts.model);
   const report = await executeProve(opts, io);
   io.out(opts.json ? `${stableStringify(proveJson(report))}\n` : renderProve(report, io));
   return report.counts.refuted === 0 && report.counts.unknown === 0 ? EXIT_OK : EXIT_CHECK_FAILED;
@@ -197,7 +206,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--max-jobs <N>', 'prove for the first N jobs of each layer (and the binary search for every job count <= N)')
     .option('--op-filters <N>', 'tile size: FC outputs per LEA call (default 4, or 2 for CIFAR-10)')
     .option('--row-tile <N>', 'tile size: at most N conv output rows per row tile (default 8)')
-    .option('--fix <id,...>', `prove the corrected design: ${FIX_IDS.join(', ')}`)
+    .option('--fix <id,...>', `prove the corrected design: ${FIX_IDS.join(', ')}, all (every fix of the engine) or none`)
     .option('--lea <bits,accumulate,rounding,saturate>', 'LEA arithmetic, e.g. 32,wrap,truncate,saturate (TI reference, the default) or 40,saturate-q31,nearest,wrap16')
     .option('--weights <mode>', 'augmentation transparency: concrete, symbolic (all layers) or auto (symbolic on layers with <= 64 weights)', 'auto')
     .option('--placement <where>', `NVM for feature maps: ${PLACEMENTS.join(', ')}`, PROVE_DEFAULTS.placement)
@@ -218,6 +227,6 @@ export function register(program: Command, ctx: CommandContext): void {
       ].join('\n'),
     )
     .action(async (raw: RawProveFlags) => {
-      ctx.setExit(await runProve(parseProveOptions(raw), ctx.io));
+      ctx.setExit(await runProve(parseProveOptions(raw, ctx.io), ctx.io));
     });
 }

@@ -37,6 +37,7 @@ import {
   supplyJson,
 } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import { checkBatchForEngine, loadTargetModel, resolveModelSpec } from '../verify-options.js';
 
 export const name = 'run';
 
@@ -92,11 +93,14 @@ export function parseInputSpec(text: string, option = '--input'): InputSpec {
 export function parseRunOptions(raw: RawRunFlags): RunCommandOptions {
   const model = (raw.model ?? RUN_DEFAULTS.model).trim();
   if (model === '') throw new UsageError('--model: expected a model name or a .onnx path');
+  const engine = parseEngine(raw.engine ?? RUN_DEFAULTS.engine);
+  const batch = parsePositiveInt(raw.batch ?? RUN_DEFAULTS.batch, '--batch');
+  checkBatchForEngine(engine, batch);
   return {
     model,
     input: parseInputSpec(raw.input ?? RUN_DEFAULTS.input),
-    engine: parseEngine(raw.engine ?? RUN_DEFAULTS.engine),
-    batch: parsePositiveInt(raw.batch ?? RUN_DEFAULTS.batch, '--batch'),
+    engine,
+    batch,
     placement: parsePlacement(raw.placement ?? RUN_DEFAULTS.placement),
     profile: parseProfileName(raw.profile ?? RUN_DEFAULTS.profile),
     supply: parseSupply(raw),
@@ -292,6 +296,7 @@ export function renderRun(r: RunReport, s: Style, supply: SupplySpec): string {
 }
 
 export async function runRun(opts: RunCommandOptions, io: Io): Promise<number> {
+  loadTargetModel(io, resolveModelSpec(io, opts.model));
   const report = executeRun(opts, io);
   if (opts.json) io.out(`${stableStringify(report)}\n`);
   else io.out(renderRun(report, createStyle(io), opts.supply));
@@ -316,7 +321,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--trace <file>', 'replay a recorded power trace (seconds<TAB>milliwatts), e.g. ../shared/traces/rf-cart.trace')
     .option('--von <V>', 'turn-on threshold (default 2.8V, device.md)')
     .option('--voff <V>', 'brown-out threshold (default 2.4V, device.md)')
-    .option('--vmax <V>', 'capacitor voltage ceiling (default: none beyond the harvester)')
+    .option('--vmax <V>', "the capacitor's rated maximum voltage; harvested energy above it is lost (default 3.0V: device.md's supply)")
     .option('--seed <S>', 'seed of the garbage SRAM holds after each reboot', RUN_DEFAULTS.seed)
     .option('--trace-events', 'include every device event (in --json: an "events" array)')
     .option('--json', 'print one JSON document to stdout')
