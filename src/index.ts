@@ -40,10 +40,10 @@ export { loadModel, readInputFile, type LoadedModel } from './model/models.js';
 export { loadBuiltin, BUILTIN_MODELS, tinyNetwork } from './model/builtin.js';
 export { randomNetwork, formatRandomNet, parseRandomNet } from './model/random-net.js';
 export { augmentNetwork, augmentedOutput, realOutputs, type AugmentedNetwork, type AugmentedLayer } from './model/augment.js';
-export { planEngine, ENGINE_KINDS, type EngineKind, type EngineParams, type EnginePlan, type EngineLayer } from './model/plan.js';
-export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult, type Engine } from './model/engine/runner.js';
-export { FAULTS, FIXES, fixesFor, type FaultSpec, type FixSpec } from './model/engine/faults.js';
-export { inspectorFor, type Inspector } from './model/engine/inspect.js';
+export { planEngine, ENGINE_KINDS, type EngineKind, type EngineParams, type EnginePlan, type EngineLayer } from './engines/reference/plan.js';
+export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult, type Engine } from './engines/runner.js';
+export { FAULTS, FIXES, fixesFor, type FaultSpec, type FixSpec } from './engines/catalogue.js';
+export { inspectorFor, type Inspector } from './engines/inspect.js';
 
 // Properties, fuzzing, exploration, replay (src/properties).
 export { PROPERTIES, checkScenario, checkSeek, type PropertyId, type Violation, type Scenario, type CheckedRun } from './properties/properties.js';

@@ -5,7 +5,7 @@
  */
 import { CATEGORIES } from '../device/device.js';
 import { PROFILES, type Cost, type DeviceProfile } from '../device/profile.js';
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import { stableStringify } from '../util/json.js';
 import type { BenchReport, SpeedReport } from './bench.js';
 import type { BenchRow } from './sweep.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { QuantizedNetwork } from '../model/quantize.js';
-import type { EnginePlan } from '../model/plan.js';
+import type { EnginePlan } from '../engines/reference/plan.js';
 import { stableStringify } from '../util/json.js';
 
 function bytesOf(a: Int16Array | Int32Array): Uint8Array {

@@ -6,7 +6,7 @@
  * flags with the same meaning.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { ENGINE_KINDS, type EngineKind } from '../model/plan.js';
+import { ENGINE_KINDS, type EngineKind } from '../engines/reference/plan.js';
 import { PROFILES, type DeviceProfile, type NvmPlacement } from '../device/profile.js';
 import { type Capacitor, type Harvester, DEVICE_MD_CAPACITOR, loadPowerTrace, meanWatts, validateCapacitor } from '../device/energy.js';
 import type { PowerSupply } from '../device/device.js';

@@ -3,9 +3,9 @@
  * engine and parameters, which seeded faults and published-design fixes, which input and
  * warm-up inferences. Validated into typed values (UsageError on anything malformed).
  */
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../model/engine/faults.js';
+import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
 import { UsageError } from '../util/errors.js';
 import { parseList, parseNonNegativeInt, parsePositiveInt } from './units.js';
 import { parseEngine, parsePlacement, parseProfileName, type ProfileName } from './options.js';

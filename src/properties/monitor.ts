@@ -10,8 +10,8 @@
  * test/properties/monitor.test.ts checks the two agree on every state of small runs.
  */
 import type { PagedMemory } from '../device/paged.js';
-import type { Inspector } from '../model/engine/inspect.js';
-import { CounterStore, type ModelRecord } from '../model/engine/record.js';
+import type { Inspector } from '../engines/inspect.js';
+import { CounterStore, type ModelRecord } from '../engines/record.js';
 import { footprintAliasing, jobTruth, viewError, type JobTruth, type LayerTruth, type TagRead } from './properties.js';
 
 export interface MonitorView {

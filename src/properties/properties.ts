@@ -30,10 +30,10 @@
 import type { Device } from '../device/device.js';
 import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
-import { type Deployment, type RunResult, runInference, warmedUp } from '../model/engine/runner.js';
-import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
+import { type Deployment, type RunResult, runInference, warmedUp } from '../engines/runner.js';
+import { inspectorFor, type Inspector } from '../engines/inspect.js';
 import { isFootprintWord, logicalOfWords } from '../model/layout.js';
-import type { EnginePlan } from '../model/plan.js';
+import type { EnginePlan } from '../engines/reference/plan.js';
 
 export const PROPERTIES = {
   equivalence: 'a completed inference equals the uninterrupted Q15 reference bit for bit',

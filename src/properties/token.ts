@@ -6,8 +6,8 @@
  * Format: "jp1." + base64url(JSON with short keys, in a fixed key order).
  */
 import type { GarbagePattern } from '../device/device.js';
-import type { EngineKind, EngineParams } from '../model/plan.js';
-import { ENGINE_KINDS } from '../model/plan.js';
+import type { EngineKind, EngineParams } from '../engines/reference/plan.js';
+import { ENGINE_KINDS } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
 import { UsageError } from '../util/errors.js';

@@ -9,10 +9,10 @@
  */
 import { fuzz, replaySpec, deploymentOf } from '../properties/fuzz.js';
 import type { RunSpec } from '../properties/token.js';
-import { runInference } from '../model/engine/runner.js';
+import { runInference } from '../engines/runner.js';
 import { loadModel } from '../model/models.js';
-import { positionOf } from '../model/engine/reference.js';
-import { loopCountPlanOf, lcPosition } from '../model/plan-loopcount.js';
+import { positionOf } from '../engines/reference/engine.js';
+import { loopCountPlanOf, lcPosition } from '../engines/japari-loopcount/plan.js';
 import { DEVICE_MD_CAPACITOR, DEVICE_MD_RC } from '../device/energy.js';
 import { sharedAvailable, SHARED_MODELS } from '../util/shared.js';
 import { JapariError } from '../util/errors.js';

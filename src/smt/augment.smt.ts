@@ -17,8 +17,8 @@
  * marker values in place of its weights, which tells which ROM cell holds which weight; each
  * marker is then replaced by a variable (the plan's arrangement is independent of the values).
  */
-import type { ConvLayer, GemmLayer, EngineLayer, EnginePlan } from '../model/plan.js';
-import { planEngine } from '../model/plan.js';
+import type { ConvLayer, GemmLayer, EngineLayer, EnginePlan } from '../engines/reference/plan.js';
+import { planEngine } from '../engines/reference/plan.js';
 import type { QConv, QGemm, QuantizedNetwork, QNode } from '../model/quantize.js';
 import { logicalOfWords } from '../model/layout.js';
 import { wholeLayer } from '../model/q15.js';
@@ -27,8 +27,8 @@ import { type Obligation, type Goal, goal } from './obligation.js';
 import { leaDot } from './lea.smt.js';
 import type { ProveContext } from './context.js';
 import { layerLabel } from './labels.js';
-import type { LcLeaLayer } from '../model/plan-loopcount.js';
-import { loopCountPlanOf, iterationOf } from '../model/plan-loopcount.js';
+import type { LcLeaLayer } from '../engines/japari-loopcount/plan.js';
+import { loopCountPlanOf, iterationOf } from '../engines/japari-loopcount/plan.js';
 
 const SYMBOLIC_WEIGHTS_MAX = 64;
 /** Products per query (a query holds several LEA calls of a layer). */

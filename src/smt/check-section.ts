@@ -9,7 +9,7 @@
  *         was hit: unknown is never a pass)
  */
 import type { CheckSection, CheckResult, CheckContext } from '../cli/commands/check.js';
-import { FIXES } from '../model/engine/faults.js';
+import { FIXES } from '../engines/catalogue.js';
 import { prove } from './prove.js';
 import { OBLIGATION_IDS, type ObligationResult } from './obligation.js';
 import { sharedZ3, closeSharedZ3 } from './runtime.js';

@@ -21,9 +21,9 @@
  *   counter byte (golden write log), and a finished layer re-entered under the old record
  *   recomputes at most its last partial job.
  */
-import type { EngineLayer } from '../model/plan.js';
-import { ReferenceEngine } from '../model/engine/reference.js';
-import { inspectorFor } from '../model/engine/inspect.js';
+import type { EngineLayer } from '../engines/reference/plan.js';
+import { ReferenceEngine } from '../engines/reference/engine.js';
+import { inspectorFor } from '../engines/inspect.js';
 import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE } from './smtlib.js';
 import { type Obligation, type Counterexample, goal } from './obligation.js';
 import { newerIsCopy1, prevVersion, bump, eq1 } from './record.smt.js';
@@ -31,7 +31,7 @@ import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import type { ProveContext } from './context.js';
 import { layerLabel } from './labels.js';
-import { runInference } from '../model/engine/runner.js';
+import { runInference } from '../engines/runner.js';
 import { warmNvm } from '../properties/properties.js';
 
 /** Values a layer counts (inspect.ts realValues; GAP counts nothing). */

@@ -28,8 +28,8 @@
  *   nothing is recomputed), the commit's version byte lands after the layer's last output byte,
  *   and the toggled turning-point table fits the record (<= 8 entries, u16 offsets).
  */
-import type { EngineLayer, ConvLayer } from '../model/plan.js';
-import { ReferenceEngine } from '../model/engine/reference.js';
+import type { EngineLayer, ConvLayer } from '../engines/reference/plan.js';
+import { ReferenceEngine } from '../engines/reference/engine.js';
 import { isFootprintWord } from '../model/layout.js';
 import {
   Script,
@@ -78,7 +78,7 @@ import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import { leaDot } from './lea.smt.js';
 import type { Violation } from '../properties/properties.js';
-import { TURNING_POINTS } from '../model/plan.js';
+import { TURNING_POINTS } from '../engines/reference/plan.js';
 import { layerLabel } from './labels.js';
 
 export { layerLabel };

@@ -10,7 +10,7 @@
 import { stableStringify } from '../util/json.js';
 import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
 import { FINDINGS } from '../report/findings.js';
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import { prove, type ProofReport } from './prove.js';
 import { Z3Runtime } from './runtime.js';
 import { clearAnswerCache, type ObligationId, type ObligationResult } from './obligation.js';

@@ -9,8 +9,8 @@ import { encodeToken, decodeToken, scheduleFromGaps, type RunSpec } from '../../
 import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from '../../src/report/counterexample.js';
 import { stableStringify } from '../../src/util/json.js';
 import { UsageError } from '../../src/util/errors.js';
-import { ENGINE_KINDS } from '../../src/model/plan.js';
-import { fixesFor } from '../../src/model/engine/faults.js';
+import { ENGINE_KINDS } from '../../src/engines/reference/plan.js';
+import { fixesFor } from '../../src/engines/catalogue.js';
 
 const base = { placement: 'spi-fram' as const, profile: 'inas2021', faults: [] as string[], fixes: [] as string[] };
 

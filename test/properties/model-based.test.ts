@@ -6,11 +6,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, makeDevice } from '../../src/model/engine/runner.js';
+import { Deployment, makeDevice } from '../../src/engines/runner.js';
 import { PagedMemory } from '../../src/device/paged.js';
 import { isPowerFailure } from '../../src/device/device.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
-import { inspectorFor } from '../../src/model/engine/inspect.js';
+import { inspectorFor } from '../../src/engines/inspect.js';
 import { checkSeek, warmNvm, type Violation } from '../../src/properties/properties.js';
 
 /** The system under test: NVM, ledger and counters that survive from one power cycle to the next. */

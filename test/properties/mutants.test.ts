@@ -3,7 +3,7 @@
  * (small budgets), or argued equivalent; the catalogue covers the whole pipeline.
  */
 import { describe, it, expect } from 'vitest';
-import { FAULTS } from '../../src/model/engine/faults.js';
+import { FAULTS } from '../../src/engines/catalogue.js';
 import { runMutants, summarize, EQUIVALENT } from '../../src/properties/mutants.js';
 import { decodeToken } from '../../src/properties/token.js';
 import { replaySpec } from '../../src/properties/fuzz.js';

@@ -14,10 +14,10 @@ import { refFacts, jobFootprintWord, psbNegative, footprintValue, staleValue, is
 import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
 import { seenFinished } from '../../src/smt/japari.smt.js';
 import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
-import { ReferenceEngine } from '../../src/model/engine/reference.js';
-import { RecordStore, psb } from '../../src/model/engine/record.js';
-import { runInference } from '../../src/model/engine/runner.js';
-import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/model/plan-loopcount.js';
+import { ReferenceEngine } from '../../src/engines/reference/engine.js';
+import { RecordStore, psb } from '../../src/engines/record.js';
+import { runInference } from '../../src/engines/runner.js';
+import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/engines/japari-loopcount/plan.js';
 import { dotQ15 } from '../../src/device/lea.js';
 import type { PagedMemory } from '../../src/device/paged.js';
 

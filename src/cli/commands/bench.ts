@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { ENGINE_KINDS, type EngineKind } from '../../engines/reference/plan.js';
 import { UsageError } from '../../util/errors.js';
 import { stableStringify } from '../../util/json.js';
 import { writeFileAtomic } from '../../util/fsx.js';

@@ -13,8 +13,8 @@
  */
 import type { Command } from 'commander';
 import { loadModel, type LoadedModel } from '../../model/models.js';
-import { Deployment, runInference, type RunResult } from '../../model/engine/runner.js';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { Deployment, runInference, type RunResult } from '../../engines/runner.js';
+import { ENGINE_KINDS, type EngineKind } from '../../engines/reference/plan.js';
 import { paramCount } from '../../model/ir.js';
 import type { DeviceProfile, NvmPlacement } from '../../device/profile.js';
 import type { PowerSupply } from '../../device/device.js';

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { FAULTS } from '../../model/engine/faults.js';
+import { FAULTS } from '../../engines/catalogue.js';
 import { runMutants, summarize, TECHNIQUES, type Technique } from '../../properties/mutants.js';
 import { mutantsJson, mutantsMarkdown } from '../../report/mutants.js';
 import '../../smt/mutants-prove.js';

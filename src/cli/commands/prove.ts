@@ -8,10 +8,10 @@
  * pass); 2 on bad usage or input.
  */
 import type { Command } from 'commander';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { ENGINE_KINDS, type EngineKind } from '../../engines/reference/plan.js';
 import type { NvmPlacement } from '../../device/profile.js';
 import type { LeaArithmetic } from '../../device/lea.js';
-import { FIX_IDS } from '../../model/engine/faults.js';
+import { FIX_IDS } from '../../engines/catalogue.js';
 import { UsageError } from '../../util/errors.js';
 import { stableStringify } from '../../util/json.js';
 import type { Io } from '../io.js';

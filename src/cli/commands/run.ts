@@ -10,9 +10,9 @@
  */
 import type { Command } from 'commander';
 import { loadModel, readInputFile, type LoadedModel } from '../../model/models.js';
-import { Deployment, runInference } from '../../model/engine/runner.js';
+import { Deployment, runInference } from '../../engines/runner.js';
 import { assertChargeFundsOneJob } from '../../properties/progress.js';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { ENGINE_KINDS, type EngineKind } from '../../engines/reference/plan.js';
 import { activePowerW, type NvmPlacement } from '../../device/profile.js';
 import { CATEGORIES, type TraceEvent } from '../../device/device.js';
 import { UsageError } from '../../util/errors.js';

@@ -9,7 +9,7 @@
  *
  * Engines consult `faults.has(id)` / `fixes.has(id)` at the one place each one changes.
  */
-import type { EngineKind } from '../plan.js';
+import type { EngineKind } from './reference/plan.js';
 
 export type FaultSet = ReadonlySet<string>;
 

@@ -18,17 +18,17 @@
  * Every tile is checked against the real LEA RAM footprint of the engine's buffers; a layer
  * that cannot fit is a ConfigError that says how many words it needs.
  */
-import type { Network, Shape, ConvOp, MaxPoolOp } from './ir.js';
-import { numel, shapeStr } from './ir.js';
-import type { QuantizedNetwork, QConv, QGemm } from './quantize.js';
-import type { ArithmeticPlan, LayerArithmetic, ArithPart } from './q15.js';
-import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from './layout.js';
-import type { DeviceProfile, NvmPlacement } from '../device/profile.js';
-import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
-import { LEA_RAM_BASE } from '../device/device.js';
-import { ConfigError, InputError } from '../util/errors.js';
-import { FAULT_IDS, FIX_IDS } from './engine/faults.js';
-import { planLoopCount, type LoopCountPlan } from './plan-loopcount.js';
+import type { Network, Shape, ConvOp, MaxPoolOp } from '../../model/ir.js';
+import { numel, shapeStr } from '../../model/ir.js';
+import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
+import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
+import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from '../../model/layout.js';
+import type { DeviceProfile, NvmPlacement } from '../../device/profile.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
+import { LEA_RAM_BASE } from '../../device/device.js';
+import { ConfigError, InputError } from '../../util/errors.js';
+import { FAULT_IDS, FIX_IDS } from '../catalogue.js';
+import { planLoopCount, type LoopCountPlan } from '../japari-loopcount/plan.js';
 
 export const ENGINE_KINDS = ['continuous', 'hawaii', 'japari', 'japari-loopcount'] as const;
 export type EngineKind = (typeof ENGINE_KINDS)[number];

@@ -37,11 +37,11 @@ import type {
   ConcatLayer,
   AddLayer,
   TensorRef,
-} from '../plan.js';
-import { chanWord, isFootprintWord } from '../layout.js';
-import { RecordStore, CounterStore, type ModelRecord, psb, flipStateBit } from './record.js';
+} from './plan.js';
+import { chanWord, isFootprintWord } from '../../model/layout.js';
+import { RecordStore, CounterStore, type ModelRecord, psb, flipStateBit } from '../record.js';
 import { assertNever, JapariError } from '../../util/errors.js';
-import type { FaultSet } from './faults.js';
+import type { FaultSet } from '../catalogue.js';
 
 /** Checkpoint position: layer in the high part, the step's first output word in the low part. */
 export function positionOf(layer: number, word: number): number {

@@ -11,9 +11,9 @@
  * HAWAII counters (algorithms.md "HAWAII"): per layer {value u16, version u8, pad u8} x 2; a
  * write goes to the older copy with version+1, a read takes the newer copy.
  */
-import { type Device, Cat, type CatId } from '../../device/device.js';
-import { TURNING_POINTS } from '../plan.js';
-import { JapariError } from '../../util/errors.js';
+import { type Device, Cat, type CatId } from '../device/device.js';
+import { TURNING_POINTS } from './reference/plan.js';
+import { JapariError } from '../util/errors.js';
 
 export interface SlotState {
   /** +1 or -1 (JAPARI); stored as int8. */

@@ -6,18 +6,18 @@
  * Completion is judged from NVM (the model record's run counter), not from the engine's say:
  * a failure right after the final commit still counts as a completed inference.
  */
-import { Device, type PowerSupply, type GarbagePattern, type TraceEvent, isPowerFailure, type Category } from '../../device/device.js';
-import { PagedMemory } from '../../device/paged.js';
-import type { EnginePlan, TensorRef } from '../plan.js';
-import { planEngine, type EngineParams } from '../plan.js';
-import { pack, unpack } from '../layout.js';
-import type { QuantizedNetwork } from '../quantize.js';
-import { runQ15 } from '../q15.js';
-import { ReferenceEngine } from './reference.js';
-import { LoopCountEngine } from './loopcount.js';
+import { Device, type PowerSupply, type GarbagePattern, type TraceEvent, isPowerFailure, type Category } from '../device/device.js';
+import { PagedMemory } from '../device/paged.js';
+import type { EnginePlan, TensorRef } from './reference/plan.js';
+import { planEngine, type EngineParams } from './reference/plan.js';
+import { pack, unpack } from '../model/layout.js';
+import type { QuantizedNetwork } from '../model/quantize.js';
+import { runQ15 } from '../model/q15.js';
+import { ReferenceEngine } from './reference/engine.js';
+import { LoopCountEngine } from './japari-loopcount/engine.js';
 import { RecordStore, initialRecord, encodeRecord } from './record.js';
-import type { FaultSet } from './faults.js';
-import { JapariError } from '../../util/errors.js';
+import type { FaultSet } from './catalogue.js';
+import { JapariError } from '../util/errors.js';
 
 /** What a booted engine looks like to the runner. */
 export interface Engine {

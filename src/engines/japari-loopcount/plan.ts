@@ -39,17 +39,17 @@
  * iteration of each (r, c, m) tile, 0 in the others; with the bias row above this adds bias
  * exactly once and keeps the outputs equal to the network.
  */
-import type { Network, Shape, MaxPoolOp } from './ir.js';
-import { numel, shapeStr } from './ir.js';
-import type { QuantizedNetwork, QConv, QGemm } from './quantize.js';
-import type { ArithmeticPlan, LayerArithmetic, ArithPart } from './q15.js';
-import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from './layout.js';
-import type { EngineParams, EnginePlan, TensorRef } from './plan.js';
-import { recordBytes, defaultOpFilters } from './plan.js';
-import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
-import { LEA_RAM_BASE } from '../device/device.js';
-import { ConfigError, InputError } from '../util/errors.js';
-import { FAULT_IDS, FIX_IDS } from './engine/faults.js';
+import type { Network, Shape, MaxPoolOp } from '../../model/ir.js';
+import { numel, shapeStr } from '../../model/ir.js';
+import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
+import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
+import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from '../../model/layout.js';
+import type { EngineParams, EnginePlan, TensorRef } from '../reference/plan.js';
+import { recordBytes, defaultOpFilters } from '../reference/plan.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
+import { LEA_RAM_BASE } from '../../device/device.js';
+import { ConfigError, InputError } from '../../util/errors.js';
+import { FAULT_IDS, FIX_IDS } from '../catalogue.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants (libJAPARI japari.h)

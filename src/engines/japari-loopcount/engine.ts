@@ -2,7 +2,7 @@
  * `japari-loopcount`: JAPARI as first published (EMCLab-Sinica/JAPARI, libJAPARI/src/
  * convolution.c JAP_CONV + __JAP_PG_RETRIEVE, fc.c JAP_FC + __JAP_PG_RETRIEVE_FC), with
  * loop-count footprints. Read it next to algorithms.md "JAPARI as first published" and
- * src/model/plan-loopcount.ts (tiles, layouts, NVM map).
+ * src/engines/japari-loopcount/plan.ts (tiles, layouts, NVM map).
  *
  * What is modelled
  *   Each conv/FC layer iterates r, c, m (tiles of Tr x Tc output pixels x Tm output channels),
@@ -86,7 +86,7 @@
  *     `itr.m < ts.tm` in steps of 1; we run the m-tiles and ping-pong as for conv.
  */
 import { type Device, Cat, type CatId } from '../../device/device.js';
-import type { EnginePlan } from '../plan.js';
+import type { EnginePlan } from '../reference/plan.js';
 import {
   type LoopCountPlan,
   type LcLayer,
@@ -104,11 +104,11 @@ import {
   loopCountPlanOf,
   DUMMY_INPUT_SIGN0,
   DUMMY_INPUT_SIGN1,
-} from '../plan-loopcount.js';
-import { chanWord, type Layout } from '../layout.js';
-import { RecordStore, type ModelRecord } from './record.js';
-import { positionOf } from './reference.js';
-import type { FaultSet } from './faults.js';
+} from './plan.js';
+import { chanWord, type Layout } from '../../model/layout.js';
+import { RecordStore, type ModelRecord } from '../record.js';
+import { positionOf } from '../reference/engine.js';
+import type { FaultSet } from '../catalogue.js';
 import { assertNever, JapariError } from '../../util/errors.js';
 
 /** Non-LEA SRAM staging for reads that strip footprints, and for single-word recovery reads. */

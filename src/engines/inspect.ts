@@ -15,8 +15,8 @@
  * These are the same functions the engines use (ReferenceEngine.jobFootprintWord/valueWord),
  * so a disagreement is a property of the design, not of a second implementation.
  */
-import type { EnginePlan, EngineLayer } from '../plan.js';
-import { ReferenceEngine } from './reference.js';
+import type { EnginePlan, EngineLayer } from './reference/plan.js';
+import { ReferenceEngine } from './reference/engine.js';
 import { RecordStore, CounterStore, psb, type ModelRecord } from './record.js';
 
 export type NvmRead = (addr: number) => number;
