@@ -203,9 +203,7 @@ function figures(b: RunResult['breakdown'], hz: number): BreakdownFigures {
 }
 
 function layerNames(d: Deployment): { name: string; kind: string }[] {
-  const p = d.plan;
-  const ls = p.loopCount ? p.loopCount.layers : p.layers;
-  return ls.map((l) => ({ name: l.name, kind: l.kind }));
+  return d.plan.stages.map((l) => ({ name: l.name, kind: l.kind }));
 }
 
 export class BenchExecutor {

@@ -41,14 +41,14 @@ export function parseFixes(text: string | undefined, engine: EngineKind): string
   if (text === undefined || text === 'none') return [];
   if (text === 'all') return fixesFor(engine);
   const ids = parseList(text, (s) => s, '--fix');
-  for (const id of ids) if (!FIX_IDS.includes(id)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(id)} (known: ${FIX_IDS.join(', ')}, or all)`);
+  for (const id of ids) if (!(FIX_IDS as readonly string[]).includes(id)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(id)} (known: ${FIX_IDS.join(', ')}, or all)`);
   return [...new Set(ids)].sort();
 }
 
 export function parseFaults(text: string | undefined): string[] {
   if (text === undefined || text === 'none') return [];
   const ids = parseList(text, (s) => s, '--fault');
-  for (const id of ids) if (!FAULT_IDS.includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
+  for (const id of ids) if (!(FAULT_IDS as readonly string[]).includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
   return [...new Set(ids)].sort();
 }
 

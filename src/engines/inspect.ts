@@ -1,136 +1,90 @@
 /**
  * Pure views of an engine's progress indicators, for the properties (no device cost, no state).
+ * Each design gives one (EngineDesign.inspector, src/engines/registry.ts), built from the same
+ * rule functions its engine runs (the design folder's rules.ts), so a disagreement with the
+ * truth is a property of the design, not of a second implementation.
  *
  * For a layer of a deployment:
  *   jobs(l)               the jobs the progress seeker reasons about, in execution order
- *   jobWords(l, j)        the value words of job j: its work is durable when they all landed
- *   indicatorWord(l, j)   the word that marks job j finished (JAPARI: its footprint; HAWAII:
- *                         none -- the counter is one word for the whole layer)
- *   seekerFinished(...)   what the engine's seeker concludes about job j from this NVM, exactly
- *                         as the engine computes it (footprint == -psb(x); j < counter / B)
- *   exact                 true when "finished" must coincide with "durable" (JAPARI); false
- *                         when indicators may lag behind the data (HAWAII's counter)
+ *   jobWords(l, j)        the value words of job j (offsets in the layer's output): its work is
+ *                         durable when they all landed
+ *   indicatorWord(l, j)   the word that marks job j finished (a footprint), or -1 when the
+ *                         design has no per-job indicator (HAWAII's counter is one word per layer)
+ *   seekerFinished(...)   what the engine's seeker concludes about job j from this NVM, exactly as
+ *                         the engine computes it
+ *   finishedPrefix(...)   when the seeker's view is a prefix by construction (a counter), its length
+ *   exact                 "finished" must coincide with "durable" (per-job indicators); false when
+ *                         indicators may lag behind the data (a counter)
  *   maxLagJobs(l)         how far the recovered progress may trail durable progress
- *
- * These are the same functions the engines use (ReferenceEngine.jobFootprintWord/valueWord),
- * so a disagreement is a property of the design, not of a second implementation.
+ *   aliasing(...)         a design-specific hazard: the word read as job j's indicator holds a data
+ *                         value of an earlier tensor (the verdict then depends on the data)
  */
-import type { EnginePlan, EngineLayer } from './reference/plan.js';
-import { ReferenceEngine } from './reference/engine.js';
-import { RecordStore, CounterStore, psb, type ModelRecord } from './record.js';
+import type { EnginePlan } from './reference/plan.js';
+import type { ModelRecord } from './common/record.js';
 
 export type NvmRead = (addr: number) => number;
 
+/** Reads the ledger tag (layer-run) of an NVM byte. */
+export type TagRead = (byteAddr: number) => number;
+
+/** An earlier tensor's data value in the word a seeker reads as a job's indicator. */
+export interface Aliasing {
+  readonly writer: number;
+  /** Written by the previous inference (false: by this one). */
+  readonly previous: boolean;
+  readonly value: number;
+}
+
 export interface Inspector {
-  readonly kind: 'hawaii' | 'japari' | 'none';
+  /** False for a design without progress indicators (nothing to check at seeks). */
+  readonly active: boolean;
   readonly exact: boolean;
   readonly plan: EnginePlan;
+  /** Layers the engine runs, and the NVM byte address and stored words of each one's output. */
+  readonly layers: number;
+  layerName(layer: number): string;
+  outputBase(layer: number): number;
+  outputWords(layer: number): number;
   jobs(layer: number): number;
-  /** Write job `job`'s value words into `out` (length >= B) and return how many there are. */
+  /** Write job `job`'s value words into `out` (length >= jobWordsMax) and return how many there are. */
   jobWords(layer: number, job: number, out: Int32Array): number;
-  /** The output word holding job `job`'s own indicator, or -1 when it has none. */
+  /** Most value words of one job (sizes the scratch of jobWords). */
+  readonly jobWordsMax: number;
   indicatorWord(layer: number, job: number): number;
   seekerFinished(layer: number, job: number, read: NvmRead, rec: ModelRecord): boolean;
+  finishedPrefix?(layer: number, read: NvmRead): number;
   maxLagJobs(layer: number): number;
-  /** The record a reboot would load. */
+  /** The record a reboot would load, and where it lies in NVM (bytes [lo, hi)). */
   record(read: NvmRead): ModelRecord;
+  readonly recordRange: readonly [number, number];
   /** Does this layer seek at all (JAPARI's GAP recomputes)? */
   seeks(layer: number): boolean;
+  aliasing?(read: NvmRead, epoch: number, layer: number, job: number, tag: TagRead, warmed: boolean): Aliasing | null;
 }
 
-function realValues(l: EngineLayer): number {
-  if (l.kind === 'conv') return l.slices.length * l.Pout * l.Qout * l.OCp;
-  return l.out.words;
-}
-
-function maxValuesPerWrite(l: EngineLayer): number {
-  switch (l.kind) {
-    case 'conv':
-      return l.otc;
-    case 'gemm':
-      return l.opFilters;
-    case 'merge':
-      return l.chunk;
-    case 'relu':
-      return 16;
-    case 'maxpool':
-    case 'concat':
-      return l.out.layout.Cs;
-    case 'gap':
-      return l.out.words;
-    case 'add':
-      return l.chunk;
-  }
-}
-
-function read16(read: NvmRead, addr: number): number {
-  return ((read(addr) | (read(addr + 1) << 8)) << 16) >> 16;
-}
-
-export function inspectorFor(plan: EnginePlan): Inspector {
-  const kind = plan.params.engine;
-  const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
-  const record = (read: NvmRead) => records.peek(read);
-  if (kind !== 'hawaii' && kind !== 'japari') {
-    return {
-      kind: 'none',
-      exact: false,
-      plan,
-      jobs: () => 0,
-      jobWords: () => 0,
-      indicatorWord: () => -1,
-      seekerFinished: () => false,
-      maxLagJobs: () => 0,
-      record,
-      seeks: () => false,
-    };
-  }
-  // The engine's own mapping functions (pure: they do not touch the device).
-  const eng = new ReferenceEngine(plan);
-  const B = plan.B;
-  const layers = plan.layers;
-  if (kind === 'japari') {
-    return {
-      kind: 'japari',
-      exact: true,
-      plan,
-      jobs: (l) => eng.jobCount(layers[l]!),
-      jobWords: (l, j, out) => {
-        const fp = eng.jobFootprintWord(layers[l]!, j);
-        for (let i = 0; i < B; i++) out[i] = fp - B + i;
-        return B;
-      },
-      indicatorWord: (l, j) => eng.jobFootprintWord(layers[l]!, j),
-      seekerFinished: (l, j, read, rec) => {
-        const layer = layers[l]!;
-        const x = eng.jobFootprintWord(layer, j);
-        const slotWord = (layer.out.base - plan.nvm.slots[layer.out.slot]!) / 2 + x;
-        const addr = layer.out.base + 2 * x;
-        if (addr + 2 > plan.nvm.end) return false;
-        return eng.footprintSaysFinished(read16(read, addr), -psb(rec.slots[layer.out.slot]!, slotWord));
-      },
-      maxLagJobs: () => 0,
-      record,
-      seeks: (l) => layers[l]!.kind !== 'gap' && !eng.noFootprintFix(layers[l]!),
-    };
-  }
-  const counters = new CounterStore(plan.nvm.counters);
+/** The inspector of a design without progress indicators (continuous). */
+export function inactiveInspector(plan: EnginePlan, record: (read: NvmRead) => ModelRecord): Inspector {
   return {
-    kind: 'hawaii',
+    active: false,
     exact: false,
     plan,
-    jobs: (l) => Math.ceil(realValues(layers[l]!) / B),
-    jobWords: (l, j, out) => {
-      const total = realValues(layers[l]!);
-      let n = 0;
-      for (let v = j * B; v < Math.min(total, (j + 1) * B); v++) out[n++] = eng.valueWord(layers[l]!, v);
-      return n;
-    },
+    layers: plan.layers.length,
+    layerName: (l) => plan.layers[l]?.name ?? `#${l}`,
+    outputBase: (l) => plan.layers[l]!.out.base,
+    outputWords: (l) => plan.layers[l]!.out.words,
+    jobs: () => 0,
+    jobWords: () => 0,
+    jobWordsMax: 1,
     indicatorWord: () => -1,
-    seekerFinished: (l, j, read) => j < Math.floor(counters.peek(read, l) / B),
-    // GAP records nothing and recomputes; otherwise one write's values plus the remainder.
-    maxLagJobs: (l) => (layers[l]!.kind === 'gap' ? Infinity : Math.ceil((maxValuesPerWrite(layers[l]!) + B - 1) / B)),
+    seekerFinished: () => false,
+    maxLagJobs: () => 0,
     record,
-    seeks: () => true,
+    recordRange: [plan.nvm.record, plan.nvm.record + 2 * plan.nvm.recordBytes],
+    seeks: () => false,
   };
+}
+
+/** A signed 16-bit word from two bytes (little-endian). */
+export function read16(read: NvmRead, addr: number): number {
+  return ((read(addr) | (read(addr + 1) << 8)) << 16) >> 16;
 }

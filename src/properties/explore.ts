@@ -26,7 +26,7 @@
 import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
 import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
-import { inspectorFor, type Inspector } from '../engines/inspect.js';
+import type { Inspector } from '../engines/inspect.js';
 import { checkSeek, outputDiff, progressViolation, warmNvm, type Violation } from './properties.js';
 import { CursorMonitor } from './monitor.js';
 import { JapariError } from '../util/errors.js';
@@ -307,7 +307,7 @@ function subRun(
 }
 
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
-  const insp = inspectorFor(d.plan);
+  const insp = d.inspector();
   const g = recordGolden(d, o, insp);
   const log = g.dev;
   const W = log.writeLogLen;

@@ -7,7 +7,8 @@
  */
 import type { GarbagePattern } from '../device/device.js';
 import type { EngineKind, EngineParams } from '../engines/reference/plan.js';
-import { ENGINE_KINDS } from '../engines/reference/plan.js';
+import { hasEngine } from '../engines/registry.js';
+import '../engines/designs.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
 import { UsageError } from '../util/errors.js';
@@ -80,7 +81,7 @@ export function decodeToken(token: string): RunSpec {
     return v as string[];
   };
   if (typeof o['m'] !== 'string') throw bad('model');
-  if (!ENGINE_KINDS.includes(o['e'] as EngineKind)) throw bad('engine');
+  if (typeof o['e'] !== 'string' || !hasEngine(o['e'])) throw bad('engine');
   if (typeof o['b'] !== 'number' || !Number.isInteger(o['b'])) throw bad('batch');
   if (o['p'] !== 's' && o['p'] !== 'i') throw bad('placement');
   if (typeof o['d'] !== 'string' || !(o['d'] in PROFILES)) throw bad('profile');

@@ -29,3 +29,12 @@ export function assertNever(x: never, what = 'value'): never {
 export function invariant(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new JapariError(`invariant violated: ${msg}`);
 }
+
+/**
+ * An engine reached a state its design has no way out of (the seeker finds two finished jobs
+ * below the end, the turning-point table is full): on a device, a hang or a reboot loop. It is a
+ * property violation of the engine under test (reported as a counterexample), not a bug of japari.
+ */
+export class EngineStuck extends JapariError {
+  override name = 'EngineStuck';
+}

@@ -12,7 +12,7 @@ describe('seeded-fault catalogue', () => {
   it('has at least 15 faults with one-line descriptions, across the pipeline', () => {
     expect(FAULTS.length).toBeGreaterThanOrEqual(15);
     for (const f of FAULTS) expect(f.description.length).toBeGreaterThan(20);
-    const areas = new Set(FAULTS.map((f) => f.area));
+    const areas = new Set<string>(FAULTS.map((f) => f.area));
     for (const a of ['indicator value', 'state bit update', 'seeker boundary', 'write ordering', 'commit ordering', 'counter versioning', 'footprint stripping', 'volatile state after reboot', 'recovery entry', 'granularity edge', 'LEA arithmetic']) {
       expect(areas.has(a)).toBe(true);
     }

@@ -8,7 +8,8 @@
  * pass); 2 on bad usage or input.
  */
 import type { Command } from 'commander';
-import { ENGINE_KINDS, type EngineKind } from '../../engines/reference/plan.js';
+import type { EngineKind } from '../../engines/reference/plan.js';
+import { engineKinds } from '../../engines/designs.js';
 import type { NvmPlacement } from '../../device/profile.js';
 import type { LeaArithmetic } from '../../device/lea.js';
 import { FIX_IDS } from '../../engines/catalogue.js';
@@ -87,7 +88,7 @@ export function parseProveOptions(raw: RawProveFlags): ProveCommandOptions {
   const model = (raw.model ?? PROVE_DEFAULTS.model).trim();
   if (model === '') throw new UsageError('--model: expected a model name or a .onnx path');
   const fixes = raw.fix === undefined ? [] : parseList(raw.fix, (s) => s, '--fix');
-  for (const f of fixes) if (!FIX_IDS.includes(f)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
+  for (const f of fixes) if (!(FIX_IDS as readonly string[]).includes(f)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
   const weights = raw.weights ?? 'auto';
   if (weights !== 'concrete' && weights !== 'symbolic' && weights !== 'auto') throw new UsageError(`--weights: expected concrete, symbolic or auto, got ${JSON.stringify(weights)}`);
   const timeoutS = parseDuration(raw.timeout ?? PROVE_DEFAULTS.timeout, '--timeout');
@@ -189,7 +190,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .command('prove')
     .description('prove (Z3) the progress-indicator obligations of a deployment: proved, refuted with a replayable counterexample, or unknown')
     .option('--model <name|file.onnx>', 'lenet, tiny-*, mnist, har, kws, cifar10, rnd:..., or an ONNX file', PROVE_DEFAULTS.model)
-    .option('--engine <kind>', `engine: ${ENGINE_KINDS.join(', ')}`, PROVE_DEFAULTS.engine)
+    .option('--engine <kind>', `engine: ${engineKinds().join(', ')}`, PROVE_DEFAULTS.engine)
     .option('--batch <B>', 'preservation granularity B', PROVE_DEFAULTS.batch)
     .option('--obligation <id>', `only this obligation: ${OBLIGATION_IDS.join(', ')}`)
     .option('--layer <text>', 'only layers whose label contains this text (e.g. conv1, "#3", "model record")')
