@@ -40,10 +40,36 @@ export { loadModel, readInputFile, type LoadedModel } from './model/models.js';
 export { loadBuiltin, BUILTIN_MODELS, tinyNetwork } from './model/builtin.js';
 export { randomNetwork, formatRandomNet, parseRandomNet } from './model/random-net.js';
 export { augmentNetwork, augmentedOutput, realOutputs, type AugmentedNetwork, type AugmentedLayer } from './model/augment.js';
-export { planEngine, ENGINE_KINDS, type EngineKind, type EngineParams, type EnginePlan, type EngineLayer } from './model/plan.js';
-export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult, type Engine } from './model/engine/runner.js';
-export { FAULTS, FIXES, fixesFor, type FaultSpec, type FixSpec } from './model/engine/faults.js';
-export { inspectorFor, type Inspector } from './model/engine/inspect.js';
+export { planReference, type EngineKind, type EngineParams, type EnginePlan, type EngineLayer, type TensorRef, type ReferenceLayout } from './engines/reference/plan.js';
+
+// Engine designs (src/engines): the registry, the rule interface, and the building blocks of a design.
+export {
+  designOf,
+  hasEngine,
+  engineKinds,
+  builtinKinds,
+  isBuiltinEngine,
+  checkBatch,
+  registerEngine,
+  BUILTIN_DESIGNS,
+  continuous,
+  hawaii,
+  japari,
+  japariLoopCount,
+  type EngineDesign,
+} from './engines/designs.js';
+export type { Engine, FaultSet } from './engines/registry.js';
+export { type Ops, num } from './engines/ops.js';
+export { ReferenceEngine, type PreservationFactory } from './engines/reference/engine.js';
+export { type Preservation, type SeekOutcome, NO_HOOKS } from './engines/reference/preservation.js';
+export { RecordStore, initialRecord, type ModelRecord, type SlotState } from './engines/common/record.js';
+export { newerIsCopy1, bumpVersion, writeTarget } from './engines/common/rules.js';
+export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult } from './engines/runner.js';
+export { FAULTS, FIXES, FINDINGS, fixesFor, faultsFor, findingsFor, checkCatalogue, type FaultSpec, type FixSpec, type FindingSpec, type FaultId, type FixId, type FindingId } from './engines/catalogue.js';
+
+// Errors: bad input (exit 2 in the CLI) versus japari's own bugs.
+export { JapariError, UsageError, InputError, ConfigError, EngineStuck } from './util/errors.js';
+export { inactiveInspector, read16, type Inspector, type NvmRead, type TagRead, type Aliasing } from './engines/inspect.js';
 
 // Properties, fuzzing, exploration, replay (src/properties).
 export { PROPERTIES, checkScenario, checkSeek, type PropertyId, type Violation, type Scenario, type CheckedRun } from './properties/properties.js';
@@ -56,5 +82,5 @@ export { runMutants, summarize as summarizeMutants, type MutantRow } from './pro
 
 // Reports (src/report).
 export { buildCounterexample, counterexampleMarkdown, counterexampleSvg, type CounterexampleReport } from './report/counterexample.js';
-export { FINDINGS, evaluateFinding, type Finding } from './report/findings.js';
+export { FINDINGS as FINDING_SEARCHES, evaluateFinding, type Finding } from './report/findings.js';
 export { generateReports } from './report/canonical.js';

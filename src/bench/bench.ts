@@ -6,7 +6,7 @@
  */
 import { availableParallelism, cpus, platform, arch } from 'node:os';
 import { PROFILES, activePowerW } from '../device/profile.js';
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import { VERSION } from '../index.js';
 import { type Condition, traceName } from './conditions.js';
 import { planSweep, BENCH_SCHEMA, type SweepSpec, type BenchRow, type ModelInfo, type MinCapResult, type Skip, BenchExecutor } from './sweep.js';

@@ -7,7 +7,7 @@
  *   min-capacitor.svg        smallest capacitor that still completes, per engine and B
  */
 import { CATEGORIES, type Category } from '../device/device.js';
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import type { BenchReport } from './bench.js';
 import type { BenchRow } from './sweep.js';
 import { usable } from './derive.js';

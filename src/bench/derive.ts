@@ -5,7 +5,7 @@
  *  - each run's latency over a lower bound for its (model, condition);
  *  - cross-checks of the minimum-capacitor search against the sweep's own runs.
  */
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import type { BenchRow, MinCapResult, ModelInfo } from './sweep.js';
 import { type Condition, secondsToHarvest } from './conditions.js';
 import { usableEnergy } from '../device/energy.js';

@@ -15,10 +15,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { loadModel, type LoadedModel } from '../model/models.js';
-import { Deployment, runInference, type RunResult } from '../model/engine/runner.js';
-import type { EngineKind } from '../model/plan.js';
-import { LC_BATCHES } from '../model/plan-loopcount.js';
-import { fixesFor } from '../model/engine/faults.js';
+import { Deployment, runInference, type RunResult } from '../engines/runner.js';
+import type { EngineKind } from '../engines/reference/plan.js';
+import { LC_BATCHES } from '../engines/japari-loopcount/plan.js';
+import { fixesFor } from '../engines/catalogue.js';
 import { PROFILES, type NvmPlacement } from '../device/profile.js';
 import { CATEGORIES, type Category } from '../device/device.js';
 import { JapariError, UsageError, ConfigError, InputError } from '../util/errors.js';
@@ -203,9 +203,7 @@ function figures(b: RunResult['breakdown'], hz: number): BreakdownFigures {
 }
 
 function layerNames(d: Deployment): { name: string; kind: string }[] {
-  const p = d.plan;
-  const ls = p.loopCount ? p.loopCount.layers : p.layers;
-  return ls.map((l) => ({ name: l.name, kind: l.kind }));
+  return d.plan.stages.map((l) => ({ name: l.name, kind: l.kind }));
 }
 
 export class BenchExecutor {

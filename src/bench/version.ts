@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { QuantizedNetwork } from '../model/quantize.js';
-import type { EnginePlan } from '../model/plan.js';
+import type { EnginePlan } from '../engines/reference/plan.js';
 import { stableStringify } from '../util/json.js';
 
 function bytesOf(a: Int16Array | Int32Array): Uint8Array {
@@ -32,7 +32,7 @@ export function quantizedDigest(q: QuantizedNetwork): string {
 /** SHA-256 (first 16 hex digits) of a deployment plan: program image (arranged weights) and NVM map. */
 export function planDigest(p: EnginePlan): string {
   const h = createHash('sha256');
-  h.update(stableStringify({ params: { engine: p.params.engine, batch: p.params.batch, placement: p.params.placement, faults: p.params.faults, fixes: p.params.fixes, opFilters: p.params.opFilters }, nvm: p.nvm, loopCountNvm: p.loopCount?.nvm ?? null }, 0));
+  h.update(stableStringify({ params: { engine: p.params.engine, batch: p.params.batch, placement: p.params.placement, faults: p.params.faults, fixes: p.params.fixes, opFilters: p.params.opFilters }, nvm: p.nvm, loopCountNvm: (p.extra?.['loopCount'] as { nvm?: unknown } | undefined)?.nvm ?? null }, 0));
   h.update(bytesOf(p.rom));
   return h.digest('hex').slice(0, 16);
 }

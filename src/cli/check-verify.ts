@@ -3,7 +3,7 @@
  * exploration, a small fuzzing campaign, and the published-design findings replayed (each must
  * still fail as recorded on the published engine and pass with its fix).
  */
-import type { CheckSection, CheckResult } from './commands/check.js';
+import type { CheckSection, CheckResult } from './check-section.js';
 import { explore } from '../properties/explore.js';
 import { fuzz, deploymentOf } from '../properties/fuzz.js';
 import { FINDINGS, evaluateFinding, findingAvailable } from '../report/findings.js';

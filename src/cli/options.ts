@@ -7,7 +7,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ENGINE_KINDS, type EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
+import { designOf, engineKinds } from '../engines/designs.js';
 import { PROFILES, type DeviceProfile, type NvmPlacement } from '../device/profile.js';
 import { type Capacitor, type Harvester, DEVICE_MD_CAPACITOR, loadPowerTrace, meanWatts, ratedVmax, validateCapacitor } from '../device/energy.js';
 import type { PowerSupply } from '../device/device.js';
@@ -24,7 +25,13 @@ function oneOf<T extends string>(text: string, allowed: readonly T[], option: st
   throw new UsageError(`${option}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
 }
 
-export const parseEngine = (t: string, option = '--engine'): EngineKind => oneOf(t, ENGINE_KINDS, option);
+export function parseEngine(t: string, option = '--engine'): EngineKind {
+  try {
+    return designOf(t.trim()).kind;
+  } catch {
+    throw new UsageError(`${option}: expected one of ${engineKinds().join(', ')}, got ${JSON.stringify(t)}`);
+  }
+}
 export const parsePlacement = (t: string, option = '--placement'): NvmPlacement => oneOf(t, PLACEMENTS, option);
 export const parseProfileName = (t: string, option = '--profile'): ProfileName => oneOf(t, PROFILE_NAMES, option);
 

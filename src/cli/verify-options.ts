@@ -3,13 +3,14 @@
  * engine and parameters, which seeded faults and published-design fixes, which input and
  * warm-up inferences. Validated into typed values (UsageError on anything malformed).
  */
-import type { EngineKind } from '../model/plan.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../model/engine/faults.js';
+import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
 import { UsageError } from '../util/errors.js';
 import { parseList, parseNonNegativeInt, parsePositiveInt } from './units.js';
 import { parseEngine, parsePlacement, parseProfileName, resolvePath, type ProfileName } from './options.js';
 import { loadModel, type LoadedModel } from '../model/models.js';
+import { checkBatch, designOf } from '../engines/designs.js';
 import type { Io } from './io.js';
 
 export interface RawVerifyFlags {
@@ -48,17 +49,15 @@ export function parseFixes(text: string | undefined, engine: EngineKind): string
   const ids = parseList(text, (s) => s, '--fix');
   const mine = fixesFor(engine);
   for (const id of ids) {
-    if (!FIX_IDS.includes(id)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(id)} (known: ${FIX_IDS.join(', ')}, or all)`);
-    if (!mine.includes(id)) throw new UsageError(`--fix: ${id} is a fix of another engine, not of ${engine} (fixes of ${engine}: ${mine.join(', ') || 'none'})`);
+    if (!(FIX_IDS as readonly string[]).includes(id)) throw new UsageError(`--fix: unknown fix ${JSON.stringify(id)} (known: ${FIX_IDS.join(', ')}, or all)`);
+    if (!(mine as readonly string[]).includes(id)) throw new UsageError(`--fix: ${id} is a fix of another engine, not of ${engine} (fixes of ${engine}: ${mine.join(', ') || 'none'})`);
   }
   return [...new Set(ids)].sort();
 }
 
-/** B means nothing to the continuous engine (it preserves nothing): refuse B != 1 rather than ignore it. */
-export function checkBatchForEngine(engine: EngineKind, batch: number, option = '--batch'): void {
-  if (engine === 'continuous' && batch !== 1) {
-    throw new UsageError(`${option} ${batch}: the continuous engine preserves no progress, so B does not apply to it (B is for hawaii, japari and japari-loopcount)`);
-  }
+/** B means nothing to an engine without progress indicators (continuous): B != 1 is refused, not ignored (registry.ts checkBatch). */
+export function checkBatchForEngine(engine: EngineKind, batch: number): void {
+  checkBatch(designOf(engine), batch);
 }
 
 /**
@@ -96,7 +95,7 @@ export function loadTargetModel(io: Pick<Io, 'err'>, model: string): LoadedModel
 export function parseFaults(text: string | undefined): string[] {
   if (text === undefined || text === 'none') return [];
   const ids = parseList(text, (s) => s, '--fault');
-  for (const id of ids) if (!FAULT_IDS.includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
+  for (const id of ids) if (!(FAULT_IDS as readonly string[]).includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
   return [...new Set(ids)].sort();
 }
 

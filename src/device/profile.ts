@@ -31,6 +31,20 @@ export interface NvmKindProfile {
 
 export type NvmPlacement = 'spi-fram' | 'internal-fram';
 
+/** Non-LEA SRAM areas (word addresses below the LEA RAM window at word 2048). */
+export interface SramMap {
+  /** Staging for reads that strip footprints and for single-word recovery reads: [stage, stage + stageWords). */
+  readonly stage: number;
+  readonly stageWords: number;
+  /** Two words for one HAWAII counter transfer {value, version}. */
+  readonly counterScratch: number;
+  /** Where a (faulty) engine keeps HAWAII's remainder in an uninitialised global. */
+  readonly remainderWord: number;
+  /** Model record transfers: up to (2048 - recordScratch) words. */
+  readonly recordScratch: number;
+  readonly source: string;
+}
+
 export interface DeviceProfile {
   readonly name: string;
   readonly clockHz: number;
@@ -43,6 +57,11 @@ export interface DeviceProfile {
     readonly leaUsableWords: number;
     readonly source: string;
   };
+  /**
+   * The firmware's map of non-LEA SRAM, in Q15 words (the low 2048 words; LEA RAM is above):
+   * staging and scratch areas the engines use for NVM transfers.
+   */
+  readonly sramMap: SramMap;
   /** Program FRAM holding read-only weights (DMA reads into SRAM). */
   readonly rom: { readonly read: Cost; readonly source: string };
   readonly nvm: Readonly<Record<NvmPlacement, NvmKindProfile>>;
@@ -93,6 +112,18 @@ export const msp430fr5994: DeviceProfile = {
     leaRamWords: 2048,
     leaUsableWords: 1884,
     source: `${DEVICE_MD} (MSP430FR5994 LaunchPad: SRAM and LEA RAM)`,
+  },
+  // The reference engine keeps its buffers in the 4 KB below the LEA RAM (Stateful-CNN places
+  // its non-LEA buffers in .bss/.data SRAM; device.md: 8 KB SRAM, the top 4 KB shared with the
+  // LEA). ASSUMPTION: the exact addresses are ours -- only that the areas are disjoint, fit below
+  // word 2048 and are volatile matters to the model.
+  sramMap: {
+    stage: 0,
+    stageWords: 1000,
+    counterScratch: 1000,
+    remainderWord: 1020,
+    recordScratch: 1024,
+    source: `${DEVICE_MD} (8 KB SRAM, LEA RAM on top) + ASSUMPTION addresses of the engine's scratch areas`,
   },
   rom: {
     // Weights are read-only in program FRAM (algorithms.md "Common engine structure"); the

@@ -2,7 +2,7 @@
  * The network IR: a small, validated DAG of the operators japari's engines run.
  *
  * Tensors are logical and batch-free: feature maps are [C, H, W] (1-D signals are [C, 1, W]),
- * vectors are [N]. Layout in NVM is an engine concern (src/model/plan.ts); the IR and the
+ * vectors are [N]. Layout in NVM is an engine concern (src/engines/reference/plan.ts); the IR and the
  * references (float.ts, q15.ts) speak logical tensors only.
  *
  * Operators (ONNX names in brackets):

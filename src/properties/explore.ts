@@ -25,8 +25,8 @@
  */
 import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
-import { type Deployment, makeDevice, driveInference, StopRun } from '../model/engine/runner.js';
-import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
+import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
+import type { Inspector } from '../engines/inspect.js';
 import { checkSeek, outputDiff, progressViolation, warmNvm, type Violation } from './properties.js';
 import { CursorMonitor } from './monitor.js';
 import { EngineStuck, JapariError } from '../util/errors.js';
@@ -307,7 +307,7 @@ function subRun(
 }
 
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
-  const insp = inspectorFor(d.plan);
+  const insp = d.inspector();
   let g: Golden;
   try {
     g = recordGolden(d, o, insp);

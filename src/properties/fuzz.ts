@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { loadModel } from '../model/models.js';
-import { Deployment, runInference } from '../model/engine/runner.js';
-import type { EngineKind } from '../model/plan.js';
+import { Deployment, runInference } from '../engines/runner.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
 import { checkScenario, type CheckedRun, type Violation } from './properties.js';

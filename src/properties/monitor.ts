@@ -10,8 +10,8 @@
  * test/properties/monitor.test.ts checks the two agree on every state of small runs.
  */
 import type { PagedMemory } from '../device/paged.js';
-import type { Inspector } from '../model/engine/inspect.js';
-import { CounterStore, type ModelRecord } from '../model/engine/record.js';
+import type { Inspector } from '../engines/inspect.js';
+import type { ModelRecord } from '../engines/common/record.js';
 import { footprintAliasing, jobTruth, viewError, type JobTruth, type LayerTruth, type TagRead } from './properties.js';
 
 export interface MonitorView {
@@ -36,7 +36,6 @@ export class CursorMonitor {
   private dWork = 0;
   private dInd = 0;
   private epoch = 0;
-  private readonly counters: CounterStore;
   private readonly recLo: number;
   private readonly recHi: number;
   private readonly read: (a: number) => number;
@@ -51,26 +50,24 @@ export class CursorMonitor {
     /** A previous inference ran before (properties.ts footprintAliasing). */
     private readonly warmed = false,
   ) {
-    const p = insp.plan;
-    this.counters = new CounterStore(p.nvm.counters);
-    this.recLo = p.nvm.record;
-    this.recHi = p.nvm.record + 2 * p.nvm.recordBytes;
+    [this.recLo, this.recHi] = insp.recordRange;
     this.read = (a) => this.nvm().readU8(a);
     this.tag = (a) => {
       const l = ledger();
       return l.readU8(2 * a) | (l.readU8(2 * a + 1) << 8);
     };
-    this.scratch = new Int32Array(p.B + 1);
+    this.scratch = new Int32Array(insp.jobWordsMax + 1);
     this.refreshRecord(true);
   }
 
   /** The current view (after all applied units). */
   view(): MonitorView {
-    const seeks = this.layer < this.insp.plan.layers.length && this.insp.kind !== 'none' && this.insp.seeks(this.layer);
+    const insp = this.insp;
+    const seeks = this.layer < insp.layers && insp.active && insp.seeks(this.layer);
     const truth = { work: this.dWork, indicated: this.dInd };
-    if (this.insp.kind === 'hawaii' && seeks) {
-      // HAWAII's view is a prefix (j < counter / B): unsound iff it reaches past durable work.
-      const c = Math.floor(this.counters.peek(this.read, this.layer) / this.insp.plan.B);
+    if (insp.finishedPrefix && seeks) {
+      // A prefix view (HAWAII: j < counter / B): unsound iff it reaches past durable work.
+      const c = insp.finishedPrefix(this.layer, this.read);
       return { layer: this.layer, truth, mismatches: c > this.dWork ? c - this.dWork : 0, seeks };
     }
     return { layer: this.layer, truth, mismatches: this.mism, seeks };
@@ -87,11 +84,10 @@ export class CursorMonitor {
       this.refreshRecord(false);
       return;
     }
-    const layers = this.insp.plan.layers;
-    if (this.layer >= layers.length || this.insp.kind === 'none') return;
-    const l = layers[this.layer]!;
-    const rel = addr - l.out.base;
-    if (rel < 0 || rel >= 2 * l.out.words) return;
+    const insp = this.insp;
+    if (this.layer >= insp.layers || !insp.active) return;
+    const rel = addr - insp.outputBase(this.layer);
+    if (rel < 0 || rel >= 2 * insp.outputWords(this.layer)) return;
     const j = this.wordToJob[rel >> 1]!;
     if (j >= 0) this.update(j);
   }
@@ -109,8 +105,7 @@ export class CursorMonitor {
 
   private rebuild(): void {
     const insp = this.insp;
-    const layers = insp.plan.layers;
-    const n = this.layer >= layers.length || insp.kind === 'none' ? 0 : insp.jobs(this.layer);
+    const n = this.layer >= insp.layers || !insp.active ? 0 : insp.jobs(this.layer);
     this.work = new Uint8Array(n);
     this.ind = new Uint8Array(n);
     this.bad = new Uint8Array(n);
@@ -118,16 +113,16 @@ export class CursorMonitor {
     this.dWork = 0;
     this.dInd = 0;
     if (n === 0) return;
-    const l = layers[this.layer]!;
-    this.wordToJob = new Int32Array(l.out.words).fill(-1);
+    const words = insp.outputWords(this.layer);
+    this.wordToJob = new Int32Array(words).fill(-1);
     for (let j = 0; j < n; j++) {
       const nw = insp.jobWords(this.layer, j, this.scratch);
       for (let k = 0; k < nw; k++) {
         const w = this.scratch[k]!;
-        if (w >= 0 && w < l.out.words) this.wordToJob[w] = j;
+        if (w >= 0 && w < words) this.wordToJob[w] = j;
       }
       const iw = insp.indicatorWord(this.layer, j);
-      if (iw >= 0 && iw < l.out.words) this.wordToJob[iw] = j;
+      if (iw >= 0 && iw < words) this.wordToJob[iw] = j;
     }
     for (let j = 0; j < n; j++) this.update(j);
   }
@@ -138,9 +133,9 @@ export class CursorMonitor {
     this.work[j] = t.work ? 1 : 0;
     this.ind[j] = t.indicator ? 1 : 0;
     const before = this.bad[j]!;
-    // HAWAII's per-job view is not stored: view() compares its counter prefix instead.
-    const err = insp.kind === 'japari' ? viewError(insp.exact, insp.seekerFinished(this.layer, j, this.read, this.rec), t) : null;
-    const aliased = insp.kind === 'japari' && !err && !t.indicator && footprintAliasing(insp, this.read, this.epoch, this.layer, j, this.tag, this.warmed) !== null;
+    // A prefix view (HAWAII's counter) is not stored per job: view() compares the prefix instead.
+    const err = insp.finishedPrefix ? null : viewError(insp.exact, insp.seekerFinished(this.layer, j, this.read, this.rec), t);
+    const aliased = !err && !t.indicator && footprintAliasing(insp, this.read, this.epoch, this.layer, j, this.tag, this.warmed) !== null;
     this.bad[j] = err || aliased ? 1 : 0;
     this.mism += this.bad[j]! - before;
     this.dWork = advance(this.work, this.dWork, j);

@@ -8,7 +8,7 @@
  * A fault no technique kills is either argued equivalent (EQUIVALENT below, with the reason)
  * or a hole in japari.
  */
-import { FAULTS, fixesFor, type FaultSpec } from '../model/engine/faults.js';
+import { FAULTS, fixesFor, type FaultSpec } from '../engines/catalogue.js';
 import { fuzz, replaySpec } from './fuzz.js';
 import { runCampaign } from './campaign.js';
 import { encodeToken, type RunSpec } from './token.js';

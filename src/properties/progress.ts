@@ -12,8 +12,8 @@
  * The property then runs the inference on a capacitor that funds exactly that much per charge
  * (a harvester too weak to matter during on-time) and requires it to complete.
  */
-import type { Deployment } from '../model/engine/runner.js';
-import { runInference } from '../model/engine/runner.js';
+import type { Deployment } from '../engines/runner.js';
+import { runInference } from '../engines/runner.js';
 import { energyAt, harvestPower, ceilingVolts, ratedVmax, type Capacitor, type Harvester } from '../device/energy.js';
 import { ConfigError } from '../util/errors.js';
 import type { PowerSupply } from '../device/device.js';

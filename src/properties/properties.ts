@@ -30,10 +30,10 @@
 import type { Device } from '../device/device.js';
 import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
-import { type Deployment, type RunResult, runInference, warmedUp } from '../model/engine/runner.js';
-import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
-import { isFootprintWord, logicalOfWords } from '../model/layout.js';
-import type { EnginePlan } from '../model/plan.js';
+import { type Deployment, type RunResult, runInference, warmedUp } from '../engines/runner.js';
+import type { Inspector, Aliasing, TagRead } from '../engines/inspect.js';
+
+export type { Aliasing, TagRead } from '../engines/inspect.js';
 import { EngineStuck } from '../util/errors.js';
 
 export const PROPERTIES = {
@@ -130,9 +130,6 @@ export interface JobTruth {
   indicator: boolean;
 }
 
-/** Reads the ledger tag (layer-run) of an NVM byte. */
-export type TagRead = (byteAddr: number) => number;
-
 export function ledgerTagReader(ledger: PagedMemory): TagRead {
   return (a) => ledger.readU8(2 * a) | (ledger.readU8(2 * a + 1) << 8);
 }
@@ -142,7 +139,7 @@ function wordLanded(tag: TagRead, addr: number, epoch: number): boolean {
 }
 
 export function jobTruth(insp: Inspector, layer: number, job: number, tag: TagRead, epoch: number, scratch: Int32Array, out: JobTruth): JobTruth {
-  const base = insp.plan.layers[layer]!.out.base;
+  const base = insp.outputBase(layer);
   let work = true;
   const n = insp.jobWords(layer, job, scratch);
   for (let k = 0; k < n && work; k++) work = wordLanded(tag, base + 2 * scratch[k]!, epoch);
@@ -166,71 +163,9 @@ export function viewError(exact: boolean, finished: boolean, t: JobTruth): 'unso
   return null;
 }
 
-/** An earlier tensor's data value in the word a seeker reads as a job's footprint. */
-export interface Aliasing {
-  readonly writer: number;
-  /** Written by the previous inference (false: by this one). */
-  readonly previous: boolean;
-  readonly value: number;
-}
-
-const dataWordMaps = new WeakMap<EnginePlan, Uint8Array[]>();
-
-/** Per layer and stored word of its output (one slice): 1 when the word holds a real value. */
-function dataWords(plan: EnginePlan): Uint8Array[] {
-  let m = dataWordMaps.get(plan);
-  if (!m) {
-    m = plan.layers.map((l) => {
-      const lay = l.out.layout;
-      const logical = logicalOfWords(lay);
-      // Footprints and padding (zero filters: always 0, never a marker) are not data.
-      return Uint8Array.from(logical, (v, w) => (v >= 0 && !isFootprintWord(lay, w) ? 1 : 0));
-    });
-    dataWordMaps.set(plan, m);
-  }
-  return m;
-}
-
-/** The last layer of a whole inference whose output covers NVM byte `a` (-1: none). */
-function lastWriterOf(plan: EnginePlan, a: number): number {
-  for (let k = plan.layers.length - 1; k >= 0; k--) {
-    const o = plan.layers[k]!.out;
-    if (o.slot >= 0 && a >= o.base && a < o.base + 2 * o.words) return k;
-  }
-  return -1;
-}
-
-/**
- * JAPARI: does the word read as job `job`'s footprint hold, in a byte not landed by this
- * layer-run, a data value of an earlier tensor? The writer of each such byte is the ledger's
- * layer-run in this inference, or (bytes untouched by it, `warmed`: a previous inference ran
- * uninterrupted) the last writer of the previous inference. A footprint of an earlier tensor, the
- * padding of zero filters, or never-written NVM are indicators the design reasons about; a data
- * value is not: the seeker's verdict then depends on the data.
- */
+/** A design-specific hazard at job `job`'s indicator (JAPARI: it holds an earlier tensor's data). */
 export function footprintAliasing(insp: Inspector, read: (addr: number) => number, epoch: number, layer: number, job: number, tag: TagRead, warmed: boolean): Aliasing | null {
-  if (insp.kind !== 'japari') return null;
-  const plan = insp.plan;
-  const iw = insp.indicatorWord(layer, job);
-  if (iw < 0) return null;
-  const addr = plan.layers[layer]!.out.base + 2 * iw;
-  const data = dataWords(plan);
-  for (const a of [addr, addr + 1]) {
-    const t = tag(a);
-    if (t === epoch) continue;
-    const previous = t === 0;
-    if (previous && !warmed) continue;
-    const writer = previous ? lastWriterOf(plan, a) : (t & 0xff) - 1;
-    if (writer < 0 || writer >= plan.layers.length) continue;
-    const o = plan.layers[writer]!.out;
-    if (a < o.base || a >= o.base + 2 * o.words) continue;
-    const local = ((a - o.base) >> 1) % o.layout.words;
-    if (data[writer]![local] === 1) {
-      const w = addr & ~1;
-      return { writer, previous, value: ((read(w) | (read(w + 1) << 8)) << 16) >> 16 };
-    }
-  }
-  return null;
+  return insp.aliasing ? insp.aliasing(read, epoch, layer, job, tag, warmed) : null;
 }
 
 export interface LayerTruth {
@@ -301,12 +236,12 @@ export function distinguishabilityViolation(layer: number, bad: readonly ViewBad
  */
 export function checkSeek(insp: Inspector, dev: Device, layer: number, job: number, warmed = false): { violations: Violation[]; durable: number; finished: number } {
   const violations: Violation[] = [];
-  if (insp.kind === 'none' || !insp.seeks(layer)) return { violations, durable: 0, finished: 0 };
+  if (!insp.active || !insp.seeks(layer)) return { violations, durable: 0, finished: 0 };
   if (!dev.ledger) throw new Error('checkSeek needs a device with a ledger');
   const read = (a: number) => dev.nvm.readU8(a);
   const rec = insp.record(read);
   const tag = ledgerTagReader(dev.ledger);
-  const scratch = new Int32Array(insp.plan.B + 1);
+  const scratch = new Int32Array(insp.jobWordsMax + 1);
   const t: JobTruth = { work: false, indicator: false };
   const n = insp.jobs(layer);
   let work = -1;
@@ -323,7 +258,7 @@ export function checkSeek(insp: Inspector, dev: Device, layer: number, job: numb
     if (e && bad.length < 8) bad.push({ job: j, finished: f, error: e });
     else if (!e && !t.indicator && bad.length < 8) {
       const alias = footprintAliasing(insp, read, dev.epoch, layer, j, tag, warmed);
-      if (alias) bad.push({ job: j, finished: f, error: 'aliased', alias, writerName: insp.plan.layers[alias.writer]!.name });
+      if (alias) bad.push({ job: j, finished: f, error: 'aliased', alias, writerName: insp.layerName(alias.writer) });
     }
   }
   const truth = { work: work < 0 ? n : work, indicated: indicated < 0 ? n : indicated };
@@ -360,7 +295,7 @@ function stuckWarmup(d: Deployment, sc: Scenario, cause: EngineStuck): CheckedRu
 
 /** Run one scenario with every property monitored. */
 export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
-  const insp = inspectorFor(d.plan);
+  const insp = d.inspector();
   let nvm: PagedMemory;
   try {
     nvm = warmNvm(d, sc.warmup);

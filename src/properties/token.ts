@@ -17,11 +17,12 @@
  * else is a UsageError naming the field.
  */
 import type { GarbagePattern } from '../device/device.js';
-import type { EngineKind, EngineParams } from '../model/plan.js';
-import { ENGINE_KINDS } from '../model/plan.js';
+import type { EngineKind, EngineParams } from '../engines/reference/plan.js';
+import { engineKinds, hasEngine } from '../engines/registry.js';
+import '../engines/designs.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../model/engine/faults.js';
+import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
 import { loadModel } from '../model/models.js';
 import { UsageError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
@@ -135,16 +136,16 @@ export function decodeTokenInfo(token: string): TokenInfo {
   const model = rec['m'];
   if (typeof model !== 'string' || model.trim() === '' || model.length > 4096) throw bad('model', model, 'a model name or a .onnx path');
   const engine = rec['e'];
-  if (typeof engine !== 'string' || !(ENGINE_KINDS as readonly string[]).includes(engine)) throw bad('engine', engine, `one of ${ENGINE_KINDS.join(', ')}`);
+  if (typeof engine !== 'string' || !hasEngine(engine)) throw bad('engine', engine, `one of ${engineKinds().join(', ')}`);
   const batch = natural(rec['b'], 'batch');
   if (batch < 1) throw bad('batch', batch, 'B >= 1');
   const p = rec['p'];
   if (p !== 's' && p !== 'i') throw bad('placement', p, 's (SPI FRAM) or i (internal FRAM)');
   const profile = rec['d'];
   if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) throw bad('profile', profile, `one of ${Object.keys(PROFILES).join(', ')}`);
-  const faults = ids(rec['x'], 'faults', FAULT_IDS);
-  const fixes = ids(rec['y'], 'fixes', FIX_IDS);
-  const engineFixes = fixesFor(engine as EngineKind);
+  const faults = ids(rec['x'], 'faults', FAULT_IDS) as RunSpec['faults'];
+  const fixes = ids(rec['y'], 'fixes', FIX_IDS) as RunSpec['fixes'];
+  const engineFixes: readonly string[] = fixesFor(engine);
   for (const f of fixes) if (!engineFixes.includes(f)) throw bad('fixes', f, `a fix of the ${engine} engine (${engineFixes.join(', ') || 'none'})`);
   const input = natural(rec['i'], 'input');
   const warmup = naturals(rec['w'], 'warm-up inputs');

@@ -16,8 +16,8 @@ import { encodeToken } from '../properties/token.js';
 import { deploymentOf, fuzz } from '../properties/fuzz.js';
 import { explore } from '../properties/explore.js';
 import { loadModel } from '../model/models.js';
-import { fixesFor } from '../model/engine/faults.js';
-import type { EngineKind } from '../model/plan.js';
+import { fixesFor } from '../engines/catalogue.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 
 export interface ReportFile {
   readonly path: string;

@@ -13,8 +13,8 @@
  */
 import { PagedMemory } from '../device/paged.js';
 import type { TraceEvent, Device } from '../device/device.js';
-import { runInference, type Deployment } from '../model/engine/runner.js';
-import { inspectorFor, type Inspector } from '../model/engine/inspect.js';
+import { runInference, type Deployment } from '../engines/runner.js';
+import type { Inspector } from '../engines/inspect.js';
 import { loadModel } from '../model/models.js';
 import { deploymentOf } from '../properties/fuzz.js';
 import { jobTruth, ledgerTagReader, viewError, warmNvm, type JobTruth } from '../properties/properties.js';
@@ -127,14 +127,14 @@ function stepOf(e: TraceEvent, mark?: StepEvent['mark']): StepEvent {
 
 /** The seeker's view of the jobs around its conclusion, next to the ledger's truth. */
 function seekView(insp: Inspector, dev: Device, layer: number, job: number): SeekView {
-  const n = insp.kind === 'none' || !insp.seeks(layer) ? 0 : insp.jobs(layer);
+  const n = !insp.active || !insp.seeks(layer) ? 0 : insp.jobs(layer);
   if (n === 0 || !dev.ledger) {
-    return { layer, recoveredJob: job, durableJobs: 0, jobs: n, rows: [], note: insp.kind === 'none' ? 'this engine keeps no per-job indicators the model inspects (loop-count JAPARI: its footprint decodes an iteration)' : 'this layer recomputes from its start: nothing to seek' };
+    return { layer, recoveredJob: job, durableJobs: 0, jobs: n, rows: [], note: !insp.active ? 'this engine keeps no per-job indicators the model inspects job by job' : 'this layer recomputes from its start: nothing to seek' };
   }
   const read = (a: number) => dev.nvm.readU8(a);
   const rec = insp.record(read);
   const tag = ledgerTagReader(dev.ledger);
-  const scratch = new Int32Array(insp.plan.B + 1);
+  const scratch = new Int32Array(insp.jobWordsMax + 1);
   const t: JobTruth = { work: false, indicator: false };
   let durable = -1;
   for (let j = 0; j < n && durable < 0; j++) if (!jobTruth(insp, layer, j, tag, dev.epoch, scratch, t).work) durable = j;
@@ -171,7 +171,7 @@ function warmed(d: Deployment, spec: RunSpec): PagedMemory {
 
 function mainRun(d: Deployment, spec: RunSpec): MainRun {
   const m = loadModel(spec.model);
-  const insp = inspectorFor(d.plan);
+  const insp = d.inspector();
   const nvm = warmed(d, spec);
   const after: PagedMemory[] = [];
   const seeks = new Map<number, SeekView>();

@@ -17,8 +17,8 @@
  * marker values in place of its weights, which tells which ROM cell holds which weight; each
  * marker is then replaced by a variable (the plan's arrangement is independent of the values).
  */
-import type { ConvLayer, GemmLayer, EngineLayer, EnginePlan } from '../model/plan.js';
-import { planEngine } from '../model/plan.js';
+import type { ConvLayer, GemmLayer, EngineLayer, EnginePlan } from '../engines/reference/plan.js';
+
 import type { QConv, QGemm, QuantizedNetwork, QNode } from '../model/quantize.js';
 import { logicalOfWords } from '../model/layout.js';
 import { wholeLayer } from '../model/q15.js';
@@ -27,8 +27,8 @@ import { type Obligation, type Goal, goal } from './obligation.js';
 import { leaDot } from './lea.smt.js';
 import type { ProveContext } from './context.js';
 import { layerLabel } from './labels.js';
-import type { LcLeaLayer } from '../model/plan-loopcount.js';
-import { loopCountPlanOf, iterationOf } from '../model/plan-loopcount.js';
+import type { LcLeaLayer } from '../engines/japari-loopcount/plan.js';
+import { loopCountPlanOf, iterationOf } from '../engines/japari-loopcount/plan.js';
 
 const SYMBOLIC_WEIGHTS_MAX = 64;
 /** Products per query (a query holds several LEA calls of a layer). */
@@ -76,7 +76,7 @@ function markerPlan(ctx: ProveContext, node: string): EnginePlan {
     const biasQ = Int16Array.from(n.biasQ, (_, o) => BIAS_MARK + o);
     return { ...n, weightQ, biasQ } as QNode;
   });
-  return planEngine({ ...q, nodes }, { ...ctx.deployment.plan.params, faults: [], fixes: [...ctx.spec.fixes] });
+  return ctx.deployment.design.plan({ ...q, nodes }, { ...ctx.deployment.plan.params, faults: [], fixes: [...ctx.spec.fixes] });
 }
 
 function weightSource(ctx: ProveContext, plan: EnginePlan, node: string): WeightSource {
@@ -295,7 +295,7 @@ export function augmentationObligation(ctx: ProveContext, l: EngineLayer): Oblig
     statement: aug
       ? `Each of the ${calls.length} LEA calls of ${l.name} (augmented B matrices: footprint columns, dummy/bias row, zero filters) yields exactly the reference outputs in its real columns, 0 in zero filters, and -32768 x dummy weight in footprint columns, for every input.`
       : `Each of the ${calls.length} LEA calls of ${l.name} (no augmentation: B matrices with the bias row) yields exactly the reference outputs, for every input.`,
-    tiedTo: ['plan.ts#planEngine (ROM B matrices)', 'reference.ts#fetchConvRows', 'reference.ts#gemm', 'q15.ts#convQ15', 'q15.ts#gemmQ15', 'lea.ts#dotGeneric'],
+    tiedTo: ['reference/plan.ts#planReference (ROM B matrices)', 'reference.ts#fetchConvRows', 'reference.ts#gemm', 'q15.ts#convQ15', 'q15.ts#gemmQ15', 'lea.ts#dotGeneric'],
     encoding: `symbolic inputs (int16 bit-vectors); ${weights}; LEA arithmetic ${JSON.stringify(ctx.plan.params.arithmetic)}`,
     goals: callGoals(ctx, calls, `${l.name}: LEA calls`, {
       weight: (sc) => {

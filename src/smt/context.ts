@@ -4,8 +4,8 @@
  * counterexample to a run of the executable model (RunSpec, replay token, replaySpec).
  */
 import { loadModel, type LoadedModel } from '../model/models.js';
-import { Deployment } from '../model/engine/runner.js';
-import type { EngineKind, EnginePlan } from '../model/plan.js';
+import { Deployment } from '../engines/runner.js';
+import type { EngineKind, EnginePlan } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';

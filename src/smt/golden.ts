@@ -4,8 +4,8 @@
  * -- the order in which write units land -- and the replays take the action index at which to
  * cut power to reach a given NVM state. Values are never taken from it for a proof.
  */
-import type { Deployment } from '../model/engine/runner.js';
-import { runInference } from '../model/engine/runner.js';
+import type { Deployment } from '../engines/runner.js';
+import { runInference } from '../engines/runner.js';
 import { warmNvm } from '../properties/properties.js';
 
 export interface GoldenRun {

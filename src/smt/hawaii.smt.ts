@@ -21,9 +21,8 @@
  *   counter byte (golden write log), and a finished layer re-entered under the old record
  *   recomputes at most its last partial job.
  */
-import type { EngineLayer } from '../model/plan.js';
-import { ReferenceEngine } from '../model/engine/reference.js';
-import { inspectorFor } from '../model/engine/inspect.js';
+import type { EngineLayer } from '../engines/reference/plan.js';
+import { countedValues, valueWord } from '../engines/reference/geometry.js';
 import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE } from './smtlib.js';
 import { type Obligation, type Counterexample, goal } from './obligation.js';
 import { newerIsCopy1, prevVersion, bump, eq1 } from './record.smt.js';
@@ -31,15 +30,10 @@ import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import type { ProveContext } from './context.js';
 import { layerLabel } from './labels.js';
-import { runInference } from '../model/engine/runner.js';
+import { runInference } from '../engines/runner.js';
 import { warmNvm } from '../properties/properties.js';
 
-/** Values a layer counts (inspect.ts realValues; GAP counts nothing). */
-export function countedValues(l: EngineLayer): number {
-  if (l.kind === 'gap') return 0;
-  if (l.kind === 'conv') return l.slices.length * l.Pout * l.Qout * l.OCp;
-  return l.out.words;
-}
+export { countedValues };
 
 /** The remainders layer l can start with (reference.ts recordValues; 0 after a reboot). */
 export function startRemainders(ctx: ProveContext, l: number): Map<number, number> {
@@ -177,7 +171,6 @@ function dataWrites(ctx: ProveContext, l: EngineLayer): DataWrites {
   }
   flush();
   // Values land in execution order: the word of value v lands before value v + 1's.
-  const eng = new ReferenceEngine(ctx.plan);
   const total = countedValues(l);
   const firstLanding = new Map<number, number>();
   order.forEach((a, i) => {
@@ -187,7 +180,7 @@ function dataWrites(ctx: ProveContext, l: EngineLayer): DataWrites {
   let ordered = true;
   let prev = -1;
   for (let v = 0; v < total && ordered; v++) {
-    const at = firstLanding.get(eng.valueWord(l, v));
+    const at = firstLanding.get(valueWord(l, v));
     if (at === undefined || at < prev) ordered = false;
     else prev = at;
   }
@@ -196,7 +189,7 @@ function dataWrites(ctx: ProveContext, l: EngineLayer): DataWrites {
 
 function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
   const B = ctx.plan.B;
-  const insp = inspectorFor(ctx.plan);
+  const insp = ctx.deployment.inspector();
   const lag = insp.maxLagJobs(l.index);
   const rems = startRemainders(ctx, l.index);
   const dw = dataWrites(ctx, l);

@@ -28,8 +28,10 @@
  *   nothing is recomputed), the commit's version byte lands after the layer's last output byte,
  *   and the toggled turning-point table fits the record (<= 8 entries, u16 offsets).
  */
-import type { EngineLayer, ConvLayer } from '../model/plan.js';
-import { ReferenceEngine } from '../model/engine/reference.js';
+import type { EngineLayer, ConvLayer } from '../engines/reference/plan.js';
+import { jobMapOf } from '../engines/japari/design.js';
+import { jobCount, jobFootprintWord as ruleFootprintWord, TURNING_POINTS } from '../engines/japari/rules.js';
+import { num } from '../engines/ops.js';
 import { isFootprintWord } from '../model/layout.js';
 import {
   Script,
@@ -78,14 +80,13 @@ import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import { leaDot } from './lea.smt.js';
 import type { Violation } from '../properties/properties.js';
-import { TURNING_POINTS } from '../model/plan.js';
 import { layerLabel } from './labels.js';
 
 export { layerLabel };
 
 /** ReferenceEngine.jobCount: the jobs the seeker searches (0: the layer is recomputed). */
 function jobsOf(f: RefFacts, l: EngineLayer): number {
-  return new ReferenceEngine(f.plan).jobCount(l);
+  return jobCount(jobMapOf(f.plan, l));
 }
 
 /** Rounds the replay uses for a symbolic round n: 0, or the first round of the same parity. */
@@ -221,7 +222,7 @@ function isFpTerm(f: RefFacts, wf: RefFacts['writers'][number], w: BV): Bool {
  */
 function findingOf(ctx: ProveContext, f: RefFacts, l: EngineLayer, cex: Counterexample): string | undefined {
   const job = cex['job'] as number;
-  const word = new ReferenceEngine(ctx.plan).jobFootprintWord(l, job);
+  const word = ruleFootprintWord(num, jobMapOf(ctx.plan, l), job);
   const src = String(cex['stale_from']);
   const kase = String(cex['case']);
   const culprit = kase === 'durable job seen unfinished' ? l : (ctx.plan.layers.find((x) => src.startsWith(`${layerLabel(x)} `)) ?? l);
@@ -239,8 +240,7 @@ function replayDistinguishability(ctx: ProveContext, l: EngineLayer, cex: Counte
   const warm = warmupsFor(cex['round'] as number);
   const g = ctx.golden(warm);
   const job = cex['job'] as number;
-  const eng = new ReferenceEngine(ctx.plan);
-  const word = eng.jobFootprintWord(l, job);
+  const word = ruleFootprintWord(num, jobMapOf(ctx.plan, l), job);
   const addr = l.out.base + 2 * word;
   const units = g.unitsOf(l.index);
   const lo = units.get(addr);
@@ -315,14 +315,14 @@ function writeOrder(ctx: ProveContext, f: RefFacts, l: EngineLayer, jobs: number
   const all = [...units.values()].flat();
   const base = all.length > 0 ? Math.min(...all) : 0;
   const end = all.length > 0 ? Math.max(...all) + 1 : 0;
-  const eng = new ReferenceEngine(ctx.plan);
+  const map = jobMapOf(ctx.plan, l);
   const fpLo: number[] = [];
   const fpHi: number[] = [];
   const last: number[] = [];
   let rewritten = 0;
   const never = end - base + 1; // beyond every prefix: never lands in this layer-run
   for (let j = 0; j < jobs; j++) {
-    const x = eng.jobFootprintWord(l, j);
+    const x = ruleFootprintWord(num, map, j);
     let lastU = -1;
     for (let k = x - f.B; k <= x; k++) {
       for (const b of [0, 1]) {

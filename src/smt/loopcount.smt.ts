@@ -22,10 +22,10 @@
  *   last footprint as the last iteration (nothing recomputed) or as a fresh start (recomputed,
  *   correct), never as another iteration.
  */
-import { loopCountPlanOf, type LcLeaLayer, iterationOf, lcPosition, outputWordOf, LC_TILE_PIXELS, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1, DUMMY_WEIGHT_SIGN0, DUMMY_WEIGHT_SIGN1 } from '../model/plan-loopcount.js';
-import { positionOf } from '../model/engine/reference.js';
+import { loopCountPlanOf, type LcLeaLayer, iterationOf, lcPosition, outputWordOf, LC_TILE_PIXELS, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1, DUMMY_WEIGHT_SIGN0, DUMMY_WEIGHT_SIGN1 } from '../engines/japari-loopcount/plan.js';
+import { positionOf } from '../engines/reference/engine.js';
 import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, neg, not, sext, sge, sgt, sle, slt, sub, udiv, ugt, ule, uge, ult, urem, FALSE, TRUE } from './smtlib.js';
-import { runInference } from '../model/engine/runner.js';
+import { runInference } from '../engines/runner.js';
 import { warmNvm } from '../properties/properties.js';
 import type { PagedMemory } from '../device/paged.js';
 import { type Obligation, type Counterexample, type ReplayOutcome, goal } from './obligation.js';

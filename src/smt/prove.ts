@@ -2,17 +2,12 @@
  * Proving a deployment: build the obligations of its engine from the real EnginePlan and run
  * them through the Z3 runtime, one result per (obligation, layer).
  *
- *   hawaii, japari      reference engine (hawaii.smt.ts, japari.smt.ts)
- *   japari-loopcount    loop-count engine (loopcount.smt.ts)
- *   continuous          no progress preservation: only the record and augmentation obligations
+ * Which obligations a design has: src/smt/designs.ts (hawaii.smt.ts, japari.smt.ts,
+ * loopcount.smt.ts, and the common record and augmentation obligations).
  */
-import { type ProveSpec, proveContext, type ProveContext } from './context.js';
-import { type Obligation, type ObligationId, type ObligationResult, runObligation, OBLIGATION_IDS } from './obligation.js';
-import { japariObligations } from './japari.smt.js';
-import { hawaiiObligations } from './hawaii.smt.js';
-import { loopCountObligations } from './loopcount.smt.js';
-import { augmentationObligation } from './augment.smt.js';
-import { recordObligation } from './record.smt.js';
+import { type ProveSpec, proveContext } from './context.js';
+import { type ObligationId, type ObligationResult, runObligation, OBLIGATION_IDS } from './obligation.js';
+import { obligationsFor } from './designs.js';
 import { type Z3Runtime, sharedZ3 } from './runtime.js';
 import { UsageError } from '../util/errors.js';
 
@@ -40,23 +35,6 @@ export interface ProofReport {
   readonly max_row_tile: number;
   readonly obligations: readonly ObligationResult[];
   readonly counts: { readonly proved: number; readonly refuted: number; readonly unknown: number };
-}
-
-export function obligationsFor(ctx: ProveContext): Obligation[] {
-  switch (ctx.spec.engine) {
-    case 'japari':
-      return japariObligations(ctx);
-    case 'hawaii':
-      return hawaiiObligations(ctx);
-    case 'japari-loopcount':
-      return loopCountObligations(ctx);
-    case 'continuous': {
-      const out: Obligation[] = [];
-      for (const l of ctx.plan.layers) if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));
-      out.push(recordObligation(ctx));
-      return out;
-    }
-  }
 }
 
 export function parseObligationId(text: string): ObligationId {
@@ -107,3 +85,5 @@ export async function prove(opts: ProveOptions, z3: Z3Runtime = sharedZ3(), onRe
     counts: { proved: count('proved'), refuted: count('refuted'), unknown: count('unknown') },
   };
 }
+
+export { obligationsFor };

@@ -16,7 +16,7 @@
  */
 import { Script, type BV, type Bool, add, all, any, bv, eq, ite, not, ugt, ule, ult, uge, sub, zext, FALSE, TRUE } from './smtlib.js';
 import { type Obligation, goal } from './obligation.js';
-import { TURNING_POINTS } from '../model/plan.js';
+import { TURNING_POINTS } from '../engines/japari/rules.js';
 import type { ProveContext } from './context.js';
 
 /** record.ts newerCopy over 8-bit versions: 0 or 1 (as a Bool: copy 1). */

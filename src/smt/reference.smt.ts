@@ -20,7 +20,7 @@
  * Every function takes constant terms to constant terms (smtlib.ts folds constants), so tests
  * compare them with the engine's own functions on concrete values without Z3.
  */
-import type { EnginePlan, EngineLayer, ConvLayer } from '../model/plan.js';
+import type { EnginePlan, EngineLayer, ConvLayer } from '../engines/reference/plan.js';
 import type { LeaArithmetic } from '../device/lea.js';
 import {
   type BV,

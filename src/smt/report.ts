@@ -9,8 +9,8 @@
  */
 import { stableStringify } from '../util/json.js';
 import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
-import { FINDINGS } from '../report/findings.js';
-import type { EngineKind } from '../model/plan.js';
+import { findingSpec } from '../engines/catalogue.js';
+import type { EngineKind } from '../engines/reference/plan.js';
 import { prove, type ProofReport } from './prove.js';
 import { Z3Runtime } from './runtime.js';
 import { clearAnswerCache, type ObligationId, type ObligationResult } from './obligation.js';
@@ -132,18 +132,10 @@ interface FindingHit {
   readonly result: ObligationResult;
 }
 
-const OWN_FINDINGS: Record<string, { title: string; explanation: string }> = {
-  'loopcount-saturated-running-sums': {
-    title: 'JAPARI loop-count: saturated running footprint sums hide an iteration whose accumulation never started',
-    explanation:
-      "The output copies' footprints hold the LEA's saturating running sum of a tile's loop-count footprints, and recovery looks for the first break in their monotonicity. When the sums of a tile exceed 32767 (SqueezeNet-CIFAR10: tile sums up to 82314), the LEA saturates them: two consecutive iterations then leave the same value 32767, a failure right after an iteration's preservation-buffer write finds no break, takes the accumulation for done and skips it -- the tile's outputs miss that iteration.",
-  },
-};
-
 export function findingFiles(id: string, hits: readonly FindingHit[]): { path: string; content: string }[] {
-  const known = FINDINGS.find((f) => f.id === id);
-  const title = known?.title ?? OWN_FINDINGS[id]?.title ?? id;
-  const explanation = known?.explanation ?? OWN_FINDINGS[id]?.explanation ?? 'A refutation of the published design by the Z3 proofs.';
+  const known = findingSpec(id);
+  const title = known?.title ?? id;
+  const explanation = known?.explanation ?? 'A refutation of the published design by the Z3 proofs.';
   const refutations = hits.map((h) => ({
     deployment: h.target,
     obligation: h.result.id,

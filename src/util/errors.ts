@@ -22,22 +22,21 @@ export class ConfigError extends JapariError {
   override name = 'ConfigError';
 }
 
-/**
- * The engine under test reached a state its own consistency checks reject, where a device would
- * hang or loop through reboots (a progress seeker that finds two finished jobs below the end, a
- * full turning-point table). This is a behaviour of the engine, not a bug of japari: runs turn
- * it into a `completion` violation with a replay token (src/model/engine/runner.ts).
- */
-export class EngineStuck extends JapariError {
-  override name = 'EngineStuck';
-}
-
 export function assertNever(x: never, what = 'value'): never {
   throw new JapariError(`unexpected ${what}: ${JSON.stringify(x)}`);
 }
 
 export function invariant(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new JapariError(`invariant violated: ${msg}`);
+}
+
+/**
+ * An engine reached a state its design has no way out of (the seeker finds two finished jobs
+ * below the end, the turning-point table is full): on a device, a hang or a reboot loop. It is a
+ * property violation of the engine under test (reported as a counterexample), not a bug of japari.
+ */
+export class EngineStuck extends JapariError {
+  override name = 'EngineStuck';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main.js';
 import { captureIo } from '../../src/cli/io.js';
 import { runCampaign } from '../../src/properties/campaign.js';
 import { InputError, UsageError } from '../../src/util/errors.js';
-import { fixesFor } from '../../src/model/engine/faults.js';
+import { fixesFor } from '../../src/engines/catalogue.js';
 import { gemmModel, nonFiniteModel, futureOpsetModel, unsupportedOpModel, saturatingModel } from './onnx-fixtures.js';
 
 let dir: string;
@@ -179,8 +179,8 @@ describe('bad input is never an internal error', () => {
   });
 
   it('run --engine continuous --batch 4 is refused (B means nothing to it)', async () => {
-    await expectUsage(['run', '--engine', 'continuous', '--batch', '4'], /--batch 4: the continuous engine preserves no progress/);
-    await expectUsage(['explore', '--engine', 'continuous', '--batch', '2'], /continuous engine preserves no progress/);
+    await expectUsage(['run', '--engine', 'continuous', '--batch', '4'], /--batch: the continuous engine has no progress indicators, so B does not apply \(leave it at 1\), got 4/);
+    await expectUsage(['explore', '--engine', 'continuous', '--batch', '2'], /continuous engine has no progress indicators/);
   });
 
   it('fuzz --model random says what varies instead of B=1, and refuses --batch', async () => {

@@ -7,11 +7,11 @@
 import { describe, it, expect } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, runInference } from '../../src/model/engine/runner.js';
+import { Deployment, runInference } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { DEVICE_MD_VMAX, energyAt, ratedVmax, validateCapacitor, type Capacitor, type EnergyLedger, type Harvester } from '../../src/device/energy.js';
 import { ConfigError } from '../../src/util/errors.js';
-import type { EngineKind } from '../../src/model/plan.js';
+import type { EngineKind } from '../../src/engines/reference/plan.js';
 
 const deployments = new Map<string, Deployment>();
 function deploy(model: string, engine: EngineKind): Deployment {

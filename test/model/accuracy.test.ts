@@ -9,7 +9,7 @@ import { loadModel } from '../../src/model/models.js';
 import { runFloat, argmax } from '../../src/model/float.js';
 import { runQ15, canonicalArithmetic, argmaxQ15 } from '../../src/model/q15.js';
 import { dequantize, quantizeInput } from '../../src/model/quantize.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { sharedAvailable, SHARED_MODELS } from '../../src/util/shared.js';
 import { loadMnistSplit } from '../../scripts/train-lenet.js';

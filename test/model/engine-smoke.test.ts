@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { tinyNetwork, tinySample } from '../../src/model/builtin.js';
 import { quantize, quantizeInput } from '../../src/model/quantize.js';
-import { Deployment, runInference } from '../../src/model/engine/runner.js';
+import { Deployment, runInference } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 
 describe('engine smoke', () => {

@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { vecLayout, fmapLayout, isFootprintWord, logicalOfWords } from '../../src/model/layout.js';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 
 describe('vector layouts', () => {

@@ -13,7 +13,7 @@
 import { describe, it, expect } from 'vitest';
 import { tinyNetwork, tinySample, type TinyModelName } from '../../src/model/builtin.js';
 import { quantize, quantizeInput, type QuantizedNetwork } from '../../src/model/quantize.js';
-import { Deployment, runInference, warmedUp, type RunResult } from '../../src/model/engine/runner.js';
+import { Deployment, runInference, warmedUp, type RunResult } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { loadModel, type LoadedModel } from '../../src/model/models.js';
 import { runQ15 } from '../../src/model/q15.js';
@@ -26,8 +26,8 @@ import {
   type LcLeaLayer,
   DUMMY_INPUT_SIGN0,
   DUMMY_INPUT_SIGN1,
-} from '../../src/model/plan-loopcount.js';
-import { positionOf } from '../../src/model/engine/reference.js';
+} from '../../src/engines/japari-loopcount/plan.js';
+import { positionOf } from '../../src/engines/reference/engine.js';
 import { dotQ15, TI_REFERENCE_ARITHMETIC } from '../../src/device/lea.js';
 import { DEVICE_MD_CAPACITOR, DEVICE_MD_RC } from '../../src/device/energy.js';
 import type { TraceEvent } from '../../src/device/device.js';

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, runInference, warmedUp, type RunResult } from '../../src/model/engine/runner.js';
+import { Deployment, runInference, warmedUp, type RunResult } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import type { TraceEvent } from '../../src/device/device.js';
 import { DEVICE_MD_CAPACITOR, DEVICE_MD_RC } from '../../src/device/energy.js';

@@ -6,10 +6,10 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { checkScenario } from '../../src/properties/properties.js';
-import { fixesFor } from '../../src/model/engine/faults.js';
+import { fixesFor } from '../../src/engines/catalogue.js';
 
 const NET = 'rnd:2x6x6:c8k3s1p1/r/g10:1'; // conv 8 channels, ReLU, FC with 10 outputs
 const NARROW = ['japari-fc-no-footprint-recompute', 'japari-gemm-column-sign', 'japari-gemm-slice-jobs'];

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { explore } from '../../src/properties/explore.js';
 import { EQUIVALENT } from '../../src/properties/mutants.js';

@@ -4,11 +4,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { explore, type ExploreOptions, type ExploreResult } from '../../src/properties/explore.js';
 import { checkScenario } from '../../src/properties/properties.js';
-import type { EngineKind } from '../../src/model/plan.js';
+import type { EngineKind } from '../../src/engines/reference/plan.js';
 
 function deploy(model: string, engine: EngineKind, batch: number, faults: string[] = [], fixes: string[] = []) {
   const m = loadModel(model);

@@ -9,8 +9,8 @@ import { encodeToken, decodeToken, scheduleFromGaps, type RunSpec } from '../../
 import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from '../../src/report/counterexample.js';
 import { stableStringify } from '../../src/util/json.js';
 import { UsageError } from '../../src/util/errors.js';
-import { ENGINE_KINDS } from '../../src/model/plan.js';
-import { fixesFor } from '../../src/model/engine/faults.js';
+import { builtinKinds } from '../../src/engines/designs.js';
+import { fixesFor } from '../../src/engines/catalogue.js';
 
 const base = { placement: 'spi-fram' as const, profile: 'inas2021', faults: [] as string[], fixes: [] as string[] };
 
@@ -19,7 +19,7 @@ describe('replay tokens', () => {
     [
       fc.record({
         model: fc.constantFrom('lenet', 'tiny-conv', 'rnd:3x5x5:c3k3s1p1/r/g4:17'),
-        engine: fc.constantFrom(...ENGINE_KINDS),
+        engine: fc.constantFrom(...builtinKinds()),
         batch: fc.integer({ min: 1, max: 8 }),
         placement: fc.constantFrom('spi-fram' as const, 'internal-fram' as const),
         profile: fc.constantFrom('inas2021', 'tinas2024'),

@@ -6,11 +6,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, makeDevice } from '../../src/model/engine/runner.js';
+import { Deployment, makeDevice } from '../../src/engines/runner.js';
 import { PagedMemory } from '../../src/device/paged.js';
 import { isPowerFailure } from '../../src/device/device.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
-import { inspectorFor } from '../../src/model/engine/inspect.js';
 import { checkSeek, warmNvm, type Violation } from '../../src/properties/properties.js';
 
 /** The system under test: NVM, ledger and counters that survive from one power cycle to the next. */
@@ -34,7 +33,7 @@ class Session {
   }
   /** Power on and run; power fails after `gap` more actions (or never). */
   powerCycle(gap: number | null): void {
-    const insp = inspectorFor(this.d.plan);
+    const insp = this.d.inspector();
     const dev = makeDevice(
       this.d,
       {

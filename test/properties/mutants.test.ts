@@ -3,7 +3,7 @@
  * (small budgets), or argued equivalent; the catalogue covers the whole pipeline.
  */
 import { describe, it, expect } from 'vitest';
-import { FAULTS } from '../../src/model/engine/faults.js';
+import { FAULTS } from '../../src/engines/catalogue.js';
 import { runMutants, summarize, EQUIVALENT } from '../../src/properties/mutants.js';
 import { decodeToken } from '../../src/properties/token.js';
 import { replaySpec } from '../../src/properties/fuzz.js';
@@ -12,7 +12,7 @@ describe('seeded-fault catalogue', () => {
   it('has at least 15 faults with one-line descriptions, across the pipeline', () => {
     expect(FAULTS.length).toBeGreaterThanOrEqual(15);
     for (const f of FAULTS) expect(f.description.length).toBeGreaterThan(20);
-    const areas = new Set(FAULTS.map((f) => f.area));
+    const areas = new Set<string>(FAULTS.map((f) => f.area));
     for (const a of ['indicator value', 'state bit update', 'seeker boundary', 'write ordering', 'commit ordering', 'counter versioning', 'footprint stripping', 'volatile state after reboot', 'recovery entry', 'granularity edge', 'LEA arithmetic']) {
       expect(areas.has(a)).toBe(true);
     }

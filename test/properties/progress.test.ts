@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment, runInference } from '../../src/model/engine/runner.js';
+import { Deployment, runInference } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
 import { checkForwardProgress, minimumWork, fundedSupply } from '../../src/properties/progress.js';
 

@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { captureIo } from '../../src/cli/io.js';
 import { parseLea, parseProveOptions } from '../../src/cli/commands/prove.js';
 import { stableStringify } from '../../src/util/json.js';
-import { summarise } from '../../src/smt/check-section.js';
+import { summarise } from '../../src/cli/check-proofs.js';
 import type { ObligationResult } from '../../src/smt/obligation.js';
 
 async function prove(...argv: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -13,10 +13,10 @@ import { prove, obligationsFor } from '../../src/smt/prove.js';
 import { proveContext } from '../../src/smt/context.js';
 import { runObligation, type ObligationResult } from '../../src/smt/obligation.js';
 import { Z3Runtime } from '../../src/smt/runtime.js';
-import { FIXES } from '../../src/model/engine/faults.js';
+import { FIXES } from '../../src/engines/catalogue.js';
 import { decodeToken } from '../../src/properties/token.js';
 import { replaySpec } from '../../src/properties/fuzz.js';
-import type { EngineKind } from '../../src/model/plan.js';
+import type { EngineKind } from '../../src/engines/reference/plan.js';
 
 const z3 = new Z3Runtime({ workers: 2 });
 afterAll(async () => {

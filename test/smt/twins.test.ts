@@ -14,10 +14,12 @@ import { refFacts, jobFootprintWord, psbNegative, footprintValue, staleValue, is
 import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
 import { seenFinished } from '../../src/smt/japari.smt.js';
 import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
-import { ReferenceEngine } from '../../src/model/engine/reference.js';
-import { RecordStore, psb } from '../../src/model/engine/record.js';
-import { runInference } from '../../src/model/engine/runner.js';
-import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/model/plan-loopcount.js';
+import { RecordStore } from '../../src/engines/common/record.js';
+import { jobMapOf } from '../../src/engines/japari/design.js';
+import { jobCount, jobFootprintWord as ruleWord, psb, footprintSaysFinished } from '../../src/engines/japari/rules.js';
+import { num } from '../../src/engines/ops.js';
+import { runInference } from '../../src/engines/runner.js';
+import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/engines/japari-loopcount/plan.js';
 import { dotQ15 } from '../../src/device/lea.js';
 import type { PagedMemory } from '../../src/device/paged.js';
 
@@ -58,10 +60,9 @@ describe('reference-engine twins == the executable model', () => {
       const ctx = proveContext({ model, engine: 'japari', batch, fixes });
       const plan = ctx.plan;
       const f = refFacts(plan);
-      const eng = new ReferenceEngine(plan);
       for (const l of plan.layers) {
-        const jobs = eng.jobCount(l);
-        for (let j = 0; j < jobs; j++) expect(uvalue(jobFootprintWord(f, l, bv(j, W32)))).toBe(eng.jobFootprintWord(l, j));
+        const jobs = jobCount(jobMapOf(plan, l));
+        for (let j = 0; j < jobs; j++) expect(uvalue(jobFootprintWord(f, l, bv(j, W32)))).toBe(ruleWord(num, jobMapOf(plan, l), j));
       }
       const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
       let nvm: PagedMemory | undefined;
@@ -89,13 +90,13 @@ describe('reference-engine twins == the executable model', () => {
           const slot = l.out.slot;
           const sw = plan.nvm.slotBytes / 2;
           for (let x = 0; x < sw; x += Math.max(1, Math.floor(sw / 257))) {
-            expect(truth(psbNegative(f, slot, l.index, odd, bv(x, W32))), `psb slot ${slot} x ${x} layer ${l.name} round ${round}`).toBe(psb(rec.slots[slot]!, x) < 0);
+            expect(truth(psbNegative(f, slot, l.index, odd, bv(x, W32))), `psb slot ${slot} x ${x} layer ${l.name} round ${round}`).toBe(psb(num, rec.slots[slot]!, x) < 0);
           }
           const wf = f.writers[l.index]!;
           const end = after(l.index);
           const read16 = (m: PagedMemory, word: number) => ((m.readU8(l.out.base + 2 * word) | (m.readU8(l.out.base + 2 * word + 1) << 8)) << 16) >> 16;
-          for (let j = 0; j < eng.jobCount(l); j++) {
-            const w = eng.jobFootprintWord(l, j);
+          for (let j = 0; j < jobCount(jobMapOf(plan, l)); j++) {
+            const w = ruleWord(num, jobMapOf(plan, l), j);
             const s = new Script();
             if (truth(isFootprint(f, wf, bv(w, W32)))) {
               expect(value(footprintValue(s, f, wf, odd, bv(w, W32))), `footprint ${l.name} job ${j} round ${round}`).toBe(read16(end, w));
@@ -114,11 +115,10 @@ describe('seeker predicate twin == ReferenceEngine.footprintSaysFinished', () =>
   for (const faults of [[], ['japari-seek-trusts-sign']]) {
     it(faults.length ? 'with the fault that compares the sign byte only' : 'exact comparison', () => {
       const ctx = proveContext({ model: 'tiny-conv', engine: 'japari', batch: 1, faults });
-      const eng = new ReferenceEngine(ctx.plan);
       const words = [0, 1, -1, 2, -2, 255, 256, -255, -256, 0x7f01, -32768, 32767];
       for (const v of words) {
         for (const want of [1, -1]) {
-          expect(truth(seenFinished(ctx, bv(v, 16), bv(want, 16))), `${v} vs ${want}`).toBe(eng.footprintSaysFinished(v, want));
+          expect(truth(seenFinished(ctx, bv(v, 16), bv(want, 16))), `${v} vs ${want}`).toBe(footprintSaysFinished(num, v, want, { trustsSign: faults.length > 0 }));
         }
       }
     });

@@ -11,7 +11,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import type { EngineKind } from '../../engines/reference/plan.js';
+import { builtinKinds } from '../../engines/designs.js';
 import { UsageError } from '../../util/errors.js';
 import { stableStringify } from '../../util/json.js';
 import { ReportSet, validateOutputDir } from '../../util/fsx.js';
@@ -105,7 +106,7 @@ export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
   const quick = raw.quick === true;
   const selection = (['models', 'engines', 'batch', 'capacitor', 'power', 'trace', 'supply', 'profile', 'input', 'seed'] as const).some((k) => raw[k] !== undefined) || raw.fixes === true || raw.minCap === false;
   const models = raw.models !== undefined ? parseList(raw.models, (s) => s, '--models') : quick ? ['lenet'] : [...STANDARD_MODELS];
-  const engines = raw.engines !== undefined ? parseList(raw.engines, (s) => parseEngine(s, '--engines'), '--engines') : [...ENGINE_KINDS];
+  const engines = raw.engines !== undefined ? parseList(raw.engines, (s) => parseEngine(s, '--engines'), '--engines') : builtinKinds();
   const batches = raw.batch !== undefined ? parseList(raw.batch, (s) => parsePositiveInt(s, '--batch'), '--batch') : quick ? [1, 2] : [...STANDARD_BATCHES];
   const capacitorsF = raw.capacitor !== undefined ? parseList(raw.capacitor, (s) => parseCapacitance(s, '--capacitor'), '--capacitor') : quick ? [100e-6] : [...STANDARD_CAPACITORS_F];
   const powersW = raw.power !== undefined ? parseList(raw.power, (s) => parsePower(s, '--power'), '--power') : quick ? [5e-3] : [...STANDARD_POWERS_W];
@@ -311,7 +312,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .command('bench')
     .description('measure latency, energy, power cycles and overheads of every engine across models, B, capacitors and supplies')
     .option('--models <m1,m2>', `models (default: ${STANDARD_MODELS.join(',')}; absent shared models are skipped)`)
-    .option('--engines <e1,e2>', `engines (default: ${ENGINE_KINDS.join(',')})`)
+    .option('--engines <e1,e2>', `engines (default: ${builtinKinds().join(',')})`)
     .option('--batch <B1,B2>', `granularities B (default: ${STANDARD_BATCHES.join(',')}; unsupported ones are skipped with the reason)`)
     .option('--capacitor <C1,C2>', 'capacitors (default: 100uF,470uF,1mF)')
     .option('--power <P1,P2>', 'constant harvested power levels (default: 10mW,8mW,5mW,4mW,2mW)')

@@ -12,11 +12,12 @@
  * reason: it neither passes nor fails. Exit 0 when no check failed, 1 otherwise.
  */
 import type { Command } from 'commander';
-import { loadModel, type LoadedModel } from '../../model/models.js';
-import { Deployment, runInference, type RunResult } from '../../model/engine/runner.js';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import { loadModel } from '../../model/models.js';
+import { Deployment, runInference, type RunResult } from '../../engines/runner.js';
+import type { EngineKind } from '../../engines/reference/plan.js';
+import { builtinKinds } from '../../engines/designs.js';
 import { paramCount } from '../../model/ir.js';
-import type { DeviceProfile, NvmPlacement } from '../../device/profile.js';
+import type { NvmPlacement } from '../../device/profile.js';
 import type { PowerSupply } from '../../device/device.js';
 import { DEVICE_MD_CAPACITOR } from '../../device/energy.js';
 import { stableStringify } from '../../util/json.js';
@@ -28,41 +29,15 @@ import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { argmax } from './run.js';
 import { createProgress } from '../progress.js';
 import { exploreSection, fuzzSection, findingsSection } from '../check-verify.js';
-import { proofsSection } from '../../smt/check-section.js';
+import { proofsSection } from '../check-proofs.js';
+import type { CheckSection, CheckResult, CheckContext } from '../check-section.js';
+
+export type { CheckSection, CheckResult, CheckContext } from '../check-section.js';
 
 export const name = 'check';
 
 export interface CheckOptions {
   readonly json: boolean;
-}
-
-export interface CheckResult {
-  readonly name: string;
-  readonly status: Verdict;
-  /** One line for humans. */
-  readonly detail: string;
-  /** Figures for the JSON report. */
-  readonly data?: Readonly<Record<string, unknown>>;
-}
-
-/** What every section works on: one deployed model, one input, one device configuration. */
-export interface CheckContext {
-  readonly modelName: string;
-  readonly model: LoadedModel;
-  readonly inputIndex: number;
-  readonly input: Int16Array;
-  readonly label?: number;
-  readonly seed: number;
-  readonly profileName: ProfileName;
-  readonly profile: DeviceProfile;
-  readonly placement: NvmPlacement;
-}
-
-export interface CheckSection {
-  /** Short id, the first column of the summary. */
-  readonly id: string;
-  readonly title: string;
-  run(ctx: CheckContext): CheckResult[] | Promise<CheckResult[]>;
 }
 
 /** The Quick-start configuration: device.md's defaults on the built-in model. */
@@ -145,7 +120,7 @@ const continuousSection: CheckSection = {
   title: `every engine at B = ${CHECK_BATCHES.join(', ')} under continuous power equals the reference`,
   run(ctx) {
     const out: CheckResult[] = [];
-    for (const engine of ENGINE_KINDS) {
+    for (const engine of builtinKinds()) {
       for (const batch of CHECK_BATCHES) {
         const name = `${engine} B=${batch}`;
         let r: RunResult;

@@ -19,7 +19,7 @@ import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, par
 import { deploymentOf } from '../../properties/fuzz.js';
 import { warmNvm } from '../../properties/properties.js';
 import { loadModel } from '../../model/models.js';
-import { runInference, type Deployment } from '../../model/engine/runner.js';
+import { runInference, type Deployment } from '../../engines/runner.js';
 import { PagedMemory } from '../../device/paged.js';
 import { validateOutputDir } from '../../util/fsx.js';
 import { EngineStuck } from '../../util/errors.js';

@@ -5,7 +5,7 @@
  * argued equivalent.
  */
 import type { Command } from 'commander';
-import { FAULTS } from '../../model/engine/faults.js';
+import { FAULTS } from '../../engines/catalogue.js';
 import { runMutants, summarize, TECHNIQUES, type Technique } from '../../properties/mutants.js';
 import { mutantsJson, mutantsMarkdown } from '../../report/mutants.js';
 import '../../smt/mutants-prove.js';

@@ -8,10 +8,11 @@
  * pass); 2 on bad usage or input.
  */
 import type { Command } from 'commander';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import type { EngineKind } from '../../engines/reference/plan.js';
+import { engineKinds } from '../../engines/designs.js';
 import type { NvmPlacement } from '../../device/profile.js';
 import type { LeaArithmetic } from '../../device/lea.js';
-import { FIX_IDS } from '../../model/engine/faults.js';
+import { FIX_IDS } from '../../engines/catalogue.js';
 import { UsageError } from '../../util/errors.js';
 import { stableStringify } from '../../util/json.js';
 import type { Io } from '../io.js';
@@ -198,7 +199,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .command('prove')
     .description('prove (Z3) the progress-indicator obligations of a deployment: proved, refuted with a replayable counterexample, or unknown')
     .option('--model <name|file.onnx>', 'lenet, tiny-*, mnist, har, kws, cifar10, rnd:..., or an ONNX file', PROVE_DEFAULTS.model)
-    .option('--engine <kind>', `engine: ${ENGINE_KINDS.join(', ')}`, PROVE_DEFAULTS.engine)
+    .option('--engine <kind>', `engine: ${engineKinds().join(', ')}`, PROVE_DEFAULTS.engine)
     .option('--batch <B>', 'preservation granularity B', PROVE_DEFAULTS.batch)
     .option('--obligation <id>', `only this obligation: ${OBLIGATION_IDS.join(', ')}`)
     .option('--layer <text>', 'only layers whose label contains this text (e.g. conv1, "#3", "model record")')

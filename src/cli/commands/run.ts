@@ -10,9 +10,10 @@
  */
 import type { Command } from 'commander';
 import { loadModel, readInputFile, type LoadedModel } from '../../model/models.js';
-import { Deployment, runInference } from '../../model/engine/runner.js';
+import { Deployment, runInference } from '../../engines/runner.js';
 import { assertChargeFundsOneJob } from '../../properties/progress.js';
-import { ENGINE_KINDS, type EngineKind } from '../../model/plan.js';
+import type { EngineKind } from '../../engines/reference/plan.js';
+import { engineKinds } from '../../engines/designs.js';
 import { activePowerW, type NvmPlacement } from '../../device/profile.js';
 import { CATEGORIES, type TraceEvent } from '../../device/device.js';
 import { UsageError } from '../../util/errors.js';
@@ -309,7 +310,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .description('run one inference on the modelled device and compare it with the bit-exact reference')
     .option('--model <name|file.onnx>', 'lenet, tiny-conv, tiny-fc, tiny-concat, tiny-strided, mnist, har, kws, cifar10, or an ONNX file', RUN_DEFAULTS.model)
     .option('--input <N|file.json>', 'stored sample N (seed N for synthetic inputs), or a JSON array in the model input layout', RUN_DEFAULTS.input)
-    .option('--engine <kind>', `inference engine: ${ENGINE_KINDS.join(', ')}`, RUN_DEFAULTS.engine)
+    .option('--engine <kind>', `inference engine: ${engineKinds().join(', ')}`, RUN_DEFAULTS.engine)
     .option('--batch <B>', 'preservation granularity B (values per progress indicator)', RUN_DEFAULTS.batch)
     .option('--placement <where>', `NVM for feature maps: ${PLACEMENTS.join(', ')}`, RUN_DEFAULTS.placement)
     .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`, RUN_DEFAULTS.profile)

@@ -18,20 +18,19 @@
  * Every tile is checked against the real LEA RAM footprint of the engine's buffers; a layer
  * that cannot fit is a ConfigError that says how many words it needs.
  */
-import type { Network, Shape, ConvOp, MaxPoolOp } from './ir.js';
-import { numel, shapeStr } from './ir.js';
-import type { QuantizedNetwork, QConv, QGemm } from './quantize.js';
-import type { ArithmeticPlan, LayerArithmetic, ArithPart } from './q15.js';
-import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from './layout.js';
-import type { DeviceProfile, NvmPlacement } from '../device/profile.js';
-import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
-import { LEA_RAM_BASE } from '../device/device.js';
-import { ConfigError, InputError } from '../util/errors.js';
-import { FAULT_IDS, FIX_IDS } from './engine/faults.js';
-import { planLoopCount, type LoopCountPlan } from './plan-loopcount.js';
+import type { Network, Shape, ConvOp, MaxPoolOp } from '../../model/ir.js';
+import { numel, shapeStr } from '../../model/ir.js';
+import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
+import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
+import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from '../../model/layout.js';
+import type { DeviceProfile, NvmPlacement } from '../../device/profile.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
+import { LEA_RAM_BASE } from '../../device/device.js';
+import { ConfigError, InputError } from '../../util/errors.js';
+import { recordBytes } from '../common/record.js';
 
-export const ENGINE_KINDS = ['continuous', 'hawaii', 'japari', 'japari-loopcount'] as const;
-export type EngineKind = (typeof ENGINE_KINDS)[number];
+/** An engine kind of the registry (src/engines/registry.ts): built-in or registered by a user. */
+export type EngineKind = string;
 
 export interface EngineParams {
   readonly engine: EngineKind;
@@ -48,9 +47,9 @@ export interface EngineParams {
   readonly maxRowTile?: number;
   /** Number of NVM feature-map slots (default: 3, more if liveness needs them). */
   readonly slots?: number;
-  /** Seeded faults switched on (engine/faults.ts FAULTS). */
+  /** Seeded faults switched on (catalogue.ts FAULTS; the Deployment checks they belong to the engine). */
   readonly faults?: readonly string[];
-  /** Corrections of published-design findings switched on (engine/faults.ts FIXES). */
+  /** Corrections of published-design findings switched on (catalogue.ts FIXES). */
   readonly fixes?: readonly string[];
 }
 
@@ -228,18 +227,19 @@ export interface EnginePlan {
   readonly arithmetic: ArithmeticPlan;
   /** LEA RAM words used at most by any layer. */
   readonly leaWordsUsed: number;
-  /** The loop-count JAPARI engine's own plan (engine 'japari-loopcount' only; `layers` is then empty). */
-  readonly loopCount?: LoopCountPlan;
+  /** Every layer the engine runs, in order (also for designs whose `layers` are not the reference engine's). */
+  readonly stages: readonly { readonly name: string; readonly kind: string }[];
+  /**
+   * Design-specific plan data (the loop-count engine keeps its own plan under `loopCount`, and
+   * `layers` is then empty; a user's design may keep anything here).
+   */
+  readonly extra?: { readonly [key: string]: unknown };
 }
 
 // ---------------------------------------------------------------------------------------------
 
 const RECORD_SLOTS_MAX = 16;
-/** Model record: running u16, run_counter u16, layer_idx u16, per slot {state i8, n_tp u8, tp u16 x 8}, dummy u8, version u8. */
-export const TURNING_POINTS = 8;
-export function recordBytes(slots: number): number {
-  return 6 + slots * (2 + 2 * TURNING_POINTS) + 2;
-}
+export { recordBytes };
 
 function roundEven(x: number): number {
   return x % 2 === 0 ? x : x + 1;
@@ -306,18 +306,27 @@ function asFmap(s: Shape): [number, number, number] | null {
   return null;
 }
 
+/** How a design lays out the reference engine's tensors. */
+export interface ReferenceLayout {
+  /**
+   * JAPARI's augmentation: one footprint word after every B values of every Conv/FC call (extra
+   * filters), feature maps rounded up to whole groups of B (zero filters), footprints carried
+   * through ReLU, pooling, merge and add.
+   */
+  readonly footprints: boolean;
+}
+
 /**
- * Plan a deployment. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
+ * Plan a deployment on the reference engine. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
  * InputError for an operator layout the engines cannot run.
  */
-export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
-  if (p.engine === 'japari-loopcount') return planLoopCount(q, p);
+export function planReference(q: QuantizedNetwork, p: EngineParams, layout: ReferenceLayout): EnginePlan {
   const net: Network = q.net;
   const profile = p.profile;
   const usable = profile.sram.leaUsableWords;
   const B = p.batch;
   if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
-  const aug = p.engine === 'japari';
+  const aug = layout.footprints;
   const opf = p.opFilters ?? defaultOpFilters(net.name);
   const maxRowTile = p.maxRowTile ?? 8;
   const params = {
@@ -333,8 +342,6 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
     faults: [...(p.faults ?? [])].sort(),
     fixes: [...(p.fixes ?? [])].sort(),
   };
-  for (const f of params.faults) if (!FAULT_IDS.includes(f)) throw new ConfigError(`unknown fault ${JSON.stringify(f)} (known: ${FAULT_IDS.join(', ')})`);
-  for (const f of params.fixes) if (!FIX_IDS.includes(f)) throw new ConfigError(`unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
   const fp = aug ? B : 0;
   // Fix 'japari-pad-vector-groups': vectors (FC, GAP outputs) padded to whole groups of B.
   const padVec = aug && params.fixes.includes('japari-pad-vector-groups');
@@ -848,6 +855,7 @@ export function planEngine(q: QuantizedNetwork, p: EngineParams): EnginePlan {
     rom,
     arithmetic: { name: `reference engine (input-channel tiles; ${params.arithmetic === TI_REFERENCE_ARITHMETIC ? 'TI arithmetic' : 'custom arithmetic'})`, lea: params.arithmetic, layers: arithLayers },
     leaWordsUsed,
+    stages: layers.map((l) => ({ name: l.name, kind: l.kind })),
   };
 }
 

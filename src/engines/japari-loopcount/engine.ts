@@ -2,7 +2,7 @@
  * `japari-loopcount`: JAPARI as first published (EMCLab-Sinica/JAPARI, libJAPARI/src/
  * convolution.c JAP_CONV + __JAP_PG_RETRIEVE, fc.c JAP_FC + __JAP_PG_RETRIEVE_FC), with
  * loop-count footprints. Read it next to algorithms.md "JAPARI as first published" and
- * src/model/plan-loopcount.ts (tiles, layouts, NVM map).
+ * src/engines/japari-loopcount/plan.ts (tiles, layouts, NVM map).
  *
  * What is modelled
  *   Each conv/FC layer iterates r, c, m (tiles of Tr x Tc output pixels x Tm output channels),
@@ -86,7 +86,7 @@
  *     `itr.m < ts.tm` in steps of 1; we run the m-tiles and ping-pong as for conv.
  */
 import { type Device, Cat, type CatId } from '../../device/device.js';
-import type { EnginePlan } from '../plan.js';
+import type { EnginePlan } from '../reference/plan.js';
 import {
   type LoopCountPlan,
   type LcLayer,
@@ -104,16 +104,13 @@ import {
   loopCountPlanOf,
   DUMMY_INPUT_SIGN0,
   DUMMY_INPUT_SIGN1,
-} from '../plan-loopcount.js';
-import { chanWord, type Layout } from '../layout.js';
-import { RecordStore, type ModelRecord } from './record.js';
-import { positionOf } from './reference.js';
-import type { FaultSet } from './faults.js';
+} from './plan.js';
+import { chanWord, type Layout } from '../../model/layout.js';
+import { RecordStore, type ModelRecord } from '../common/record.js';
+import { positionOf } from '../reference/engine.js';
+import type { FaultSet } from '../catalogue.js';
 import { assertNever, JapariError } from '../../util/errors.js';
 
-/** Non-LEA SRAM staging for reads that strip footprints, and for single-word recovery reads. */
-const STAGE = 0;
-const STAGE_WORDS = 1000;
 
 /** Where a conv/FC layer resumes: iteration (loop_cnt), operation and pixel. */
 export interface LcStart {
@@ -142,6 +139,9 @@ export class LoopCountEngine {
   readonly records: RecordStore;
   readonly faults: FaultSet;
   private dev!: Device;
+  /** Non-LEA SRAM staging for reads that strip footprints, and for single-word recovery reads (profile sramMap). */
+  private readonly stage: number;
+  private readonly stageWords: number;
   private rec!: ModelRecord;
   // Volatile control state (folded into carry()).
   private layer = -1;
@@ -155,12 +155,14 @@ export class LoopCountEngine {
   private firstOfBoot = true;
 
   constructor(plan: EnginePlan, faults: FaultSet = new Set()) {
-    if (plan.params.engine !== 'japari-loopcount') throw new JapariError(`the loop-count engine cannot run a plan for ${plan.params.engine}`);
+    if (!plan.extra?.['loopCount']) throw new JapariError('the loop-count engine needs a loop-count plan (japari-loopcount/plan.ts)');
     this.plan = plan;
     this.lc = loopCountPlanOf(plan);
     this.B = this.lc.B;
     this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
     this.faults = faults;
+    this.stage = plan.params.profile.sramMap.stage;
+    this.stageWords = plan.params.profile.sramMap.stageWords;
   }
 
   /** Hash of every volatile variable that lives across checkpoints (for sound pruning). */
@@ -253,9 +255,9 @@ export class LoopCountEngine {
 
   /** One NVM word read into the staging area (recovery reads). */
   private readWord(addr: number, label: string): number {
-    this.dev.dmaFromNvm(addr, STAGE, 1, Cat.seek, label);
-    const v = this.dev.load(STAGE);
-    this.dev.release(STAGE, 1);
+    this.dev.dmaFromNvm(addr, this.stage, 1, Cat.seek, label);
+    const v = this.dev.load(this.stage);
+    this.dev.release(this.stage, 1);
     return v;
   }
 
@@ -290,17 +292,17 @@ export class LoopCountEngine {
     let prev = it.first ? pb1 : this.readWord(out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B), 'read source footprint');
     for (let k = 0; k < it.npix; k++) {
       const word = outputWordOf(l, it, k);
-      dev.dmaFromNvm(out.copies[it.flip]! + 2 * word, STAGE, it.callWords, Cat.seek, 'read output footprints');
+      dev.dmaFromNvm(out.copies[it.flip]! + 2 * word, this.stage, it.callWords, Cat.seek, 'read output footprints');
       for (let f = 0; f < it.nfp; f++) {
-        const v = dev.load(STAGE + f * (B + 1) + B);
+        const v = dev.load(this.stage + f * (B + 1) + B);
         dev.cpu('max', 1, Cat.seek, 'compare footprints');
         if (sign === 0 ? v < prev : v > prev) {
-          dev.release(STAGE, it.callWords);
+          dev.release(this.stage, it.callWords);
           return { iter: lc, op: 1, pixel: k, why: 'op1' };
         }
         prev = v;
       }
-      dev.release(STAGE, it.callWords);
+      dev.release(this.stage, it.callWords);
     }
     return { iter: lc + 1, op: 0, pixel: 0, why: 'next' };
   }
@@ -414,10 +416,10 @@ export class LoopCountEngine {
       dev.dmaFromNvm(base + 2 * word0, dst, n, Cat.fetch, 'fetch input');
       return 0;
     }
-    if (span > STAGE_WORDS) throw new JapariError(`input run of ${span} words exceeds the staging buffer`);
-    dev.dmaFromNvm(base + 2 * word0, STAGE, span, Cat.fetch, 'fetch input');
-    for (let i = 0; i < n; i++) dev.store(dst + i, dev.load(STAGE + offsetOf(i)));
-    dev.release(STAGE, span);
+    if (span > this.stageWords) throw new JapariError(`input run of ${span} words exceeds the staging buffer`);
+    dev.dmaFromNvm(base + 2 * word0, this.stage, span, Cat.fetch, 'fetch input');
+    for (let i = 0; i < n; i++) dev.store(dst + i, dev.load(this.stage + offsetOf(i)));
+    dev.release(this.stage, span);
     return n;
   }
 

@@ -1,25 +1,26 @@
 /**
- * The reference engine (Stateful-CNN's structure) with its three progress-preservation
- * strategies: `continuous` (none), `hawaii` (footprint counters), `japari` (footprints computed
- * by the LEA and preserved with the outputs).
+ * The reference engine (Stateful-CNN's structure): the kernels every progress-preservation
+ * design of that engine shares, and the hooks where a design preserves progress.
  *
- * Read it next to algorithms.md. One boot runs `boot()`:
+ * Read it next to algorithms.md "Common engine structure". One boot runs `boot()`:
  *
  *   boot:      load the model record (versioned shadow pair)
- *              not running -> start an inference (HAWAII: reset every counter), commit
- *   per layer: seek progress   HAWAII: counter / B at every layer start
- *                              JAPARI: binary search over footprints, first layer after a reboot only
+ *              not running -> start an inference, commit
+ *   per layer: seek progress           preservation.seek (HAWAII: counter / B; JAPARI: binary
+ *                                      search over footprints, first layer after a reboot only)
  *              run the layer's kernel from the recovered position:
- *                fetch tile -> compute (LEA) -> preserve job (one DMA of values [+ footprints])
- *                -> update indicator (HAWAII: one counter write per B values)
- *              end the layer   JAPARI: toggle the output slot's turning point, negate its state bit
- *              commit layer    layer_idx + 1 (+ slot state) in one versioned record write
+ *                fetch tile -> compute (LEA) -> preserve job (one DMA of values [+ indicators])
+ *                -> update indicators (preservation.beforeWrite / afterWrite)
+ *              end the layer           preservation.layerEnd: the state flips and commits
+ *
+ * The design's rules live in its own folder (continuous/, hawaii/, japari/, stateful/), as a
+ * `Preservation` (reference/preservation.ts) built per boot; nothing here compares engine names.
  *
  * State kept where (and why it is safe):
- *   NVM:      model record pair, HAWAII counters, feature-map slots, the input sample
- *   volatile: the record copy, counter caches, HAWAII's remainder of unrecorded values, the
- *             after-reboot flag, filter/input tiles and results in LEA RAM; all re-derived from NVM
- *             after a reboot (the engine object is re-created per boot; LEA RAM is garbage).
+ *   NVM:      model record pair, feature-map slots, the input sample, the design's indicators
+ *   volatile: the record copy, the design's caches, filter/input tiles and results in LEA RAM;
+ *             all re-derived from NVM after a reboot (the engine object is re-created per boot;
+ *             LEA RAM is garbage).
  *
  * Every volatile variable that survives across checkpoints is folded into `carry()`, so that
  * exploration can prune soundly (src/properties/explore.ts).
@@ -37,64 +38,53 @@ import type {
   ConcatLayer,
   AddLayer,
   TensorRef,
-} from '../plan.js';
-import { chanWord, isFootprintWord } from '../layout.js';
-import { RecordStore, CounterStore, type ModelRecord, psb, flipStateBit } from './record.js';
-import { assertNever, EngineStuck, JapariError } from '../../util/errors.js';
-import type { FaultSet } from './faults.js';
+} from './plan.js';
+import { chanWord, isFootprintWord } from '../../model/layout.js';
+import { RecordStore, type ModelRecord } from '../common/record.js';
+import { assertNever, JapariError } from '../../util/errors.js';
+import type { FaultSet } from '../catalogue.js';
+import type { Preservation } from './preservation.js';
+import { slotWordOf } from './geometry.js';
+import { num } from '../ops.js';
+import { flipStateBit } from '../japari/rules.js';
+
+export type { SeekOutcome } from './preservation.js';
 
 /** Checkpoint position: layer in the high part, the step's first output word in the low part. */
 export function positionOf(layer: number, word: number): number {
   return layer * 4294967296 + word;
 }
 
-/** SRAM word of HAWAII's remainder when it is (wrongly) kept in an uninitialised global. */
-const REMAINDER_WORD = 1020;
-/** Non-LEA SRAM staging area for reading footprinted input rows. */
-const STAGE = 0;
-const STAGE_WORDS = 1000;
-
-interface CounterCache {
-  value: number;
-  newer: number;
-  version: number;
-}
-
-export interface SeekOutcome {
-  /** Output word (within the layer's output, all slices) to resume at. */
-  readonly resumeWord: number;
-  /** Job index the seeker concluded is the first unfinished one (-1 when it did not seek). */
-  readonly job: number;
-}
+/** Builds a design's preservation for one boot of an engine. */
+export type PreservationFactory = (engine: ReferenceEngine) => Preservation;
 
 export class ReferenceEngine {
   readonly plan: EnginePlan;
-  readonly kind: 'continuous' | 'hawaii' | 'japari';
   readonly B: number;
   readonly records: RecordStore;
-  readonly counters: CounterStore;
   readonly faults: FaultSet;
   readonly fixes: ReadonlySet<string>;
-  private dev!: Device;
-  private rec!: ModelRecord;
-  /** Stateful-CNN `after_recovery`: set at boot, cleared by the first seek. */
-  private afterRecovery = true;
-  /** HAWAII `non_recorded_jobs` (static: 0 after every boot, carried across layers). */
-  private remainder = 0;
-  private counter: CounterCache = { value: 0, newer: 0, version: 0 };
+  readonly preservation: Preservation;
+  /** The device of the current boot. */
+  dev!: Device;
+  /** The model record as loaded at boot and updated by the engine. */
+  rec!: ModelRecord;
+  /** Non-LEA SRAM staging for reads that strip footprints (profile sramMap). */
+  readonly stage: number;
+  readonly stageWords: number;
   /** Row tile start of the conv kernel and whether a result write is pending (piggyback). */
   private rowTileStart = -1;
   private pendingWrite = 0;
 
-  constructor(plan: EnginePlan, faults: FaultSet = new Set()) {
-    if (plan.params.engine === 'japari-loopcount') throw new JapariError('the loop-count JAPARI engine is separate (loopcount.ts)');
+  constructor(plan: EnginePlan, faults: FaultSet, preservation: PreservationFactory) {
     this.plan = plan;
-    this.kind = plan.params.engine as 'continuous' | 'hawaii' | 'japari';
     this.B = plan.B;
     this.faults = new Set([...faults, ...plan.params.faults]);
     this.fixes = new Set(plan.params.fixes);
     this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length, this.faults.has('record-version-first'));
-    this.counters = new CounterStore(plan.nvm.counters, this.faults.has('hawaii-single-copy'));
+    this.stage = plan.params.profile.sramMap.stage;
+    this.stageWords = plan.params.profile.sramMap.stageWords;
+    this.preservation = preservation(this);
   }
 
   /** Hash of every volatile variable that lives across checkpoints (for sound pruning). */
@@ -104,11 +94,7 @@ export class ReferenceEngine {
       h = Math.imul(h ^ (v | 0), 0x85ebca6b) >>> 0;
       h = (h ^ (h >>> 13)) >>> 0;
     };
-    mix(this.afterRecovery ? 1 : 0);
-    mix(this.remainder);
-    mix(this.counter.value);
-    mix(this.counter.newer);
-    mix(this.counter.version);
+    this.preservation.carry(mix);
     mix(this.rowTileStart);
     mix(this.pendingWrite);
     if (this.pendingWrite) {
@@ -125,7 +111,7 @@ export class ReferenceEngine {
       mix(r.copy);
       for (const s of r.slots) {
         mix(s.state);
-        mix(s.tps.length);
+        mix(s.count);
         for (const t of s.tps) mix(t);
       }
     }
@@ -137,16 +123,14 @@ export class ReferenceEngine {
 
   boot(dev: Device): void {
     this.dev = dev;
-    // Fault 'japari-no-recovery': the after-reboot flag is cleared before anyone seeks.
-    this.afterRecovery = !this.faults.has('japari-no-recovery');
-    // HAWAII non_recorded_jobs is a static (0 after every boot); fault: an uninitialised volatile global.
-    this.remainder = this.faults.has('hawaii-remainder-uninitialised') ? dev.load(REMAINDER_WORD) : 0;
+    const p = this.preservation;
+    p.boot();
     dev.step('boot');
     const rec = this.records.load(dev);
     this.rec = rec;
     if (rec.running === 0) {
       this.startInference(rec);
-    } else if (this.kind === 'continuous') {
+    } else if (!p.preserves) {
       // No progress preservation: a reboot restarts the inference from the first layer.
       rec.layerIdx = 0;
     }
@@ -157,14 +141,13 @@ export class ReferenceEngine {
       dev.enterLayer(l, rec.runCounter);
       // Every buffer of the previous layer is dead: each kernel loads what it reads.
       dev.release(0, SRAM_WORDS);
-      if (this.faults.has('hawaii-remainder-uninitialised')) dev.store(REMAINDER_WORD, this.remainder);
-      // Fix 'hawaii-layer-remainder': leftovers of one layer never count for the next.
-      if (this.fixes.has('hawaii-layer-remainder')) this.setRemainder(0);
-      const seek = this.seekProgress(layer);
+      p.enterLayer(layer);
+      dev.step('seek progress');
+      const seek = p.seek(layer);
       // Every real seek reports its conclusion (the properties check it against durable truth);
       // the first layer after a boot reports even when it did not seek (it then restarts at 0).
       if (seek.job >= 0) dev.recovered(l, seek.job, seek.resumeWord);
-      else if (l === firstLayer && this.kind !== 'continuous' && dev.boots > 1) dev.recovered(l, 0, 0);
+      else if (l === firstLayer && p.preserves && dev.boots > 1) dev.recovered(l, 0, 0);
       this.runLayer(layer, seek.resumeWord);
       this.endLayer(layer);
     }
@@ -175,254 +158,49 @@ export class ReferenceEngine {
     dev.step('start inference');
     dev.newInference();
     rec.layerIdx = 0;
-    if (this.kind === 'hawaii' && !this.faults.has('hawaii-no-counter-reset')) {
-      // Stateful-CNN run_model: reset_hawaii_layer_footprint for every node: {0, 0} to both copies.
-      for (let l = 0; l < this.plan.layers.length; l++) {
-        this.counters.write(dev, l, 0, 0, 0, Cat.preserveIndicator, 'reset footprint counter');
-        this.counters.write(dev, l, 1, 0, 0, Cat.preserveIndicator, 'reset footprint counter');
-      }
-    }
+    this.preservation.startInference();
     rec.running = 1;
     this.records.commit(dev, rec);
   }
 
+  /** Complete a layer: the design's steps (reference/preservation.ts layerEnd), in order. */
   private endLayer(layer: EngineLayer): void {
     const dev = this.dev;
     const rec = this.rec;
     const last = layer.index === this.plan.layers.length - 1;
-    if (this.kind === 'japari' && layer.out.slot >= 0 && this.faults.has('japari-commit-before-state')) {
-      // Fault: layer_idx + 1 is committed first, the slot state in a second record write.
-      rec.layerIdx = layer.index + 1;
-      if (last) {
-        rec.running = 0;
-        rec.runCounter = (rec.runCounter + 1) & 0xffff;
-      }
-      this.records.commit(dev, rec);
-    }
-    if (this.kind === 'japari' && layer.out.slot >= 0) {
-      // flip_state_bit: toggle a turning point at L = output length rounded down to B+1
-      // (fix 'japari-gemm-slice-jobs': FC partial sums flip their whole length, so every
-      // slice's footprints change parity).
-      const L = this.slicedGemmFix(layer) ? layer.out.words : Math.floor(layer.out.words / (this.B + 1)) * (this.B + 1);
-      const slot = rec.slots[layer.out.slot]!;
-      flipStateBit(slot, L);
-      if (this.faults.has('japari-no-state-negate')) slot.state = -slot.state;
-      if (this.faults.has('japari-commit-before-state')) {
+    for (const step of this.preservation.layerEnd(layer, last)) {
+      if (step.kind === 'flip') {
+        const slot = rec.slots[step.slot]!;
+        const t = flipStateBit(num, slot, step.L);
+        slot.state = step.negate ? t.state : -t.state;
+        slot.count = t.count;
+        slot.tps = t.tps.slice(0, t.count);
+      } else {
+        rec.layerIdx = step.layerIdx;
+        if (step.last && rec.running !== 0) {
+          rec.running = 0;
+          rec.runCounter = (rec.runCounter + 1) & 0xffff;
+        }
         this.records.commit(dev, rec);
-        return;
       }
     }
-    if (this.kind !== 'continuous' || last) {
-      rec.layerIdx = layer.index + 1;
-      if (last) {
-        rec.running = 0;
-        rec.runCounter = (rec.runCounter + 1) & 0xffff;
-      }
-      this.records.commit(dev, rec);
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Seek progress
-
-  private seekProgress(layer: EngineLayer): SeekOutcome {
-    const dev = this.dev;
-    dev.step('seek progress');
-    switch (this.kind) {
-      case 'continuous':
-        return { resumeWord: 0, job: -1 };
-      case 'hawaii': {
-        // Called at every layer start (Stateful-CNN run_recovery under HAWAII).
-        const [value, newer, version] = this.counters.read(dev, layer.index);
-        this.counter = { value, newer, version };
-        const job = Math.floor(value / this.B) + (this.faults.has('hawaii-resume-next-job') ? 1 : 0);
-        return { resumeWord: this.valueWord(layer, job * this.B), job };
-      }
-      case 'japari': {
-        if (!this.afterRecovery) return { resumeWord: 0, job: -1 };
-        if (layer.kind === 'gap') return { resumeWord: 0, job: -1 }; // GAP always recomputes (no run_recovery)
-        this.afterRecovery = false;
-        let job = this.binarySearch(layer);
-        if (this.faults.has('japari-seek-skip-one')) job = Math.min(job + 1, this.jobCount(layer));
-        // A layer without jobs (FC outputs without footprints, fixed) restarts from its start.
-        if (this.jobCount(layer) === 0) return { resumeWord: 0, job: 0 };
-        // Fix 'japari-gemm-slice-jobs': resume right after the previous job's footprint, so a
-        // slice's trailing partial group (values without a footprint) is recomputed too.
-        if (this.slicedGemmFix(layer)) return { resumeWord: job === 0 ? 0 : this.jobFootprintWord(layer, job - 1) + 1, job };
-        return { resumeWord: this.jobFootprintWord(layer, job) - this.B, job };
-      }
-    }
-  }
-
-  /** Fix 'japari-gemm-slice-jobs' applies to FC layers whose partial sums have several slices. */
-  private slicedGemmFix(layer: EngineLayer): boolean {
-    return layer.kind === 'gemm' && layer.out.slices > 1 && this.fixes.has('japari-gemm-slice-jobs');
-  }
-
-  /** Jobs the seeker searches (Stateful-CNN: output length / (B + 1)). */
-  jobCount(layer: EngineLayer): number {
-    const B = this.B;
-    // Fix 'japari-fc-no-footprint-recompute': an FC output without footprints (B > op_filters)
-    // has no jobs to seek; the layer is recomputed from its start.
-    if (this.noFootprintFix(layer)) return 0;
-    if (this.slicedGemmFix(layer)) return layer.out.slices * Math.floor(layer.out.layout.words / (B + 1));
-    return Math.floor(layer.out.words / (B + 1));
-  }
-
-  /** FC outputs that carry no footprint at all (B > op_filters), with the fix switched on. */
-  noFootprintFix(layer: EngineLayer): boolean {
-    return this.fixes.has('japari-fc-no-footprint-recompute') && layer.out.layout.fpEvery === 0 && layer.out.slot >= 0;
-  }
-
-  /** Stateful-CNN run_recovery: the first unfinished job, assuming a finished prefix. */
-  private binarySearch(layer: EngineLayer): number {
-    const end = this.jobCount(layer);
-    if (end === 0) return 0;
-    let b = 0;
-    let e = end;
-    for (;;) {
-      if (e - b <= 1) {
-        if (!this.jobFinished(layer, b)) return b;
-        if (!this.jobFinished(layer, e)) return e;
-        if (e === end) return this.faults.has('japari-seek-last-job') ? Math.max(0, end - 1) : end;
-        throw new EngineStuck(`progress seeker: jobs ${b} and ${e} both finished below the end ${end}`);
-      }
-      const m = b + Math.floor((e - b) / 2);
-      if (this.jobFinished(layer, m)) b = m;
-      else e = m;
-    }
-  }
-
-  /** A job is finished iff its footprint equals -psb(x) (one NVM word read). */
-  jobFinished(layer: EngineLayer, job: number): boolean {
-    const dev = this.dev;
-    const x = this.jobFootprintWord(layer, job);
-    const slotWord = this.slotWordOf(layer.out, x);
-    if (layer.out.base + 2 * x + 2 > this.plan.nvm.end) return false;
-    dev.dmaFromNvm(layer.out.base + 2 * x, STAGE, 1, Cat.seek, 'read footprint');
-    dev.cpu('max', 1, Cat.seek, 'compare footprint');
-    const v = dev.load(STAGE);
-    dev.release(STAGE, 1);
-    return this.footprintSaysFinished(v, -psb(this.rec.slots[layer.out.slot]!, slotWord));
-  }
-
-  /** The seeker's comparison of a footprint word with the expected marker (pure). */
-  footprintSaysFinished(v: number, want: number): boolean {
-    // Fault 'japari-seek-trusts-sign': only the high (sign) byte is compared.
-    if (this.faults.has('japari-seek-trusts-sign')) return ((v >> 8) & 0xff) === ((want >> 8) & 0xff);
-    return v === want;
-  }
-
-  /** Stateful-CNN job_index_to_offset (JAPARI): the footprint word of job j in the layer's output. */
-  jobFootprintWord(layer: EngineLayer, job: number): number {
-    const B = this.B;
-    if (this.slicedGemmFix(layer)) {
-      // Per slice: each slice of FC partial sums starts its own sequence of jobs.
-      const perSlice = Math.floor(layer.out.layout.words / (B + 1));
-      if (perSlice === 0) return layer.out.words + B; // no job: past the end
-      return Math.floor(job / perSlice) * layer.out.layout.words + ((job % perSlice) + 1) * (B + 1) - 1;
-    }
-    if (layer.jobMap === 'generic') return (job + 1) * (B + 1) - 1;
-    const c = layer as ConvLayer;
-    // Fault 'japari-job-map-unpadded': the zero filters that pad channels to a multiple of B are
-    // forgotten when counting jobs per LEA call.
-    const jobsPerCall = this.faults.has('japari-job-map-unpadded') ? Math.max(1, Math.floor(Math.min(c.otc, c.OC) / B)) : c.otc / B;
-    const perTile = c.Pout * c.Qout * jobsPerCall;
-    const perSlice = c.filterTiles * perTile;
-    const sliceWords = c.out.layout.words;
-    const t = Math.floor(job / perSlice);
-    let j = job % perSlice;
-    const f = Math.floor(j / perTile);
-    j %= perTile;
-    const k = Math.floor(j / jobsPerCall);
-    const i = j % jobsPerCall;
-    return t * sliceWords + k * c.out.layout.Cs + f * c.callWords + i * (B + 1) + B;
-  }
-
-  /** Output word of the v-th value in execution order (engines without footprints). */
-  valueWord(layer: EngineLayer, v: number): number {
-    if (layer.kind !== 'conv') return v;
-    const c = layer;
-    const npix = c.Pout * c.Qout;
-    const perSlice = npix * c.OCp;
-    const sliceWords = c.out.layout.words;
-    const t = Math.floor(v / perSlice);
-    let r = v % perSlice;
-    for (let f = 0; f < c.filterTiles; f++) {
-      const w = Math.min(c.otc, c.OCp - f * c.otc);
-      if (r < npix * w) {
-        const k = Math.floor(r / w);
-        return t * sliceWords + k * c.out.layout.Cs + f * c.callWords + (r % w);
-      }
-      r -= npix * w;
-    }
-    return t * sliceWords + sliceWords; // past the end
   }
 
   /** Offset (in words) of a tensor word inside its slot: what turning points speak about. */
-  private slotWordOf(t: TensorRef, word: number): number {
-    return (t.base - this.plan.nvm.slots[t.slot]!) / 2 + word;
-  }
-
-  /** The marker a finished job carries at output word `word`: -psb(x). */
-  private marker(t: TensorRef, word: number): number {
-    return -psb(this.rec.slots[t.slot]!, this.slotWordOf(t, word));
+  slotWordOf(t: TensorRef, word: number): number {
+    return slotWordOf(this.plan, t, word);
   }
 
   // -------------------------------------------------------------------------------------------
   // Preservation helpers
 
-  /** HAWAII hawaii_record_footprints: count values, write the counter once per full B. */
-  private setRemainder(v: number): void {
-    this.remainder = v;
-    if (this.faults.has('hawaii-remainder-uninitialised')) this.dev.store(REMAINDER_WORD, v);
-  }
-
-  private recordValues(layer: EngineLayer, values: number): void {
-    if (this.kind !== 'hawaii' || values <= 0) return;
-    if (this.faults.has('hawaii-remainder-uninitialised')) this.remainder = this.dev.load(REMAINDER_WORD);
-    this.setRemainder(this.remainder + values);
-    while (this.remainder >= this.B) {
-      const c = this.counter;
-      c.value += this.B;
-      const older = 1 - c.newer;
-      const ver = ((c.version + 1) & 0xff) === 0 ? 1 : (c.version + 1) & 0xff;
-      this.dev.step('update indicator');
-      this.counters.write(this.dev, layer.index, older, c.value, ver, Cat.preserveIndicator);
-      c.newer = older;
-      c.version = ver;
-      this.setRemainder(this.remainder - this.B);
-    }
-  }
-
-  /** Rewrite footprint positions of an SRAM buffer holding output words [word0, word0+n) with markers. */
-  private writeMarkers(out: TensorRef, bufWord: number, word0: number, n: number): void {
-    if (this.kind !== 'japari') return;
-    const l = out.layout;
-    const sliceWords = l.words;
-    let count = 0;
-    const stale = this.faults.has('japari-relu-stale-marker');
-    for (let i = 0; i < n; i++) {
-      const w = word0 + i;
-      if (isFootprintWord(l, w % sliceWords)) {
-        this.dev.store(bufWord + i, this.marker(out, stale ? word0 : w));
-        count++;
-      }
-    }
-    this.dev.cpu('copy', count, Cat.preserveIndicator, 'embed footprints');
-  }
-
   /** Number of real values among output words [word0, word0+n). */
-  private realValues(out: TensorRef, word0: number, n: number): number {
+  realValues(out: TensorRef, word0: number, n: number): number {
     const l = out.layout;
     if (l.fpEvery === 0) return n;
     let c = 0;
     for (let i = 0; i < n; i++) if (!isFootprintWord(l, (word0 + i) % l.words)) c++;
     return c;
-  }
-
-  private footprintWords(out: TensorRef, word0: number, n: number): number {
-    return this.kind === 'japari' ? n - this.realValues(out, word0, n) : 0;
   }
 
   /**
@@ -436,20 +214,10 @@ export class ReferenceEngine {
     this.dev.step('preserve job');
     const from = Math.min(word0 + n, Math.max(word0, countFrom));
     const fresh = this.realValues(out, from, word0 + n - from);
-    const counterFirst = this.faults.has('hawaii-counter-before-data');
-    if (counterFirst) this.recordValues(layer, fresh);
-    this.footprintsFirst(out, bufWord, word0, n);
-    this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', this.footprintWords(out, word0, n));
-    if (!counterFirst) this.recordValues(layer, fresh);
-  }
-
-  /** Fault 'japari-footprint-first': each footprint is written on its own before its values. */
-  private footprintsFirst(out: TensorRef, bufWord: number, word0: number, n: number): void {
-    if (!this.faults.has('japari-footprint-first') || this.kind !== 'japari') return;
-    const l = out.layout;
-    for (let i = 0; i < n; i++) {
-      if (isFootprintWord(l, (word0 + i) % l.words)) this.dev.dmaToNvm(bufWord + i, out.base + 2 * (word0 + i), 1, Cat.preserveIndicator, 'preserve footprint', 1);
-    }
+    const p = this.preservation;
+    p.beforeWrite(layer, out, bufWord, word0, n, fresh);
+    this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', p.indicatorWords(out, word0, n));
+    p.afterWrite(layer, fresh);
   }
 
   /** The buffer's contents are dead once preserved: say so, so that pruning may ignore them. */
@@ -503,7 +271,9 @@ export class ReferenceEngine {
     if (resume >= out.words) return;
     const Cs = out.layout.Cs;
     const B = this.B;
-    const aug = this.kind === 'japari';
+    // Footprint words in the output layout (JAPARI): one after every B values of a call.
+    const aug = out.layout.fpEvery > 0;
+    const pres = this.preservation;
     // Decode the resume position.
     const t0 = Math.floor(resume / sliceWords);
     const rem0 = resume % sliceWords;
@@ -543,14 +313,14 @@ export class ReferenceEngine {
               resuming = false;
               dev.progress(c.index, (t * c.filterTiles + f) * npix + k);
               dev.checkpoint(positionOf(c.index, word0 + first), this.carry());
-              if (aug) this.patchFootprintWeights(c, s, out, word0, callWords);
+              pres.beforeConvCall(c, s, out, word0, callWords);
               const aWord = c.lea.a + i * c.sP * s.segLen;
               const cBuf = (k & 1) === 0 ? c.lea.c0 : c.lea.c1;
               dev.step('compute');
               if (this.plan.params.piggyback && this.pendingWrite !== 0) {
                 const pw = this.pending;
-                if (this.faults.has('hawaii-counter-before-data')) this.recordValues(c, this.realValues(out, pw.word, pw.n));
-                this.footprintsFirst(out, pw.buf, pw.word, pw.n);
+                const fresh = this.realValues(out, pw.word, pw.n);
+                pres.beforeWrite(c, out, pw.buf, pw.word, pw.n, fresh);
                 dev.leaMatMulWhileWriting(
                   aWord,
                   s.L,
@@ -563,11 +333,11 @@ export class ReferenceEngine {
                   Cat.compute,
                   Cat.preserveOutput,
                   'compute + preserve job',
-                  this.footprintWords(out, pw.word, pw.n),
+                  pres.indicatorWords(out, pw.word, pw.n),
                 );
                 this.pendingWrite = 0;
                 this.releaseAfter(pw.buf < c.lea.c1 ? c.lea.c0 : c.lea.c1, c.ncolsLea);
-                if (!this.faults.has('hawaii-counter-before-data')) this.recordValues(c, this.realValues(out, pw.word, pw.n));
+                pres.afterWrite(c, fresh);
               } else {
                 dev.leaMatMul(aWord, s.L, c.lea.b, c.ncolsLea, cBuf, Cat.compute, 'compute');
               }
@@ -587,11 +357,6 @@ export class ReferenceEngine {
 
   private pending = { buf: 0, word: 0, n: 0 };
 
-  /** Footprint filters' dummy weight magnitude (1; fault 'japari-dummy-weight-2': 2). */
-  private get dummyWeight(): number {
-    return this.faults.has('japari-dummy-weight-2') ? 2 : 1;
-  }
-
   /** Stored word of input channel `ch` (fault 'japari-strip-wrong-position' keeps footprints, drops values). */
   private inputChanWord(L: TensorRef['layout'], ch: number): number {
     const w = chanWord(L, ch);
@@ -605,23 +370,6 @@ export class ReferenceEngine {
     this.pendingWrite = 0;
     this.preserve(layer, pw.buf, pw.word, pw.n);
     if (layer.kind === 'conv') this.releaseAfter(pw.buf < layer.lea.c1 ? layer.lea.c0 : layer.lea.c1, layer.ncolsLea);
-  }
-
-  /** Set the footprint columns' dummy weights of this call to psb(x) of each footprint word. */
-  private patchFootprintWeights(c: ConvLayer, s: ConvLayer['slices'][number], out: TensorRef, word0: number, callWords: number): void {
-    const dev = this.dev;
-    const B = this.B;
-    let stores = 0;
-    for (let k = B; k < callWords; k += B + 1) {
-      const want = this.dummyWeight * psb(this.rec.slots[out.slot]!, this.slotWordOf(out, word0 + k));
-      const addr = c.lea.b + s.biasRow * c.ncolsLea + k;
-      if (dev.load(addr) !== want) {
-        dev.store(addr, want);
-        stores++;
-      }
-    }
-    dev.cpu('add', Math.ceil(callWords / (B + 1)), Cat.preserveIndicator, 'state query');
-    dev.cpu('copy', stores, Cat.preserveIndicator, 'flip footprint weights');
   }
 
   /**
@@ -662,10 +410,10 @@ export class ReferenceEngine {
         } else if (s.c0 === 0 && s.c1 === L.C) {
           // All channels but with footprints: read the row, strip footprints on the CPU.
           const n = (qb - qa + 1) * Cs;
-          if (n > STAGE_WORDS) throw new JapariError(`${c.name}: input row of ${n} words exceeds the staging buffer`);
-          this.fetch(inp, pixel0 * Cs, STAGE, n, Cat.fetch, 'fetch input row');
+          if (n > this.stageWords) throw new JapariError(`${c.name}: input row of ${n} words exceeds the staging buffer`);
+          this.fetch(inp, pixel0 * Cs, this.stage, n, Cat.fetch, 'fetch input row');
           for (let px = 0; px <= qb - qa; px++) {
-            for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + px * Cs + this.inputChanWord(L, ch)));
+            for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(this.stage + px * Cs + this.inputChanWord(L, ch)));
           }
           copies += (qb - qa + 1) * ctw;
         } else {
@@ -677,8 +425,8 @@ export class ReferenceEngine {
             if (span === ctw) {
               this.fetch(inp, pixelWord + w0, dst + px * ctw, ctw, Cat.fetch, 'fetch input pixel');
             } else {
-              this.fetch(inp, pixelWord + w0, STAGE, span, Cat.fetch, 'fetch input pixel');
-              for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(STAGE + this.inputChanWord(L, s.c0 + ch) - w0));
+              this.fetch(inp, pixelWord + w0, this.stage, span, Cat.fetch, 'fetch input pixel');
+              for (let ch = 0; ch < ctw; ch++) dev.store(dst + px * ctw + ch, dev.load(this.stage + this.inputChanWord(L, s.c0 + ch) - w0));
               copies += ctw;
             }
           }
@@ -687,7 +435,7 @@ export class ReferenceEngine {
       dev.store(seg + c.kQ * ctw, -32768);
       if (s.segLen > c.kQ * ctw + 1) dev.store(seg + c.kQ * ctw + 1, 0);
     }
-    dev.release(STAGE, STAGE_WORDS);
+    dev.release(this.stage, this.stageWords);
     dev.cpu('copy', zeros + copies + nRows, Cat.fetch, 'assemble input rows');
   }
 
@@ -730,17 +478,7 @@ export class ReferenceEngine {
         for (let row = 0; row < rows + 2; row++) {
           dev.dmaFromRom(tile.rom[j]! + row * g.ncolsLea, g.lea.b + row * g.ncolsLea, g.ncolsLea, Cat.fetch, 'fetch weight row');
         }
-        if (this.kind === 'japari' && call.fps) {
-          // The footprint columns' dummy weight: psb at the call's first output offset (Stateful-CNN);
-          // fix 'japari-gemm-column-sign': psb at each footprint's own offset.
-          const perColumn = this.fixes.has('japari-gemm-column-sign');
-          const slot = this.rec.slots[out.slot]!;
-          for (let k = this.B; k < call.words; k += this.B + 1) {
-            const want = this.dummyWeight * psb(slot, this.slotWordOf(out, perColumn ? word0 + k : word0));
-            dev.store(g.lea.b + rows * g.ncolsLea + k, want);
-          }
-          dev.cpu('copy', Math.floor(call.words / (this.B + 1)), Cat.preserveIndicator, 'footprint weights');
-        }
+        this.preservation.beforeGemmCall(g, call, rows, word0);
         dev.step('compute');
         dev.leaMatMul(g.lea.a, rows + 2, g.lea.b, g.ncolsLea, g.lea.c0, Cat.compute, 'compute');
         this.preserve(g, g.lea.c0 + first, word0 + first, call.words - first);
@@ -765,7 +503,7 @@ export class ReferenceEngine {
         dev.step('compute');
         dev.leaVector('add', m.lea.acc, m.lea.tmp, m.lea.acc, n, Cat.compute, 'merge');
       }
-      this.writeMarkers(m.out, m.lea.acc, o, n);
+      this.preservation.embedIndicators(m.out, m.lea.acc, o, n);
       this.preserve(m, m.lea.acc, o, n, resume);
       this.releaseAfter(m.lea.acc, m.lea.end - m.lea.acc);
     }
@@ -792,7 +530,7 @@ export class ReferenceEngine {
         values++;
       }
       dev.cpu('max', values, Cat.compute, 'relu');
-      this.writeMarkers(r.out, r.buf, o, n);
+      this.preservation.embedIndicators(r.out, r.buf, o, n);
       this.preserve(r, r.buf, o, n, resume);
       this.releaseAfter(r.buf, n);
     }
@@ -837,7 +575,7 @@ export class ReferenceEngine {
           taken++;
         }
       }
-      this.writeMarkers(m.out, m.acc, k * Cs, Cs);
+      this.preservation.embedIndicators(m.out, m.acc, k * Cs, Cs);
       this.preserve(m, m.acc + first, k * Cs + first, Cs - first);
       this.releaseAfter(m.buf, 2 * Cs);
     }
@@ -860,9 +598,10 @@ export class ReferenceEngine {
     }
     for (let w = 0; w < outL.words; w++) {
       dev.progress(g.index, w);
+      const indicator = this.preservation.gapIndicator(g.out, w);
       let v: number;
-      if (isFootprintWord(outL, w) && this.kind === 'japari') {
-        v = this.marker(g.out, w);
+      if (indicator !== null) {
+        v = indicator;
       } else {
         let c = -1;
         for (let cc = 0; cc < outL.C; cc++) if (chanWord(outL, cc) === w) c = cc;
@@ -871,7 +610,7 @@ export class ReferenceEngine {
       }
       dev.store(g.out1, v);
       dev.step('preserve job');
-      dev.dmaToNvm(g.out1, g.out.base + 2 * w, 1, Cat.preserveOutput, 'preserve value', isFootprintWord(outL, w) && this.kind === 'japari' ? 1 : 0);
+      dev.dmaToNvm(g.out1, g.out.base + 2 * w, 1, Cat.preserveOutput, 'preserve value', indicator !== null ? 1 : 0);
     }
     this.releaseAfter(g.out1, 1);
   }
@@ -898,7 +637,7 @@ export class ReferenceEngine {
         base += L.C;
       }
       dev.cpu('copy', copies + Cs, Cat.compute, 'concat');
-      this.writeMarkers(c.out, c.outBuf, k * Cs, Cs);
+      this.preservation.embedIndicators(c.out, c.outBuf, k * Cs, Cs);
       this.preserve(c, c.outBuf + first, k * Cs + first, Cs - first);
       this.releaseAfter(c.buf, c.outBuf - c.buf + Cs);
     }
@@ -917,7 +656,7 @@ export class ReferenceEngine {
       this.fetch(a.b, o, a.lea.y, n, Cat.fetch, 'fetch operand');
       dev.step('compute');
       dev.leaVector('add', a.lea.x, a.lea.y, a.lea.x, n, Cat.compute, 'add');
-      this.writeMarkers(a.out, a.lea.x, o, n);
+      this.preservation.embedIndicators(a.out, a.lea.x, o, n);
       this.preserve(a, a.lea.x, o, n, resume);
       this.releaseAfter(a.lea.x, 2 * a.chunk);
     }

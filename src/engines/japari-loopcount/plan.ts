@@ -39,17 +39,17 @@
  * iteration of each (r, c, m) tile, 0 in the others; with the bias row above this adds bias
  * exactly once and keeps the outputs equal to the network.
  */
-import type { Network, Shape, MaxPoolOp } from './ir.js';
-import { numel, shapeStr } from './ir.js';
-import type { QuantizedNetwork, QConv, QGemm } from './quantize.js';
-import type { ArithmeticPlan, LayerArithmetic, ArithPart } from './q15.js';
-import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from './layout.js';
-import type { EngineParams, EnginePlan, TensorRef } from './plan.js';
-import { recordBytes, defaultOpFilters } from './plan.js';
-import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
-import { LEA_RAM_BASE } from '../device/device.js';
-import { ConfigError, InputError } from '../util/errors.js';
-import { FAULT_IDS, FIX_IDS } from './engine/faults.js';
+import type { Network, Shape, MaxPoolOp } from '../../model/ir.js';
+import { numel, shapeStr } from '../../model/ir.js';
+import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
+import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
+import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from '../../model/layout.js';
+import type { EngineParams, EnginePlan, TensorRef } from '../reference/plan.js';
+import { defaultOpFilters } from '../reference/plan.js';
+import { recordBytes } from '../common/record.js';
+import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
+import { LEA_RAM_BASE } from '../../device/device.js';
+import { ConfigError, InputError } from '../../util/errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants (libJAPARI japari.h)
@@ -347,8 +347,6 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     faults: [...(p.faults ?? [])].sort(),
     fixes: [...(p.fixes ?? [])].sort(),
   };
-  for (const f of params.faults) if (!FAULT_IDS.includes(f)) throw new ConfigError(`unknown fault ${JSON.stringify(f)} (known: ${FAULT_IDS.join(', ')})`);
-  for (const f of params.fixes) if (!FIX_IDS.includes(f)) throw new ConfigError(`unknown fix ${JSON.stringify(f)} (known: ${FIX_IDS.join(', ')})`);
 
   // Storage tensors; reshape/softmax are views of their input's storage.
   const alias = new Map<string, string>();
@@ -813,14 +811,16 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     rom,
     arithmetic,
     leaWordsUsed,
-    loopCount,
+    stages: layers.map((l) => ({ name: l.name, kind: l.kind })),
+    extra: { loopCount },
   };
 }
 
 /** The loop-count plan of a deployment planned for 'japari-loopcount'. */
 export function loopCountPlanOf(plan: EnginePlan): LoopCountPlan {
-  if (!plan.loopCount) throw new ConfigError(`the plan is for engine ${plan.params.engine}, not japari-loopcount`);
-  return plan.loopCount;
+  const lc = plan.extra?.['loopCount'] as LoopCountPlan | undefined;
+  if (!lc) throw new ConfigError(`the plan is for engine ${plan.params.engine}, not japari-loopcount`);
+  return lc;
 }
 
 /** The LEA layer of a loop-count plan by IR node name. */

@@ -6,36 +6,40 @@
  * Completion is judged from NVM (the model record's run counter), not from the engine's say:
  * a failure right after the final commit still counts as a completed inference.
  */
-import { Device, type PowerSupply, type GarbagePattern, type TraceEvent, isPowerFailure, type Category } from '../../device/device.js';
-import { PagedMemory } from '../../device/paged.js';
-import type { EnginePlan, TensorRef } from '../plan.js';
-import { planEngine, type EngineParams } from '../plan.js';
-import { pack, unpack } from '../layout.js';
-import type { QuantizedNetwork } from '../quantize.js';
-import { runQ15 } from '../q15.js';
-import { ReferenceEngine } from './reference.js';
-import { LoopCountEngine } from './loopcount.js';
-import { RecordStore, initialRecord, encodeRecord } from './record.js';
-import type { FaultSet } from './faults.js';
-import { EngineStuck } from '../../util/errors.js';
+import { Device, type PowerSupply, type GarbagePattern, type TraceEvent, isPowerFailure, type Category } from '../device/device.js';
+import { PagedMemory } from '../device/paged.js';
+import type { EnginePlan, TensorRef } from './reference/plan.js';
+import type { EngineParams } from './reference/plan.js';
+import { pack, unpack } from '../model/layout.js';
+import type { QuantizedNetwork } from '../model/quantize.js';
+import { runQ15 } from '../model/q15.js';
+import { RecordStore, initialRecord, encodeRecord } from './common/record.js';
+import { type Engine, type EngineDesign, type FaultSet, designOf } from './registry.js';
+import { checkCatalogue } from './catalogue.js';
+import type { Inspector } from './inspect.js';
+import { EngineStuck, UsageError } from '../util/errors.js';
+import './designs.js';
 
-/** What a booted engine looks like to the runner. */
-export interface Engine {
-  /** Run from power-on until the inference in progress completes; throws PowerFailure. */
-  boot(dev: Device): void;
-  /** Hash of the engine's volatile state that lives across checkpoints. */
-  carry(): number;
-}
+export type { Engine } from './registry.js';
 
-/** A network deployed with one engine and its parameters: plan, program image, reference. */
+/** A network deployed with one engine design and its parameters: plan, program image, reference. */
 export class Deployment {
+  readonly design: EngineDesign;
   readonly plan: EnginePlan;
   readonly faults: FaultSet;
   private image: PagedMemory | null = null;
+  private insp: Inspector | null = null;
   private readonly refCache = new Map<string, Int16Array>();
 
-  constructor(q: QuantizedNetwork, params: EngineParams) {
-    this.plan = planEngine(q, params);
+  /**
+   * Plan `q` for the design `params.engine` names (registry.ts), or for `design` when given (a
+   * design of the caller's own that need not be registered). Faults and fixes must belong to it.
+   */
+  constructor(q: QuantizedNetwork, params: EngineParams, design?: EngineDesign) {
+    this.design = design ?? designOf(params.engine);
+    if (design && params.engine !== design.kind) throw new UsageError(`the parameters name engine ${params.engine}, the design is ${design.kind}`);
+    checkCatalogue(this.design.kind, params.faults ?? [], params.fixes ?? []);
+    this.plan = this.design.plan(q, params);
     this.faults = new Set(this.plan.params.faults);
   }
 
@@ -43,8 +47,15 @@ export class Deployment {
     return this.plan.q;
   }
 
+  /** A fresh engine for one boot. */
   newEngine(): Engine {
-    return this.plan.params.engine === 'japari-loopcount' ? new LoopCountEngine(this.plan, this.faults) : new ReferenceEngine(this.plan, this.faults);
+    return this.design.engine(this.plan, this.faults);
+  }
+
+  /** The design's pure views of its progress indicators (cached). */
+  inspector(): Inspector {
+    if (!this.insp) this.insp = this.design.inspector(this.plan);
+    return this.insp;
   }
 
   /** NVM as flashed with the program: both record copies from the template (Stateful-CNN first_run). */

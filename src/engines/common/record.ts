@@ -1,5 +1,6 @@
 /**
- * The persistent model record and HAWAII's footprint counters: versioned shadow pairs in NVM.
+ * The persistent model record: a versioned shadow pair in NVM (HAWAII's counters, the other
+ * versioned pair, are in hawaii/counters.ts; both follow the rules of common/rules.ts).
  *
  * algorithms.md "Common engine structure": the record {layer_idx, running, per-slot state} is
  * written as a versioned shadow pair (two copies; the version field is written last, so a torn
@@ -12,13 +13,22 @@
  * write goes to the older copy with version+1, a read takes the newer copy.
  */
 import { type Device, Cat, type CatId } from '../../device/device.js';
-import { TURNING_POINTS } from '../plan.js';
-import { EngineStuck, JapariError } from '../../util/errors.js';
+import { JapariError } from '../../util/errors.js';
+import { num } from '../ops.js';
+import { newerIsCopy1, bumpVersion as bump, writeTarget } from './rules.js';
+import { TURNING_POINTS } from '../japari/rules.js';
+
+/** Bytes of the model record for `slots` slots (Stateful-CNN cnn_common.h Model). */
+export function recordBytes(slots: number): number {
+  return 6 + slots * (2 + 2 * TURNING_POINTS) + 2;
+}
 
 export interface SlotState {
-  /** +1 or -1 (JAPARI); stored as int8. */
+  /** +1 or -1 (JAPARI's state bit, the loop-count SIGN); stored as int8. */
   state: number;
-  /** Sorted turning points (value offsets). */
+  /** Number of turning points (== tps.length). */
+  count: number;
+  /** Sorted turning points (slot word offsets). */
   tps: number[];
 }
 
@@ -32,15 +42,14 @@ export interface ModelRecord {
   copy: number;
 }
 
-/** Version comparison of Stateful-CNN get_newer_copy_id: |v0 - v1| == 1 -> larger, else smaller (wrap). */
+/** Which copy a read takes (common/rules.ts newerIsCopy1, on numbers). */
 export function newerCopy(v0: number, v1: number): 0 | 1 {
-  if (Math.abs(v0 - v1) === 1) return v0 > v1 ? 0 : 1;
-  return v0 <= v1 ? 0 : 1;
+  return newerIsCopy1(num, v0, v1) ? 1 : 0;
 }
 
+/** The version a write gives (common/rules.ts bumpVersion, on numbers). */
 export function bumpVersion(v: number): number {
-  const n = (v + 1) & 0xff;
-  return n === 0 ? 1 : n;
+  return bump(num, v);
 }
 
 export function encodeRecord(r: ModelRecord, bytes: number): Uint8Array {
@@ -68,7 +77,7 @@ export function decodeRecord(b: Uint8Array, slots: number, copy: number): ModelR
     const n = Math.min(dv.getUint8(o + 1), TURNING_POINTS);
     const tps: number[] = [];
     for (let k = 0; k < n; k++) tps.push(dv.getUint16(o + 2 + 2 * k, true));
-    out.push({ state: dv.getInt8(o), tps });
+    out.push({ state: dv.getInt8(o), count: tps.length, tps });
   }
   return {
     running: dv.getUint16(0, true),
@@ -86,15 +95,12 @@ export function initialRecord(slots: number): ModelRecord {
     running: 0,
     runCounter: 0,
     layerIdx: 0,
-    slots: Array.from({ length: slots }, () => ({ state: 1, tps: [] })),
+    slots: Array.from({ length: slots }, () => ({ state: 1, count: 0, tps: [] })),
     version: 1,
     copy: 0,
   };
 }
 
-/** Scratch SRAM words used for record and counter transfers (non-LEA SRAM, top of the low half). */
-export const RECORD_SCRATCH = 1024;
-const COUNTER_SCRATCH = 1000;
 
 function bytesToSram(dev: Device, word: number, bytes: Uint8Array): void {
   for (let i = 0; i < bytes.length; i += 2) dev.store(word + (i >> 1), (bytes[i]! | ((bytes[i + 1] ?? 0) << 8)) << 16 >> 16);
@@ -111,11 +117,12 @@ function sramToBytes(dev: Device, word: number, n: number): Uint8Array {
 }
 
 /** Read one version byte (as the word that holds it, one DMA element). */
-function readVersion(dev: Device, byteAddr: number, cat: CatId): number {
+export function readVersion(dev: Device, byteAddr: number, cat: CatId): number {
   const wordAddr = byteAddr & ~1;
-  dev.dmaFromNvm(wordAddr, RECORD_SCRATCH, 1, cat, 'read version');
-  const v = dev.load(RECORD_SCRATCH);
-  dev.release(RECORD_SCRATCH, 1);
+  const scratch = dev.profile.sramMap.recordScratch;
+  dev.dmaFromNvm(wordAddr, scratch, 1, cat, 'read version');
+  const v = dev.load(scratch);
+  dev.release(scratch, 1);
   return byteAddr & 1 ? (v >> 8) & 0xff : v & 0xff;
 }
 
@@ -137,9 +144,10 @@ export class RecordStore {
     const v0 = readVersion(dev, this.copyAddr(0) + this.bytes - 1, cat);
     const v1 = readVersion(dev, this.copyAddr(1) + this.bytes - 1, cat);
     const copy = newerCopy(v0, v1);
-    dev.dmaFromNvm(this.copyAddr(copy), RECORD_SCRATCH, this.bytes >> 1, cat, 'load model record');
-    const r = decodeRecord(sramToBytes(dev, RECORD_SCRATCH, this.bytes), this.slots, copy);
-    dev.release(RECORD_SCRATCH, this.bytes >> 1);
+    const scratch = dev.profile.sramMap.recordScratch;
+    dev.dmaFromNvm(this.copyAddr(copy), scratch, this.bytes >> 1, cat, 'load model record');
+    const r = decodeRecord(sramToBytes(dev, scratch, this.bytes), this.slots, copy);
+    dev.release(scratch, this.bytes >> 1);
     return r;
   }
 
@@ -147,18 +155,20 @@ export class RecordStore {
   commit(dev: Device, r: ModelRecord, cat: CatId = Cat.commit): void {
     const v0 = readVersion(dev, this.copyAddr(0) + this.bytes - 1, cat);
     const v1 = readVersion(dev, this.copyAddr(1) + this.bytes - 1, cat);
-    const newer = newerCopy(v0, v1);
-    const older = 1 - newer;
-    r.version = bumpVersion(newer === 0 ? v0 : v1);
+    // common/rules.ts writeTarget: the older copy, with the newer copy's version bumped.
+    const target = writeTarget(num, v0, v1);
+    const older = target.copy1 ? 1 : 0;
+    r.version = target.version;
     r.copy = older;
-    bytesToSram(dev, RECORD_SCRATCH, encodeRecord(r, this.bytes));
+    const scratch = dev.profile.sramMap.recordScratch;
+    bytesToSram(dev, scratch, encodeRecord(r, this.bytes));
     dev.step('commit layer');
     if (this.versionFirst) {
       const last = (this.bytes >> 1) - 1;
-      dev.dmaToNvm(RECORD_SCRATCH + last, this.copyAddr(older) + 2 * last, 1, cat, 'commit record version');
+      dev.dmaToNvm(scratch + last, this.copyAddr(older) + 2 * last, 1, cat, 'commit record version');
     }
-    dev.dmaToNvm(RECORD_SCRATCH, this.copyAddr(older), this.bytes >> 1, cat, 'commit model record');
-    dev.release(RECORD_SCRATCH, this.bytes >> 1);
+    dev.dmaToNvm(scratch, this.copyAddr(older), this.bytes >> 1, cat, 'commit model record');
+    dev.release(scratch, this.bytes >> 1);
   }
 
   /** Pure view for checkers: the record a reboot would load from this NVM. */
@@ -169,89 +179,5 @@ export class RecordStore {
     const b = new Uint8Array(this.bytes);
     for (let i = 0; i < this.bytes; i++) b[i] = read(this.copyAddr(copy) + i);
     return decodeRecord(b, this.slots, copy);
-  }
-}
-
-/** HAWAII per-layer footprint counters. */
-export class CounterStore {
-  constructor(
-    readonly base: number,
-    /** Fault 'hawaii-single-copy': one counter per layer, written in place, read without versions. */
-    readonly singleCopy = false,
-  ) {}
-
-  addr(layer: number, copy: number): number {
-    return this.base + layer * 8 + copy * 4;
-  }
-
-  /** Recovery: two one-byte version reads and the newer copy's value. Returns [value, newerCopy, version]. */
-  read(dev: Device, layer: number, cat: CatId = Cat.seek): [number, 0 | 1, number] {
-    if (this.singleCopy) {
-      dev.dmaFromNvm(this.addr(layer, 0), COUNTER_SCRATCH, 1, cat, 'read footprint counter');
-      const value = dev.load(COUNTER_SCRATCH) & 0xffff;
-      dev.release(COUNTER_SCRATCH, 1);
-      return [value, 1, 0];
-    }
-    const v0 = readVersion(dev, this.addr(layer, 0) + 2, cat);
-    const v1 = readVersion(dev, this.addr(layer, 1) + 2, cat);
-    const copy = newerCopy(v0, v1);
-    dev.dmaFromNvm(this.addr(layer, copy), COUNTER_SCRATCH, 1, cat, 'read footprint counter');
-    const value = dev.load(COUNTER_SCRATCH) & 0xffff;
-    dev.release(COUNTER_SCRATCH, 1);
-    return [value, copy, copy === 0 ? v0 : v1];
-  }
-
-  /** One 4-byte write {value, version, pad} to the given copy. */
-  write(dev: Device, layer: number, copy: number, value: number, version: number, cat: CatId, label = 'write footprint counter'): void {
-    if (this.singleCopy) copy = 0;
-    dev.store(COUNTER_SCRATCH, (value << 16) >> 16);
-    dev.store(COUNTER_SCRATCH + 1, version & 0xff);
-    dev.dmaToNvm(COUNTER_SCRATCH, this.addr(layer, copy), 2, cat, label);
-    dev.release(COUNTER_SCRATCH, 2);
-  }
-
-  /** Pure view for checkers. */
-  peek(read: (addr: number) => number, layer: number): number {
-    if (this.singleCopy) return read(this.addr(layer, 0)) | (read(this.addr(layer, 0) + 1) << 8);
-    const v0 = read(this.addr(layer, 0) + 2);
-    const v1 = read(this.addr(layer, 1) + 2);
-    const c = newerCopy(v0, v1);
-    return read(this.addr(layer, c)) | (read(this.addr(layer, c) + 1) << 8);
-  }
-}
-
-/** JAPARI expected state at value offset x: s * (-1)^(number of turning points <= x). */
-export function psb(s: SlotState, x: number): number {
-  let v = s.state;
-  for (const tp of s.tps) {
-    if (x >= tp) v = -v;
-    else break;
-  }
-  return v;
-}
-
-/**
- * Layer completion (Stateful-CNN flip_state_bit): toggle a turning point at L (insert, or
- * remove if present) and negate the state bit. Throws when the table would exceed 8 entries
- * (the reference engine asserts).
- */
-export function flipStateBit(s: SlotState, L: number): void {
-  const i = s.tps.indexOf(L);
-  if (i >= 0) s.tps.splice(i, 1);
-  else {
-    if (s.tps.length >= TURNING_POINTS) throw new TurningPointOverflow(L, s.tps.slice());
-    s.tps.push(L);
-    s.tps.sort((a, b) => a - b);
-  }
-  s.state = -s.state;
-}
-
-export class TurningPointOverflow extends EngineStuck {
-  override name = 'TurningPointOverflow';
-  constructor(
-    readonly at: number,
-    readonly table: number[],
-  ) {
-    super(`turning-point table full (${TURNING_POINTS} entries: ${table.join(', ')}) when toggling ${at}`);
   }
 }

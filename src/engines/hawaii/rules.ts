@@ -1,0 +1,38 @@
+/**
+ * HAWAII's rules (algorithms.md "HAWAII (footprinting)"), each once, over Ops
+ * (src/engines/ops.ts): the engine (hawaii/preservation.ts), the inspector (hawaii/design.ts)
+ * and the Z3 encodings (src/smt/hawaii.smt.ts) call these.
+ *
+ *   counterWriteDue(r, B)        the volatile remainder holds a full B: one more counter write
+ *   counterUpdate(c, B)          that write: value + B to the older copy, version bumped
+ *   recoveredJob(value, B)       recovery: first unfinished job = counter / B
+ *
+ * The counter pair's copy selection and versions are the common shadow-pair rules
+ * (common/rules.ts).
+ */
+import type { Ops } from '../ops.js';
+import { bumpVersion } from '../common/rules.js';
+
+/** HAWAII's volatile view of a layer's counter pair: the newer copy's value and version. */
+export interface CounterState<N, B> {
+  readonly value: N;
+  readonly version: N;
+  /** The newer copy is copy 1. */
+  readonly newer1: B;
+}
+
+/** hawaii_record_footprints: while the remainder of unrecorded values holds a full B, write once. */
+export function counterWriteDue<N, B>(o: Ops<N, B>, remainder: N, B: number): B {
+  return o.le(o.k(B), remainder);
+}
+
+/** One counter write: value + B into the older copy, with the newer copy's version bumped. */
+export function counterUpdate<N, B>(o: Ops<N, B>, c: CounterState<N, B>, B: number): CounterState<N, B> {
+  return { value: o.add(c.value, o.k(B)), version: bumpVersion(o, c.version), newer1: o.not(c.newer1) };
+}
+
+/** Recovery: the first unfinished job is counter / B (fault 'hawaii-resume-next-job': one more). */
+export function recoveredJob<N, B>(o: Ops<N, B>, value: N, B: number, faults: { readonly resumeNextJob: boolean }): N {
+  const job = o.div(value, o.k(B));
+  return faults.resumeNextJob ? o.add(job, o.k(1)) : job;
+}
