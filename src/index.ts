@@ -23,6 +23,9 @@ export {
   DEVICE_MD_CAPACITOR,
   DEVICE_MD_RC,
   energyAt,
+  DEVICE_MD_VMAX,
+  ratedVmax,
+  type EnergyLedger,
   usableEnergy,
   rechargeSeconds,
   harvestPower,
@@ -76,11 +79,13 @@ export { PROPERTIES, checkScenario, checkSeek, type PropertyId, type Violation, 
 export { fuzz, replaySpec, deploymentOf, type FuzzOptions, type FuzzResult, type Counterexample } from './properties/fuzz.js';
 export { explore, type ExploreOptions, type ExploreResult, type FailurePoint } from './properties/explore.js';
 export { runCampaign, type CampaignSpec, type CampaignResult } from './properties/campaign.js';
-export { encodeToken, decodeToken, scheduleFromGaps, type RunSpec } from './properties/token.js';
+export { encodeToken, decodeToken, decodeTokenInfo, scheduleFromGaps, type RunSpec, type TokenInfo } from './properties/token.js';
 export { minimumWork, checkForwardProgress, type MinimumWork } from './properties/progress.js';
 export { runMutants, summarize as summarizeMutants, type MutantRow } from './properties/mutants.js';
 
 // Reports (src/report).
 export { buildCounterexample, counterexampleMarkdown, counterexampleSvg, type CounterexampleReport } from './report/counterexample.js';
+export { buildForensics, type Forensics } from './report/forensics.js';
+export { counterexampleHtml } from './report/html.js';
 export { FINDINGS as FINDING_SEARCHES, evaluateFinding, type Finding } from './report/findings.js';
 export { generateReports } from './report/canonical.js';
