@@ -49,7 +49,7 @@ export function createProgress(io: Pick<Io, 'err' | 'isTTY'>, label: string, ena
 }
 
 function fmtNum(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(0);
+  return Number.isInteger(n) ? String(n) : n.toFixed(n < 100 ? 1 : 0);
 }
 
 function terminalBar(io: Pick<Io, 'err'>, label: string, t0: number): Progress {

@@ -312,6 +312,6 @@ describe('progress on stderr, stdout clean', () => {
     const r = await cli(['fuzz', '--model', 'tiny-conv', '--engine', 'hawaii', '--time', '2s', '--seed', '1', '--json']);
     expect(r.code).toBe(0);
     expect(() => JSON.parse(r.out)).not.toThrow();
-    expect(r.err).toMatch(/^fuzz: \d+% \([0-9]+\/2\) s, \d+ schedules/m);
+    expect(r.err).toMatch(/^fuzz: \d+% \([0-9.]+\/2\) s, \d+ schedules/m);
   });
 });

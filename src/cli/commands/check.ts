@@ -249,8 +249,8 @@ export async function runCheck(opts: CheckOptions, io: Io): Promise<number> {
   const report = await executeCheck(CHECK_SECTIONS, checkContext(), (id, i, n, results) => {
     if (!results) progress.step(`${id}...`, i, n);
     else {
-      const failed = results.filter((r) => r.status === 'fail').length;
-      progress.step(`${id}: ${results.length - failed} of ${results.length} not failed${failed ? `, ${failed} FAILED` : ''}`, i, n);
+      const count = (v: Verdict) => results.filter((r) => r.status === v).length;
+      progress.step(`${id}: ${count('pass')} PASS, ${count('fail')} FAIL${count('n/a') ? `, ${count('n/a')} n/a` : ''}`, i, n);
     }
   });
   progress.done();
