@@ -19,36 +19,25 @@
  * the whole campaign's first failure but explored more points than an unsharded run would.
  */
 import { createHash } from 'node:crypto';
-import type { GarbagePattern } from '../device/device.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { stableStringify } from '../util/json.js';
 import type { CampaignSpec } from './campaign.js';
 import { merge } from './campaign.js';
 import type { ExploreResult, FailurePoint } from './explore.js';
+import type { RunSpec } from './token.js';
 
 export const SHARD_SCHEMA = 1;
 const RESULT_KIND = 'japari-explore-result';
 const TIMING_KIND = 'japari-explore-timing';
 
-/** Everything a campaign's result depends on (the file's `campaign` section). */
-export interface CampaignIdentity {
+/** Everything a campaign's result depends on (the file's `campaign` section): the run without its schedule, and: */
+export interface CampaignIdentity extends Omit<RunSpec, 'schedule'> {
   /** Version of japari that ran it. */
   readonly japari: string;
-  readonly model: string;
   /** Digest of the quantized network (src/bench/version.ts quantizedDigest). */
   readonly model_hash: string;
   /** Digest of the deployment plan: program image and NVM map (planDigest). */
   readonly plan_hash: string;
-  readonly engine: string;
-  readonly batch: number;
-  readonly placement: string;
-  readonly profile: string;
-  readonly faults: readonly string[];
-  readonly fixes: readonly string[];
-  readonly input: number;
-  readonly warmup: readonly number[];
-  readonly seed: number;
-  readonly garbage: GarbagePattern;
   readonly mode: 'linear' | 'depth2';
   readonly layer: number | null;
   readonly pruning: boolean;
