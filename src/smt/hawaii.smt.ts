@@ -1,6 +1,6 @@
 /**
  * Proof obligations for the reference engine with HAWAII footprint counters
- * (src/model/engine/reference.ts, engine 'hawaii'; record.ts CounterStore).
+ * (src/engines/hawaii: rules.ts, counters.ts, design.ts).
  *
  * indicator-distinguishability (per layer): the versioned counter pair. Symbolic number k of
  *   completed counter writes since the inference's reset (32-bit: every k) and torn prefix t of

@@ -1,6 +1,6 @@
 /**
  * Proof obligations for the reference engine with JAPARI state-bit footprints
- * (src/model/engine/reference.ts, engine 'japari').
+ * (src/engines/japari: rules.ts, design.ts).
  *
  * indicator-distinguishability (per seeking layer)
  *   symbolic: job j in [0, jobs), round n (32-bit; by the periodicity lemma only n == 0 and

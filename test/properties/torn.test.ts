@@ -7,12 +7,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadModel } from '../../src/model/models.js';
-import { Deployment } from '../../src/model/engine/runner.js';
+import { Deployment } from '../../src/engines/runner.js';
 import { msp430fr5994, type NvmPlacement } from '../../src/device/profile.js';
 import { explore, campaignVerdict, type ExploreOptions } from '../../src/properties/explore.js';
 import { merge } from '../../src/properties/campaign.js';
 import { checkScenario } from '../../src/properties/properties.js';
-import type { EngineKind } from '../../src/model/plan.js';
+import type { EngineKind } from '../../src/engines/reference/plan.js';
 
 function deploy(model: string, engine: EngineKind, batch: number, placement: NvmPlacement = 'spi-fram') {
   const m = loadModel(model);
