@@ -20,12 +20,13 @@ import * as prove from './commands/prove.js';
 import * as bench from './commands/bench.js';
 import * as fuzz from './commands/fuzz.js';
 import * as explore from './commands/explore.js';
+import * as merge from './commands/merge.js';
 import * as replay from './commands/replay.js';
 import * as reports from './commands/reports.js';
 import * as mutants from './commands/mutants.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, replay, reports, mutants, bench, prove];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, merge, replay, reports, mutants, bench, prove];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../model/models.js';
 import { deploymentOf } from './fuzz.js';
-import { explore, type ExploreResult, type FailurePoint } from './explore.js';
+import { campaignVerdict, explore, type ExploreResult, type FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 import { projectRoot } from '../util/shared.js';
 import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
@@ -57,25 +57,24 @@ function workerScript(): string | null {
   return existsSync(built) ? built : null;
 }
 
-function merge(parts: ExploreResult[]): ExploreResult {
+/** Combine the results of disjoint sub-shards of one campaign (the verdict is recomputed from the sums). */
+export function merge(parts: readonly ExploreResult[]): ExploreResult {
   const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0));
   const s0 = parts[0]!.stats;
   const sum = (k: keyof ExploreResult['stats']) => parts.reduce((acc, p) => acc + (p.stats[k] as number), 0);
-  return {
-    verdict: parts.some((p) => p.verdict === 'fail') ? 'fail' : 'pass',
-    failures,
-    golden: parts[0]!.golden,
-    stats: {
-      points: sum('points'),
-      writeUnits: s0.writeUnits,
-      actions: s0.actions,
-      checkpoints: s0.checkpoints,
-      converged: sum('converged'),
-      recoveryActions: sum('recoveryActions'),
-      unprunedActionsEstimate: sum('unprunedActionsEstimate'),
-      reexecutedJobs: sum('reexecutedJobs'),
-    },
+  const stats = {
+    points: sum('points'),
+    writeUnits: s0.writeUnits,
+    actions: s0.actions,
+    checkpoints: s0.checkpoints,
+    converged: sum('converged'),
+    recoveryActions: sum('recoveryActions'),
+    unprunedActionsEstimate: sum('unprunedActionsEstimate'),
+    reexecutedJobs: sum('reexecutedJobs'),
+    tornPoints: sum('tornPoints'),
+    tearablePoints: s0.tearablePoints,
   };
+  return { ...campaignVerdict(failures.length, parts[0]!.golden.length, stats), failures, golden: parts[0]!.golden, stats };
 }
 
 /**

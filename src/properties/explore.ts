@@ -76,6 +76,10 @@ export interface ExploreStats {
   readonly unprunedActionsEstimate: number;
   /** Jobs re-executed (durable prefix minus recovered job), summed. */
   readonly reexecutedJobs: number;
+  /** Points whose (last) failure fell strictly inside an NVM write transfer of more than one unit. */
+  readonly tornPoints: number;
+  /** First-failure points of the whole campaign (before sharding) that fall strictly inside such a transfer. */
+  readonly tearablePoints: number;
 }
 
 export interface ExploreResult {
@@ -84,6 +88,48 @@ export interface ExploreResult {
   readonly stats: ExploreStats;
   /** Violations of the uninterrupted run itself (the design fails without any failure). */
   readonly golden: readonly Violation[];
+  /** No point failed, but none tore a multi-unit transfer where some could: torn writes went unchecked (verdict fail). */
+  readonly vacuous: boolean;
+}
+
+/**
+ * The verdict of a campaign (or of a merge of its shards): fail when a point fails, when the
+ * uninterrupted run fails, or when the campaign is vacuous -- its inference has write transfers
+ * of more than one unit (always on SPI FRAM, where a word lands byte by byte), yet none of its
+ * points tore one, so nothing about torn writes was checked (issue 14).
+ */
+export function campaignVerdict(failures: number, golden: number, stats: Pick<ExploreStats, 'tornPoints' | 'tearablePoints'>): { verdict: 'pass' | 'fail'; vacuous: boolean } {
+  const vacuous = failures === 0 && golden === 0 && stats.tearablePoints > 0 && stats.tornPoints === 0;
+  return { verdict: failures > 0 || golden > 0 || vacuous ? 'fail' : 'pass', vacuous };
+}
+
+/**
+ * Mark, in `first`, the write-log index of the first unit of every NVM write transfer `dev`
+ * performs from now on (grown as needed; read it after the run). The log holds units only, and
+ * two transfers landing back to back at adjacent addresses (HAWAII's outputs, then its counter)
+ * look like one there, so the two device events that write NVM are wrapped on this one device.
+ */
+function markTransferStarts(dev: Device): { first: Uint8Array } {
+  const marks = { first: new Uint8Array(1 << 12) };
+  const mark = () => {
+    const i = dev.writeLogLen;
+    if (i >= marks.first.length) {
+      const grown = new Uint8Array(Math.max(2 * marks.first.length, i + 1));
+      grown.set(marks.first);
+      marks.first = grown;
+    }
+    marks.first[i] = 1;
+  };
+  const dma = dev.dmaToNvm.bind(dev);
+  const overlapped = dev.leaMatMulWhileWriting.bind(dev);
+  dev.dmaToNvm = (...a: Parameters<Device['dmaToNvm']>) => (mark(), dma(...a));
+  dev.leaMatMulWhileWriting = (...a: Parameters<Device['leaMatMulWhileWriting']>) => (mark(), overlapped(...a));
+  return marks;
+}
+
+/** Whether a failure right before unit k of a marked log tears its transfer (k is not a first unit). */
+function tears(marks: { first: Uint8Array }, k: number): boolean {
+  return k < marks.first.length ? marks.first[k] === 0 : true;
 }
 
 interface Checkpoint {
@@ -104,6 +150,8 @@ interface Golden {
   readonly violations: Violation[];
   /** Inferences completed before the checked one. */
   readonly baseline: number;
+  /** Which write units start a transfer (markTransferStarts). */
+  readonly transfers: { first: Uint8Array };
 }
 
 /** Pass 1: the uninterrupted inference with its write log and checkpoint snapshots. */
@@ -136,6 +184,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
     },
     nvmRun,
   );
+  const transfers = markTransferStarts(dev);
   const { completed, reason } = driveInference(d, dev, { supply: { kind: 'continuous' } });
   if (!completed) throw new EngineStuck(`the uninterrupted inference did not complete: ${reason}`);
   const out = d.readTensor(dev.nvm, d.plan.output);
@@ -147,7 +196,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
   if (dev.undefinedReads > 0) {
     violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
   }
-  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0) };
+  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers };
 }
 
 /** Memories rebuilt at write unit k from the nearest checkpoint, advanced unit by unit. */
@@ -222,6 +271,8 @@ interface SubRunOutcome {
   readonly actions: number;
   readonly reexecuted: number;
   readonly dev: Device;
+  /** Transfer starts in `dev`'s write log (when recorded). */
+  readonly transfers: { first: Uint8Array } | null;
 }
 
 /**
@@ -273,6 +324,7 @@ function subRun(
     } as Parameters<typeof makeDevice>[1],
     nvm,
   );
+  const transfers = record ? markTransferStarts(dev) : null;
   let converged = false;
   try {
     const { completed, reason } = driveInference(d, dev, { supply: { kind: 'schedule', failAt }, baseline: g.baseline });
@@ -303,7 +355,7 @@ function subRun(
       boot: dev.boots,
     });
   }
-  return { violations, converged, actions: dev.action - start.action, reexecuted, dev };
+  return { violations, converged, actions: dev.action - start.action, reexecuted, dev, transfers };
 }
 
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
@@ -315,8 +367,8 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     // The design fails without any power failure (its warm-up or uninterrupted run never
     // completes): a completion violation of the uninterrupted run, replayable with no failure.
     if (!(e instanceof EngineStuck)) throw e;
-    const none = { points: 0, writeUnits: 0, actions: 0, checkpoints: 0, converged: 0, recoveryActions: 0, unprunedActionsEstimate: 0, reexecutedJobs: 0 };
-    return { verdict: 'fail', failures: [], golden: [{ property: 'completion', message: e.message, action: 0, boot: 1 }], stats: none };
+    const none = { points: 0, writeUnits: 0, actions: 0, checkpoints: 0, converged: 0, recoveryActions: 0, unprunedActionsEstimate: 0, reexecutedJobs: 0, tornPoints: 0, tearablePoints: 0 };
+    return { ...campaignVerdict(0, 1, none), failures: [], golden: [{ property: 'completion', message: e.message, action: 0, boot: 1 }], stats: none };
   }
   const log = g.dev;
   const W = log.writeLogLen;
@@ -346,6 +398,9 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     if (o.layer === undefined) throw new JapariError('depth-2 exploration needs a layer');
     chosen = points.filter((p) => layerOfUnit(p.k) === o.layer);
   }
+  // A point tears a transfer when power fails right before a unit that is not its transfer's first.
+  const tearing = (p: { k: number; action: number }) => p.action === log.writeLogAction[p.k] && tears(g.transfers, p.k);
+  const tearablePoints = chosen.reduce((n, p) => n + (tearing(p) ? 1 : 0), 0);
   if (o.shard) {
     const { index, count, contiguous } = o.shard;
     if (contiguous) {
@@ -362,6 +417,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   let unpruned = 0;
   let reexecutedJobs = 0;
   let explored = 0;
+  let tornPoints = 0;
   const total = chosen.length;
   let retired: Device | undefined;
   for (const pt of chosen) {
@@ -387,6 +443,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     const first = subRun(d, g, insp, o, cursor.nvm.snapshot(), cursor.ledger.snapshot(), start, firstSeek, [], o.mode === 'depth2', o.mode === 'linear' ? retired : undefined);
     if (o.mode === 'linear') retired = first.dev;
     explored++;
+    if (tearing(pt)) tornPoints++;
     recoveryActions += first.actions;
     unpruned += totalActions - pt.action;
     reexecutedJobs += first.reexecuted;
@@ -423,6 +480,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
         const a2 = sub.writeLogAction[k2]!;
         const second = subRun(d, g, insp, o, nvm2.snapshot(), led2.snapshot(), { action: a2, boots: 3, failures: 2 }, null, [], false);
         explored++;
+        if (tears(first.transfers!, k2)) tornPoints++;
         recoveryActions += second.actions;
         unpruned += totalActions - pt.action;
         if (second.converged) converged++;
@@ -435,20 +493,17 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     }
     o.onProgress?.(explored, total);
   }
-  const failed = failures.length > 0 || g.violations.length > 0;
-  return {
-    verdict: failed ? 'fail' : 'pass',
-    failures,
-    golden: g.violations,
-    stats: {
-      points: explored,
-      writeUnits: W,
-      actions: totalActions,
-      checkpoints: g.checkpoints.length,
-      converged,
-      recoveryActions,
-      unprunedActionsEstimate: unpruned,
-      reexecutedJobs,
-    },
+  const stats: ExploreStats = {
+    points: explored,
+    writeUnits: W,
+    actions: totalActions,
+    checkpoints: g.checkpoints.length,
+    converged,
+    recoveryActions,
+    unprunedActionsEstimate: unpruned,
+    reexecutedJobs,
+    tornPoints,
+    tearablePoints,
   };
+  return { ...campaignVerdict(failures.length, g.violations.length, stats), failures, golden: g.violations, stats };
 }

@@ -23,7 +23,7 @@ export function mutantsMarkdown(rows: readonly MutantRow[], s: KillSummary, quic
   const lines = [
     `# Verification power: the seeded-fault kill matrix (${quick ? 'CI subset' : 'full'})`,
     '',
-    `${s.faults} seeded faults (src/model/engine/faults.ts), each a small variant of a correct engine (the published engine with every fix for its findings). ${s.killed} killed by at least one technique, ${s.equivalent} argued equivalent, ${s.survivors.length} surviving${s.survivors.length ? ` (${s.survivors.join(', ')})` : ''}.`,
+    `${s.faults} seeded faults (src/engines/catalogue.ts), each a small variant of a correct engine (the published engine with every fix for its findings). ${s.killed} killed by at least one technique, ${s.equivalent} argued equivalent, ${s.survivors.length} surviving${s.survivors.length ? ` (${s.survivors.join(', ')})` : ''}.`,
     '',
     '| technique | killed | median time to detection | median counterexample (failures / events) |',
     '| --- | --- | --- | --- |',

@@ -1,6 +1,6 @@
 /**
  * Proof obligations for the reference engine with HAWAII footprint counters
- * (src/model/engine/reference.ts, engine 'hawaii'; record.ts CounterStore).
+ * (src/engines/hawaii: rules.ts, counters.ts, design.ts).
  *
  * indicator-distinguishability (per layer): the versioned counter pair. Symbolic number k of
  *   completed counter writes since the inference's reset (32-bit: every k) and torn prefix t of
@@ -22,10 +22,12 @@
  *   recomputes at most its last partial job.
  */
 import type { EngineLayer } from '../engines/reference/plan.js';
-import { countedValues, valueWord } from '../engines/reference/geometry.js';
-import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE } from './smtlib.js';
+import { countedValues, valueWord, maxValuesPerWrite } from '../engines/reference/geometry.js';
+import { counterUpdate, counterWriteDue, recoveredJob } from '../engines/hawaii/rules.js';
+import { bvOps } from './ops.smt.js';
+import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE, urem } from './smtlib.js';
 import { type Obligation, type Counterexample, goal } from './obligation.js';
-import { newerIsCopy1, prevVersion, bump, eq1 } from './record.smt.js';
+import { newerIsCopy1, prevVersion, eq1 } from './record.smt.js';
 import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import type { ProveContext } from './context.js';
@@ -79,9 +81,13 @@ function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligatio
   const v0 = ite(c1, vo, v);
   const v1 = ite(c1, v, vo);
   const readsRight = eq1(newerIsCopy1(v0, v1), c1);
-  // The write goes to the older copy: value + B, version bumped; bytes lo, hi, version, pad.
-  const nv = add(val, bv(B, 16));
-  const nver = bump(v);
+  // hawaii/rules.ts counterUpdate: value + B to the older copy, version bumped; its bytes land
+  // in order value lo, value hi, version, pad.
+  const o = bvOps(s);
+  const next = counterUpdate(o, { value: o.fromU(val), version: o.fromU(v), newer1: c1 }, B);
+  s.assert(eq1(next.newer1, not(c1)));
+  const nv = extract(next.value, 15, 0);
+  const nver = extract(next.version, 7, 0);
   const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
   const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
   const wver = ite(ugt(t, bv(2, 8)), nver, vo);
@@ -98,7 +104,7 @@ function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligatio
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `A reboot during ${l.name} reads exactly the value of the last completely written counter write (the reset 0 when none), never a torn value/version mix, an older write or the previous inference's counter, for every number of writes.`,
-    tiedTo: ['record.ts#CounterStore.read', 'record.ts#CounterStore.write', 'record.ts#newerCopy', 'reference.ts#recordValues', 'reference.ts#startInference'],
+    tiedTo: ['hawaii/counters.ts#CounterStore.read', 'hawaii/counters.ts#CounterStore.write', 'common/rules.ts#newerIsCopy1', 'common/rules.ts#bumpVersion', 'hawaii/rules.ts#counterUpdate', 'hawaii/design.ts#startInference'],
     encoding: 'induction over the number of counter writes (every count): symbolic versions, values and torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
     goals: [goal('the reset counter pair violates the invariant', base), goal('a torn counter write is read as a mix or an older value, or breaks the invariant', s)],
   };
@@ -114,13 +120,17 @@ function counterArithmetic(ctx: ProveContext, l: EngineLayer): Obligation {
   const exact = mul(zext(k, 40), bv(B, 40));
   const stored = zext(extract(exact, 15, 0), 32);
   s.observe('counter', stored, 'unsigned');
-  s.assert(any(ugt(exact, bv(0xffff, 40)), not(eq(udiv(stored, bv(B, 32)), k))));
+  // hawaii/rules.ts recoveredJob: the job recovery resumes at from this counter.
+  const o = bvOps(s);
+  const job = recoveredJob(o, stored, B, { resumeNextJob: ctx.plan.params.faults.includes('hawaii-resume-next-job') });
+  s.observe('recovered_job', job, 'unsigned');
+  s.assert(any(ugt(exact, bv(0xffff, 40)), not(eq(job, k))));
   return {
     id: 'indicator-arithmetic',
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `For every number of counter writes k <= ${maxWrites} (${total} counted values, plus a carried remainder), the counter k * ${B} fits its u16 field and counter / B recovers k.`,
-    tiedTo: ['reference.ts#recordValues', 'record.ts#CounterStore.write', 'reference.ts#seekProgress'],
+    tiedTo: ['hawaii/rules.ts#counterUpdate', 'hawaii/rules.ts#recoveredJob', 'hawaii/counters.ts#CounterStore.write', 'hawaii/design.ts#seek'],
     encoding: 'symbolic k (32-bit), exact product at 40 bits',
     goals: [goal('the counter overflows its u16 field', s, undefined, { name: 'k', w: 32 })],
   };
@@ -217,13 +227,17 @@ function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
     s.assert(ite1(during, all(ult(i, bv(M, 32)), ult(u, unitsNext)), all(ugt(i, bv(0, 32)), ule(q, sub(Ki, Kprev)))));
     const unitsPerValue = ctx.spec.placement === 'spi-fram' ? 2 : 1;
     const durableValues = s.observe('durable_values', ite(during, add(Ci, udiv(u, bv(unitsPerValue, 32))), Ci), 'unsigned');
-    const counterJobs = s.observe('recovered_job', ite(during, Ki, add(Kprev, q)), 'unsigned');
+    // hawaii/rules.ts recoveredJob on the counter after that many writes (B per write).
+    const o = bvOps(s);
+    const writes = ite(during, Ki, add(Kprev, q));
+    const counterJobs = s.observe('recovered_job', recoveredJob(o, mul(writes, bv(B, 32)), B, { resumeNextJob: ctx.plan.params.faults.includes('hawaii-resume-next-job') }), 'unsigned');
     const jobsTotal = Math.ceil(dw.total / B);
     const durableJobs = s.observe('durable_jobs', ite(eq(durableValues, bv(dw.total, 32)), bv(jobsTotal, 32), udiv(durableValues, bv(B, 32))), 'unsigned');
     const ahead = s.observeBool('ahead', ugt(counterJobs, durableJobs));
     const behind = s.observeBool('behind', Number.isFinite(lag) ? ugt(durableJobs, add(counterJobs, bv(lag, 32))) : FALSE);
     s.assert(any(ahead, behind, dw.ordered ? FALSE : TRUE));
   }
+  goals.push(remainderLoopGoal(ctx, l));
   goals.push(
     goal('the recovered job is ahead of, or lags too far behind, the durable jobs', s, (v) => ({
       ...(v['during_data_write'] ? {} : { u: 'n/a' }),
@@ -239,13 +253,40 @@ function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
       l.kind === 'gap'
         ? `${l.name} counts nothing and recomputes from its start after every reboot (HAWAII's GAP): nothing to seek.`
         : `After every failure point of ${l.name} (inside a data write, or between the counter writes it triggers) the versioned counter yields a job that is durable (never ahead) and trails the durable jobs by at most ${lag} job(s).`,
-    tiedTo: ['reference.ts#recordValues', 'reference.ts#preserve', 'reference.ts#seekProgress', 'reference.ts#valueWord', 'inspect.ts#maxLagJobs'],
+    tiedTo: ['hawaii/rules.ts#counterWriteDue', 'hawaii/rules.ts#counterUpdate', 'hawaii/rules.ts#recoveredJob', 'hawaii/design.ts#recordValues', 'reference/engine.ts#preserve', 'reference/geometry.ts#valueWord', 'hawaii/design.ts#hawaiiInspector'],
     bound: `one layer-run from its start: every failure point among its ${M} data writes (BMC depth 1 failure); start remainders ${JSON.stringify([...rems.keys()].sort((a, b) => a - b))}`,
     encoding: `symbolic write index i, units u, counter writes q, start remainder r0; the data-write sizes from the golden write log${dw.ordered ? '' : ' (values do NOT land in execution order: refuted)'}; a layer-run resumed at a counter c0 starts with remainder 0 and reduces to r0 = 0`,
     goals,
     replay: (cex) => replayRemainder(ctx, l, cex, rems),
     finding: (cex) => ((cex['r0'] as number) > 0 ? 'hawaii-remainder-crosses-layers' : undefined),
   };
+}
+
+/**
+ * The closed form the remainder model uses, proved on hawaii/design.ts recordValues' loop (the
+ * rules counterWriteDue and counterUpdate): from a start remainder r < B, adding v values (at
+ * most one write's) performs exactly floor((r + v) / B) counter writes, each + B, and leaves the
+ * remainder (r + v) mod B.
+ */
+function remainderLoopGoal(ctx: ProveContext, l: EngineLayer): ReturnType<typeof goal> {
+  const B = ctx.plan.B;
+  const maxV = Math.max(1, maxValuesPerWrite(l));
+  const s = new Script();
+  const o = bvOps(s);
+  const r = s.declare('r0', 32, 'unsigned');
+  const v = s.declare('values', 32, 'unsigned');
+  s.assert(all(ult(r, bv(B, 32)), ule(v, bv(maxV, 32))));
+  const start = { rem: add(r, v), writes: bv(0, 32), counter: { value: o.k(0), version: o.k(1), newer1: FALSE as Bool } };
+  const end = o.loop(
+    Math.ceil((B - 1 + maxV) / B) + 1,
+    start,
+    (st) => counterWriteDue(o, st.rem, B),
+    (st) => ({ rem: o.sub(st.rem, o.k(B)), writes: o.add(st.writes, o.k(1)), counter: counterUpdate(o, st.counter, B) }),
+  );
+  const total = add(r, v);
+  s.observe('writes', end.writes, 'unsigned');
+  s.assert(any(o.violated(), not(eq(end.writes, udiv(total, bv(B, 32)))), not(eq(end.rem, urem(total, bv(B, 32)))), not(eq(end.counter.value, mul(end.writes, bv(B, 32))))));
+  return goal(`recordValues: adding up to ${maxV} values to a remainder below ${B} does not write the counter floor((r + v) / B) times`, s);
 }
 
 function ite1(c: Bool, a: Bool, b: Bool): Bool {

@@ -1,6 +1,6 @@
 /**
  * Proof obligations for the reference engine with JAPARI state-bit footprints
- * (src/model/engine/reference.ts, engine 'japari').
+ * (src/engines/japari: rules.ts, design.ts).
  *
  * indicator-distinguishability (per seeking layer)
  *   symbolic: job j in [0, jobs), round n (32-bit; by the periodicity lemma only n == 0 and
@@ -28,10 +28,23 @@
  *   nothing is recomputed), the commit's version byte lands after the layer's last output byte,
  *   and the toggled turning-point table fits the record (<= 8 entries, u16 offsets).
  */
-import type { EngineLayer, ConvLayer } from '../engines/reference/plan.js';
-import { jobMapOf } from '../engines/japari/design.js';
-import { jobCount, jobFootprintWord as ruleFootprintWord, TURNING_POINTS } from '../engines/japari/rules.js';
+import type { EngineLayer } from '../engines/reference/plan.js';
+import { jobMapOf, japariLayerEnd, seeksAt } from '../engines/japari/design.js';
+import {
+  jobCount,
+  jobFootprintWord as ruleFootprintWord,
+  footprintSaysFinished,
+  flipStateBit,
+  searchStart,
+  searchContinues,
+  searchStep,
+  searchExit,
+  SEARCH_BOUND,
+  type TpTable,
+  TURNING_POINTS,
+} from '../engines/japari/rules.js';
 import { num } from '../engines/ops.js';
+import { bvOps, RULE_WIDTH } from './ops.smt.js';
 import { isFootprintWord } from '../model/layout.js';
 import {
   Script,
@@ -41,9 +54,7 @@ import {
   all,
   any,
   bv,
-  bxor,
   eq,
-  extract,
   mul,
   ite,
   not,
@@ -57,22 +68,19 @@ import {
   urem,
   FALSE,
   TRUE,
+  iff,
 } from './smtlib.js';
 import { type Obligation, type Counterexample, goal } from './obligation.js';
 import {
   type RefFacts,
   refFacts,
   jobFootprintWord,
-  convJobCounts,
-  psbNegative,
-  psbValue,
+  markerTerm,
+  slotTable,
   writerValue,
   staleValue,
   tornWord,
-  seekingLayers,
   roundFlags,
-  slotState,
-  slicedGemm,
   W32,
 } from './reference.smt.js';
 import type { ProveContext } from './context.js';
@@ -97,44 +105,43 @@ export function warmupsFor(n: number): number {
 const TORN = (ctx: ProveContext) => ctx.spec.placement === 'spi-fram';
 
 /**
- * The seeker's comparison of a footprint word with the marker (reference.ts
- * footprintSaysFinished), including the seeded fault that compares the high (sign) byte only.
+ * The seeker's comparison of a footprint word with the marker: japari/rules.ts
+ * footprintSaysFinished on 16-bit terms (with the seeded fault that compares the sign byte only).
  */
 export function seenFinished(ctx: ProveContext, word: BV, expected: BV): Bool {
-  if (ctx.plan.params.faults.includes('japari-seek-trusts-sign')) return eq(extract(word, 15, 8), extract(expected, 15, 8));
-  return eq(word, expected);
+  const o = bvOps();
+  return footprintSaysFinished(o, o.fromI16(word), o.fromI16(expected), { trustsSign: ctx.plan.params.faults.includes('japari-seek-trusts-sign') });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Periodicity lemma
 
 /**
- * F(F(S)) = S for one inference's toggles F of a slot, over an arbitrary turning-point mask and
- * state bit (symbolic): the slot state is 2-periodic in the round.
+ * F(F(S)) = S for one inference's flips F of a slot (rules.ts flipStateBit at each writer's L, in
+ * order), over every table S of the slot's turning points (any subset of them, sorted, any state
+ * bit), with no flip overflowing the table: the slot state is 2-periodic in the round.
  */
 export function periodicityScript(f: RefFacts, slot: number): Script {
   const s = new Script();
+  const o = bvOps(s);
   const sf = f.slots[slot]!;
-  const m0 = sf.universe.map((_, i) => s.declareBool(`m${i}`));
-  const neg0 = s.declareBool('neg');
-  const step = (m: Bool[], neg: Bool): { m: Bool[]; neg: Bool } => {
-    let mm = m;
-    let nn = neg;
-    for (const w of sf.writers) {
-      const i = sf.universe.indexOf(f.writers[w]!.L);
-      mm = mm.map((b, k) => (k === i ? bxor(b, TRUE) : b));
-      nn = bxor(nn, TRUE);
-    }
-    return { m: mm, neg: nn };
-  };
-  const once = step(m0, neg0);
-  const twice = step(once.m, once.neg);
-  s.assert(not(all(...twice.m.map((b, i) => eq1(b, m0[i]!)), eq1(twice.neg, neg0))));
+  const U = sf.universe;
+  const W = RULE_WIDTH;
+  const negative = s.declareBool('state_negative', true);
+  const count = s.declare('count', W, 'unsigned');
+  const tps = Array.from({ length: TURNING_POINTS }, (_, i) => s.declare(`tp${i}`, W, 'unsigned'));
+  const active = (i: number): Bool => ult(bv(i, W), count);
+  s.assert(ule(count, bv(Math.min(TURNING_POINTS, U.length), W)));
+  tps.forEach((t, i) => {
+    s.assert(any(not(active(i)), ...U.map((u) => eq(t, bv(u, W)))));
+    if (i + 1 < tps.length) s.assert(any(not(active(i + 1)), ult(t, tps[i + 1]!)));
+  });
+  const S: TpTable<BV> = { state: o.ite(negative, o.k(-1), o.k(1)), count, tps };
+  const F = (t: TpTable<BV>): TpTable<BV> => sf.writers.reduce((acc, w) => flipStateBit(o, acc, o.k(f.writers[w]!.L)), t);
+  const S2 = F(F(S));
+  const same = all(eq(S2.state, S.state), eq(S2.count, S.count), ...tps.map((t, i) => any(not(active(i)), eq(S2.tps[i]!, t))));
+  s.assert(any(o.violated(), not(same)));
   return s;
-}
-
-function eq1(a: Bool, b: Bool): Bool {
-  return not(bxor(a, b));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +157,7 @@ function distinguishabilityScript(ctx: ProveContext, f: RefFacts, l: EngineLayer
   const { first, odd } = roundFlags(n);
   const w = s.observe('word', jobFootprintWord(f, l, j), 'unsigned');
   const x = s.observe('slot_word', add(w, bv(wf.offset, W32)), 'unsigned');
-  const expected = s.observe('expected', psbValue(not(psbNegative(f, wf.slot, l.index, odd, x))));
+  const expected = s.observe('expected', markerTerm(bvOps(s), f, wf.slot, l.index, odd, x));
   const dataNew = s.declare('data_new', 16, 'signed');
   const fresh = s.observe('written', writerValue(s, f, wf, odd, w, dataNew));
   const stale = staleValue(s, f, l.index, odd, first, x, 'stale');
@@ -198,7 +205,7 @@ function distinguishability(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obl
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `Every footprint job j < ${limit} of ${l.name} writes exactly the marker -psb(x) the seeker expects at its footprint word x, and the stale word (earlier tensors in slot ${wf.slot} of this or the previous inference, or never-written 0) and every torn old/new byte mix differ from it, for every round n.`,
-    tiedTo: ['reference.ts#ReferenceEngine.jobFootprintWord', 'reference.ts#ReferenceEngine.jobFinished', 'reference.ts#patchFootprintWeights', 'reference.ts#gemm', 'reference.ts#writeMarkers', 'record.ts#psb', 'record.ts#flipStateBit', 'lea.ts#dotGeneric'],
+    tiedTo: ['japari/rules.ts#jobFootprintWord', 'japari/rules.ts#footprintSaysFinished', 'japari/rules.ts#psb', 'japari/rules.ts#flipStateBit', 'japari/design.ts#beforeConvCall', 'japari/design.ts#beforeGemmCall', 'japari/design.ts#embedIndicators', 'lea.ts#dotGeneric'],
     encoding: `symbolic job index (32-bit, < ${limit}), symbolic round n (32-bit; reduced to n == 0 / n mod 2 by the periodicity lemma, proved as the first goal), symbolic data words of every writer; concrete plan, slot sequence ${JSON.stringify(f.slots[wf.slot]!.writers)} and LEA arithmetic${TORN(ctx) ? '; torn = new low byte + old high byte' : '; word-atomic NVM (no torn words)'}`,
     goals: [
       goal(`slot ${wf.slot} state is 2-periodic in the round`, lemma),
@@ -276,7 +283,7 @@ function arithmetic(f: RefFacts, l: EngineLayer): Obligation {
     const neg = s.declareBool('psb_negative', true);
     const weight = ite(neg, bv(-f.dummyWeight, 16), bv(f.dummyWeight, 16));
     const fp = s.observe('footprint', leaDot(s, [bv(-32768, 16)], [weight], f.arith));
-    s.assert(not(eq(fp, psbValue(not(neg)))));
+    s.assert(not(eq(fp, ite(neg, bv(1, 16), bv(-1, 16)))));
   } else {
     s.assert(FALSE);
   }
@@ -287,7 +294,7 @@ function arithmetic(f: RefFacts, l: EngineLayer): Obligation {
     statement: lea
       ? `The LEA computes each footprint of ${l.name} as the dummy input -32768 (-1.0) times the dummy weight ${f.dummyWeight} * psb = exactly -psb (no rounding, wrap or saturation changes it) under ${JSON.stringify(f.arith)}.`
       : `${l.name} writes its markers with the CPU (-psb, no LEA arithmetic involved).`,
-    tiedTo: lea ? ['lea.ts#dotGeneric', 'reference.ts#patchFootprintWeights', 'reference.ts#gemm'] : ['reference.ts#writeMarkers'],
+    tiedTo: lea ? ['lea.ts#dotGeneric', 'japari/design.ts#beforeConvCall', 'japari/design.ts#beforeGemmCall'] : ['japari/design.ts#embedIndicators'],
     encoding: lea ? 'symbolic psb sign; the LEA dot product through the bit-vector AccOps instance at the plan\'s accumulator width' : 'no arithmetic',
     goals: [goal('the LEA footprint differs from -psb', s)],
   };
@@ -402,20 +409,20 @@ function seeker(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obligation {
     const word = ite(ugt(p, hi), fresh, ite(ugt(p, lo), TORN(ctx) ? torn : old, old));
     // A torn mix equal to the written word is the written word: after the low byte the job is complete.
     const durable = TORN(ctx) ? any(ugt(p, last), all(ugt(p, lo), eq(torn, fresh))) : ugt(p, last);
-    s2.assert(not(eq1(seenFinished(ctx, word, expected), durable)));
+    s2.assert(not(iff(seenFinished(ctx, word, expected), durable)));
   }
 
   // Goal 3: the binary search returns the durable prefix for every job count J and prefix D.
   const maxJ = ctx.spec.maxJobs ?? 0x7fffffff;
-  const bs = binarySearchScripts(maxJ);
+  const bs = binarySearchScripts(maxJ, { lastJobWhenAllFinished: ctx.plan.params.faults.includes('japari-seek-last-job') });
 
   return {
     id: 'seeker-exactness',
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `After every prefix of ${l.name}'s write sequence (a torn last unit included) the seeker's finished predicate is true exactly for the durable jobs, they form a prefix, and the binary search returns its length.`,
-    tiedTo: ['reference.ts#ReferenceEngine.binarySearch', 'reference.ts#ReferenceEngine.jobFinished', 'reference.ts#preserve', 'device.ts#dmaToNvm'],
-    bound: `one layer-run: every prefix of its ${order.units} golden write units (BMC depth 1 failure, rounds n symbolic); binary search by induction for every job count 1 <= J <= ${maxJ}`,
+    tiedTo: ['japari/rules.ts#searchStep', 'japari/rules.ts#searchExit', 'japari/rules.ts#firstUnfinishedJob', 'japari/rules.ts#footprintSaysFinished', 'reference/engine.ts#preserve', 'device.ts#dmaToNvm'],
+    bound: `one layer-run: every prefix of its ${order.units} golden write units (BMC depth 1 failure, rounds n symbolic); binary search by induction for every job count 1 <= J <= ${maxJ}, at most ${SEARCH_BOUND} probes`,
     encoding: `write order from the golden write log as tables over the job index${order.rewritten > 0 ? ` (${order.rewritten} job bytes written more than once: the first landing counts)` : ''}; symbolic job j, round n and data words (the predicate), abstract prefix p and unit indices (composition), symbolic J, D and loop state (binary search by induction)`,
     goals: [
       goal("a job's footprint word is misjudged (the seeker's predicate)", s0, distinguishabilityDecoder(ctx), { name: 'n', w: W32 }),
@@ -423,7 +430,8 @@ function seeker(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obligation {
       goal('the job map is not injective', s1b),
       goal('composition: the view differs from durable truth after some prefix', s2),
       goal('binary search: the invariant fails initially', bs.init),
-      goal('binary search: an iteration breaks the invariant or does not shrink the range', bs.step),
+      goal('binary search: an iteration breaks the invariant', bs.step),
+      goal(`binary search: an iteration does not halve the range (so ${SEARCH_BOUND} probes might not suffice)`, bs.halves),
       goal('binary search: the exit returns something other than the durable prefix', bs.exit),
     ],
     replay: (cex) => (cex['job'] !== undefined ? replayDistinguishability(ctx, l, cex) : { note: 'a write-order or search property of the plan, not a single run' }),
@@ -438,68 +446,81 @@ function seeker(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obligation {
  * Goals: the invariant holds initially; one iteration keeps it and shrinks e - b; at the exit
  * (e - b <= 1) the search returns D and never reaches its error branch.
  */
-/** The inverse of jobFootprintWord (to prove the job map injective). */
+/** The inverse of rules.ts jobFootprintWord (a proof witness: the job map is injective). */
 function jobOfWord(f: RefFacts, l: EngineLayer, x: BV): BV {
   const B = f.B;
   const c = (v: number) => bv(v, x.w);
-  if (slicedGemm(f.plan, l)) {
-    const sw = l.out.layout.words;
-    const perSlice = Math.floor(sw / (B + 1));
-    return add(mul(udiv(x, c(sw)), c(perSlice)), sub(udiv(add(urem(x, c(sw)), c(1)), c(B + 1)), c(1)));
+  const m = jobMapOf(f.plan, l);
+  switch (m.kind) {
+    case 'sliced':
+      return add(mul(udiv(x, c(m.sliceWords)), c(m.perSlice)), sub(udiv(add(urem(x, c(m.sliceWords)), c(1)), c(B + 1)), c(1)));
+    case 'generic':
+    case 'none':
+      return sub(udiv(add(x, c(1)), c(B + 1)), c(1));
+    case 'conv': {
+      const t = udiv(x, c(m.sliceWords));
+      const r = urem(x, c(m.sliceWords));
+      const k = udiv(r, c(m.Cs));
+      const r2 = urem(r, c(m.Cs));
+      const fi = udiv(r2, c(m.callWords));
+      const i = udiv(urem(r2, c(m.callWords)), c(B + 1));
+      return add(add(mul(t, c(m.perSlice)), mul(fi, c(m.perTile))), add(mul(k, c(m.jobsPerCall)), i));
+    }
   }
-  if (l.jobMap === 'generic') return sub(udiv(add(x, c(1)), c(B + 1)), c(1));
-  const cl = l as ConvLayer;
-  const { jobsPerCall, perTile, perSlice } = convJobCounts(cl, B);
-  const sw = cl.out.layout.words;
-  const t = udiv(x, c(sw));
-  const r = urem(x, c(sw));
-  const k = udiv(r, c(cl.out.layout.Cs));
-  const r2 = urem(r, c(cl.out.layout.Cs));
-  const fi = udiv(r2, c(cl.callWords));
-  const i = udiv(urem(r2, c(cl.callWords)), c(B + 1));
-  return add(add(mul(t, c(perSlice)), mul(fi, c(perTile))), add(mul(k, c(jobsPerCall)), i));
 }
 
-export function binarySearchScripts(maxJ: number): { init: Script; step: Script; exit: Script } {
+/**
+ * japari/rules.ts's binary search proved by induction over its own step functions, for every job
+ * count 1 <= J <= maxJ and durable prefix D <= J, with finished(m) = m < D for m < J and an
+ * arbitrary answer for the probe of job J itself (the `end` probe). Invariant: b < e <= J,
+ * b <= D <= e, b == 0 or b < D. Goals: searchStart establishes it; while searchContinues, one
+ * searchStep keeps it and at least halves e - b (so SEARCH_BOUND probes suffice for J < 2^31);
+ * at the exit searchExit returns D and never reaches its error branch (a requirement).
+ */
+export function binarySearchScripts(maxJ: number, faults: { readonly lastJobWhenAllFinished: boolean }): { init: Script; step: Script; halves: Script; exit: Script } {
+  const W = W32;
   const setup = (s: Script) => {
-    const J = s.declare('J', W32, 'unsigned');
-    const D = s.declare('D', W32, 'unsigned');
+    const J = s.declare('J', W, 'unsigned');
+    const D = s.declare('D', W, 'unsigned');
     const endAnswer = s.declareBool('probe_of_end_finished', true);
-    s.assert(all(uge(J, bv(1, W32)), ule(J, bv(maxJ, W32)), ule(D, J)));
+    s.assert(all(uge(J, bv(1, W)), ule(J, bv(maxJ, W)), ule(D, J)));
     const finished = (m: BV): Bool => ite1(eq(m, J), endAnswer, ult(m, D));
-    const inv = (b: BV, e: BV): Bool => all(ult(b, e), ule(e, J), ule(b, D), ule(D, e), any(eq(b, bv(0, W32)), ult(b, D)));
-    return { J, D, finished, inv };
+    const inv = (b: BV, e: BV): Bool => all(ult(b, e), ule(e, J), ule(b, D), ule(D, e), any(eq(b, bv(0, W)), ult(b, D)));
+    return { J, D, finished, inv, o: bvOps(s) };
   };
   const init = new Script();
   {
-    const { J, inv } = setup(init);
-    init.assert(not(inv(bv(0, W32), J)));
+    const { J, inv, o } = setup(init);
+    const s0 = searchStart(o, J);
+    init.assert(not(inv(s0.b, s0.e)));
   }
-  const step = new Script();
-  {
-    const { finished, inv } = setup(step);
-    const b = step.declare('b', W32, 'unsigned');
-    const e = step.declare('e', W32, 'unsigned');
-    step.assert(all(inv(b, e), ugt(sub(e, b), bv(1, W32))));
-    const m = step.define(add(b, udiv(sub(e, b), bv(2, W32))), 'm');
-    const fm = finished(m);
-    const b2 = ite(fm, m, b);
-    const e2 = ite(fm, e, m);
-    step.assert(not(all(inv(b2, e2), ult(sub(e2, b2), sub(e, b)))));
-  }
+  // One probe, as two queries (each is fast; together they are not): the invariant is kept,
+  // and the range at least halves, 2 (e' - b') <= (e - b) + 1 (no overflow: e - b < 2^31).
+  const stepQuery = (claim: 'invariant' | 'halves'): Script => {
+    const q = new Script();
+    const { finished, inv, o } = setup(q);
+    const b = q.declare('b', W, 'unsigned');
+    const e = q.declare('e', W, 'unsigned');
+    q.assert(all(inv(b, e), searchContinues(o, { b, e })));
+    const next = searchStep(o, { b, e }, finished);
+    const left = sub(next.e, next.b);
+    const ok = claim === 'invariant' ? inv(next.b, next.e) : ule(add(left, left), add(sub(e, b), bv(1, W)));
+    q.assert(any(o.violated(), not(ok)));
+    return q;
+  };
+  const step = stepQuery('invariant');
+  const halves = stepQuery('halves');
   const exit = new Script();
   {
-    const { J, D, finished, inv } = setup(exit);
-    const b = exit.declare('b', W32, 'unsigned');
-    const e = exit.declare('e', W32, 'unsigned');
-    exit.assert(all(inv(b, e), ule(sub(e, b), bv(1, W32))));
-    const fb = finished(b);
-    const fe = finished(e);
-    const result = exit.observe('returned', ite(not(fb), b, ite(not(fe), e, J)), 'unsigned');
-    const error = all(fb, fe, not(eq(e, J)));
-    exit.assert(any(error, not(eq(result, D))));
+    const { J, D, finished, inv, o } = setup(exit);
+    const b = exit.declare('b', W, 'unsigned');
+    const e = exit.declare('e', W, 'unsigned');
+    exit.assert(all(inv(b, e), not(searchContinues(o, { b, e }))));
+    const result = exit.observe('returned', searchExit(o, { b, e }, J, finished, faults), 'unsigned');
+    exit.observeBool('stuck', o.violated());
+    exit.assert(any(o.violated(), not(eq(result, D))));
   }
-  return { init, step, exit };
+  return { init, step, halves, exit };
 }
 
 function ite1(c: Bool, a: Bool, b: Bool): Bool {
@@ -524,7 +545,7 @@ function commit(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obligation {
     const { odd } = roundFlags(n);
     const w = jobFootprintWord(f, l, j);
     const x = add(w, bv(wf.offset, W32));
-    const expected = psbValue(not(psbNegative(f, wf.slot, l.index, odd, x)));
+    const expected = markerTerm(bvOps(s), f, wf.slot, l.index, odd, x);
     const fresh = writerValue(s, f, wf, odd, w, s.declare('data', 16, 'signed'));
     s.observe('word', w, 'unsigned');
     s.assert(not(seenFinished(ctx, fresh, expected)));
@@ -550,25 +571,42 @@ function commit(ctx: ProveContext, f: RefFacts, l: EngineLayer): Obligation {
     s.assert(any(eq(vu, bv(-1, W32)), ule(vu, lo)));
     goals.push(goal('the commit version lands before the layer\'s last output byte', s));
   }
-  // The toggled turning-point table fits the record.
+  // The layer-end steps (japari/rules.ts layerEndSteps): the record write that commits
+  // layer_idx + 1 carries the flipped slot state -- no commit of layer_idx + 1 lands before the flip.
+  const steps = japariLayerEnd(ctx.plan, l, l.index === ctx.plan.layers.length - 1);
   {
     const s = new Script();
+    const flipAt = steps.findIndex((st) => st.kind === 'flip');
+    const commitAt = steps.findIndex((st) => st.kind === 'commit' && st.layerIdx === l.index + 1);
+    const early = flipAt >= 0 && commitAt >= 0 && commitAt < flipAt;
+    s.observe('flip_step', bv(flipAt, W32), 'signed');
+    s.observe('first_commit_step', bv(commitAt, W32), 'signed');
+    s.observe('negates_state', steps.some((st) => st.kind === 'flip' && st.negate) || flipAt < 0 ? bv(1, 1) : bv(0, 1), 'unsigned');
+    // A flip that toggles without negating leaves psb unchanged above L and wrong below it.
+    const noNegate = steps.some((st) => st.kind === 'flip' && !st.negate);
+    s.assert(early || noNegate || commitAt < 0 ? TRUE : FALSE);
+    goals.push(goal('layer_idx + 1 is committed before (or without) the slot state flip', s));
+  }
+  // The toggled turning-point table fits the record: rules.ts flipStateBit on the slot's table as
+  // the layer finds it (symbolic round parity) never overflows, and L fits a u16 offset.
+  {
+    const s = new Script();
+    const o = bvOps(s);
     const n = s.declare('n', W32, 'unsigned');
     const { odd } = roundFlags(n);
-    const after = slotState(f, wf.slot, l.index + 1, odd);
-    const count = after.mask.reduce<BV>((acc, b) => add(acc, ite(b, bv(1, 8), bv(0, 8))), bv(0, 8));
-    s.observe('turning_points', count, 'unsigned');
+    const after = flipStateBit(o, slotTable(o, f, wf.slot, l.index, odd), o.k(wf.L));
+    s.observe('turning_points', after.count, 'unsigned');
     s.observe('toggled_at', bv(wf.L, W32), 'unsigned');
-    s.assert(any(ugt(count, bv(TURNING_POINTS, 8)), wf.L > 0xffff ? TRUE : FALSE));
+    s.assert(any(o.violated(), wf.L > 0xffff ? TRUE : FALSE));
     goals.push(goal(`slot ${wf.slot}'s table exceeds ${TURNING_POINTS} entries or a u16 offset`, s));
   }
   return {
     id: 'layer-commit',
     layer: layerLabel(l),
     layerIndex: l.index,
-    statement: `Committing ${l.name} (toggle a turning point at ${wf.L} in slot ${wf.slot}, negate its state, layer_idx + 1, one versioned record write) cannot make a finished layer look unfinished (re-entered under the old record every job is seen finished, nothing is recomputed) nor an unfinished one finished (the record lands after the last output byte), and the table fits the record.`,
-    tiedTo: ['reference.ts#endLayer', 'record.ts#flipStateBit', 'record.ts#RecordStore.commit', 'reference.ts#binarySearch'],
-    encoding: 'symbolic job and round; the commit order from the golden write log; the table size over the symbolic round parity',
+    statement: `Committing ${l.name} (toggle a turning point at ${wf.L} in slot ${wf.slot}, negate its state, layer_idx + 1, one versioned record write) cannot make a finished layer look unfinished (re-entered under the old record every job is seen finished, nothing is recomputed) nor an unfinished one finished (the record lands after the last output byte), layer_idx + 1 lands only together with the flipped state, and the table fits the record.`,
+    tiedTo: ['japari/rules.ts#layerEndSteps', 'japari/rules.ts#flipStateBit', 'common/record.ts#RecordStore.commit', 'japari/rules.ts#firstUnfinishedJob'],
+    encoding: 'symbolic job and round; the commit order from the golden write log; the layer-end steps of the plan; the table size over the symbolic round parity',
     goals,
     replay: (cex) => (cex['job'] !== undefined ? replayDistinguishability(ctx, l, cex) : { note: 'a property of the plan, not of a single run' }),
     finding: (cex) => (cex['job'] !== undefined ? findingOf(ctx, f, l, cex) : undefined),
@@ -581,7 +619,7 @@ export function japariObligations(ctx: ProveContext): Obligation[] {
   const f = refFacts(ctx.plan);
   const out: Obligation[] = [];
   for (const l of ctx.plan.layers) {
-    const seeks = seekingLayers(ctx.plan).includes(l);
+    const seeks = seeksAt(l);
     if (seeks) out.push(distinguishability(ctx, f, l));
     out.push(arithmetic(f, l));
     if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));

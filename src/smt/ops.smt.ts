@@ -88,39 +88,61 @@ export function mergeTerms<T>(c: Bool, a: T, b: T): T {
   throw new JapariError('symbolic branch: arms return values of different kinds');
 }
 
-/** Build the symbolic rule interface over one script (subterms are named in it). */
-export function bvOps(s: Script | null = null): BvOps {
-  const W = RULE_WIDTH;
+/**
+ * Build the symbolic rule interface over one script (subterms are named in it). `width` may be
+ * narrower than RULE_WIDTH when every value the rules see fits it as a signed number (a proof
+ * about u16 tables runs at 18 bits); terms passed in must have that width.
+ */
+export function bvOps(s: Script | null = null, width: number = RULE_WIDTH): BvOps {
+  const W = width;
   const requirements: { cond: Bool; why: string }[] = [];
+  // Path conditions of the branches and loop iterations being evaluated: a requirement inside an
+  // arm only has to hold on the paths that take it.
+  const path: Bool[] = [];
+  const underPath = (c: Bool): Bool => (path.length === 0 ? c : any(not(all(...path)), c));
+  const inArm = <T>(c: Bool, f: () => T): T => {
+    path.push(c);
+    try {
+      return f();
+    } finally {
+      path.pop();
+    }
+  };
   const def = (t: BV): BV => (s ? s.define(t, 'r') : t);
   const defB = (b: Bool): Bool => (s ? s.defineBool(b, 'rb') : b);
+  // Name every compound result once it is longer than a short expression, so a rule that reuses
+  // a term (a table entry read by the next toggle) refers to it by name: the text stays linear in
+  // the rule's term DAG instead of growing with every reuse.
+  const SHORT = 48;
+  const n = (t: BV): BV => (s && t.c === undefined && t.s.length > SHORT ? s.define(t, 'r') : t);
+  const nB = (b: Bool): Bool => (s && b.c === undefined && b.s.length > SHORT ? s.defineBool(b, 'rb') : b);
   const o: BvOps = {
     symbolic: true,
     requirements,
     k: (v) => bv(v, W),
     bool: (v) => (v ? TRUE : FALSE),
-    add: (a, b) => add(a, b),
-    sub: (a, b) => sub(a, b),
-    mul: (a, b) => mul(a, b),
-    neg: (a) => neg(a),
-    div: (a, b) => udiv(a, b),
-    mod: (a, b) => urem(a, b),
-    wrapU: (a, bits) => (bits >= W ? a : zext(extract(a, bits - 1, 0), W)),
-    wrapS: (a, bits) => (bits >= W ? a : sext(extract(a, bits - 1, 0), W)),
-    lt: (a, b) => slt(a, b),
-    le: (a, b) => sle(a, b),
-    eq: (a, b) => eq(a, b),
-    not: (a) => not(a),
-    and: (...xs) => all(...xs),
-    or: (...xs) => any(...xs),
-    xor: (a, b) => bxor(a, b),
-    ite: (c, a, b) => ite(c, a, b),
-    iteB: (c, a, b) => iteB(c, a, b),
+    add: (a, b) => n(add(a, b)),
+    sub: (a, b) => n(sub(a, b)),
+    mul: (a, b) => n(mul(a, b)),
+    neg: (a) => n(neg(a)),
+    div: (a, b) => n(udiv(a, b)),
+    mod: (a, b) => n(urem(a, b)),
+    wrapU: (a, bits) => (bits >= W ? a : n(zext(extract(a, bits - 1, 0), W))),
+    wrapS: (a, bits) => (bits >= W ? a : n(sext(extract(a, bits - 1, 0), W))),
+    lt: (a, b) => nB(slt(a, b)),
+    le: (a, b) => nB(sle(a, b)),
+    eq: (a, b) => nB(eq(a, b)),
+    not: (a) => nB(not(a)),
+    and: (...xs) => nB(all(...xs)),
+    or: (...xs) => nB(any(...xs)),
+    xor: (a, b) => nB(bxor(a, b)),
+    ite: (c, a, b) => n(ite(c, a, b)),
+    iteB: (c, a, b) => nB(iteB(c, a, b)),
     when: (c, then, otherwise) => {
       if (c.c === true) return then();
       if (c.c === false) return otherwise();
       const cc = defB(c);
-      return mergeTerms(cc, then(), otherwise());
+      return mergeTerms(cc, inArm(cc, then), inArm(not(cc), otherwise));
     },
     loop: (bound, init, cond, body) => {
       let st = init;
@@ -128,16 +150,16 @@ export function bvOps(s: Script | null = null): BvOps {
         const c = cond(st);
         if (c.c === false) return st;
         const cc = defB(c);
-        const next = body(st);
+        const next = inArm(cc, () => body(st));
         st = nameLeaves(mergeTerms(cc, next, st), def, defB);
       }
       const left = cond(st);
-      requirements.push({ cond: not(left), why: `loop bound ${bound} suffices` });
+      requirements.push({ cond: underPath(not(left)), why: `loop bound ${bound} suffices` });
       return st;
     },
     require: (c, error) => {
       if (c.c === true) return;
-      requirements.push({ cond: c, why: error().message });
+      requirements.push({ cond: underPath(c), why: error().message });
     },
     violated: () => any(...requirements.map((r) => not(r.cond))),
     constant: (a) => (a.c === undefined ? undefined : Number(toSigned(a.c, a.w))),

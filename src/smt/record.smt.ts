@@ -1,30 +1,31 @@
 /**
- * The persistent model record (src/model/engine/record.ts) over bit-vectors: the versioned
- * shadow pair and the turning-point table.
+ * The persistent model record (src/engines/common/record.ts) and the turning-point table, proved
+ * on the rules the engines run (common/rules.ts, japari/rules.ts, through ops.smt.ts):
  *
- *   newerCopy(v0, v1)       record.ts newerCopy (|v0 - v1| == 1 -> larger, else smaller)
- *   commit atomicity        by induction over the number of commits (so for every count): the
- *                           pair invariant (newer copy holds v, the other the version before v,
- *                           or the initial image 1/0) holds initially and is kept by a commit;
- *                           a commit torn after any prefix of its bytes (ascending, version
- *                           last) loads the old record, a complete one the new record.
- *   flipStateBit / psb      an arbitrary sorted table of up to 8 turning points (u16), any state
- *                           bit, any L and x: the toggled table is sorted, holds at most 8
- *                           entries unless the engine reports TurningPointOverflow, and
- *                           psb_new(x) = -psb_old(x) for x < L, psb_old(x) for x >= L (the state
- *                           flips on [0, L) only). psb is encoded as the loop with its break.
+ *   newerIsCopy1, bumpVersion   the shadow pair's copy selection and versions, on 8-bit terms
+ *   commit atomicity            by induction over the number of commits (so for every count): the
+ *                               pair invariant (newer copy holds v, the other the version before
+ *                               v, or the initial image 1/0) holds initially and is kept by a
+ *                               commit (writeTarget: the older copy, version bumped); a commit
+ *                               torn after any prefix of its bytes (ascending, version last)
+ *                               loads the old record, a complete one the new record.
+ *   toggleTurningPoint / psb    every sorted table of up to 8 turning points, any state bit, any
+ *                               L and x: the toggled table is sorted, holds at most 8 entries
+ *                               unless the engine reports TurningPointOverflow, and after
+ *                               flipStateBit psb_new(x) = -psb_old(x) for x < L, psb_old(x) for
+ *                               x >= L (the state flips on [0, L) only).
  */
-import { Script, type BV, type Bool, add, all, any, bv, eq, ite, not, ugt, ule, ult, uge, sub, zext, FALSE, TRUE } from './smtlib.js';
+import { Script, type BV, type Bool, all, any, bv, eq, ite, not, ugt, ule, ult, uge, sub, FALSE, TRUE, extract } from './smtlib.js';
 import { type Obligation, goal } from './obligation.js';
-import { TURNING_POINTS } from '../engines/japari/rules.js';
+import { TURNING_POINTS, type TpTable, toggleTurningPoint, flipStateBit, psb } from '../engines/japari/rules.js';
+import { newerIsCopy1 as ruleNewerIsCopy1, bumpVersion as ruleBumpVersion, writeTarget } from '../engines/common/rules.js';
+import { bvOps } from './ops.smt.js';
 import type { ProveContext } from './context.js';
 
-/** record.ts newerCopy over 8-bit versions: 0 or 1 (as a Bool: copy 1). */
+/** common/rules.ts newerIsCopy1 on 8-bit version terms (is copy 1 the newer one?). */
 export function newerIsCopy1(v0: BV, v1: BV): Bool {
-  const w0 = zext(v0, 9);
-  const w1 = zext(v1, 9);
-  const adjacent = any(eq(sub(w0, w1), bv(1, 9)), eq(sub(w1, w0), bv(1, 9)));
-  return ite1(adjacent, not(ugt(w0, w1)), not(ule(w0, w1)));
+  const o = bvOps();
+  return ruleNewerIsCopy1(o, o.fromU(v0), o.fromU(v1));
 }
 
 function ite1(c: Bool, a: Bool, b: Bool): Bool {
@@ -33,10 +34,10 @@ function ite1(c: Bool, a: Bool, b: Bool): Bool {
   return { s: `(ite ${c.s} ${a.s} ${b.s})` };
 }
 
-/** bumpVersion: v + 1 mod 256, skipping 0. */
+/** common/rules.ts bumpVersion on an 8-bit version term. */
 export function bump(v: BV): BV {
-  const n = add(v, bv(1, 8));
-  return ite(eq(n, bv(0, 8)), bv(1, 8), n);
+  const o = bvOps();
+  return extract(ruleBumpVersion(o, o.fromU(v)), 7, 0);
 }
 
 /** The version before v in the bump sequence (v in 1..255): v - 1, and 255 before 1. */
@@ -74,9 +75,12 @@ export function commitAtomicityScripts(recordBytes: number): { base: Script; ste
   s.assert(ule(t, bv(recordBytes, 32)));
   const v0 = ite(c1, other, v);
   const v1 = ite(c1, v, other);
-  // The commit re-reads both versions and picks the newer copy (RecordStore.commit).
-  const readsRight = eq1(newerIsCopy1(v0, v1), c1);
-  const nv = bump(v);
+  // The commit re-reads both versions and writes the older copy with the bumped version
+  // (RecordStore.commit through common/rules.ts writeTarget).
+  const o = bvOps(s);
+  const target = writeTarget(o, o.fromU(v0), o.fromU(v1));
+  const readsRight = eq1(target.copy1, not(c1));
+  const nv = extract(target.version, 7, 0);
   const landed = eq(t, bv(recordBytes, 32));
   const written = ite(landed, nv, other);
   const w0 = ite(c1, written, v);
@@ -95,119 +99,117 @@ export function eq1(a: Bool, b: Bool): Bool {
   return { s: `(= ${a.s} ${b.s})` };
 }
 
-/** A symbolic sorted turning-point table: count <= 8, strictly ascending active entries. */
-function sortedTable(s: Script, width: number, prefix: string): { c: BV; tp: BV[] } {
-  const N = TURNING_POINTS;
-  const c = s.declare(`${prefix}count`, 8, 'unsigned');
-  const tp = Array.from({ length: N }, (_, i) => s.declare(`${prefix}tp${i}`, width, 'unsigned'));
-  s.assert(ule(c, bv(N, 8)));
-  for (let i = 0; i + 1 < N; i++) s.assert(any(uge(bv(i + 1, 8), c), ult(tp[i]!, tp[i + 1]!)));
-  return { c, tp };
-}
-
-/** record.ts psb as written: v = s; for (tp of tps) { if (x >= tp) v = -v; else break; }. */
-function psbLoop(s: Script, neg: Bool, table: readonly BV[], count: BV, x: BV): Bool {
-  let v = neg;
-  let alive: Bool = TRUE;
-  for (let i = 0; i < table.length; i++) {
-    const act = s.defineBool(ult(bv(i, 8), count), 'act');
-    const ge = s.defineBool(uge(x, table[i]!), 'ge');
-    v = s.defineBool(ite1(all(alive, act, ge), not(v), v), 'v');
-    alive = s.defineBool(all(alive, any(not(act), ge)), 'alive');
-  }
-  return v;
-}
-
-/** Parity of the number of active entries <= x. */
-function parityLe(s: Script, table: readonly BV[], count: BV, x: BV): Bool {
-  let p: Bool = FALSE;
-  table.forEach((t, i) => {
-    const hit = all(ult(bv(i, 8), count), ule(t, x));
-    p = s.defineBool({ s: `(xor ${p.s} ${hit.s})` }, 'par');
+/** A symbolic sorted turning-point table of rule terms: count <= 8, strictly ascending active entries (see TABLE_WIDTH). */
+function sortedTable(s: Script, prefix: string): { count: BV; tps: BV[] } {
+  const W = TABLE_WIDTH;
+  const count = s.declare(`${prefix}count`, W, 'unsigned');
+  const tps = Array.from({ length: TURNING_POINTS }, (_, i) => s.declare(`${prefix}tp${i}`, W, 'unsigned'));
+  s.assert(ule(count, bv(TURNING_POINTS, W)));
+  tps.forEach((t, i) => {
+    s.assert(ule(t, bv(TABLE_MAX, W)));
+    if (i + 1 < tps.length) s.assert(any(uge(bv(i + 1, W), count), ult(t, tps[i + 1]!)));
   });
-  return p;
+  return { count, tps };
 }
 
 /**
- * flipStateBit / psb over every table, as three goals:
- *   loop    for a sorted table, the psb loop (with its break) is the state bit negated once per
- *           turning point <= x (a parity);
- *   toggle  removing L (present) or inserting it in order (absent, table not full) keeps the
- *           table sorted, within 8 entries, and changes the parity of entries <= x exactly when
- *           L <= x;
- *   compose with the state bit negated, the two give psb_new(x) = -psb_old(x) for x < L and
- *           psb_old(x) for x >= L.
+ * The table proofs run on small values. toggleTurningPoint and psb use the entries, L and x only
+ * through comparisons (lt, le, eq) and selections (ite) -- the counts go through add/sub, the
+ * values never do -- so a property of every table over u16 values holds iff it holds for every
+ * table over an order-isomorphic copy: the at most 8 + 2 distinct values of one instance map
+ * monotonically onto 0..9. Entries, L and x therefore range over 0..TABLE_MAX (>= 9) at a width
+ * where they and the counts (<= 9) are non-negative signed rule values.
  */
-export function flipStateBitScripts(width = 16): { loop: Script; toggle: Script[]; compose: Script } {
-  const N = TURNING_POINTS;
-  const loop = new Script();
-  {
-    const { c, tp } = sortedTable(loop, width, '');
-    const neg = loop.declareBool('state_negative', true);
-    const x = loop.declare('x', width, 'unsigned');
-    loop.assert(not(eq1(psbLoop(loop, neg, tp, c, x), { s: `(xor ${neg.s} ${parityLe(loop, tp, c, x).s})` })));
+const TABLE_WIDTH = 6;
+const TABLE_MAX = 31;
+
+/** Which case of a toggle a query assumes: L present at index k, or absent with k entries below it. */
+type ToggleCase = { readonly present: boolean; readonly k: number };
+
+function toggleCases(): ToggleCase[] {
+  return [...Array.from({ length: TURNING_POINTS }, (_, k) => ({ present: true, k })), ...Array.from({ length: TURNING_POINTS + 1 }, (_, k) => ({ present: false, k }))];
+}
+
+/** Assume a case about a symbolic table and L (the rules compute the same toggle in every case). */
+function assumeCase(s: Script, count: BV, tps: readonly BV[], L: BV, c: ToggleCase): void {
+  const W = TABLE_WIDTH;
+  const active = (i: number): Bool => ult(bv(i, W), count);
+  if (c.present) {
+    s.assert(all(active(c.k), eq(tps[c.k]!, L)));
+    return;
   }
-  // The toggle, one goal per case (remove the entry at index a, or insert at position p): the
-  // case fixes the shape of the new table, which keeps each query small.
-  const toggle: Script[] = [];
-  const cases: { remove: boolean; k: number }[] = [
-    ...Array.from({ length: N }, (_, k) => ({ remove: true, k })),
-    ...Array.from({ length: N }, (_, k) => ({ remove: false, k })),
-  ];
-  for (const cs of cases) {
-    const t = new Script();
-    const { c, tp } = sortedTable(t, width, '');
-    const L = t.declare('L', width, 'unsigned');
-    const x = t.declare('x', width, 'unsigned');
-    const k8 = (i: number) => bv(i, 8);
-    const active = (i: number): Bool => ult(k8(i), c);
-    const present = any(...tp.map((v, i) => all(active(i), eq(v, L))));
-    const pos = tp.reduce<BV>((acc, v, i) => add(acc, ite(all(active(i), ult(v, L)), k8(1), k8(0))), k8(0));
-    let table: BV[];
-    let count: BV;
-    if (cs.remove) {
-      // flipStateBit: indexOf(L) = k -> splice(k, 1).
-      t.assert(all(active(cs.k), eq(tp[cs.k]!, L)));
-      table = tp.map((_, i) => (i < cs.k ? tp[i]! : i + 1 < N ? tp[i + 1]! : bv(-1, width)));
-      count = sub(c, k8(1));
-    } else {
-      // Absent and not full (else TurningPointOverflow): push(L) and sort -> L lands at pos.
-      t.assert(all(not(present), ult(c, bv(N, 8)), eq(pos, k8(cs.k))));
-      table = tp.map((_, i) => (i < cs.k ? tp[i]! : i === cs.k ? L : tp[i - 1]!));
-      count = add(c, k8(1));
+  s.assert(not(any(...tps.map((v, i) => all(active(i), eq(v, L))))));
+  // Exactly k active entries lie below L.
+  s.assert(ule(bv(c.k, W), count));
+  if (c.k > 0) s.assert(ult(tps[c.k - 1]!, L));
+  if (c.k < TURNING_POINTS) s.assert(any(not(active(c.k)), ult(L, tps[c.k]!)));
+}
+
+/**
+ * japari/rules.ts toggleTurningPoint and flipStateBit over every table (symbolic sorted table of
+ * up to 8 entries -- order-isomorphic to every u16 table, see TABLE_WIDTH -- state bit, L and x),
+ * one query per case of the toggle (L present at index
+ * k, or absent with k entries below it: the cases cover every table, which `cover` proves):
+ *   table   unless it overflows (a ninth entry: the engine reports TurningPointOverflow), the
+ *           toggled table is sorted, holds at most 8 entries, and holds L exactly when the old
+ *           one did not
+ *   psb     after flipStateBit (no overflow), psb_new(x) = -psb_old(x) for x < L and psb_old(x)
+ *           for x >= L: the state flips on [0, L) only
+ */
+export function flipStateBitScripts(): { table: Script[]; psb: Script[]; cover: Script } {
+  const W = TABLE_WIDTH;
+  const tableGoals: Script[] = [];
+  const psbGoals: Script[] = [];
+  for (const c of toggleCases()) {
+    const table = new Script();
+    {
+      const o = bvOps(table, W);
+      const { count, tps } = sortedTable(table, '');
+      const L = table.declare('L', W, 'unsigned');
+      table.assert(ule(L, bv(TABLE_MAX, W)));
+      assumeCase(table, count, tps, L, c);
+      const t: TpTable<BV> = { state: o.k(1), count, tps };
+      const r = toggleTurningPoint(o, t, L);
+      const active = (cnt: BV, i: number): Bool => ult(bv(i, W), cnt);
+      const has = (tt: TpTable<BV>) => any(...tt.tps.map((v, i) => all(active(tt.count, i), eq(v, L))));
+      let unsorted: Bool = FALSE;
+      for (let i = 0; i + 1 < TURNING_POINTS; i++) unsorted = any(unsorted, all(active(r.table.count, i + 1), not(ult(r.table.tps[i]!, r.table.tps[i + 1]!))));
+      table.observeBool('overflow', r.overflow);
+      table.assert(all(not(r.overflow), any(unsorted, ugt(r.table.count, bv(TURNING_POINTS, W)), eq1(has(r.table), has(t)))));
     }
-    let unsorted: Bool = FALSE;
-    for (let i = 0; i + 1 < N; i++) unsorted = any(unsorted, all(ult(bv(i + 1, 8), count), not(ult(table[i]!, table[i + 1]!))));
-    const pOld = parityLe(t, tp, c, x);
-    const pNew = parityLe(t, table, count, x);
-    const flips = eq1(pNew, { s: `(xor ${pOld.s} ${ule(L, x).s})` });
-    t.assert(any(unsorted, ugt(count, bv(N, 8)), not(flips)));
-    toggle.push(t);
+    tableGoals.push(table);
+    const psbGoal = new Script();
+    {
+      const o = bvOps(psbGoal, W);
+      const { count, tps } = sortedTable(psbGoal, '');
+      const negative = psbGoal.declareBool('state_negative', true);
+      const L = psbGoal.declare('L', W, 'unsigned');
+      const x = psbGoal.declare('x', W, 'unsigned');
+      psbGoal.assert(all(ule(L, bv(TABLE_MAX, W)), ule(x, bv(TABLE_MAX, W))));
+      assumeCase(psbGoal, count, tps, L, c);
+      const t: TpTable<BV> = { state: o.ite(negative, o.k(-1), o.k(1)), count, tps };
+      const before = psb(o, t, x);
+      const after = psb(o, flipStateBit(o, t, L), x);
+      const want = o.ite(o.lt(x, L), o.neg(before), before);
+      // Overflow is the engine's stuck state (the requirement), reported by the table goal.
+      psbGoal.assert(all(not(o.violated()), not(eq(after, want))));
+    }
+    psbGoals.push(psbGoal);
   }
-  // Every case is covered: L present at some index, or absent with pos in 0..count <= 7.
+  // The cases cover every sorted table and L: L present at some active index, or absent with
+  // exactly k active entries below it for some k in 0..8.
   const cover = new Script();
   {
-    const { c, tp } = sortedTable(cover, width, '');
-    const L = cover.declare('L', width, 'unsigned');
-    const k8 = (i: number) => bv(i, 8);
-    const active = (i: number): Bool => ult(k8(i), c);
-    const present = any(...tp.map((v, i) => all(active(i), eq(v, L))));
-    const pos = tp.reduce<BV>((acc, v, i) => add(acc, ite(all(active(i), ult(v, L)), k8(1), k8(0))), k8(0));
-    cover.assert(all(not(present), ult(c, bv(N, 8)), ugt(pos, c)));
+    const { count, tps } = sortedTable(cover, '');
+    const L = cover.declare('L', W, 'unsigned');
+    cover.assert(ule(L, bv(TABLE_MAX, W)));
+    const active = (i: number): Bool => ult(bv(i, W), count);
+    const present = any(...tps.map((v, i) => all(active(i), eq(v, L))));
+    const below = (k: number): Bool =>
+      all(ule(bv(k, W), count), k > 0 ? ult(tps[k - 1]!, L) : TRUE, k < TURNING_POINTS ? any(not(active(k)), ult(L, tps[k]!)) : TRUE);
+    cover.assert(all(not(present), ...Array.from({ length: TURNING_POINTS + 1 }, (_, k) => not(below(k)))));
   }
-  toggle.push(cover);
-  const compose = new Script();
-  {
-    const neg = compose.declareBool('state_negative');
-    const pOld = compose.declareBool('parity_old');
-    const pNew = compose.declareBool('parity_new');
-    const below = compose.declareBool('x_below_L');
-    compose.assert(eq1(pNew, { s: `(xor ${pOld.s} (not ${below.s}))` }));
-    const before: Bool = { s: `(xor ${neg.s} ${pOld.s})` };
-    const after: Bool = { s: `(xor (not ${neg.s}) ${pNew.s})` };
-    compose.assert(not(eq1(after, ite1(below, not(before), before))));
-  }
-  return { loop, toggle, compose };
+  return { table: tableGoals, psb: psbGoals, cover };
 }
 
 /** The model record obligation (one per deployment). */
@@ -215,15 +217,16 @@ export function recordObligation(ctx: ProveContext): Obligation {
   const rb = ctx.plan.nvm.recordBytes;
   const atom = commitAtomicityScripts(rb);
   const goals = [goal('the initial record image violates the pair invariant', atom.base), goal('a torn record commit loads a wrong copy or breaks the invariant', atom.step)];
-  const turning = ctx.plan.params.engine === 'japari';
+  // Designs with turning points (footprints in the layout) toggle them at every layer end.
+  const turning = ctx.plan.aug && ctx.plan.layers.length > 0;
   if (turning) {
     const fsb = flipStateBitScripts();
+    const cases = toggleCases();
+    const label = (c: ToggleCase) => (c.present ? `L present at index ${c.k}` : `L absent, ${c.k} entries below it`);
     goals.push(
-      goal('psb: the loop with its break is not the parity of turning points <= x', fsb.loop),
-      ...fsb.toggle.map((t, i) =>
-        goal(i < fsb.toggle.length - 1 ? `flipStateBit case ${i}: the toggled table is unsorted, too long, or changes the parity wrongly` : 'flipStateBit: a table state no case covers', t),
-      ),
-      goal('psb flips outside [0, L) after flipStateBit', fsb.compose),
+      ...fsb.table.map((t, i) => goal(`toggleTurningPoint (${label(cases[i]!)}): the toggled table is unsorted, too long, or wrong about L`, t)),
+      ...fsb.psb.map((t, i) => goal(`flipStateBit (${label(cases[i]!)}): psb flips outside [0, L), or not on it`, t)),
+      goal('toggleTurningPoint: a table and L no case covers', fsb.cover),
     );
   }
   return {
@@ -232,9 +235,9 @@ export function recordObligation(ctx: ProveContext): Obligation {
     statement: turning
       ? `A reboot during any record commit (${rb} bytes, version last) loads either the old or the new record, never a mix, for every commit count; and toggling a turning point keeps the table sorted and flips psb exactly on [0, L).`
       : `A reboot during any record commit (${rb} bytes, version last) loads either the old or the new record, never a mix, for every commit count.`,
-    tiedTo: ['record.ts#newerCopy', 'record.ts#bumpVersion', 'record.ts#RecordStore.commit', 'record.ts#RecordStore.load', ...(turning ? ['record.ts#flipStateBit', 'record.ts#psb'] : [])],
+    tiedTo: ['common/rules.ts#newerIsCopy1', 'common/rules.ts#bumpVersion', 'common/rules.ts#writeTarget', 'common/record.ts#RecordStore.commit', 'common/record.ts#RecordStore.load', ...(turning ? ['japari/rules.ts#toggleTurningPoint', 'japari/rules.ts#flipStateBit', 'japari/rules.ts#psb'] : [])],
     encoding: turning
-      ? 'induction over the number of commits (every count): symbolic versions and torn prefix; symbolic sorted table (count <= 8, u16 entries), state bit, L and x'
+      ? 'induction over the number of commits (every count): symbolic versions and torn prefix; the rules on a symbolic sorted table (count <= 8; entries, L and x over 0..31, order-isomorphic to every u16 table since the rules only compare them), state bit, L and x'
       : 'induction over the number of commits (every count): symbolic versions and torn prefix',
     goals,
   };

@@ -1,26 +1,32 @@
 /**
- * Symbolic twins of the reference engine's indicator machinery (src/model/engine/reference.ts,
- * record.ts, layout.ts), over bit-vector terms:
+ * The reference engine's JAPARI indicator machinery over bit-vector terms, built on the very
+ * rules the engine runs (src/engines/japari/rules.ts, through the symbolic Ops instance of
+ * ops.smt.ts):
  *
- *   slotFacts(plan)          the static history of every NVM slot: which layers write it, in
- *                            order, and the turning points their completions toggle
- *   negPsb(...)              record.ts psb(s, x) < 0 for the slot state a layer sees, with the
- *                            inference count reduced to its parity (lemma below)
- *   jobFootprintWord(...)    ReferenceEngine.jobFootprintWord
+ *   refFacts(plan)           the static history of every NVM slot: which layers write it, in
+ *                            order, the turning point each completion toggles (japari/design.ts
+ *                            layerTurningPoint), and the slot's turning-point table before each
+ *                            writer in an even and an odd round (flipStateBit applied in order)
+ *   slotTable(...)           that table for a symbolic round parity (a TpTable of terms)
+ *   psbTerm(...)             rules.ts psb(table, x) on it: +1 or -1 as a rule term
+ *   jobFootprintWord(...)    rules.ts jobFootprintWord of the layer's job map (japari/design.ts jobMapOf)
  *   writerValue(...)         what a layer's kernel writes at a slot word: its footprint (the LEA
- *                            dot product of the dummy input and the dummy weight, or the CPU
- *                            marker) or a data value (a free variable)
+ *                            dot product of the dummy input and the dummy weight dw * psb(x), or
+ *                            the CPU marker -psb(x)) or a data value (a free variable)
  *
- * Lemma (slot-state periodicity): a slot's state after n inferences is F^n(S0), where F (one
- * inference) negates the state bit once per writer and toggles each writer's turning point
- * (insert if absent, remove if present). Toggling is an involution and negation too, so F(F(S))
- * = S for every S: the state depends only on n mod 2. `periodicityGoal` proves F(F(S)) = S over
- * an arbitrary (symbolic) table and state bit; the encoders then use the parity of a symbolic n.
+ * Lemma (slot-state periodicity, proved by japari.smt.ts periodicityScript with the same
+ * flipStateBit): one inference's flips F of a slot satisfy F(F(S)) = S for every table S over the
+ * slot's turning points, so the state depends only on the inference count's parity; the encoders
+ * use the parity of a symbolic round n.
  *
  * Every function takes constant terms to constant terms (smtlib.ts folds constants), so tests
- * compare them with the engine's own functions on concrete values without Z3.
+ * compare them with the executable model on concrete values without Z3.
  */
-import type { EnginePlan, EngineLayer, ConvLayer } from '../engines/reference/plan.js';
+import type { EnginePlan, EngineLayer } from '../engines/reference/plan.js';
+import { jobMapOf, layerTurningPoint, dummyWeightOf } from '../engines/japari/design.js';
+import { type TpTable, flipStateBit, psb, jobFootprintWord as ruleFootprintWord } from '../engines/japari/rules.js';
+import { type Ops, num } from '../engines/ops.js';
+import { type BvOps, bvOps } from './ops.smt.js';
 import type { LeaArithmetic } from '../device/lea.js';
 import {
   type BV,
@@ -29,20 +35,16 @@ import {
   add,
   all,
   bv,
-  bxor,
   concat,
   extract,
   eq,
   ite,
-  mul,
   not,
   sub,
-  udiv,
   uge,
   ult,
   urem,
   FALSE,
-  TRUE,
 } from './smtlib.js';
 import { leaDot } from './lea.smt.js';
 
@@ -75,8 +77,13 @@ export interface SlotFacts {
   readonly writers: readonly number[];
   /** Distinct turning points toggled by the writers, ascending. */
   readonly universe: readonly number[];
-  /** Per universe entry: toggled an odd number of times per inference. */
-  readonly perInference: readonly boolean[];
+  /**
+   * The slot's table as writer k of `writers` finds it (index k; index writers.length: after the
+   * whole inference), in an even round [0] and an odd round [1]. `overflow` names the first
+   * toggle that would need a ninth entry (the engine then gets stuck), or null.
+   */
+  readonly tables: readonly [readonly TpTable<number>[], readonly TpTable<number>[]];
+  readonly overflow: string | null;
 }
 
 export interface RefFacts {
@@ -95,9 +102,9 @@ export interface RefFacts {
   readonly slots: readonly SlotFacts[];
 }
 
-/** reference.ts slicedGemmFix: FC partial sums with several slices, under the fix. */
+/** japari/design.ts slicedGemmFix: FC partial sums with several slices, under the fix. */
 export function slicedGemm(plan: EnginePlan, l: EngineLayer): boolean {
-  return l.kind === 'gemm' && l.out.slices > 1 && plan.params.fixes.includes('japari-gemm-slice-jobs');
+  return jobMapOf(plan, l).kind === 'sliced';
 }
 
 export function refFacts(plan: EnginePlan): RefFacts {
@@ -115,8 +122,8 @@ export function refFacts(plan: EnginePlan): RefFacts {
       sliceWords: lay.words,
       fpEvery: lay.fpEvery,
       fpEnd: lay.fpEnd,
-      // reference.ts endLayer (fix japari-gemm-slice-jobs: FC partial sums flip their whole length).
-      L: slicedGemm(plan, l) ? l.out.words : Math.floor(l.out.words / (B + 1)) * (B + 1),
+      // The turning point the layer's completion toggles (japari/design.ts layerTurningPoint).
+      L: layerTurningPoint(plan, l),
       indicator: l.kind === 'conv' || l.kind === 'gemm' ? 'lea' : 'cpu',
       ...(calls ? { calls } : {}),
     };
@@ -125,8 +132,8 @@ export function refFacts(plan: EnginePlan): RefFacts {
     const ws = writers.filter((w) => w.slot === slot);
     // Turning points are slot words (record.ts), toggled at L (the engine's tensors start at the slot base).
     const universe = [...new Set(ws.map((w) => w.L))].sort((a, b) => a - b);
-    const perInference = universe.map((u) => ws.filter((w) => w.L === u).length % 2 === 1);
-    return { slot, writers: ws.map((w) => w.layer), universe, perInference };
+    const { tables, overflow } = slotHistory(ws.map((w) => ({ L: w.L, name: w.name })));
+    return { slot, writers: ws.map((w) => w.layer), universe, tables, overflow };
   });
   return {
     plan,
@@ -135,74 +142,79 @@ export function refFacts(plan: EnginePlan): RefFacts {
     B,
     arith: plan.params.arithmetic,
     perColumn: plan.params.fixes.includes('japari-gemm-column-sign'),
-    dummyWeight: plan.params.faults.includes('japari-dummy-weight-2') ? 2 : 1,
+    dummyWeight: dummyWeightOf(plan.params.faults),
     writers,
     slots,
   };
 }
 
 /**
- * The slot's state as the layer `before` sees it (its writers < before have toggled), in a round
- * of parity `odd`: the turning-point mask over the universe and whether the state bit is -1.
+ * The tables a slot goes through: from the table as flashed (state +1, no turning points), each
+ * writer's completion applies rules.ts flipStateBit at its L; one inference, then the next. An
+ * overflow is recorded (the numeric instance with recording requirements), not thrown.
  */
-export function slotState(f: RefFacts, slot: number, before: number, odd: Bool): { mask: Bool[]; negative: Bool } {
-  const sf = f.slots[slot]!;
-  const earlier = sf.writers.filter((w) => w < before);
-  const mask = sf.universe.map((u, i) => {
-    const prefix = earlier.filter((w) => f.writers[w]!.L === u).length % 2 === 1;
-    return bxor(sf.perInference[i]! ? odd : FALSE, prefix ? TRUE : FALSE);
-  });
-  const negative = bxor(sf.writers.length % 2 === 1 ? odd : FALSE, earlier.length % 2 === 1 ? TRUE : FALSE);
-  return { mask, negative };
-}
-
-/** psb(S, x) == -1 for the state of `slot` before layer `before` (record.ts psb). */
-export function psbNegative(f: RefFacts, slot: number, before: number, odd: Bool, x: BV): Bool {
-  const st = slotState(f, slot, before, odd);
-  const sf = f.slots[slot]!;
-  let p = st.negative;
-  sf.universe.forEach((u, i) => {
-    p = bxor(p, all(st.mask[i]!, uge(x, bv(u, x.w))));
-  });
-  return p;
-}
-
-/** The 16-bit psb value: +1 or -1. */
-export function psbValue(neg: Bool): BV {
-  return ite(neg, bv(-1, 16), bv(1, 16));
-}
-
-/** ReferenceEngine.jobFootprintWord's conv job counts: per LEA call, per filter tile, per input slice. */
-export function convJobCounts(cl: ConvLayer, B: number): { jobsPerCall: number; perTile: number; perSlice: number } {
-  const jobsPerCall = cl.otc / B;
-  const perTile = cl.Pout * cl.Qout * jobsPerCall;
-  return { jobsPerCall, perTile, perSlice: cl.filterTiles * perTile };
-}
-
-/** ReferenceEngine.jobFootprintWord over a symbolic job index (32-bit). */
-export function jobFootprintWord(f: RefFacts, layer: EngineLayer, j: BV): BV {
-  const B = f.B;
-  const c = (v: number) => bv(v, j.w);
-  if (slicedGemm(f.plan, layer)) {
-    const sw = layer.out.layout.words;
-    const perSlice = Math.floor(sw / (B + 1));
-    if (perSlice === 0) return c(layer.out.words + B);
-    return sub(add(mul(udiv(j, c(perSlice)), c(sw)), mul(add(urem(j, c(perSlice)), c(1)), c(B + 1))), c(1));
+function slotHistory(writers: readonly { readonly L: number; readonly name: string }[]): { tables: [TpTable<number>[], TpTable<number>[]]; overflow: string | null } {
+  let overflow: string | null = null;
+  const o: Ops<number, boolean> = {
+    ...num,
+    require: (c, err) => {
+      if (!c && overflow === null) overflow = err().message;
+    },
+  };
+  let t: TpTable<number> = { state: 1, count: 0, tps: [] };
+  const rounds: [TpTable<number>[], TpTable<number>[]] = [[], []];
+  for (const r of [0, 1] as const) {
+    for (const w of writers) {
+      rounds[r].push(t);
+      const next = flipStateBit(o, t, w.L);
+      t = { state: next.state, count: next.count, tps: next.tps.slice(0, next.count) };
+    }
+    rounds[r].push(t);
   }
-  if (layer.jobMap === 'generic') return sub(mul(add(j, c(1)), c(B + 1)), c(1));
-  const cl = layer as ConvLayer;
-  const { jobsPerCall, perTile, perSlice } = convJobCounts(cl, B);
-  const sliceWords = cl.out.layout.words;
-  const t = udiv(j, c(perSlice));
-  const r = urem(j, c(perSlice));
-  const fi = udiv(r, c(perTile));
-  const r2 = urem(r, c(perTile));
-  const k = udiv(r2, c(jobsPerCall));
-  const i = urem(r2, c(jobsPerCall));
-  return add(
-    add(add(mul(t, c(sliceWords)), mul(k, c(cl.out.layout.Cs))), add(mul(fi, c(cl.callWords)), mul(i, c(B + 1)))),
-    c(B),
-  );
+  return { tables: rounds, overflow };
+}
+
+/** The index into a slot's history a layer `before` finds the slot at (its earlier writers have flipped). */
+function historyIndex(sf: SlotFacts, before: number): number {
+  return sf.writers.filter((w) => w < before).length;
+}
+
+/**
+ * The slot's turning-point table as layer `before` finds it, in a round of parity `odd`: the even
+ * and odd rounds' concrete tables, selected by the symbolic parity entry by entry.
+ */
+export function slotTable(o: BvOps, f: RefFacts, slot: number, before: number, odd: Bool): TpTable<BV> {
+  const sf = f.slots[slot]!;
+  const k = historyIndex(sf, before);
+  const even = sf.tables[0][k]!;
+  const oddT = sf.tables[1][k]!;
+  const entry = (t: TpTable<number>, i: number) => (i < t.count ? t.tps[i]! : 0xffff);
+  const n = Math.max(even.count, oddT.count, 1);
+  return {
+    state: o.ite(odd, o.k(oddT.state), o.k(even.state)),
+    count: o.ite(odd, o.k(oddT.count), o.k(even.count)),
+    tps: Array.from({ length: n }, (_, i) => o.ite(odd, o.k(entry(oddT, i)), o.k(entry(even, i)))),
+  };
+}
+
+/** rules.ts psb(S, x) for the slot state layer `before` sees in a round of parity `odd`: +1 or -1 (rule term). */
+export function psbTerm(o: BvOps, f: RefFacts, slot: number, before: number, odd: Bool, x: BV): BV {
+  return psb(o, slotTable(o, f, slot, before, odd), o.fromU(x));
+}
+
+/** The marker a finished job carries at slot word x: -psb(x), as a 16-bit term. */
+export function markerTerm(o: BvOps, f: RefFacts, slot: number, before: number, odd: Bool, x: BV): BV {
+  return o.toI16(o.neg(psbTerm(o, f, slot, before, odd, x)));
+}
+
+/** The 16-bit psb value +1 / -1 of a sign. */
+export function psbValue(negative: Bool): BV {
+  return ite(negative, bv(-1, 16), bv(1, 16));
+}
+
+/** rules.ts jobFootprintWord of the layer's job map (japari/design.ts jobMapOf), over a symbolic 32-bit job. */
+export function jobFootprintWord(f: RefFacts, layer: EngineLayer, j: BV): BV {
+  return ruleFootprintWord(bvOps(), jobMapOf(f.plan, layer), j);
 }
 
 /** layout.ts isFootprintWord for a writer, at tensor word `w` (all slices). */
@@ -231,11 +243,12 @@ export function gemmCallStart(wf: WriterFacts, w: BV): BV {
  * writes the marker -psb(x) (writeMarkers).
  */
 export function footprintValue(s: Script, f: RefFacts, wf: WriterFacts, odd: Bool, w: BV): BV {
+  const o = bvOps(s);
   const x = add(w, bv(wf.offset, w.w));
-  if (wf.indicator === 'cpu') return psbValue(not(psbNegative(f, wf.slot, wf.layer, odd, x)));
+  if (wf.indicator === 'cpu') return markerTerm(o, f, wf.slot, wf.layer, odd, x);
   const ref = wf.kind === 'gemm' && !f.perColumn ? add(gemmCallStart(wf, w), bv(wf.offset, w.w)) : x;
-  const neg = psbNegative(f, wf.slot, wf.layer, odd, ref);
-  const weight = ite(neg, bv(-f.dummyWeight, 16), bv(f.dummyWeight, 16));
+  // japari/design.ts beforeConvCall / beforeGemmCall: the dummy weight is dw * psb(x).
+  const weight = o.toI16(o.mul(o.k(f.dummyWeight), psbTerm(o, f, wf.slot, wf.layer, odd, ref)));
   return leaDot(s, [bv(-32768, 16)], [weight], f.arith);
 }
 
@@ -277,11 +290,6 @@ export function staleValue(s: Script, f: RefFacts, l: number, odd: Bool, first: 
 /** The 16-bit word a torn write leaves: the new low byte landed, the old high byte not yet. */
 export function tornWord(newV: BV, oldV: BV): BV {
   return concat(extract(oldV, 15, 8), extract(newV, 7, 0));
-}
-
-/** Layers whose seeker the engine runs (JAPARI's GAP recomputes instead). */
-export function seekingLayers(plan: EnginePlan): EngineLayer[] {
-  return plan.layers.filter((l) => l.kind !== 'gap');
 }
 
 /** n == 0 and n odd, from a 32-bit round variable. */

@@ -95,10 +95,19 @@ export function mul(a: BV, b: BV): BV {
   return { w: a.w, s: app('bvmul', a, b) };
 }
 
+/** log2 of a constant power of two, else -1. */
+function log2Const(b: BV): number {
+  if (b.c === undefined || b.c <= 0n || (b.c & (b.c - 1n)) !== 0n) return -1;
+  return b.c.toString(2).length - 1;
+}
+
 export function udiv(a: BV, b: BV): BV {
   same(a, b, 'bvudiv');
   if (a.c !== undefined && b.c !== undefined && b.c !== 0n) return bv(a.c / b.c, a.w);
   if (b.c === 1n) return a;
+  // Division by a power of two is a shift (bit-blasts to wires, not a divider circuit).
+  const k = log2Const(b);
+  if (k > 0) return { w: a.w, s: `(bvlshr ${a.s} ${bv(k, a.w).s})` };
   return { w: a.w, s: app('bvudiv', a, b) };
 }
 
@@ -106,6 +115,9 @@ export function urem(a: BV, b: BV): BV {
   same(a, b, 'bvurem');
   if (a.c !== undefined && b.c !== undefined && b.c !== 0n) return bv(a.c % b.c, a.w);
   if (b.c === 1n) return bv(0, a.w);
+  // Remainder by a power of two keeps the low bits.
+  const k = log2Const(b);
+  if (k > 0) return and(a, bv((1n << BigInt(k)) - 1n, a.w));
   return { w: a.w, s: app('bvurem', a, b) };
 }
 

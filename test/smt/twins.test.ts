@@ -2,7 +2,7 @@
  * The symbolic twins agree with the executable model (no Z3 needed: every encoder folds
  * constant terms to constants, so plugging in concrete values evaluates it):
  *   - jobFootprintWord (and its inverse) == ReferenceEngine.jobFootprintWord for every job
- *   - psbNegative == record.ts psb of the record the engine committed, at every layer start of
+ *   - psbTerm (rules.ts psb on the symbolic slot table) == psb of the record the engine committed, at every layer start of
  *     three consecutive inferences (rounds 0, 1, 2), for every slot word
  *   - footprintValue == the footprint word the engine left in NVM after each layer
  *   - staleValue == the word a layer finds at each footprint when it starts (footprint sources)
@@ -10,7 +10,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { proveContext } from '../../src/smt/context.js';
-import { refFacts, jobFootprintWord, psbNegative, footprintValue, staleValue, isFootprint, W32 } from '../../src/smt/reference.smt.js';
+import { refFacts, jobFootprintWord, psbTerm, footprintValue, staleValue, isFootprint, W32 } from '../../src/smt/reference.smt.js';
+import { bvOps } from '../../src/smt/ops.smt.js';
 import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
 import { seenFinished } from '../../src/smt/japari.smt.js';
 import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
@@ -90,7 +91,7 @@ describe('reference-engine twins == the executable model', () => {
           const slot = l.out.slot;
           const sw = plan.nvm.slotBytes / 2;
           for (let x = 0; x < sw; x += Math.max(1, Math.floor(sw / 257))) {
-            expect(truth(psbNegative(f, slot, l.index, odd, bv(x, W32))), `psb slot ${slot} x ${x} layer ${l.name} round ${round}`).toBe(psb(num, rec.slots[slot]!, x) < 0);
+            expect(value(psbTerm(bvOps(), f, slot, l.index, odd, bv(x, W32))) < 0, `psb slot ${slot} x ${x} layer ${l.name} round ${round}`).toBe(psb(num, rec.slots[slot]!, x) < 0);
           }
           const wf = f.writers[l.index]!;
           const end = after(l.index);

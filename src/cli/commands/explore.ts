@@ -3,27 +3,34 @@
  * NVM write unit of the inference; `--layer L --depth 2` places every pair of failures inside
  * layer L (reboots during recovery included). Sound pruning stops each recovery once its state
  * equals the uninterrupted run's (--no-prune disables it). Campaigns split across worker threads
- * (--workers) and machines (--shard i/n).
+ * (--workers) and machines (--shard i/n); --out writes the shard's result file (deterministic
+ * bytes, written atomically, so a retried shard is safe) for `japari merge`. --stop-at-first
+ * ends the campaign at its first failing point.
  *
- * Exit 0 when every failure point passes, 1 otherwise, 2 on bad usage.
+ * Exit 0 when every failure point passes, 1 when one fails or the campaign is vacuous (no point
+ * tore a multi-unit write transfer although some could), 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { runCampaign, type CampaignResult } from '../../properties/campaign.js';
+import { join } from 'node:path';
+import { runCampaign, type CampaignResult, type CampaignSpec } from '../../properties/campaign.js';
+import { campaignId, campaignIdentity, serializeDocument, shardDocument, shardFileName, timingDocument, timingFileName, type CampaignIdentity } from '../../properties/merge.js';
+import { deploymentOf } from '../../properties/fuzz.js';
+import { loadModel } from '../../model/models.js';
+import { planDigest, quantizedDigest } from '../../bench/version.js';
+import { validateOutputDir, writeFileAtomicSync } from '../../util/fsx.js';
+import { VERSION } from '../../index.js';
 import { encodeToken } from '../../properties/token.js';
 import { stableStringify } from '../../util/json.js';
-import { UsageError } from '../../util/errors.js';
+import { EngineStuck, UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
-import { createStyle } from '../style.js';
+import { createStyle, type Style } from '../style.js';
+import type { ExploreResult } from '../../properties/explore.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
 import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
-import { deploymentOf } from '../../properties/fuzz.js';
+import { capWorkers, resolvePath } from '../options.js';
 import { warmNvm } from '../../properties/properties.js';
-import { loadModel } from '../../model/models.js';
 import { runInference, type Deployment } from '../../engines/runner.js';
 import { PagedMemory } from '../../device/paged.js';
-import { validateOutputDir } from '../../util/fsx.js';
-import { EngineStuck } from '../../util/errors.js';
-import { capWorkers, resolvePath } from '../options.js';
 import { createProgress } from '../progress.js';
 import { writeCounterexampleFiles } from './fuzz.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
@@ -42,6 +49,9 @@ export interface ExploreCommandOptions {
   readonly list: number;
   readonly report?: string;
   readonly json: boolean;
+  /** Folder for the shard's result file (and its timing file). */
+  readonly out?: string;
+  readonly stopAtFirst?: boolean;
 }
 
 interface RawExploreFlags extends RawVerifyFlags {
@@ -54,6 +64,8 @@ interface RawExploreFlags extends RawVerifyFlags {
   readonly list?: string;
   readonly report?: string;
   readonly json?: boolean;
+  readonly out?: string;
+  readonly stopAtFirst?: boolean;
 }
 
 export function parseShard(text: string): { index: number; count: number } {
@@ -70,6 +82,11 @@ export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = 
   if (depth !== 1 && depth !== 2) throw new UsageError('--depth: 1 (linear) or 2 (every pair within a layer)');
   if (depth === 2 && raw.layer === undefined) throw new UsageError('--depth 2 needs --layer L (pairs are explored within one layer)');
   if (depth === 1 && raw.layer !== undefined) throw new UsageError('--layer applies to --depth 2 (every pair of failures within one layer); linear exploration covers every layer');
+  // One thread keeps a stopped campaign's result independent of how points split among threads.
+  const stopAtFirst = raw.stopAtFirst === true;
+  if (stopAtFirst && raw.workers !== undefined && parsePositiveInt(raw.workers, '--workers') > 1) {
+    throw new UsageError('--stop-at-first runs one worker thread (its result must not depend on the split); split with --shard instead');
+  }
   return {
     target: parseVerifyTarget(raw, io),
     seed: raw.seed !== undefined ? parseSeed(raw.seed) : 0,
@@ -77,11 +94,38 @@ export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = 
     ...(raw.layer !== undefined ? { layer: parseNonNegativeInt(raw.layer, '--layer') } : {}),
     prune: raw.prune !== false,
     shard: raw.shard !== undefined ? parseShard(raw.shard) : { index: 0, count: 1 },
-    workers: raw.workers !== undefined ? parsePositiveInt(raw.workers, '--workers') : Math.min(2, availableParallelism()),
+    workers: stopAtFirst ? 1 : raw.workers !== undefined ? parsePositiveInt(raw.workers, '--workers') : Math.min(2, availableParallelism()),
     list: raw.list !== undefined ? parseNonNegativeInt(raw.list, '--list') : 5,
     ...(raw.report !== undefined ? { report: raw.report } : {}),
     json: raw.json === true,
+    ...(raw.out !== undefined ? { out: raw.out } : {}),
+    ...(stopAtFirst ? { stopAtFirst } : {}),
   };
+}
+
+function campaignOf(o: ExploreCommandOptions): CampaignSpec {
+  return {
+    run: specFor(o, []),
+    mode: o.depth === 2 ? 'depth2' : 'linear',
+    ...(o.layer !== undefined ? { layer: o.layer } : {}),
+    prune: o.prune,
+    shard: o.shard,
+    ...(o.stopAtFirst ? { stopAtFirst: true } : {}),
+  };
+}
+
+/** The campaign's identity: its spec, the model's and the plan's digests, japari's version. */
+export function identityOf(c: CampaignSpec): CampaignIdentity {
+  return campaignIdentity(c, { model: quantizedDigest(loadModel(c.run.model).q), plan: planDigest(deploymentOf(c.run).plan) }, VERSION);
+}
+
+/** Write the shard's timing file, then its result file (each atomically); returns the result's path. */
+export function writeShardFiles(dir: string, identity: CampaignIdentity, shard: { index: number; count: number }, r: CampaignResult): string {
+  const doc = shardDocument(identity, shard, r);
+  writeFileAtomicSync(join(dir, timingFileName(doc.campaign_id, shard)), serializeDocument(timingDocument(doc, r)));
+  const path = join(dir, shardFileName(doc.campaign_id, shard));
+  writeFileAtomicSync(path, serializeDocument(doc));
+  return path;
 }
 
 /** "0 conv1, 1 relu1, ..." (at most 12, then a count). */
@@ -138,11 +182,12 @@ function specFor(o: ExploreCommandOptions, schedule: readonly number[]) {
   return { ...deploymentOfTarget(t), input: t.input, warmup: t.warmup, seed: o.seed, garbage: { kind: 'random' as const }, schedule };
 }
 
-export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record<string, unknown> {
+export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identity?: CampaignIdentity): Record<string, unknown> {
   const t = o.target;
   return {
     schema: 1,
     command: 'explore',
+    ...(identity ? { campaign_id: campaignId(identity) } : {}),
     ...deploymentOfTarget(t),
     input: t.input,
     warmup: t.warmup,
@@ -151,8 +196,12 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult): Record
     ...(o.layer !== undefined ? { layer: o.layer } : {}),
     shard: `${o.shard.index}/${o.shard.count}`,
     pruning: o.prune,
+    stop_at_first: o.stopAtFirst === true,
     verdict: r.verdict,
+    vacuous: r.vacuous,
     points: r.stats.points,
+    torn_points: r.stats.tornPoints,
+    tearable_points: r.stats.tearablePoints,
     write_units: r.stats.writeUnits,
     actions: r.stats.actions,
     failing_points: r.failures.length,
@@ -193,6 +242,7 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   // Everything the campaign needs is checked here, before it starts and in this thread: a bad
   // model, a configuration the planner rejects or a layer that does not exist is exit 2 at once.
   if (o.report) validateOutputDir(o.report, '--report', io.cwd);
+  if (o.out !== undefined) validateOutputDir(o.out, '--out', io.cwd);
   const m = loadTargetModel(io, t.model);
   checkInputIds(m, [{ id: t.input, option: '--input' }, ...t.warmup.map((id) => ({ id, option: '--warmup' }))]);
   const d = deploymentOf(deploymentOfTarget(t));
@@ -204,21 +254,17 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   const mode = o.depth === 2 ? `every pair of failures in layer ${o.layer} (${d.plan.layers[o.layer!]!.name})` : 'one failure at every NVM write unit';
   io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
   const progress = createProgress(io, 'explore');
-  const r = await runCampaign(
-    {
-      run: specFor(o, []),
-      mode: o.depth === 2 ? 'depth2' : 'linear',
-      ...(o.layer !== undefined ? { layer: o.layer } : {}),
-      prune: o.prune,
-      shard: o.shard,
-    },
-    workers,
-    (done, total) => progress.update(done, total, 'failure points'),
-  );
+  const campaign = campaignOf(o);
+  const identity = identityOf(campaign);
+  const r = await runCampaign(campaign, workers, (done, total) => progress.update(done, total, 'failure points'));
   progress.done();
   // A filter that selects nothing is not a pass (checkSelection catches it before; this is the net).
   if (r.stats.points === 0 && r.golden.length === 0) {
     throw new UsageError(`no failure point was selected (${r.stats.writeUnits} write unit(s) in all): nothing was explored`);
+  }
+  if (o.out !== undefined) {
+    const path = writeShardFiles(resolvePath(io, o.out), identity, o.shard, r);
+    io.err(`wrote ${path}\n`);
   }
   if (o.report && (r.failures.length > 0 || r.golden.length > 0)) {
     const f = r.failures[0];
@@ -226,26 +272,28 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
     const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${property}`, specFor(o, f ? f.schedule : []));
     io.err(`wrote ${files.join(', ')}\n`);
   }
-  if (o.json) {
-    io.out(stableStringify(exploreJson(o, r)) + '\n');
-  } else {
-    const pf = r.stats.unprunedActionsEstimate / Math.max(1, r.stats.recoveryActions);
-    const figures = `${r.stats.points} failure points (${r.stats.writeUnits} write units) in ${r.seconds.toFixed(1)} s, ${r.pointsPerSecond.toFixed(0)} points/s on ${r.workers} worker(s), pruning factor ${pf.toFixed(1)}`;
-    if (r.verdict === 'pass') io.out(`${st.verdict('pass')} held at all ${figures}\n`);
-    else if (r.stats.points === 0) {
-      io.out(`${st.verdict('fail')} the design fails without any power failure, so no failure point was explored\n`);
-    } else {
-      io.out(`${st.verdict('fail')} ${r.failures.length} failing point(s) among ${figures}\n`);
-    }
-    if (r.verdict === 'fail') {
-      for (const g of r.golden) io.out(`  without any failure: ${g.property}: ${g.message}\n    replay: japari replay ${encodeToken(specFor(o, []))}\n`);
-      for (const f of r.failures.slice(0, o.list)) {
-        io.out(`  fail before action(s) ${f.schedule.join(', ')} (layer ${f.layer}, write unit ${f.unit}): ${f.violations[0]!.property}: ${f.violations[0]!.message}\n`);
-        io.out(`    replay: japari replay ${encodeToken(specFor(o, f.schedule))}\n`);
-      }
-    }
-  }
+  if (o.json) io.out(stableStringify(exploreJson(o, r, identity)) + '\n');
+  else io.out(exploreText(o, r, st, `in ${r.seconds.toFixed(1)} s, ${r.pointsPerSecond.toFixed(0)} points/s on ${r.workers} worker(s)`));
   return r.verdict === 'pass' ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+/** The human report of a campaign result (explore, and the merge of its shards); `timing` is free text. */
+export function exploreText(o: ExploreCommandOptions, r: ExploreResult, st: Style, timing: string): string {
+  const s = r.stats;
+  const pf = s.unprunedActionsEstimate / Math.max(1, s.recoveryActions);
+  const figures = `${s.points} failure points (${s.writeUnits} write units; ${s.tornPoints} tore a write transfer) ${timing}, pruning factor ${pf.toFixed(1)}`;
+  if (r.vacuous) {
+    return `${st.verdict('fail')} vacuous: no point failed, but none of ${s.points} failure points tore a write transfer of more than one unit although ${s.tearablePoints} of the campaign's points fall inside one (${s.writeUnits} write units) ${timing}: torn writes were not checked\n`;
+  }
+  if (r.verdict === 'pass') return `${st.verdict('pass')} held at all ${figures}\n`;
+  const lines = [s.points === 0 ? `${st.verdict('fail')} the design fails without any power failure, so no failure point was explored` : `${st.verdict('fail')} ${r.failures.length} failing point(s) among ${figures}`];
+  for (const g of r.golden) lines.push(`  without any failure: ${g.property}: ${g.message}`, `    replay: japari replay ${encodeToken(specFor(o, []))}`);
+  for (const f of r.failures.slice(0, o.list)) {
+    lines.push(`  fail before action(s) ${f.schedule.join(', ')} (layer ${f.layer}, write unit ${f.unit}): ${f.violations[0]!.property}: ${f.violations[0]!.message}`);
+    lines.push(`    replay: japari replay ${encodeToken(specFor(o, f.schedule))}`);
+  }
+  if (o.stopAtFirst) lines.push('  (--stop-at-first: the campaign stopped at its first failing point)');
+  return lines.join('\n') + '\n';
 }
 
 export function register(program: Command, ctx: CommandContext): void {
@@ -258,7 +306,9 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--shard <i/n>', 'explore only failure points i, i+n, i+2n, ... (split a campaign across machines)')
     .option('--workers <n>', 'worker threads (default: up to 2; at most the number of cores)')
     .option('--list <k>', 'failing points to list (default 5)')
-    .option('--report <dir>', 'write the first counterexample report (JSON, Markdown, SVG timeline) here')
+    .option('--report <dir>', 'write the first counterexample report (JSON, Markdown, SVG timeline, HTML page) here')
     .option('--json', 'print one JSON document')
+    .option('--out <dir>', "write this shard's result file (deterministic bytes, atomic; for japari merge) and its timing file here")
+    .option('--stop-at-first', 'stop at the first failing point (one worker thread)')
     .action(async (raw: RawExploreFlags) => ctx.setExit(await runExplore(parseExploreOptions(raw, ctx.io), ctx.io)));
 }

@@ -77,6 +77,11 @@ export function jobMapOf(plan: EnginePlan, layer: EngineLayer): JobMap {
   };
 }
 
+/** Does the seeker run at this layer after a reboot? (GAP always recomputes: no run_recovery.) */
+export function seeksAt(layer: EngineLayer): boolean {
+  return layer.kind !== 'gap';
+}
+
 /** The turning point a layer toggles when it completes (fix japari-gemm-slice-jobs: the whole partial-sum length). */
 export function layerTurningPoint(plan: EnginePlan, layer: EngineLayer): number {
   return turningPointOf(layer.out.words, plan.B, slicedGemmFix(plan.params.fixes, layer));
@@ -136,7 +141,7 @@ export class JapariPreservation implements Preservation {
 
   seek(layer: EngineLayer): SeekOutcome {
     if (!this.afterRecovery) return { resumeWord: 0, job: -1 };
-    if (layer.kind === 'gap') return { resumeWord: 0, job: -1 }; // GAP always recomputes (no run_recovery)
+    if (!seeksAt(layer)) return { resumeWord: 0, job: -1 };
     this.afterRecovery = false;
     const map = this.mapOf(layer);
     const end = jobCount(map);
@@ -277,7 +282,7 @@ export function japariInspector(plan: EnginePlan): Inspector {
     maxLagJobs: () => 0,
     record: (read) => records.peek(read),
     recordRange: [plan.nvm.record, plan.nvm.record + 2 * plan.nvm.recordBytes],
-    seeks: (l) => layers[l]!.kind !== 'gap' && maps[l]!.kind !== 'none',
+    seeks: (l) => seeksAt(layers[l]!) && maps[l]!.kind !== 'none',
     aliasing: (read, epoch, l, j, tag, warmed) => footprintAliasing(insp, read, epoch, l, j, tag, warmed),
   };
   return insp;

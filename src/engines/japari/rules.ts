@@ -46,7 +46,8 @@ export interface TpTable<N> {
 export function psb<N, B>(o: Ops<N, B>, t: TpTable<N>, x: N): N {
   let v = t.state;
   let alive = o.bool(true);
-  for (let i = 0; i < TURNING_POINTS; i++) {
+  // `tps` holds at least `count` entries: the entries beyond it are inactive.
+  for (let i = 0; i < Math.min(TURNING_POINTS, t.tps.length); i++) {
     const active = o.lt(o.k(i), t.count);
     // Entries are a prefix: the loop ends at the first inactive one (always, on numbers).
     if (o.constantB(active) === false) break;
