@@ -171,7 +171,7 @@ describe('bad input is never an internal error', () => {
   });
 
   it('prove --fix all works as in fuzz and explore; a fix of another engine is refused', async () => {
-    const r = await cli(['prove', '--model', 'tiny-fc', '--engine', 'japari', '--fix', 'all', '--json']);
+    const r = await cli(['prove', '--model', 'tiny-fc', '--engine', 'japari', '--fix', 'all', '--obligation', 'seeker-exactness', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out).fixes.length).toBeGreaterThan(0);
     await expectUsage(['prove', '--model', 'tiny-fc', '--engine', 'japari', '--fix', 'hawaii-layer-remainder'], /hawaii-layer-remainder is a fix of another engine, not of japari/);
