@@ -34,6 +34,12 @@ import {
   valueWord,
 } from 'japari';
 
+/** @typedef {import('japari').EnginePlan} EnginePlan */
+/** @typedef {import('japari').EngineLayer} EngineLayer */
+/** @typedef {import('japari').Preservation} Preservation */
+/** @typedef {{ readonly values: number; readonly checkpoints: number; readonly table: number }} LayerTable */
+/** @typedef {{ readonly per: number; readonly layers: readonly LayerTable[]; readonly end: number }} Tables */
+
 /** Jobs per checkpoint. */
 export const JOBS_PER_CHECKPOINT = 4;
 export const KIND = 'example-checkpoint';
@@ -67,7 +73,11 @@ export function checkpointScheme(checkpoints) {
   };
 }
 
-/** Per layer: values, checkpoints and the NVM byte address of its checkpoint table. */
+/**
+ * Per layer: values, checkpoints and the NVM byte address of its checkpoint table.
+ * @param {EnginePlan} plan
+ * @returns {Tables}
+ */
 function layout(plan) {
   const per = JOBS_PER_CHECKPOINT * plan.B;
   let at = Math.ceil(plan.nvm.end / 16) * 16;
@@ -81,19 +91,29 @@ function layout(plan) {
   return { per, layers, end: Math.ceil(at / 16) * 16 };
 }
 
-/** @param {any} plan */
+/**
+ * The checkpoint tables a plan carries (design.plan puts them in `extra`).
+ * @param {EnginePlan} plan
+ * @returns {Tables}
+ */
 function cpOf(plan) {
-  return /** @type {ReturnType<typeof layout>} */ (plan.extra.checkpoints);
+  return /** @type {Tables} */ (plan.extra?.['checkpoints']);
 }
 
 /**
  * The engine's hooks into japari's reference engine (one object per boot: volatile state starts
  * afresh, as after a power failure).
- * @implements {import('japari').Preservation}
+ * @implements {Preservation}
  */
 class CheckpointPreservation {
   /** @param {import('japari').ReferenceEngine} e */
   constructor(e) {
+    // Hooks the design does not need keep japari's defaults.
+    this.beforeConvCall = NO_HOOKS.beforeConvCall;
+    this.beforeGemmCall = NO_HOOKS.beforeGemmCall;
+    this.embedIndicators = NO_HOOKS.embedIndicators;
+    this.gapIndicator = NO_HOOKS.gapIndicator;
+    this.indicatorWords = NO_HOOKS.indicatorWords;
     this.e = e;
     this.cp = cpOf(e.plan);
     this.preserves = true;
@@ -111,7 +131,7 @@ class CheckpointPreservation {
     this.counted = 0;
     this.next = 0;
   }
-  /** @param {any} layer */
+  /** @param {EngineLayer} layer */
   seek(layer) {
     if (!this.afterReboot) return { resumeWord: 0, job: -1 };
     this.afterReboot = false;
@@ -122,6 +142,7 @@ class CheckpointPreservation {
     const job = firstUnfinishedJob(
       num,
       L.checkpoints,
+      /** @param {number} c */
       (c) => {
         // One single-word NVM read per probe (the staging area of the device's SRAM map).
         e.dev.dmaFromNvm(L.table + 2 * c, e.stage, 1, Cat.seek, 'read checkpoint');
@@ -139,7 +160,7 @@ class CheckpointPreservation {
   beforeWrite() {}
   /**
    * After values landed: write every checkpoint they complete (the last one may be partial).
-   * @param {any} layer
+   * @param {EngineLayer} layer
    * @param {number} fresh
    */
   afterWrite(layer, fresh) {
@@ -155,7 +176,11 @@ class CheckpointPreservation {
       this.next++;
     }
   }
-  /** @param {any} layer @param {boolean} last */
+  /**
+   * @param {EngineLayer} layer
+   * @param {boolean} last
+   * @returns {import('japari').LayerEndStep[]}
+   */
   layerEnd(layer, last) {
     return [{ kind: 'commit', layerIdx: layer.index + 1, last }];
   }
@@ -166,48 +191,48 @@ class CheckpointPreservation {
     mix(this.next);
   }
 }
-// Hooks the design does not need keep japari's defaults.
-for (const k of ['beforeConvCall', 'beforeGemmCall', 'embedIndicators', 'gapIndicator', 'indicatorWords']) {
-  CheckpointPreservation.prototype[k] = NO_HOOKS[k];
-}
 
 /**
  * Pure views of the checkpoints for japari's properties (progress exactness, indicator
  * distinguishability): the seeker's predicate exactly as the engine computes it.
- * @param {any} plan
+ * @param {EnginePlan} plan
  * @returns {import('japari').Inspector}
  */
 function inspector(plan) {
   const cp = cpOf(plan);
   const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
   const base = inactiveInspector(plan, (read) => records.peek(read));
+  /** @param {number} l */
+  const table = (l) => /** @type {LayerTable} */ (cp.layers[l]);
   return {
     ...base,
     active: true,
     // A checkpoint is written after all its values: "finished" must mean "its values landed".
     exact: true,
-    jobs: (l) => cp.layers[l].checkpoints,
+    jobs: (l) => table(l).checkpoints,
     jobWords: (l, c, out) => {
-      const L = cp.layers[l];
+      const L = table(l);
       let n = 0;
-      for (let v = c * cp.per; v < Math.min((c + 1) * cp.per, L.values); v++) out[n++] = valueWord(plan.layers[l], v);
+      for (let v = c * cp.per; v < Math.min((c + 1) * cp.per, L.values); v++) out[n++] = valueWord(/** @type {EngineLayer} */ (plan.layers[l]), v);
       return n;
     },
     jobWordsMax: cp.per,
-    indicatorAddr: (l, c) => cp.layers[l].table + 2 * c,
-    seekerFinished: (l, c, read, rec) => read16(read, cp.layers[l].table + 2 * c) === tag(num, rec.runCounter),
+    indicatorAddr: (l, c) => table(l).table + 2 * c,
+    seekerFinished: (l, c, read, rec) => read16(read, table(l).table + 2 * c) === tag(num, rec.runCounter),
     maxLagJobs: () => 0,
-    seeks: (l) => cp.layers[l].checkpoints > 0,
+    seeks: (l) => table(l).checkpoints > 0,
   };
 }
 
-/** The registration: what `japari fuzz --engine-module ./engine.js` loads. */
+/**
+ * The registration: what `japari fuzz --engine-module ./engine.js` loads.
+ * @type {import('japari').EngineDesign}
+ */
 export const design = {
   kind: KIND,
   title: 'Round-tagged checkpoints every 4 jobs (example design)',
   source: 'examples/checkpoint-engine/README.md',
   preserves: true,
-  /** @param {any} q @param {any} params */
   plan(q, params) {
     const plan = planReference(q, params, { footprints: false });
     const cp = layout(plan);
@@ -215,23 +240,25 @@ export const design = {
     if (cp.end > bytes) throw new Error(`${KIND}: the checkpoint tables need ${cp.end} bytes of NVM, the device has ${bytes}`);
     return { ...plan, nvm: { ...plan.nvm, end: cp.end }, extra: { ...(plan.extra ?? {}), checkpoints: cp } };
   },
-  /** @param {any} plan @param {ReadonlySet<string>} faults */
   engine: (plan, faults) => new ReferenceEngine(plan, faults, (e) => new CheckpointPreservation(e)),
   inspector,
   /** One declarative scheme per layer that keeps checkpoints (the Z3 back end proves each). */
   schemes: (plan) =>
     cpOf(plan)
-      .layers.map((L, i) => ({ layer: `${plan.layers[i].name} (#${i})`, layerIndex: i, scheme: checkpointScheme(L.checkpoints) }))
+      .layers.map((L, i) => ({ layer: `${plan.layers[i]?.name} (#${i})`, layerIndex: i, scheme: checkpointScheme(L.checkpoints) }))
       .filter((s) => s.scheme.jobs > 0),
 };
 
-/** A property of our own, checked beside japari's at every seek: a seek never resumes past the table. */
+/**
+ * A property of our own, checked beside japari's at every seek: a seek never resumes past the table.
+ * @type {import('japari').UserProperty[]}
+ */
 export const properties = [
   {
     id: 'checkpoint-within-table',
     description: 'the seeker resumes at a checkpoint of the layer (never beyond its table)',
     atSeek: (c) => {
-      const L = cpOf(c.deployment.plan).layers[c.layer];
+      const L = /** @type {LayerTable} */ (cpOf(c.deployment.plan).layers[c.layer]);
       return c.job > L.checkpoints ? `resumed at checkpoint ${c.job} of ${L.checkpoints}` : null;
     },
   },
