@@ -39,7 +39,7 @@ export { importOnnx, toLogicalInput } from './model/onnx.js';
 export { runFloat, argmax } from './model/float.js';
 export { quantize, quantizeInput, dequantize, type QuantizedNetwork } from './model/quantize.js';
 export { runQ15, canonicalArithmetic, argmaxQ15, type ArithmeticPlan, type Q15Result } from './model/q15.js';
-export { loadModel, readInputFile, type LoadedModel } from './model/models.js';
+export { loadModel, defineModel, readInputFile, type LoadedModel } from './model/models.js';
 export { loadBuiltin, BUILTIN_MODELS, tinyNetwork } from './model/builtin.js';
 export { randomNetwork, formatRandomNet, parseRandomNet } from './model/random-net.js';
 export { augmentNetwork, augmentedOutput, realOutputs, type AugmentedNetwork, type AugmentedLayer } from './model/augment.js';
@@ -67,6 +67,10 @@ export { ReferenceEngine, type PreservationFactory } from './engines/reference/e
 export { type Preservation, type SeekOutcome, NO_HOOKS } from './engines/reference/preservation.js';
 export { RecordStore, initialRecord, type ModelRecord, type SlotState } from './engines/common/record.js';
 export { newerIsCopy1, bumpVersion, writeTarget } from './engines/common/rules.js';
+export { psb, flipStateBit, firstUnfinishedJob, footprintSaysFinished, layerEndSteps, type LayerEndStep, type TpTable } from './engines/japari/rules.js';
+export { valueWord, countedValues, slotWordOf } from './engines/reference/geometry.js';
+export { type IndicatorScheme, staleIndicators, tornWords } from './engines/scheme.js';
+export type { LayerScheme } from './engines/registry.js';
 export { Deployment, runInference, warmedUp, driveInference, type RunOptions, type RunResult } from './engines/runner.js';
 export { FAULTS, FIXES, FINDINGS, fixesFor, faultsFor, findingsFor, checkCatalogue, type FaultSpec, type FixSpec, type FindingSpec, type FaultId, type FixId, type FindingId } from './engines/catalogue.js';
 
@@ -75,13 +79,34 @@ export { JapariError, UsageError, InputError, ConfigError, EngineStuck } from '.
 export { inactiveInspector, read16, type Inspector, type NvmRead, type TagRead, type Aliasing } from './engines/inspect.js';
 
 // Properties, fuzzing, exploration, replay (src/properties).
-export { PROPERTIES, checkScenario, checkSeek, type PropertyId, type Violation, type Scenario, type CheckedRun } from './properties/properties.js';
-export { fuzz, replaySpec, deploymentOf, type FuzzOptions, type FuzzResult, type Counterexample } from './properties/fuzz.js';
+export {
+  PROPERTIES,
+  checkScenario,
+  checkSeek,
+  registerProperty,
+  registeredProperties,
+  type PropertyId,
+  type AnyPropertyId,
+  type UserProperty,
+  type SeekContext,
+  type EndContext,
+  type Violation,
+  type Scenario,
+  type CheckedRun,
+} from './properties/properties.js';
+export { fuzz, type FuzzOptions, type FuzzResult, type Counterexample } from './properties/fuzz.js';
+export { replaySpec, deploymentOf } from './properties/replay.js';
 export { explore, type ExploreOptions, type ExploreResult, type FailurePoint } from './properties/explore.js';
 export { runCampaign, type CampaignSpec, type CampaignResult } from './properties/campaign.js';
 export { encodeToken, decodeToken, decodeTokenInfo, scheduleFromGaps, type RunSpec, type TokenInfo } from './properties/token.js';
 export { minimumWork, checkForwardProgress, type MinimumWork } from './properties/progress.js';
 export { runMutants, summarize as summarizeMutants, type MutantRow } from './properties/mutants.js';
+
+// Proofs (src/smt): Z3 runs in worker threads; close them with closeSharedZ3 when done.
+export { prove, type ProveOptions, type ProofReport } from './smt/prove.js';
+export { sharedZ3, closeSharedZ3 } from './smt/runtime.js';
+export { attachObligations, obligationsFor } from './smt/designs.js';
+export { schemeObligations } from './smt/scheme.smt.js';
 
 // Reports (src/report).
 export { buildCounterexample, counterexampleMarkdown, counterexampleSvg, type CounterexampleReport } from './report/counterexample.js';

@@ -5,7 +5,8 @@
  */
 import type { CheckSection, CheckResult } from './check-section.js';
 import { explore } from '../properties/explore.js';
-import { fuzz, deploymentOf } from '../properties/fuzz.js';
+import { fuzz } from '../properties/fuzz.js';
+import { deploymentOf } from '../properties/replay.js';
 import { FINDINGS, evaluateFinding, findingAvailable } from '../report/findings.js';
 import { encodeToken } from '../properties/token.js';
 

@@ -420,7 +420,12 @@ export class Device {
   // -------------------------------------------------------------------------------------------
   // Events
 
-  /** DMA program FRAM (read-only weights) -> SRAM. */
+  /**
+   * DMA program FRAM (read-only weights) -> SRAM.
+   * Source: device.md "256 KB internal FRAM (fast write at 125 ns per word)"; the cost is
+   * profile.rom.read (an ASSUMPTION there: block DMA, 2 cycles/word after a 30-cycle setup).
+   * Not an action that can be interrupted with a visible effect: SRAM is lost on failure anyway.
+   */
   dmaFromRom(romWord: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.profile.rom.read;
     const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
@@ -430,7 +435,11 @@ export class Device {
     this.defineRange(sramWord, words);
   }
 
-  /** DMA/SPI NVM -> SRAM of `words` Q15 words starting at NVM byte `nvmByte`. */
+  /**
+   * DMA/SPI NVM -> SRAM of `words` Q15 words starting at NVM byte `nvmByte`.
+   * Source: device.md "DMA external FRAM -> SRAM (read) | 64 per element + ~424" (iNAS 2021;
+   * profile.nvm[placement].read); on internal FRAM the block-DMA assumption of profile.ts.
+   */
   dmaFromNvm(nvmByte: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.rCost;
     const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
@@ -443,6 +452,9 @@ export class Device {
   /**
    * DMA/SPI SRAM -> NVM of `words` words, in ascending address order, one write unit at a
    * time (bytes on SPI FRAM, words on internal FRAM). Power may fail after any unit.
+   * Sources: device.md "SPI writes land byte by byte" (CY15B104Q) and algorithms.md "on external
+   * SPI FRAM that transfer lands byte by byte, little-endian"; cost: device.md "DMA SRAM ->
+   * external FRAM (write) | 64 per element + ~422" (profile.nvm[placement].write).
    */
   dmaToNvm(sramWord: number, nvmByte: number, words: number, cat: CatId, label: string, indicatorWords = 0): void {
     this.checkDefined(sramWord, words, label);
@@ -519,6 +531,9 @@ export class Device {
   /**
    * LEA matrix multiply by rows: C[0..n) = finish(A[0..L) x B[L x n]), all in LEA RAM.
    * One action: the result appears in SRAM only when the command completes.
+   * Sources: algorithms.md "LEA arithmetic" (TI's msp_matrix_mpy_q15: 32-bit accumulation,
+   * saturate(sum >> 15)), lea.ts; cost: device.md "LEA vector MAC | 1.5 per element + ~616"
+   * over L x n element operations (profile.lea.command; ASSUMPTION: matrix multiply costs as MACs).
    */
   leaMatMul(aWord: number, len: number, bWord: number, n: number, cWord: number, cat: CatId, label: string): void {
     this.checkLea(aWord, len);
@@ -540,6 +555,8 @@ export class Device {
    * next one. The write's units land first, one action each, then the LEA result (one action).
    * Time is the longer of the two; energy is the sum. A failure anywhere loses the LEA result
    * and leaves a prefix of the write landed.
+   * Source: device.md "LEA ... running while the CPU sleeps or waits" (the LEA and the DMA run
+   * concurrently); the costs of both parts as in leaMatMul and dmaToNvm.
    */
   leaMatMulWhileWriting(
     aWord: number,
@@ -582,7 +599,13 @@ export class Device {
     this.defineRange(cWord, n);
   }
 
-  /** LEA element-wise command over `n` words: out = op(x, y). */
+  /**
+   * LEA element-wise command over `n` words: out = op(x, y).
+   * Source: device.md "LEA (Low Energy Accelerator): vector/matrix commands on LEA RAM operands
+   * (matrix multiply by rows, MAC, add, max ...)"; cost: the vector-MAC row of device.md
+   * (profile.lea.command, an ASSUMPTION for commands other than MAC). Saturation as TI DSPLib's
+   * msp_add_q15 (algorithms.md "LEA arithmetic").
+   */
   leaVector(op: 'add' | 'max' | 'min', xWord: number, yWord: number, outWord: number, n: number, cat: CatId, label: string): void {
     this.checkLea(xWord, n);
     this.checkLea(yWord, n);
@@ -606,6 +629,8 @@ export class Device {
   /**
    * CPU work of `count` operations of one kind (the values themselves are computed by the
    * engine on SRAM words through load/store). One action.
+   * Source: device.md "CPU add / sub 12 | multiply 44 | divide / modulo 160 | max 14" and the
+   * 2024 re-profile's SRAM->SRAM copy (profile.cpu).
    */
   cpu(op: 'add' | 'mul' | 'div' | 'max' | 'copy', count: number, cat: CatId, label: string): void {
     if (count <= 0) return;
@@ -727,6 +752,9 @@ export class Device {
   /**
    * After a power failure: recharge (energy-driven supplies), pay the reboot, refill SRAM with
    * garbage. Throws ConfigError when one charge cannot even fund the reboot.
+   * Sources: device.md "reboot (power-on to main) | 70 ms | 77.88 uJ" (profile.reboot); recharge
+   * per energy.ts (device.md "Energy buffer and harvester"); garbage: SRAM is volatile
+   * (device.md "8 KB SRAM"), its content after a brown-out undefined (seeded here).
    */
   reboot(): void {
     this.reexecUntil = -1;

@@ -8,8 +8,10 @@
  *   jobs(l)               the jobs the progress seeker reasons about, in execution order
  *   jobWords(l, j)        the value words of job j (offsets in the layer's output): its work is
  *                         durable when they all landed
- *   indicatorWord(l, j)   the word that marks job j finished (a footprint), or -1 when the
- *                         design has no per-job indicator (HAWAII's counter is one word per layer)
+ *   indicatorAddr(l, j)   the NVM byte address of the word that marks job j finished (a
+ *                         footprint in the output, or a word of the design's own elsewhere), or
+ *                         -1 when the design has no per-job indicator (HAWAII's counter is one
+ *                         word per layer)
  *   seekerFinished(...)   what the engine's seeker concludes about job j from this NVM, exactly as
  *                         the engine computes it
  *   finishedPrefix(...)   when the seeker's view is a prefix by construction (a counter), its length
@@ -50,7 +52,7 @@ export interface Inspector {
   jobWords(layer: number, job: number, out: Int32Array): number;
   /** Most value words of one job (sizes the scratch of jobWords). */
   readonly jobWordsMax: number;
-  indicatorWord(layer: number, job: number): number;
+  indicatorAddr(layer: number, job: number): number;
   seekerFinished(layer: number, job: number, read: NvmRead, rec: ModelRecord): boolean;
   finishedPrefix?(layer: number, read: NvmRead): number;
   maxLagJobs(layer: number): number;
@@ -75,7 +77,7 @@ export function inactiveInspector(plan: EnginePlan, record: (read: NvmRead) => M
     jobs: () => 0,
     jobWords: () => 0,
     jobWordsMax: 1,
-    indicatorWord: () => -1,
+    indicatorAddr: () => -1,
     seekerFinished: () => false,
     maxLagJobs: () => 0,
     record,

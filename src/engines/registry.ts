@@ -17,6 +17,15 @@ import type { Device } from '../device/device.js';
 import type { QuantizedNetwork } from '../model/quantize.js';
 import type { EnginePlan, EngineParams } from './reference/plan.js';
 import type { Inspector } from './inspect.js';
+import type { IndicatorScheme } from './scheme.js';
+
+/** A declarative indicator scheme of one layer (or of the whole design) of a deployment. */
+export interface LayerScheme {
+  /** The label proof reports show, e.g. "conv1 (#0)". */
+  readonly layer: string;
+  readonly layerIndex?: number;
+  readonly scheme: IndicatorScheme;
+}
 import { UsageError } from '../util/errors.js';
 
 /** What a booted engine looks like to the runner. */
@@ -50,6 +59,11 @@ export interface EngineDesign {
   engine(plan: EnginePlan, faults: FaultSet): Engine;
   /** Pure views of the design's progress indicators. */
   inspector(plan: EnginePlan): Inspector;
+  /**
+   * Declarative indicator schemes (scheme.ts) of a deployment: the Z3 back end proves
+   * distinguishability and seeker exactness for each, with no SMT written by the design's author.
+   */
+  schemes?(plan: EnginePlan): readonly LayerScheme[];
   /**
    * For a design loaded from a user's module: the module's path and content hash (replay tokens
    * name them, so a replay against a changed module is refused).

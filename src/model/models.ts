@@ -65,6 +65,31 @@ function uniformInput(net: Network, seed: number): Float32Array {
 }
 
 const cache = new Map<string, LoadedModel>();
+const defined = new Set<string>();
+
+/**
+ * Make a network of the caller's own available under a name (library API): every part of japari
+ * that takes a model name -- deployments, fuzzing, exploration, replay within this process --
+ * then finds it. Calibration inputs set the Q15 scales (quantize.ts); samples are the inputs
+ * `--input n` selects (without samples, inputs are seeded uniform draws in [-1, 1)). The name
+ * must not shadow a built-in or shared model, a path or a random-network spec.
+ */
+export function defineModel(
+  name: string,
+  net: Network,
+  o: { readonly calibration?: readonly Float32Array[]; readonly samples?: readonly { readonly x: Float32Array; readonly label?: number }[]; readonly description?: string } = {},
+): LoadedModel {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name) || isBuiltin(name) || name in SHARED_MODELS || name === 'random') {
+    throw new UsageError(`model name ${JSON.stringify(name)}: use letters, digits, - and _, not a built-in, shared or reserved name`);
+  }
+  if (cache.has(name) && !defined.has(name)) throw new UsageError(`model name ${JSON.stringify(name)} is already loaded`);
+  const samples = (o.samples ?? []).map((s) => ({ ...s }));
+  const calibration = o.calibration && o.calibration.length > 0 ? [...o.calibration] : samples.length > 0 ? samples.map((s) => s.x) : Array.from({ length: 8 }, (_, k) => uniformInput(net, k));
+  const m = finish(name, net, calibration, samples, (seed) => uniformInput(net, seed), o.description ?? `${name} (defined by the caller)`);
+  cache.set(name, m);
+  defined.add(name);
+  return m;
+}
 
 export function loadModel(spec: string): LoadedModel {
   const hit = cache.get(spec);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../model/models.js';
-import { deploymentOf } from './fuzz.js';
+import { deploymentOf } from './replay.js';
 import { campaignVerdict, explore, type ExploreResult, type FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 import { projectRoot } from '../util/shared.js';
@@ -34,7 +34,7 @@ export interface CampaignResult extends ExploreResult {
 }
 
 /** Run one shard of a campaign in this thread. */
-export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total: number) => void): ExploreResult {
+export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): ExploreResult {
   const d = deploymentOf(c.run);
   const m = loadModel(c.run.model);
   return explore(d, {
@@ -47,6 +47,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
     ...(onProgress ? { onProgress } : {}),
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -81,13 +82,14 @@ export function merge(parts: readonly ExploreResult[]): ExploreResult {
  * Run a campaign shard with `workers` threads (each explores a sub-shard). Deterministic: the
  * merged result does not depend on the number of workers.
  */
-export async function runCampaign(c: CampaignSpec, count: number, onProgress?: (done: number, total: number) => void): Promise<CampaignResult> {
+export async function runCampaign(c: CampaignSpec, count: number, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<CampaignResult> {
+  signal?.throwIfAborted();
   const t0 = performance.now();
   const script = count > 1 ? workerScript() : null;
   let result: ExploreResult;
   let used = 1;
   if (!script) {
-    result = exploreShard(c, onProgress);
+    result = exploreShard(c, onProgress, signal);
   } else {
     used = count;
     const workers: Worker[] = [];
@@ -100,6 +102,13 @@ export async function runCampaign(c: CampaignSpec, count: number, onProgress?: (
         return new Promise<ExploreResult>((resolve, reject) => {
           const worker = new Worker(script, { workerData: sub });
           workers.push(worker);
+          // An abort stops every worker at once (their partial results are dropped).
+          const onAbort = () => {
+            void worker.terminate();
+            reject(signal!.reason);
+          };
+          signal?.addEventListener('abort', onAbort, { once: true });
+          worker.on('exit', () => signal?.removeEventListener('abort', onAbort));
           worker.on('message', (msg: { kind: 'progress'; done: number; total: number } | { kind: 'result'; result: ExploreResult } | { kind: 'error'; error: WireError }) => {
             if (msg.kind === 'error') {
               // The same class as in the worker (an InputError stays exit 2); stop the others.

@@ -27,7 +27,7 @@ import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
 import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
 import type { Inspector } from '../engines/inspect.js';
-import { checkSeek, outputDiff, progressViolation, warmNvm, type Violation } from './properties.js';
+import { checkSeek, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
 import { CursorMonitor } from './monitor.js';
 import { EngineStuck, JapariError } from '../util/errors.js';
 
@@ -48,6 +48,8 @@ export interface ExploreOptions {
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Stop the search: the call throws the signal's reason (an AbortError) at the next point. */
+  readonly signal?: AbortSignal;
 }
 
 export interface FailurePoint {
@@ -173,7 +175,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
       seed: o.seed,
       logWrites: true,
       ledgerMemory: ledgerRun,
-      onRecovered: (dv, layer, job) => violations.push(...checkSeek(insp, dv, layer, job, o.warmup.length > 0).violations),
+      onRecovered: (dv, layer, job) => violations.push(...checkSeek(insp, dv, layer, job, o.warmup.length > 0).violations, ...userSeekViolations(d, dv, layer, job)),
       onCheckpoint: (dv, pos, carry) => {
         const vol = dv.volatileSnapshot(prevVol);
         prevVol = vol;
@@ -196,6 +198,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
   if (dev.undefinedReads > 0) {
     violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
   }
+  violations.push(...userEndViolations(d, dev, completed, out, ref));
   return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers };
 }
 
@@ -308,6 +311,7 @@ function subRun(
       start,
       ...(reuse ? { reuse } : {}),
       onRecovered: (dv, layer, job) => {
+        violations.push(...userSeekViolations(d, dv, layer, job));
         if (seen === 0 && firstSeek) violations.push(...firstSeek(dv, layer, job));
         else {
           const r = checkSeek(insp, dv, layer, job, o.warmup.length > 0);
@@ -328,9 +332,11 @@ function subRun(
   let converged = false;
   try {
     const { completed, reason } = driveInference(d, dev, { supply: { kind: 'schedule', failAt }, baseline: g.baseline });
+    const output = d.readTensor(dev.nvm, d.plan.output);
+    violations.push(...userEndViolations(d, dev, completed, output, d.reference(o.input)));
     if (!completed) violations.push({ property: 'completion', message: reason ?? 'did not complete', action: dev.action, boot: dev.boots });
     else {
-      const diff = outputDiff(d.readTensor(dev.nvm, d.plan.output), d.reference(o.input));
+      const diff = outputDiff(output, d.reference(o.input));
       if (diff.length > 0) {
         violations.push({
           property: 'equivalence',
@@ -421,6 +427,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   const total = chosen.length;
   let retired: Device | undefined;
   for (const pt of chosen) {
+    o.signal?.throwIfAborted();
     cursor.seek(pt.k);
     const mv = monitor?.view();
     const firstSeek = monitor

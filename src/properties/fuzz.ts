@@ -6,12 +6,13 @@
  */
 import fc from 'fast-check';
 import { loadModel } from '../model/models.js';
-import { Deployment, runInference } from '../engines/runner.js';
+import { type Deployment, runInference } from '../engines/runner.js';
+import { type EngineDesign, registerEngine } from '../engines/designs.js';
 import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { PROFILES } from '../device/profile.js';
-import { checkScenario, type CheckedRun, type Violation } from './properties.js';
-import { encodeToken, paramsOf, scheduleFromGaps, type RunSpec } from './token.js';
+import type { Violation } from './properties.js';
+import { encodeToken, scheduleFromGaps, type RunSpec } from './token.js';
+import { deploymentOf, replaySpec } from './replay.js';
 import { gapsArb, garbageArb, randomNetworkArb } from './network.arb.js';
 import type { GarbagePattern } from '../device/device.js';
 import { EXTREME_INPUTS } from '../model/random-net.js';
@@ -27,8 +28,15 @@ export interface EngineChoice {
 }
 
 export interface FuzzOptions extends EngineChoice {
-  /** A model name, or 'random' for random networks (then B and placement vary too). */
+  /**
+   * A model name (built-in, shared, a path, or one made with defineModel), or 'random' for random
+   * networks (then B and placement vary too).
+   */
   readonly model: string;
+  /** A design of the caller's own: registered (registry.ts) before the campaign; `engine` must name it. */
+  readonly design?: EngineDesign;
+  /** Stop the campaign: the call rejects with an AbortError at the next schedule. */
+  readonly signal?: AbortSignal;
   readonly seed: number;
   readonly runs?: number;
   readonly timeLimitS?: number;
@@ -62,35 +70,6 @@ export interface FuzzResult {
   readonly schedulesPerSecond: number;
   readonly interrupted: boolean;
   readonly counterexample?: Counterexample;
-}
-
-const deployments = new Map<string, Deployment>();
-
-/** The deployment a run spec describes (cached). */
-export function deploymentOf(s: Pick<RunSpec, 'model' | 'engine' | 'batch' | 'placement' | 'profile' | 'faults' | 'fixes'>): Deployment {
-  const key = JSON.stringify([s.model, s.engine, s.batch, s.placement, s.profile, s.faults, s.fixes]);
-  let d = deployments.get(key);
-  if (!d) {
-    if (!(s.profile in PROFILES)) throw new UsageError(`unknown device profile ${s.profile} (known: ${Object.keys(PROFILES).join(', ')})`);
-    d = new Deployment(loadModel(s.model).q, paramsOf({ ...s, input: 0, warmup: [], seed: 0, garbage: { kind: 'random' }, schedule: [] }));
-    if (deployments.size > 64) deployments.clear();
-    deployments.set(key, d);
-  }
-  return d;
-}
-
-/** Replay a spec with every property monitored. */
-export function replaySpec(s: RunSpec, trace = false): CheckedRun {
-  const d = deploymentOf(s);
-  const m = loadModel(s.model);
-  return checkScenario(d, {
-    input: m.inputQ(s.input),
-    warmup: s.warmup.map((w) => m.inputQ(w)),
-    failAt: s.schedule,
-    seed: s.seed,
-    garbage: s.garbage,
-    trace,
-  });
 }
 
 interface Case {
@@ -127,6 +106,11 @@ function spanOf(d: Deployment, input: Int16Array): number {
 }
 
 export function fuzz(o: FuzzOptions): FuzzResult {
+  if (o.design) {
+    if (o.design.kind !== o.engine) throw new UsageError(`fuzz: the design is ${o.design.kind}, the options name engine ${o.engine}`);
+    registerEngine(o.design);
+  }
+  o.signal?.throwIfAborted();
   const maxF = o.maxFailures ?? 4;
   // Zero or one drawn warm-up inference, unless the caller fixed them.
   const warmArb = (ids: fc.Arbitrary<number>): fc.Arbitrary<readonly number[]> =>
@@ -166,6 +150,8 @@ export function fuzz(o: FuzzOptions): FuzzResult {
   const t0 = performance.now();
   const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
   const prop = fc.property(caseArb, (c) => {
+    // An aborted campaign stops at the next schedule (the rejection below is what the caller sees).
+    if (o.signal?.aborted) return true;
     runs++;
     if (o.onProgress && runs % 25 === 0) o.onProgress(runs);
     const r = replaySpec(specOf(o, c));
@@ -178,6 +164,7 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     ...(o.timeLimitS !== undefined ? { interruptAfterTimeLimit: o.timeLimitS * 1000 } : {}),
     markInterruptAsFailure: false,
   });
+  o.signal?.throwIfAborted();
   const seconds = (performance.now() - t0) / 1000;
   const base = {
     seed: o.seed,

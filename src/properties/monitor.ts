@@ -32,6 +32,8 @@ export class CursorMonitor {
   private ind = new Uint8Array(0);
   private bad = new Uint8Array(0);
   private wordToJob = new Int32Array(0);
+  /** Indicator words outside the layer's output (by even byte address) and their jobs. */
+  private outsideToJob = new Map<number, number>();
   private mism = 0;
   private dWork = 0;
   private dInd = 0;
@@ -87,7 +89,12 @@ export class CursorMonitor {
     const insp = this.insp;
     if (this.layer >= insp.layers || !insp.active) return;
     const rel = addr - insp.outputBase(this.layer);
-    if (rel < 0 || rel >= 2 * insp.outputWords(this.layer)) return;
+    if (rel < 0 || rel >= 2 * insp.outputWords(this.layer)) {
+      // An indicator the design keeps outside the layer's output.
+      const k = this.outsideToJob.get(addr & ~1);
+      if (k !== undefined) this.update(k);
+      return;
+    }
     const j = this.wordToJob[rel >> 1]!;
     if (j >= 0) this.update(j);
   }
@@ -114,15 +121,20 @@ export class CursorMonitor {
     this.dInd = 0;
     if (n === 0) return;
     const words = insp.outputWords(this.layer);
+    const base = insp.outputBase(this.layer);
     this.wordToJob = new Int32Array(words).fill(-1);
+    this.outsideToJob = new Map();
     for (let j = 0; j < n; j++) {
       const nw = insp.jobWords(this.layer, j, this.scratch);
       for (let k = 0; k < nw; k++) {
         const w = this.scratch[k]!;
         if (w >= 0 && w < words) this.wordToJob[w] = j;
       }
-      const iw = insp.indicatorWord(this.layer, j);
-      if (iw >= 0 && iw < words) this.wordToJob[iw] = j;
+      const ia = insp.indicatorAddr(this.layer, j);
+      if (ia < 0) continue;
+      const iw = (ia - base) >> 1;
+      if (ia >= base && iw < words) this.wordToJob[iw] = j;
+      else this.outsideToJob.set(ia & ~1, j);
     }
     for (let j = 0; j < n; j++) this.update(j);
   }

@@ -9,7 +9,8 @@
  * or a hole in japari.
  */
 import { FAULTS, fixesFor, type FaultSpec } from '../engines/catalogue.js';
-import { fuzz, replaySpec } from './fuzz.js';
+import { fuzz } from './fuzz.js';
+import { replaySpec } from './replay.js';
 import { runCampaign } from './campaign.js';
 import { encodeToken, type RunSpec } from './token.js';
 

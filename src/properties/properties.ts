@@ -32,6 +32,7 @@ import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
 import { type Deployment, type RunResult, runInference, warmedUp } from '../engines/runner.js';
 import type { Inspector, Aliasing, TagRead } from '../engines/inspect.js';
+import { UsageError } from '../util/errors.js';
 
 export type { Aliasing, TagRead } from '../engines/inspect.js';
 import { EngineStuck } from '../util/errors.js';
@@ -48,8 +49,106 @@ export const PROPERTIES = {
 } as const;
 export type PropertyId = keyof typeof PROPERTIES;
 
+// ---------------------------------------------------------------------------------------------
+// Properties of the user's own
+
+/** What a user's property sees at a seek: the NVM state the seeker read, and its conclusion. */
+export interface SeekContext {
+  readonly deployment: Deployment;
+  readonly layer: number;
+  /** The job the engine's seeker concluded is the first unfinished one. */
+  readonly job: number;
+  /** One NVM byte of the state the seek read. */
+  read(addr: number): number;
+  /** The layer-run (ledger epoch) that last wrote an NVM byte (0: not written in this inference). */
+  tag(addr: number): number;
+  /** The ledger epoch of the current layer-run. */
+  readonly epoch: number;
+}
+
+/** What a user's property sees at the end of the checked inference. */
+export interface EndContext {
+  readonly deployment: Deployment;
+  readonly completed: boolean;
+  /** Real outputs (logical layout), and the uninterrupted Q15 reference. */
+  readonly output: Int16Array;
+  readonly reference: Int16Array;
+  read(addr: number): number;
+}
+
+/**
+ * A property of the user's own, checked by fuzzing, exploration and replay beside the built-in
+ * ones, at every seek and at the end of the inference. Each check returns a message when the
+ * property is violated, null when it holds. Checks must be functions of what they are given (the
+ * NVM state), never of how the run got there: exploration stops a recovery once its state equals
+ * the uninterrupted run's (src/properties/explore.ts), whose end it checks once.
+ */
+export interface UserProperty {
+  /** Lower-case letters, digits and dashes; counterexamples name it as `user:<id>`. */
+  readonly id: string;
+  readonly description: string;
+  atSeek?(c: SeekContext): string | null;
+  atEnd?(c: EndContext): string | null;
+}
+
+const userProperties = new Map<string, UserProperty>();
+
+/** Check a user's property from now on (same id again: replaced). Returns an unregister function. */
+export function registerProperty(p: UserProperty): () => void {
+  if (!/^[a-z][a-z0-9-]{0,39}$/.test(p.id)) throw new UsageError(`property id ${JSON.stringify(p.id)}: use lower-case letters, digits and dashes`);
+  if (p.id in PROPERTIES) throw new UsageError(`property id ${p.id} is a built-in property`);
+  if (!p.atSeek && !p.atEnd) throw new UsageError(`property ${p.id} checks nothing (give atSeek or atEnd)`);
+  userProperties.set(p.id, p);
+  return () => {
+    if (userProperties.get(p.id) === p) userProperties.delete(p.id);
+  };
+}
+
+export function registeredProperties(): readonly UserProperty[] {
+  return [...userProperties.values()];
+}
+
+/** A property id as counterexamples show it: built-in ids, or `user:<id>`. */
+export type AnyPropertyId = PropertyId | `user:${string}`;
+
+function userViolation(p: UserProperty, message: string, action: number, boot: number, layer?: number): Violation {
+  return { property: `user:${p.id}`, message, action, boot, ...(layer !== undefined ? { layer } : {}) };
+}
+
+/** Run every user property's seek check (properties.ts checkScenario, explore.ts). */
+export function userSeekViolations(d: Deployment, dev: Device, layer: number, job: number): Violation[] {
+  if (userProperties.size === 0) return [];
+  const out: Violation[] = [];
+  const ledger = dev.ledger;
+  const c: SeekContext = {
+    deployment: d,
+    layer,
+    job,
+    read: (a) => dev.nvm.readU8(a),
+    tag: ledger ? ledgerTagReader(ledger) : () => 0,
+    epoch: dev.epoch,
+  };
+  for (const p of userProperties.values()) {
+    const m = p.atSeek?.(c);
+    if (m) out.push(userViolation(p, `layer ${layer}: ${m}`, dev.action, dev.boots, layer));
+  }
+  return out;
+}
+
+/** Run every user property's end check. */
+export function userEndViolations(d: Deployment, dev: Device, completed: boolean, output: Int16Array, reference: Int16Array): Violation[] {
+  if (userProperties.size === 0) return [];
+  const out: Violation[] = [];
+  const c: EndContext = { deployment: d, completed, output, reference, read: (a) => dev.nvm.readU8(a) };
+  for (const p of userProperties.values()) {
+    const m = p.atEnd?.(c);
+    if (m) out.push(userViolation(p, m, dev.action, dev.boots));
+  }
+  return out;
+}
+
 export interface Violation {
-  readonly property: PropertyId;
+  readonly property: AnyPropertyId;
   readonly message: string;
   /** Global action index and boot at which it was observed. */
   readonly action: number;
@@ -143,9 +242,9 @@ export function jobTruth(insp: Inspector, layer: number, job: number, tag: TagRe
   let work = true;
   const n = insp.jobWords(layer, job, scratch);
   for (let k = 0; k < n && work; k++) work = wordLanded(tag, base + 2 * scratch[k]!, epoch);
-  const iw = insp.indicatorWord(layer, job);
+  const ia = insp.indicatorAddr(layer, job);
   out.work = work;
-  out.indicator = iw < 0 ? work : work && wordLanded(tag, base + 2 * iw, epoch);
+  out.indicator = ia < 0 ? work : work && wordLanded(tag, ia, epoch);
   return out;
 }
 
@@ -319,7 +418,7 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     ledgerMemory: ledger,
     onRecovered: (dev, layer, job) => {
       const r = checkSeek(insp, dev, layer, job, sc.warmup.length > 0);
-      violations.push(...r.violations);
+      violations.push(...r.violations, ...userSeekViolations(d, dev, layer, job));
       if (dev.boots !== lastBootChecked && dev.boots > 1) reexecutedJobs += Math.max(0, r.durable - job);
       lastBootChecked = dev.boots;
       seeks.push({ action: dev.action, boot: dev.boots, layer, recoveredJob: job, durableJobs: r.durable, finishedView: r.finished });
@@ -346,5 +445,6 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
       diff,
     });
   }
+  violations.push(...userEndViolations(d, result.device, result.completed, result.output, result.reference));
   return { violations, result, seeks, reexecutedJobs };
 }

@@ -7,7 +7,7 @@
 import type { TraceEvent } from '../device/device.js';
 import type { RunSpec } from '../properties/token.js';
 import { encodeToken } from '../properties/token.js';
-import { replaySpec } from '../properties/fuzz.js';
+import { replaySpec } from '../properties/replay.js';
 import type { Violation, SeekRecord } from '../properties/properties.js';
 
 export const COUNTEREXAMPLE_SCHEMA = 'japari.counterexample/1';

@@ -7,7 +7,8 @@
  * timeline) under reports/findings/. Where a fix is clear, the report also replays the same
  * scenario with the corrected variant and records whether it then passes.
  */
-import { fuzz, replaySpec, deploymentOf } from '../properties/fuzz.js';
+import { fuzz } from '../properties/fuzz.js';
+import { replaySpec, deploymentOf } from '../properties/replay.js';
 import type { RunSpec } from '../properties/token.js';
 import { runInference } from '../engines/runner.js';
 import { loadModel } from '../model/models.js';

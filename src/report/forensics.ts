@@ -16,7 +16,7 @@ import type { TraceEvent, Device } from '../device/device.js';
 import { runInference, type Deployment } from '../engines/runner.js';
 import type { Inspector } from '../engines/inspect.js';
 import { loadModel } from '../model/models.js';
-import { deploymentOf } from '../properties/fuzz.js';
+import { deploymentOf } from '../properties/replay.js';
 import { jobTruth, ledgerTagReader, viewError, warmNvm, type JobTruth } from '../properties/properties.js';
 import type { RunSpec } from '../properties/token.js';
 import { EngineStuck } from '../util/errors.js';

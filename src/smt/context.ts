@@ -10,7 +10,7 @@ import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../device/lea.js';
 import { type RunSpec, encodeToken } from '../properties/token.js';
-import { replaySpec, deploymentOf } from '../properties/fuzz.js';
+import { replaySpec, deploymentOf } from '../properties/replay.js';
 import type { Violation } from '../properties/properties.js';
 import type { ReplayOutcome } from './obligation.js';
 import { goldenRun, type GoldenRun } from './golden.js';

@@ -14,6 +14,7 @@ import { hawaiiObligations } from './hawaii.smt.js';
 import { loopCountObligations } from './loopcount.smt.js';
 import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
+import { schemeObligations } from './scheme.smt.js';
 
 export type ObligationBuilder = (ctx: ProveContext) => Obligation[];
 
@@ -37,9 +38,16 @@ attachObligations(hawaii, hawaiiObligations);
 attachObligations(japari, japariObligations);
 attachObligations(japariLoopCount, loopCountObligations);
 
+/**
+ * The obligations of a deployment: its design's own encoders, or for a design without them the
+ * common obligations plus those of its declarative indicator schemes (scheme.smt.ts).
+ */
 export function obligationsFor(ctx: ProveContext): Obligation[] {
-  const build = builders.get(ctx.deployment.design);
-  return build ? build(ctx) : commonObligations(ctx);
+  const d = ctx.deployment.design;
+  const build = builders.get(d);
+  if (build) return build(ctx);
+  const schemes = d.schemes ? d.schemes(ctx.plan) : [];
+  return [...commonObligations(ctx), ...schemeObligations(d.kind, schemes)];
 }
 
 /** Whether a design has obligations of its own (beyond the common ones). */

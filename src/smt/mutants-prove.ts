@@ -5,7 +5,7 @@
  */
 import { registerProveTechnique, type TechniqueOutcome } from '../properties/mutants.js';
 import { prove } from './prove.js';
-import { replaySpec } from '../properties/fuzz.js';
+import { replaySpec } from '../properties/replay.js';
 import { decodeToken } from '../properties/token.js';
 
 registerProveTechnique(async (spec): Promise<TechniqueOutcome> => {

@@ -4,7 +4,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { test as fcTest, fc } from '@fast-check/vitest';
-import { fuzz, replaySpec } from '../../src/properties/fuzz.js';
+import { fuzz } from '../../src/properties/fuzz.js';
+import { replaySpec } from '../../src/properties/replay.js';
 import { encodeToken, decodeToken, scheduleFromGaps, type RunSpec } from '../../src/properties/token.js';
 import { buildCounterexample, counterexampleMarkdown, counterexampleSvg } from '../../src/report/counterexample.js';
 import { stableStringify } from '../../src/util/json.js';

@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { FAULTS } from '../../src/engines/catalogue.js';
 import { runMutants, summarize, EQUIVALENT } from '../../src/properties/mutants.js';
 import { decodeToken } from '../../src/properties/token.js';
-import { replaySpec } from '../../src/properties/fuzz.js';
+import { replaySpec } from '../../src/properties/replay.js';
 
 describe('seeded-fault catalogue', () => {
   it('has at least 15 faults with one-line descriptions, across the pipeline', () => {

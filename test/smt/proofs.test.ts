@@ -15,7 +15,7 @@ import { runObligation, type ObligationResult } from '../../src/smt/obligation.j
 import { Z3Runtime } from '../../src/smt/runtime.js';
 import { FIXES } from '../../src/engines/catalogue.js';
 import { decodeToken } from '../../src/properties/token.js';
-import { replaySpec } from '../../src/properties/fuzz.js';
+import { replaySpec } from '../../src/properties/replay.js';
 import type { EngineKind } from '../../src/engines/reference/plan.js';
 
 const z3 = new Z3Runtime({ workers: 2 });

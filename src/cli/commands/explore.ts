@@ -14,7 +14,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { runCampaign, type CampaignResult, type CampaignSpec } from '../../properties/campaign.js';
 import { campaignId, campaignIdentity, serializeDocument, shardDocument, shardFileName, timingDocument, timingFileName, type CampaignIdentity } from '../../properties/merge.js';
-import { deploymentOf } from '../../properties/fuzz.js';
+import { deploymentOf } from '../../properties/replay.js';
 import { loadModel } from '../../model/models.js';
 import { planDigest, quantizedDigest } from '../../bench/version.js';
 import { validateOutputDir, writeFileAtomicSync } from '../../util/fsx.js';

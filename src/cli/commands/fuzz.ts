@@ -6,7 +6,8 @@
  * Exit 0 when every schedule held, 1 on a counterexample, 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { deploymentOf, fuzz, type FuzzResult } from '../../properties/fuzz.js';
+import { fuzz, type FuzzResult } from '../../properties/fuzz.js';
+import { deploymentOf } from '../../properties/replay.js';
 import { buildCounterexample } from '../../report/counterexample.js';
 import { counterexampleFiles } from '../../report/files.js';
 import { stableStringify } from '../../util/json.js';

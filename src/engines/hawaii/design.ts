@@ -147,7 +147,7 @@ export function hawaiiInspector(plan: EnginePlan): Inspector {
       return n;
     },
     jobWordsMax: B,
-    indicatorWord: () => -1,
+    indicatorAddr: () => -1,
     seekerFinished: (l, j, read) => j < prefix(l, read),
     finishedPrefix: prefix,
     // GAP records nothing and recomputes; otherwise one write's values plus the remainder.

@@ -41,9 +41,8 @@ function lastWriterOf(plan: EnginePlan, a: number): number {
 
 export function footprintAliasing(insp: Inspector, read: NvmRead, epoch: number, layer: number, job: number, tag: TagRead, warmed: boolean): Aliasing | null {
   const plan = insp.plan;
-  const iw = insp.indicatorWord(layer, job);
-  if (iw < 0) return null;
-  const addr = plan.layers[layer]!.out.base + 2 * iw;
+  const addr = insp.indicatorAddr(layer, job);
+  if (addr < 0) return null;
   const data = dataWords(plan);
   for (const a of [addr, addr + 1]) {
     const t = tag(a);

@@ -270,7 +270,7 @@ export function japariInspector(plan: EnginePlan): Inspector {
       return B;
     },
     jobWordsMax: B,
-    indicatorWord: (l, j) => jobFootprintWord(num, maps[l]!, j),
+    indicatorAddr: (l, j) => layers[l]!.out.base + 2 * jobFootprintWord(num, maps[l]!, j),
     seekerFinished: (l, j, read: NvmRead, rec) => {
       const layer = layers[l]!;
       const x = jobFootprintWord(num, maps[l]!, j);
