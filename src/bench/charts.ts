@@ -14,7 +14,7 @@ import { usable } from './derive.js';
 import { CONTINUOUS } from './conditions.js';
 import { barPanel, figure, linePanel, stackPanel, type LegendEntry } from './svg.js';
 
-export const ENGINE_COLORS: Readonly<Record<EngineKind, string>> = {
+const ENGINE_COLOR_MAP: Readonly<Record<string, string>> = {
   continuous: '#555555',
   hawaii: '#D55E00',
   japari: '#0072B2',
@@ -34,6 +34,23 @@ export const CATEGORY_COLORS: Readonly<Record<Category, string>> = {
 };
 
 /** Shades of one hue for B = 1, 2, 4, 8 (light to dark). */
+/** Colours of designs without their own (a user's engine module): a fixed palette by kind. */
+const EXTRA_HUES: readonly (readonly string[])[] = [
+  ['#DADAEB', '#BCBDDC', '#756BB1', '#3F007D'],
+  ['#FCC5C0', '#FA9FB5', '#C51B8A', '#7A0177'],
+  ['#D9F0A3', '#ADDD8E', '#41AB5D', '#004529'],
+];
+function extraHue(engine: string): readonly string[] {
+  let h = 0;
+  for (let i = 0; i < engine.length; i++) h = (h * 31 + engine.charCodeAt(i)) >>> 0;
+  return EXTRA_HUES[h % EXTRA_HUES.length]!;
+}
+
+/** The line colour of an engine. */
+export function engineColor(engine: EngineKind): string {
+  return ENGINE_COLOR_MAP[engine] ?? extraHue(engine)[2]!;
+}
+
 const BATCH_SHADES: Readonly<Record<string, readonly string[]>> = {
   japari: ['#9ECAE1', '#6BAED6', '#2171B5', '#08306B'],
   'japari-loopcount': ['#A1D99B', '#74C476', '#238B45', '#00441B'],
@@ -42,7 +59,7 @@ const BATCH_SHADES: Readonly<Record<string, readonly string[]>> = {
 };
 
 function shade(engine: EngineKind, i: number): string {
-  const s = BATCH_SHADES[engine]!;
+  const s = BATCH_SHADES[engine] ?? extraHue(engine);
   return s[Math.min(i, s.length - 1)]!;
 }
 
@@ -70,7 +87,7 @@ function bestLatency(ix: Map<string, BenchRow>, batches: readonly number[], mode
 }
 
 function engineLegend(engines: readonly EngineKind[]): LegendEntry[] {
-  return engines.map((e) => ({ name: e === 'continuous' ? 'continuous (no preservation)' : e, color: ENGINE_COLORS[e], kind: 'line', dash: e === 'continuous' }));
+  return engines.map((e) => ({ name: e === 'continuous' ? 'continuous (no preservation)' : e, color: engineColor(e), kind: 'line', dash: e === 'continuous' }));
 }
 
 /** The reference capacitor (the sweep's first) and the weak reference supply (RC, else the lowest power). */
@@ -97,7 +114,7 @@ function latencyVsPower(report: BenchReport): Chart | null {
       xTicks: [...new Set(conds.map((c) => c.power_mW!))].sort((a, b) => a - b),
       series: report.engines.map((e) => ({
         name: e,
-        color: ENGINE_COLORS[e],
+        color: engineColor(e),
         dash: e === 'continuous',
         points: [...conds].sort((a, b) => a.power_mW! - b.power_mW!).map((c) => ({ x: c.power_mW!, y: bestLatency(ix, report.batches, m.name, e, c.id) })),
       })),
@@ -146,7 +163,7 @@ function latencyVsCapacitor(report: BenchReport): Chart | null {
       xTicks: ladder.filter((uF) => Math.abs(Math.log10(uF) - Math.round(Math.log10(uF))) < 1e-9),
       series: report.engines
         .filter((e) => mcs.some((x) => x.engine === e))
-        .map((e) => ({ name: e, color: ENGINE_COLORS[e], dash: e === 'continuous', points: ladder.map((uF) => ({ x: uF, y: best(m.name, e, uF) })) })),
+        .map((e) => ({ name: e, color: engineColor(e), dash: e === 'continuous', points: ladder.map((uF) => ({ x: uF, y: best(m.name, e, uF) })) })),
       w: PANEL_W,
       h: PANEL_H,
     }),

@@ -38,7 +38,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
   return [`| ${header.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-const ENGINE_SHORT: Readonly<Record<EngineKind, string>> = { continuous: 'continuous', hawaii: 'HAWAII', japari: 'JAPARI', 'japari-loopcount': 'JAPARI loop-count' };
+/** A short name of an engine for tables (a user's design: its kind). */
+function engineShort(e: EngineKind): string {
+  return ENGINE_SHORT_MAP[e] ?? e;
+}
+
+const ENGINE_SHORT_MAP: Readonly<Record<string, string>> = { continuous: 'continuous', hawaii: 'HAWAII', japari: 'JAPARI', 'japari-loopcount': 'JAPARI loop-count' };
 
 function key(...xs: (string | number)[]): string {
   return xs.join('|');
@@ -69,7 +74,7 @@ function combos(report: BenchReport, model: string): { engine: EngineKind; batch
 }
 
 function comboName(e: EngineKind, b: number): string {
-  return e === 'continuous' ? 'continuous' : `${ENGINE_SHORT[e]} B=${b}`;
+  return e === 'continuous' ? 'continuous' : `${engineShort(e)} B=${b}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,7 +228,7 @@ function verdictTable(report: BenchReport, engine: EngineKind): string {
       ]);
     }
   }
-  return table(['model', 'B', 'faster in (conditions)', 'median speedup', 'range', 'not faster in', `${ENGINE_SHORT[engine]} stalls, HAWAII completes`, `HAWAII stalls, ${ENGINE_SHORT[engine]} completes`], rows, ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'l']);
+  return table(['model', 'B', 'faster in (conditions)', 'median speedup', 'range', 'not faster in', `${engineShort(engine)} stalls, HAWAII completes`, `HAWAII stalls, ${engineShort(engine)} completes`], rows, ['l', 'r', 'r', 'r', 'r', 'l', 'l', 'l']);
 }
 
 function latencyTables(report: BenchReport): string {
@@ -251,7 +256,7 @@ function speedupTables(report: BenchReport): string {
   const parts: string[] = [];
   for (const m of report.models) {
     const cols = engines.flatMap((e): { e: EngineKind; b: number }[] => (e === 'continuous' ? [{ e, b: report.batches[0]! }] : report.batches.map((b) => ({ e, b }))));
-    const header = ['condition', ...cols.map(({ e, b }) => (e === 'continuous' ? 'continuous' : `${ENGINE_SHORT[e]} B=${b}`))];
+    const header = ['condition', ...cols.map(({ e, b }) => (e === 'continuous' ? 'continuous' : `${engineShort(e)} B=${b}`))];
     const rows = report.conditions.map((c) => [`\`${c.id}\``, ...cols.map(({ e, b }) => speedupCell(sp.get(key(m.name, e, b, c.id))))]);
     parts.push(`### ${m.name}: speedup over HAWAII at the same B\n\n${table(header, rows)}`);
   }
@@ -270,7 +275,7 @@ function bestBatchTable(report: BenchReport): string {
         return !b ? '' : b.batch === null ? 'none completes' : `B=${b.batch} (${fmtS(b.latency_s!)} s)`;
       }),
     ]);
-    parts.push(`### ${m.name}\n\n${table(['condition', ...engines.map((e) => ENGINE_SHORT[e])], rows)}`);
+    parts.push(`### ${m.name}\n\n${table(['condition', ...engines.map((e) => engineShort(e))], rows)}`);
   }
   return parts.join('\n\n');
 }
@@ -287,7 +292,7 @@ function boundTable(report: BenchReport): string {
       };
       return [`\`${l.condition}\``, fmtS(l.lower_bound_s), l.basis, ...report.engines.map(best)];
     });
-    parts.push(`### ${m.name}\n\n${table(['condition', 'lower bound (s)', 'binding term', ...report.engines.map((e) => `${ENGINE_SHORT[e]} (best B)`)], rows)}`);
+    parts.push(`### ${m.name}\n\n${table(['condition', 'lower bound (s)', 'binding term', ...report.engines.map((e) => `${engineShort(e)} (best B)`)], rows)}`);
   }
   return parts.join('\n\n');
 }
@@ -398,7 +403,7 @@ function drawSection(report: BenchReport): string {
     };
     return [m.name, ...report.engines.map(fmt)];
   });
-  return table(['model', ...report.engines.map((e) => `${ENGINE_SHORT[e]} (mW, over B)`)], rows);
+  return table(['model', ...report.engines.map((e) => `${engineShort(e)} (mW, over B)`)], rows);
 }
 
 function calibrationSection(report: BenchReport): string {
@@ -451,7 +456,7 @@ export function renderMarkdown(report: BenchReport, chartList: readonly Chart[])
     '## Summary',
     '',
     ...engines.flatMap((e) => [
-      `### ${ENGINE_SHORT[e]} over HAWAII (speedup = HAWAII latency / ${ENGINE_SHORT[e]} latency; > 1: ${ENGINE_SHORT[e]} is faster)`,
+      `### ${engineShort(e)} over HAWAII (speedup = HAWAII latency / ${engineShort(e)} latency; > 1: ${engineShort(e)} is faster)`,
       '',
       headline(report, e, hb, kc),
       '',

@@ -5,7 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BenchExecutor, type Job, type SweepSpec } from './sweep.js';
 import { errorToWire } from '../util/errors.js';
+import { loadModulesFromEnv } from '../properties/modules.js';
 
+// Engine modules the parent loaded (--engine-module): their designs must exist here too.
+await loadModulesFromEnv();
 const exec = new BenchExecutor(workerData as SweepSpec);
 parentPort!.on('message', (job: Job | null) => {
   if (job === null) {

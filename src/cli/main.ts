@@ -12,6 +12,8 @@ import type { Io } from './io.js';
 export { realIo, captureIo, type Io } from './io.js';
 import { type CommandModule, type CommandContext, EXIT_INTERNAL, EXIT_USAGE } from './command.js';
 import { UsageError, InputError, ConfigError } from '../util/errors.js';
+import { isAbsolute, resolve } from 'node:path';
+import { loadEngineModule } from '../properties/modules.js';
 import { VERSION } from '../util/version.js';
 import * as models from './commands/models.js';
 import * as run from './commands/run.js';
@@ -35,6 +37,7 @@ export function buildProgram(ctx: CommandContext, commands: readonly CommandModu
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
+    .addHelpText('after', '\nAny command also takes --engine-module <file.js> (repeatable): an ES module exporting an engine design of your own\n(and optionally `properties`), loaded first so its kind works as --engine (see the README, "Write your own engine").\n')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -49,16 +52,45 @@ export function buildProgram(ctx: CommandContext, commands: readonly CommandModu
 }
 
 /** Run the CLI on `argv` (without node and script); `commands` is for tests. */
+/**
+ * `--engine-module <file.js>` (any command, repeatable) loads an engine module before the command
+ * runs, so its design is an --engine of every command (src/properties/modules.ts). It is taken
+ * out of argv here, before commander sees the command's own flags.
+ */
+export function splitEngineModules(argv: readonly string[]): { rest: string[]; modules: string[] } {
+  const rest: string[] = [];
+  const modules: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--engine-module') {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('-')) throw new UsageError('--engine-module needs a path to an ES module (e.g. --engine-module ./my-engine.js)');
+      modules.push(v);
+      i++;
+    } else if (a.startsWith('--engine-module=')) modules.push(a.slice('--engine-module='.length));
+    else rest.push(a);
+  }
+  return { rest, modules };
+}
+
 export async function main(argv: readonly string[], io: Io, commands: readonly CommandModule[] = COMMANDS): Promise<number> {
   let exit = 0;
-  const program = buildProgram({ io, setExit: (code) => (exit = code) }, commands);
+  let program: Command | null = null;
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    const { rest, modules } = splitEngineModules(argv);
+    for (const m of modules) await loadEngineModule(isAbsolute(m) ? m : resolve(io.cwd, m));
+    // Built after the modules load, so help texts list their engines.
+    program = buildProgram({ io, setExit: (code) => (exit = code) }, commands);
+    await program.parseAsync(rest, { from: 'user' });
     return exit;
   } catch (e) {
     // Point at the right help page: the command the user named, if any.
     const first = argv.find((a) => !a.startsWith('-'));
-    const sub = program.commands.find((c) => c.name() === first);
+    const sub = program?.commands.find((c) => c.name() === first);
     return reportError(e, io, sub ? `japari ${sub.name()} --help` : 'japari --help');
   }
 }

@@ -6,10 +6,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { exploreShard, type CampaignSpec } from './campaign.js';
 import { errorToWire } from '../util/errors.js';
+import { loadModulesFromEnv } from './modules.js';
 
 const spec = workerData as CampaignSpec;
 let last = 0;
 try {
+  // Engine modules the parent loaded (--engine-module): their designs must exist here too.
+  await loadModulesFromEnv();
   const result = exploreShard(spec, (done, total) => {
     if (done - last >= 200 || done === total) {
       last = done;

@@ -18,7 +18,7 @@
  */
 import type { GarbagePattern } from '../device/device.js';
 import type { EngineKind, EngineParams } from '../engines/reference/plan.js';
-import { engineKinds, hasEngine } from '../engines/registry.js';
+import { engineKinds, hasEngine, designOf } from '../engines/registry.js';
 import '../engines/designs.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
@@ -52,6 +52,8 @@ export interface TokenInfo {
   readonly modelHash?: string;
   /** The japari version that made it (absent in jp1 tokens). */
   readonly version?: string;
+  /** The engine module the design came from (designs loaded with --engine-module), with its sha256. */
+  readonly module?: { readonly path: string; readonly sha256: string };
   readonly format: 'jp1' | 'jp2';
 }
 
@@ -72,6 +74,7 @@ export function modelHashOf(model: string): string {
 }
 
 export function encodeToken(s: RunSpec): string {
+  const module = hasEngine(s.engine) ? designOf(s.engine).module : undefined;
   const o = {
     m: s.model,
     h: modelHashOf(s.model),
@@ -87,6 +90,7 @@ export function encodeToken(s: RunSpec): string {
     s: s.seed,
     g: garbageCode(s.garbage),
     f: s.schedule,
+    ...(module ? { k: [module.path, module.sha256] } : {}),
   };
   return PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
 }
@@ -112,7 +116,8 @@ export function decodeTokenInfo(token: string): TokenInfo {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError('replay token is corrupted (not a JSON object)');
   const rec = o as Record<string, unknown>;
   const keys = format === 'jp2' ? ['m', 'h', 'v', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'] : ['m', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'];
-  const extra = Object.keys(rec).filter((k) => !keys.includes(k));
+  const optional = format === 'jp2' ? ['k'] : [];
+  const extra = Object.keys(rec).filter((k) => !keys.includes(k) && !optional.includes(k));
   if (extra.length > 0) throw new UsageError(`replay token: unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
   const missing = keys.filter((k) => !Object.hasOwn(rec, k));
   if (missing.length > 0) throw new UsageError(`replay token: missing field(s) ${missing.join(', ')}`);
@@ -135,8 +140,17 @@ export function decodeTokenInfo(token: string): TokenInfo {
 
   const model = rec['m'];
   if (typeof model !== 'string' || model.trim() === '' || model.length > 4096) throw bad('model', model, 'a model name or a .onnx path');
+  // A design from an engine module: its path and sha256 (the replay loads and checks it).
+  let module: { path: string; sha256: string } | undefined;
+  if (Object.hasOwn(rec, 'k')) {
+    const k = rec['k'];
+    if (!Array.isArray(k) || k.length !== 2 || typeof k[0] !== 'string' || k[0].length > 4096 || typeof k[1] !== 'string' || !/^[0-9a-f]{64}$/.test(k[1])) {
+      throw bad('engine module', k, '[path, sha256]');
+    }
+    module = { path: k[0], sha256: k[1] };
+  }
   const engine = rec['e'];
-  if (typeof engine !== 'string' || !hasEngine(engine)) throw bad('engine', engine, `one of ${engineKinds().join(', ')}`);
+  if (typeof engine !== 'string' || !/^[a-z][a-z0-9-]{0,39}$/.test(engine) || (!module && !hasEngine(engine))) throw bad('engine', engine, `one of ${engineKinds().join(', ')}, or a design of an engine module`);
   const batch = natural(rec['b'], 'batch');
   if (batch < 1) throw bad('batch', batch, 'B >= 1');
   const p = rec['p'];
@@ -183,7 +197,7 @@ export function decodeTokenInfo(token: string): TokenInfo {
     garbage,
     schedule,
   };
-  return { spec, format, ...(modelHash !== undefined ? { modelHash } : {}), ...(version !== undefined ? { version } : {}) };
+  return { spec, format, ...(modelHash !== undefined ? { modelHash } : {}), ...(version !== undefined ? { version } : {}), ...(module ? { module } : {}) };
 }
 
 function clip(s: string): string {

@@ -12,6 +12,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { decodeTokenInfo, type RunSpec } from '../../properties/token.js';
+import { ensureTokenEngine } from '../../properties/modules.js';
 import { buildCounterexample, counterexampleMarkdown } from '../../report/counterexample.js';
 import { buildForensics } from '../../report/forensics.js';
 import { counterexampleHtml } from '../../report/html.js';
@@ -68,6 +69,10 @@ export async function runReplay(o: ReplayCommandOptions, io: Io): Promise<number
   // Output paths first: a bad one is exit 2 before the replay runs.
   if (o.report) validateOutputDir(o.report, '--report', io.cwd);
   if (o.html) validateOutputFile(o.html, '--html', io.cwd);
+  // A design from an engine module: load the module the token names (or the one --engine-module
+  // loaded, if it is the same file content) before replaying.
+  const info = decodeTokenInfo(o.token);
+  await ensureTokenEngine(info.spec.engine, info.module);
   const spec = resolveReplay(o, io);
   const rep = buildCounterexample(spec);
   if (o.report) {
