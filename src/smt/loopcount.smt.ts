@@ -24,11 +24,21 @@
  *   correct), never as another iteration; once the commit landed, the SIGN layerEnd leaves
  *   decodes it as a fresh start (the next inference's layer start takes nothing for progress).
  */
-import { loopCountPlanOf, type LcLeaLayer, type LcIteration, iterationOf, lcPosition, lcPositionOf, outputWordOf, LC_TILE_PIXELS } from '../engines/japari-loopcount/plan.js';
+import {
+  loopCountPlanOf,
+  type LcLeaLayer,
+  type LcIteration,
+  iterationOf,
+  lcPosition,
+  lcPositionOf,
+  pbFirstFootprint,
+  pbLastFootprint,
+  seekReadsOf,
+  LC_TILE_PIXELS,
+} from '../engines/japari-loopcount/plan.js';
 import {
   type LcRuleOptions,
   type Resume,
-  type SeekReads,
   FRESH,
   HOW_FRESH,
   dummyInput,
@@ -507,15 +517,10 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
       const sign1 = sign === 1 ? TRUE : FALSE;
       const at16 = (x: number): BV => o.fromI16(word(x));
       // R1/R2 (rules.ts seekIteration), observed for the counterexample.
-      const pb1 = o.fromI16(s.observe('pb1', word(l.pb + 2 * B)));
+      const pb1 = o.fromI16(s.observe('pb1', word(pbFirstFootprint(l, B))));
       const lc = s.observe('decoded', seekIteration(o, sign1, pb1, o.k(I), opts), 'signed');
-      // The seeker's reads: every word the seeker reads as an ite chain over the window's writes.
-      const reads: SeekReads<BV, LcIteration> = {
-        firstPb: () => pb1,
-        lastPb: (it, k) => at16(l.pb + 2 * (k * it.callWords + it.callWords - 1)),
-        anchor: (it) => at16(l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B)),
-        dest: (it, k, f) => at16(l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B)),
-      };
+      // The seeker's reads (the engine's words): each an ite chain over the window's writes.
+      const reads = seekReadsOf(l, B, at16);
       // R3/R4 for every candidate iteration of the window (rules.ts resumeWithin, called by
       // seekDecision once per case of the split below). Candidates outside the window: resuming
       // at an earlier iteration is safe only at the first iteration of a tile with op 0 redone
@@ -523,18 +528,18 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
       // directly); anything else re-adds or reloads stale work. R3 reads PB only, so it depends
       // on the tile's shape (pixels, words per pixel): rules.ts unfinishedPbPixel per shape.
       const tiles = Math.ceil(I / l.itersPerTile);
-      const shapes: { npix: number; callWords: number }[] = [];
+      const shapes: LcIteration[] = [];
       const shapeOfTile = Array.from({ length: tiles }, (_, t) => {
         const it = iterationOf(l, B, t * l.itersPerTile + 1, opts);
         let k = shapes.findIndex((x) => x.npix === it.npix && x.callWords === it.callWords);
         if (k < 0) {
-          shapes.push({ npix: it.npix, callWords: it.callWords });
+          shapes.push(it);
           k = shapes.length - 1;
         }
         return k;
       });
       const rebuildsFromPixel0 = shapes.map((sh) =>
-        o.eq(unfinishedPbPixel(o, pb1, sh.npix, (k) => at16(l.pb + 2 * (k * sh.callWords + sh.callWords - 1)), () => {}, opts), o.k(0)),
+        o.eq(unfinishedPbPixel(o, pb1, sh.npix, (k) => at16(pbLastFootprint(l, sh, k)), () => {}, opts), o.k(0)),
       );
       const lcTile = udiv(sub(lc, bv(1, 32)), bv(l.itersPerTile, 32));
       const shapeIdx = lookup(shapeOfTile, lcTile, 8);

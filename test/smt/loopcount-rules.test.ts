@@ -21,7 +21,7 @@ import { Script, bv, eq, not, toSigned, TRUE, FALSE, type BV, type Bool } from '
 import { Z3Runtime } from '../../src/smt/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 import * as R from '../../src/engines/japari-loopcount/rules.js';
-import { loopCountPlanOf, iterationOf, outputWordOf, lcPosition, type LcLeaLayer, type LcIteration } from '../../src/engines/japari-loopcount/plan.js';
+import { loopCountPlanOf, iterationOf, seekReadsOf, lcPosition, type LcLeaLayer } from '../../src/engines/japari-loopcount/plan.js';
 import { lcRuleOptions } from '../../src/engines/japari-loopcount/engine.js';
 import { loopFootprint } from '../../src/smt/loopcount.smt.js';
 import { proveContext } from '../../src/smt/context.js';
@@ -252,13 +252,8 @@ function decide<N, B>(o: Ops<N, B>, d: Deployment, l: LcLeaLayer, read: (a: numb
   const lc = loopCountPlanOf(d.plan);
   const B = lc.B;
   const opts = lcRuleOptions(d.faults);
-  const w = (addr: number): N => o.k(read16(read, addr));
-  const reads: R.SeekReads<N, LcIteration> = {
-    firstPb: () => w(l.pb + 2 * B),
-    lastPb: (it, k) => w(l.pb + 2 * (k * it.callWords + it.callWords - 1)),
-    anchor: (it) => w(l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B)),
-    dest: (it, k, f) => w(l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B)),
-  };
+  // The words the engine's seeker reads (plan.ts: the addresses the engine reads too).
+  const reads = seekReadsOf(l, B, (addr: number): N => o.k(read16(read, addr)));
   const r = R.seekDecision(o, { sign1: o.bool(sign1), iterations: o.k(l.iterations), opts }, reads, (x, dec) => dec(iterationOf(l, B, o.constant(x)!, opts)));
   const c = (t: N) => {
     const v = o.constant(t);

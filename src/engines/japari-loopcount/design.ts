@@ -39,9 +39,9 @@ import type { EnginePlan } from '../reference/plan.js';
 import { RecordStore } from '../common/record.js';
 import { num } from '../ops.js';
 import { type Inspector, type NvmRead, read16 } from '../inspect.js';
-import { planLoopCount, loopCountPlanOf, iterationOf, outputWordOf, LC_BATCHES, LC_TILE_PIXELS, LC_TM, type LcLayer, type LcLeaLayer, type LcIteration } from './plan.js';
+import { planLoopCount, loopCountPlanOf, iterationOf, outputWordOf, seekReadsOf, LC_BATCHES, LC_TILE_PIXELS, LC_TM, type LcLayer, type LcLeaLayer, type LcIteration } from './plan.js';
 import { LoopCountEngine, lcRuleOptions } from './engine.js';
-import { type SeekReads, seekDecision, sign1Of } from './rules.js';
+import { seekDecision, sign1Of } from './rules.js';
 import type { ModelRecord } from '../common/record.js';
 
 function isLea(l: LcLayer): l is LcLeaLayer {
@@ -65,13 +65,7 @@ export function loopCountInspector(plan: EnginePlan): Inspector {
 
   /** Iterations before the point the seeker resumes from, on this NVM image (the engine's job). */
   const resumeJob = (l: LcLeaLayer, read: NvmRead, rec: ModelRecord): number => {
-    const word = (addr: number) => read16(read, addr);
-    const reads: SeekReads<number, LcIteration> = {
-      firstPb: () => word(l.pb + 2 * B),
-      lastPb: (it, k) => word(l.pb + 2 * (k * it.callWords + it.callWords - 1)),
-      anchor: (it) => word(l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B)),
-      dest: (it, k, f) => word(l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B)),
-    };
+    const reads = seekReadsOf(l, B, (addr) => read16(read, addr));
     const r = seekDecision(num, { sign1: sign1Of(num, rec.slots[l.slot]!.state), iterations: l.iterations, opts }, reads, (n, decide) => decide(iteration(l, n)));
     return r.iter - 1;
   };

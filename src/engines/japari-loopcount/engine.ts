@@ -59,7 +59,7 @@
  *
  * Deviations from the published design (choices we had to make)
  *   - Bias: the published code applies none; A carries an extra -1.0 in the first iteration of
- *     each (r, c, m) tile, times a -bias row in the B matrix (plan-loopcount.ts).
+ *     each (r, c, m) tile, times a -bias row in the B matrix (plan.ts).
  *   - SIGN is persistent, committed with layer_idx + 1 in one record write. The published demo
  *     (main.c) keeps SIG[] in volatile RAM and increments the persistent layer index separately.
  *   - Weights: pre-arranged B blocks in program FRAM, one DMA per block (as the reference engine),
@@ -105,6 +105,9 @@ import {
   outputWordOf,
   lcPosition,
   loopCountPlanOf,
+  pbFirstFootprint,
+  pbLastFootprint,
+  anchorFootprint,
 } from './plan.js';
 import {
   type LcRuleOptions,
@@ -323,16 +326,17 @@ export class LoopCountEngine {
       if (staged > 0) dev.release(this.stage, staged);
       staged = 0;
     };
-    const lastFp = (it: LcIteration, k: number) => l.pb + 2 * (k * it.callWords + it.callWords - 1);
     const reads: SeekReads<number, LcIteration> = {
       firstPb: () => {
-        const v = this.readWord(l.pb + 2 * B, 'read first PB footprint');
+        const v = this.readWord(pbFirstFootprint(l, B), 'read first PB footprint');
         dev.cpu('max', 1, Cat.seek, 'compare footprint sign');
         return v;
       },
       replayed: (lc) => dev.cpu('add', Math.min(lc, l.iterations), Cat.seek, 'replay loop counters'),
-      lastPb: (it, k) => this.readWord(lastFp(it, k), k === it.npix - 1 ? 'read last PB footprint' : 'read PB footprint'),
-      anchor: (it) => this.readWord(out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B), 'read source footprint'),
+      lastPb: (it, k) => this.readWord(pbLastFootprint(l, it, k), k === it.npix - 1 ? 'read last PB footprint' : 'read PB footprint'),
+      anchor: (it) => this.readWord(anchorFootprint(l, it, B), 'read source footprint'),
+      // One DMA per pixel of the destination copy; its footprints (plan.ts destFootprint) are
+      // compared from the staging copy.
       dest: (it, k, f) => {
         if (f === 0) {
           release();

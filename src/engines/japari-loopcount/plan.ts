@@ -3,7 +3,7 @@
  * libJAPARI/src/convolution.c and fc.c), with loop-count footprints. algorithms.md "JAPARI as
  * first published (loop-count footprints)"; /tmp/research/stateful-cnn-notes.md section 6.
  *
- * What this module decides (the engine, engine/loopcount.ts, only follows it):
+ * What this module decides (the engine, engine.ts, only follows it; the decisions it makes at run time are rules.ts):
  *  - Tiles (japari.h): Tr = 4 output rows x Tc = 4 output columns x Tm = 8 output channels x
  *    Tn = 8 input channels, clipped at the edges. Loop order r, c, m (inter-tile), n, kr, kc
  *    (intra-tile); one "iteration" = one (r, c, m, n, kr, kc). loop_cnt numbers the iterations of
@@ -49,9 +49,9 @@ import { defaultOpFilters } from '../reference/plan.js';
 import { recordBytes } from '../common/record.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
 import { LEA_RAM_BASE } from '../../device/device.js';
-import { ConfigError, InputError } from '../../util/errors.js';
+import { ConfigError, InputError, assertNever } from '../../util/errors.js';
 import { type Ops, num } from '../ops.js';
-import { type LcRuleOptions, copyFlip } from './rules.js';
+import { type LcRuleOptions, type SeekReads, copyFlip } from './rules.js';
 
 // The footprint constants are rules of the design (rules.ts); re-exported for the plan's readers.
 export { DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1, DUMMY_WEIGHT_SIGN0, DUMMY_WEIGHT_SIGN1 } from './rules.js';
@@ -294,6 +294,38 @@ export function outputWordOf(l: LcLeaLayer, it: LcIteration, k: number): number 
   return (oy * l.OW + ox) * l.out.layout.Cs + chanWord(l.out.layout, it.m0);
 }
 
+// The words the progress seeker reads (rules.ts seekDecision), as NVM byte addresses.
+
+/** PB's first footprint: pixel 0, word B (R1/R2). */
+export function pbFirstFootprint(l: LcLeaLayer, B: number): number {
+  return l.pb + 2 * B;
+}
+
+/** The last footprint of PB pixel k, laid out as iteration `it`'s LEA calls (R3). */
+export function pbLastFootprint(l: LcLeaLayer, it: LcIteration, k: number): number {
+  return l.pb + 2 * (k * it.callWords + it.callWords - 1);
+}
+
+/** R4's anchor: the source copy's (flip ^ 1) first footprint of pixel 0. */
+export function anchorFootprint(l: LcLeaLayer, it: LcIteration, B: number): number {
+  return l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B);
+}
+
+/** Footprint f of pixel k in the destination copy (copy flip) (R4). */
+export function destFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: number, f: number): number {
+  return l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B);
+}
+
+/** The seeker's reads as one-word reads of NVM (`word(addr)`: the inspector's image, the proofs' terms). */
+export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) => N): SeekReads<N, LcIteration> {
+  return {
+    firstPb: () => word(pbFirstFootprint(l, B)),
+    lastPb: (it, k) => word(pbLastFootprint(l, it, k)),
+    anchor: (it) => word(anchorFootprint(l, it, B)),
+    dest: (it, k, f) => word(destFootprint(l, it, B, k, f)),
+  };
+}
+
 /** Engine position of (iteration, op, pixel) inside its layer: monotone in execution order. */
 export function lcPosition(iter: number, op: 0 | 1, pixel: number): number {
   return lcPositionOf(num, iter, op, pixel);
@@ -435,6 +467,8 @@ class LcPlanner {
         return this.concat(c);
       case 'add':
         return this.add(c);
+      default:
+        return assertNever(node.op, 'operator');
     }
   }
 
