@@ -539,7 +539,7 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
         return k;
       });
       const rebuildsFromPixel0 = shapes.map((sh) =>
-        o.eq(unfinishedPbPixel(o, pb1, sh.npix, (k) => at16(pbLastFootprint(l, sh, k)), () => {}, opts), o.k(0)),
+        o.eq(unfinishedPbPixel(o, pb1, sh.npix, (k) => at16(pbLastFootprint(l, sh, k)), () => {}, opts).at, o.k(0)),
       );
       const lcTile = udiv(sub(lc, bv(1, 32)), bv(l.itersPerTile, 32));
       const shapeIdx = lookup(shapeOfTile, lcTile, 8);
@@ -563,7 +563,7 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
         }
         return acc;
       };
-      const res = seekDecision(o, { sign1, iterations: o.k(I), opts }, reads, split);
+      const res = defineResume(s, seekDecision(o, { sign1, iterations: o.k(I), opts }, reads, split));
       const how = res.how;
       const R = s.observe(
         'resume',

@@ -107,7 +107,10 @@ const GENERATORS: Record<string, Gen> = {
     return {
       ns: [pb1, ...Array.from({ length: npix }, () => near(rng, pb1, pEq))],
       bs: [],
-      run: (o, n) => ({ ns: [R.unfinishedPbPixel(o, n[0]!, npix, (k) => n[1 + k]!, () => {}, opts)], bs: [] }),
+      run: (o, n) => {
+        const r = R.unfinishedPbPixel(o, n[0]!, npix, (k) => n[1 + k]!, () => {}, opts);
+        return { ns: [r.at], bs: [r.found] };
+      },
     };
   },
   firstBreak: (rng) => {
@@ -125,7 +128,10 @@ const GENERATORS: Record<string, Gen> = {
     return {
       ns: seq,
       bs: [sign1],
-      run: (o, n, b) => ({ ns: [R.firstBreak(o, b[0]!, n[0]!, npix, nfp, (k, f) => n[1 + k * nfp + f]!, () => {})], bs: [] }),
+      run: (o, n, b) => {
+        const r = R.firstBreak(o, b[0]!, n[0]!, npix, nfp, (k, f) => n[1 + k * nfp + f]!, () => {});
+        return { ns: [r.at], bs: [r.found] };
+      },
     };
   },
   seekDecision: (rng) => {

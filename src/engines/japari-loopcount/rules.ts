@@ -17,11 +17,11 @@
  *   footprintSignMatches(SIGN, v)      seekProgress R1: PB's first footprint has SIGN's sign
  *   namedIteration(SIGN, v)            R2: its magnitude names the iteration (loop_cnt)
  *   seekIteration(SIGN, v, I)          R1 + R2: that iteration, or FRESH (wrong sign, or beyond I)
- *   unfinishedPbPixel(pb1, ...)        R3: the first PB pixel whose last footprint is not pb1
- *                                      (op 0 stopped there), npix when op 0 finished
+ *   unfinishedPbPixel(pb1, ...)        R3: op 0 unfinished, and the first PB pixel whose last
+ *                                      footprint is not pb1 (op 0 stopped there)
  *   breaksMonotonicity(SIGN, v, prev)  R4's test: a value below its predecessor (SIGN 0), above (SIGN 1)
- *   firstBreak(SIGN, anchor, ...)      R4: the first pixel of the destination copy whose
- *                                      footprints break monotonicity, npix when none does
+ *   firstBreak(SIGN, anchor, ...)      R4: a break, and the first pixel of the destination copy
+ *                                      whose footprints break monotonicity
  *   resumeWithin(SIGN, pb1, it, ...)   R3 + R4 for one (concrete) iteration
  *   seekDecision(...)                  __JAP_PG_RETRIEVE: R1-R4, where a conv/FC layer resumes
  *   sign1Of(state), layerEnd(...)      SIGN from the record slot state; the SIGN toggle and the
@@ -134,32 +134,48 @@ export function seekIteration<N, B>(o: Ops<N, B>, sign1: B, pb1: N, iterations: 
   );
 }
 
-/** The first k in [0, n) for which `hit(k)` holds, else n; `hit` is called in order and only until the first hit (numbers). */
-export function firstHit<N, B>(o: Ops<N, B>, n: number, hit: (k: number) => B): N {
-  const from = (k: number): N => (k >= n ? o.k(n) : o.when(hit(k), () => o.k(k), () => from(k + 1)));
+/** A scan's outcome: whether it found what it looked for, and where (`at`; the scan's length when not found). */
+export interface Found<N, B> {
+  readonly found: B;
+  readonly at: N;
+}
+
+/** The first k in [0, n) for which `hit(k)` holds, else `none()`; `hit` is called in order and only until the first hit (numbers). */
+export function firstHit<N, B>(o: Ops<N, B>, n: number, hit: (k: number) => B, none: () => Found<N, B>): Found<N, B> {
+  const from = (k: number): Found<N, B> => (k >= n ? none() : o.when(hit(k), () => ({ found: o.bool(true), at: o.k(k) }), () => from(k + 1)));
   return from(0);
 }
 
 /**
  * R3: did op 0 (the PB writes) of the iteration finish? Compare the last footprint of PB's last
- * pixel with pb_1; when they differ, the first pixel whose last footprint is not pb_1 is where
- * op 0 stopped (earlier pixels' LEA results are reloaded from PB). Returns npix when op 0
+ * pixel with pb_1 (found: they differ, op 0 did not finish); then the first pixel whose last
+ * footprint is not pb_1 is where op 0 stopped (earlier pixels' LEA results are reloaded from
+ * PB) -- the last pixel when no earlier one differs (its footprint was just compared; the
+ * comparison is counted again, as the published scan makes it). `at` is npix when op 0
  * finished. `lastPb(k)` reads pixel k's last footprint; `compared()` follows every comparison.
  * Fault loopcount-seek-first-pb-only: nothing is compared, op 0 always counts as finished.
  */
-export function unfinishedPbPixel<N, B>(o: Ops<N, B>, pb1: N, npix: number, lastPb: (k: number) => N, compared: () => void, opts: Pick<LcRuleOptions, 'firstPbOnly'>): N {
-  if (opts.firstPbOnly) return o.k(npix);
+export function unfinishedPbPixel<N, B>(o: Ops<N, B>, pb1: N, npix: number, lastPb: (k: number) => N, compared: () => void, opts: Pick<LcRuleOptions, 'firstPbOnly'>): Found<N, B> {
+  if (opts.firstPbOnly) return { found: o.bool(false), at: o.k(npix) };
   const pbL = lastPb(npix - 1);
   compared();
   return o.when(
     o.eq(pbL, pb1),
-    () => o.k(npix),
+    () => ({ found: o.bool(false), at: o.k(npix) }),
     () =>
-      firstHit(o, npix, (k) => {
-        const v = k === npix - 1 ? pbL : lastPb(k);
-        compared();
-        return o.not(o.eq(v, pb1));
-      }),
+      firstHit(
+        o,
+        npix - 1,
+        (k) => {
+          const v = lastPb(k);
+          compared();
+          return o.not(o.eq(v, pb1));
+        },
+        () => {
+          compared();
+          return { found: o.bool(true), at: o.k(npix - 1) };
+        },
+      ),
   );
 }
 
@@ -171,17 +187,17 @@ export function breaksMonotonicity<N, B>(o: Ops<N, B>, sign1: B, v: N, prev: N):
 /**
  * R4: scan the destination copy's footprints of the tile's pixels in op-1 order (every
  * footprint of each pixel), from `anchor` (the value that precedes the destination in the
- * accumulation chain), for the first break in monotonicity. Returns the pixel of the first
- * break (op 1 resumes there), npix when there is none (op 1 finished). `fp(k, f)` reads
- * footprint f of pixel k, in order; `compared()` follows every comparison.
+ * accumulation chain), for the first break in monotonicity. Found: the pixel of the first break
+ * (op 1 resumes there); not found (at = npix): op 1 finished. `fp(k, f)` reads footprint f of
+ * pixel k, in order; `compared()` follows every comparison.
  */
-export function firstBreak<N, B>(o: Ops<N, B>, sign1: B, anchor: N, npix: number, nfp: number, fp: (k: number, f: number) => N, compared: () => void): N {
-  const from = (k: number, f: number, prev: N): N => {
-    if (k >= npix) return o.k(npix);
+export function firstBreak<N, B>(o: Ops<N, B>, sign1: B, anchor: N, npix: number, nfp: number, fp: (k: number, f: number) => N, compared: () => void): Found<N, B> {
+  const from = (k: number, f: number, prev: N): Found<N, B> => {
+    if (k >= npix) return { found: o.bool(false), at: o.k(npix) };
     const v = fp(k, f);
     compared();
     const [nk, nf] = f + 1 < nfp ? [k, f + 1] : [k + 1, 0];
-    return o.when(breaksMonotonicity(o, sign1, v, prev), () => o.k(k), () => from(nk, nf, v));
+    return o.when(breaksMonotonicity(o, sign1, v, prev), () => ({ found: o.bool(true), at: o.k(k) }), () => from(nk, nf, v));
   };
   return from(0, 0, anchor);
 }
@@ -237,16 +253,16 @@ export function freshStart<N, B>(o: Ops<N, B>): Resume<N> {
 /** R3 + R4 for iteration `it` (the one pb_1 names): op 0 at the unfinished PB pixel, op 1 at the first break, or the next iteration. */
 export function resumeWithin<N, B, I extends IterationShape>(o: Ops<N, B>, sign1: B, pb1: N, it: I, r: SeekReads<N, I>, opts: LcRuleOptions): Resume<N> {
   const compared = r.compared ?? (() => {});
-  const k3 = unfinishedPbPixel(o, pb1, it.npix, (k) => r.lastPb(it, k), compared, opts);
+  const r3 = unfinishedPbPixel(o, pb1, it.npix, (k) => r.lastPb(it, k), compared, opts);
   return o.when(
-    o.lt(k3, o.k(it.npix)),
-    () => resume(o, it.iter, 0, k3, HOW_OP0),
+    r3.found,
+    () => resume(o, it.iter, 0, r3.at, HOW_OP0),
     () => {
       // The published scan starts from LL_MARKER = 0 (fault loopcount-scan-from-zero); ours from
       // the value that precedes the destination: pb_1 in a tile's first iteration, else S(lc - 1).
       const anchor = opts.scanFromZero ? o.k(0) : it.first ? pb1 : r.anchor(it);
-      const k4 = firstBreak(o, sign1, anchor, it.npix, it.nfp, (k, f) => r.dest(it, k, f), compared);
-      return o.when(o.lt(k4, o.k(it.npix)), () => resume(o, it.iter, 1, k4, HOW_OP1), () => resume(o, it.iter + 1, 0, o.k(0), HOW_NEXT));
+      const r4 = firstBreak(o, sign1, anchor, it.npix, it.nfp, (k, f) => r.dest(it, k, f), compared);
+      return o.when(r4.found, () => resume(o, it.iter, 1, r4.at, HOW_OP1), () => resume(o, it.iter + 1, 0, o.k(0), HOW_NEXT));
     },
   );
 }
