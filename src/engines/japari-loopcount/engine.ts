@@ -20,8 +20,9 @@
  *           result, write copy flip. Then loop_cnt++ and flip ^= 1 (flip = 0 at each tile start).
  *   Footprints (rules.ts dummyInput, dummyWeight): SIGN 0: dummy input 0x0800, dummy weight
  *   16 * loop_cnt (16-bit product, wraps for loop_cnt > 2047: not guarded, as published) ->
- *   FP = +loop_cnt; SIGN 1: 0x8000 and 1 * loop_cnt -> FP = -loop_cnt. PB holds the iteration's FP; an output copy's footprint
- *   words hold the running (saturating) sum of the PB footprints of the tile's iterations.
+ *   FP = +loop_cnt; SIGN 1: 0x8000 and 1 * loop_cnt -> FP = -loop_cnt. PB holds the
+ *   iteration's FP; an output copy's footprint words hold the running (saturating) sum of the
+ *   PB footprints of the tile's iterations.
  *
  *   seekProgress (__JAP_PG_RETRIEVE), run at the start of every conv/FC layer, after a reboot or
  *   not, because JAP_CONV/JAP_FC call it unconditionally (decision: faithful to the code; a layer
