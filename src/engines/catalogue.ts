@@ -25,7 +25,21 @@ export interface FaultSpec {
   readonly area: string;
   /** The real-world mistake it stands for, in one line. */
   readonly description: string;
+  /**
+   * The network the kill matrix explores and proves it on, and B (full matrix, CI subset), when
+   * the engine's published form fails on the default model: there its findings, not the fault,
+   * would be what every technique detects.
+   */
+  readonly killOn?: { readonly model: string; readonly batch: number; readonly quickBatch: number };
 }
+
+/**
+ * Loop-count faults run on tiny-concat: lenet's conv1 has 900 iterations, and a torn PB footprint
+ * at loop count 256 or 512 breaks the published design there (finding loopcount-torn-footprint-256);
+ * tiny-concat's layers stay below 256 iterations and the published engine passes fuzzing,
+ * exploration and every proof on it.
+ */
+const LOOPCOUNT_KILL_ON = { model: 'tiny-concat', batch: 1, quickBatch: 2 } as const;
 
 export interface FindingSpec {
   readonly id: string;
@@ -70,6 +84,12 @@ export const FAULTS = [
   { id: 'cache-trusted-after-reboot', engine: 'japari', area: 'volatile state after reboot', description: 'trust the filter tile cached in LEA RAM after a reboot instead of reloading it' },
   { id: 'record-version-first', engine: 'hawaii', area: 'commit ordering', description: 'write the model record with its version byte first, so a torn commit selects a half-written copy' },
   { id: 'lea-no-saturation', engine: 'japari', area: 'LEA arithmetic', description: 'assume the LEA wraps instead of saturating when storing a result (wrong accumulator assumption)' },
+  { id: 'loopcount-sign-not-toggled', engine: 'japari-loopcount', area: 'state bit update', description: "commit layer_idx + 1 at a conv/FC layer's end but forget to toggle its SIGN, so the next inference's footprints share the stale ones' sign", killOn: LOOPCOUNT_KILL_ON },
+  { id: 'loopcount-flip-not-reset', engine: 'japari-loopcount', area: 'ping-pong buffers', description: 'keep alternating the ping-pong output copies across tiles (parity of loop_cnt) instead of restarting at copy 0 with every tile', killOn: LOOPCOUNT_KILL_ON },
+  { id: 'loopcount-seek-first-pb-only', engine: 'japari-loopcount', area: 'seeker / torn values', description: "take the preservation buffer as complete once its first footprint names the iteration, without comparing each pixel's last footprint (R3)", killOn: LOOPCOUNT_KILL_ON },
+  { id: 'loopcount-resume-next-iteration', engine: 'japari-loopcount', area: 'seeker boundary', description: "read PB's footprint as the number of finished iterations and replay the loop counters to its magnitude + 1 (loop_cnt off by one on resume)", killOn: LOOPCOUNT_KILL_ON },
+  { id: 'loopcount-scan-from-zero', engine: 'japari-loopcount', area: 'seeker anchor', description: "start the output copy's monotonicity scan at 0 (the published LL_MARKER) instead of the running sum that precedes the destination", killOn: LOOPCOUNT_KILL_ON },
+  { id: 'loopcount-pb-footprint-first', engine: 'japari-loopcount', area: 'write ordering', description: "write each pixel's preservation-buffer footprints in their own transfers before the partial products they cover", killOn: LOOPCOUNT_KILL_ON },
 ] as const satisfies readonly FaultSpec[];
 
 export type FaultId = (typeof FAULTS)[number]['id'];

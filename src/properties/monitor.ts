@@ -119,7 +119,11 @@ export class CursorMonitor {
     this.mism = 0;
     this.dWork = 0;
     this.dInd = 0;
-    if (n === 0) return;
+    // A layer without jobs maps no word (a stale map of the previous layer would route its units to jobs it has not).
+    if (n === 0) {
+      this.wordToJob = new Int32Array(0);
+      return;
+    }
     const words = insp.outputWords(this.layer);
     const base = insp.outputBase(this.layer);
     this.wordToJob = new Int32Array(words).fill(-1);

@@ -71,10 +71,18 @@ export interface MutantsOptions {
 
 /**
  * The run a fault is explored on: the default model after a warm-up inference (stale state of the
- * previous inference in NVM), B = 2 for the CI subset, B = 1 (the most write units) otherwise.
+ * previous inference in NVM), B = 2 for the CI subset, B = 1 (the most write units) otherwise --
+ * or the fault's own network and B (catalogue.ts FaultSpec.killOn) when its engine's published
+ * form fails on the default model.
  */
-function exploreModel(quick: boolean): { model: string; batch: number; warmup: number[] } {
+function exploreModel(f: FaultSpec, quick: boolean): { model: string; batch: number; warmup: number[] } {
+  if (f.killOn) return { model: f.killOn.model, batch: quick ? f.killOn.quickBatch : f.killOn.batch, warmup: [2] };
   return { model: 'lenet', batch: quick ? 2 : 1, warmup: [2] };
+}
+
+/** The network the proofs run a fault on (B = 2): the fault's own (killOn), else tiny-concat for the CI subset, lenet otherwise. */
+function proveModel(f: FaultSpec, quick: boolean): string {
+  return f.killOn ? f.killOn.model : quick ? 'tiny-concat' : 'lenet';
 }
 
 /**
@@ -118,7 +126,7 @@ async function viaFuzz(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcom
 const EXPLORE_EXTRA = { model: 'rnd:3x7x7:c6k3s1p1/r/c5k1s1p0/r/g7:5', batch: 4 };
 
 async function viaExplore(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcome> {
-  const first = exploreModel(o.quick);
+  const first = exploreModel(f, o.quick);
   const t0 = performance.now();
   let effort = 0;
   const budget = `every write unit of ${first.model} B=${first.batch}, then of ${EXPLORE_EXTRA.model} B=${EXPLORE_EXTRA.batch}`;
@@ -152,13 +160,13 @@ async function viaExplore(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOut
 export async function runMutants(o: MutantsOptions): Promise<MutantRow[]> {
   const techniques = o.techniques ?? TECHNIQUES;
   const rows: MutantRow[] = [];
-  for (const f of FAULTS) {
+  for (const f of FAULTS as readonly FaultSpec[]) {
     if (o.faults && !o.faults.includes(f.id)) continue;
     const outcomes: TechniqueOutcome[] = [];
     if (techniques.includes('fuzz')) outcomes.push(await viaFuzz(f, o));
     if (techniques.includes('explore')) outcomes.push(await viaExplore(f, o));
     if (techniques.includes('prove') && proveTechnique) {
-      outcomes.push(await proveTechnique({ model: o.quick ? 'tiny-concat' : 'lenet', engine: f.engine, batch: 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' } }));
+      outcomes.push(await proveTechnique({ model: proveModel(f, o.quick), engine: f.engine, batch: 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' } }));
     }
     const killed = outcomes.some((x) => x.killed);
     const row: MutantRow = {

@@ -1,30 +1,58 @@
 /**
  * Proof obligations for JAPARI as first published, with loop-count footprints
- * (src/model/engine/loopcount.ts, src/model/plan-loopcount.ts).
+ * (src/engines/japari-loopcount: engine.ts, plan.ts, and the rules in rules.ts).
  *
- * The footprint of iteration i under SIGN s is the LEA product of the dummy input (0x0800 for
- * SIGN 0, 0x8000 for SIGN 1) and the dummy weight (16 * i, resp. 1 * i, as 16-bit `int`s:
- * plan-loopcount.ts dummyWeight); the output copies' footprints hold the LEA's saturating
- * running sum of the tile's footprints. The seeker's first step (R1/R2, seekProgress) decodes
- * PB's first footprint v: fresh start when its sign is not SIGN's (or it is 0), else iteration
- * |v| unless that exceeds the layer's iterations.
+ * Every decision of the design is the rule function the engine runs (japari-loopcount/rules.ts),
+ * here on bit-vector terms (bvOps, src/smt/ops.smt.ts) with the engine's rule options (its seeded
+ * faults, engine.ts lcRuleOptions): the footprint of an iteration is the LEA product of
+ * `dummyInput` and `dummyWeight` (16-bit `int` product); the seeker's decoding is `seekIteration`
+ * (R1/R2); the resume point is `seekDecision` (R1-R4) over the NVM a failure leaves; the SIGN of
+ * the next inference is `layerEnd`'s toggle. Where a rule needs the plan data of a symbolic
+ * iteration (R3/R4), the encoder splits over the candidate iterations and calls the rule per case.
  *
  * indicator-arithmetic (per conv/FC layer), symbolic iteration k in [1, iterations] and SIGN:
  *   the LEA yields exactly +k (SIGN 0) / -k (SIGN 1); and for every tile t and m <= iterations
  *   per tile, the running footprint sum of the tile's first m iterations stays within int16
  *   (the LEA add would saturate it).
  * indicator-distinguishability (per conv/FC layer), symbolic iteration i and SIGN: the fresh
- *   footprint decodes to i; the previous inference's last footprint (opposite SIGN, iteration
- *   I) and never-written 0 decode to a fresh start; every torn mix of iteration i's footprint
- *   over iteration i - 1's (or over the stale value when i = 1) decodes to i - 1, i or a fresh
- *   start (a fresh start is safe with one failure).
+ *   footprint decodes to i; the previous inference's last footprint (the SIGN layerEnd toggled
+ *   from, iteration I) and never-written 0 decode to a fresh start; every torn mix of iteration
+ *   i's footprint over iteration i - 1's (or over the stale value when i = 1) decodes to i - 1,
+ *   i or a fresh start (a fresh start is safe with one failure).
  * layer-commit (per conv/FC layer): a finished layer re-entered under the old SIGN decodes its
  *   last footprint as the last iteration (nothing recomputed) or as a fresh start (recomputed,
- *   correct), never as another iteration.
+ *   correct), never as another iteration; once the commit landed, the SIGN layerEnd leaves
+ *   decodes it as a fresh start (the next inference's layer start takes nothing for progress).
  */
-import { loopCountPlanOf, type LcLeaLayer, iterationOf, lcPosition, outputWordOf, LC_TILE_PIXELS, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1, DUMMY_WEIGHT_SIGN0, DUMMY_WEIGHT_SIGN1 } from '../engines/japari-loopcount/plan.js';
+import {
+  loopCountPlanOf,
+  type LcLeaLayer,
+  type LcIteration,
+  iterationOf,
+  lcPosition,
+  lcPositionOf,
+  pbFirstFootprint,
+  pbLastFootprint,
+  seekReadsOf,
+  LC_TILE_PIXELS,
+} from '../engines/japari-loopcount/plan.js';
+import {
+  type LcRuleOptions,
+  type Resume,
+  FRESH,
+  HOW_FRESH,
+  dummyInput,
+  dummyWeight,
+  layerEnd,
+  seekDecision,
+  seekIteration,
+  sign1Of,
+  unfinishedPbPixel,
+} from '../engines/japari-loopcount/rules.js';
+import { lcRuleOptions } from '../engines/japari-loopcount/engine.js';
 import { positionOf } from '../engines/reference/engine.js';
-import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, neg, not, sext, sge, sgt, sle, slt, sub, udiv, ugt, ule, uge, ult, urem, FALSE, TRUE } from './smtlib.js';
+import { Script, type BV, type Bool, add, all, any, bv, eq, ite, lookup, mul, not, sgt, sle, slt, sub, udiv, ugt, ule, uge, ult, urem, FALSE, TRUE } from './smtlib.js';
+import { type BvOps, bvOps } from './ops.smt.js';
 import { runInference } from '../engines/runner.js';
 import { warmNvm } from '../properties/properties.js';
 import type { PagedMemory } from '../device/paged.js';
@@ -35,34 +63,35 @@ import { recordObligation } from './record.smt.js';
 import type { ProveContext } from './context.js';
 import { layerLabel } from './labels.js';
 
-const FRESH = -1;
+/** The rule options of the deployment's seeded faults (the engine's, engine.ts lcRuleOptions). */
+function optsOf(ctx: ProveContext): LcRuleOptions {
+  return lcRuleOptions(new Set(ctx.plan.params.faults));
+}
 
 /**
- * The 16-bit footprint of iteration i (32-bit term) under SIGN (a constant Bool: SIGN 1), via
- * the LEA: a constant SIGN keeps every product a multiplication by a constant.
+ * The 16-bit footprint of iteration i (a rule value) under SIGN (sign1: SIGN 1), as the LEA
+ * computes it from the rules' dummy input and dummy weight. A constant SIGN keeps every product
+ * a multiplication by a constant; a symbolic one is split.
  */
-export function loopFootprint(s: Script, ctx: ProveContext, sign1: Bool, i: BV): BV {
-  const lc = extract(i, 15, 0); // `int loop_cnt` on the 16-bit MSP430
+export function loopFootprint(s: Script, ctx: ProveContext, o: BvOps, sign1: Bool, i: BV): BV {
   if (sign1.c === undefined) {
-    return ite(sign1, loopFootprint(s, ctx, TRUE, i), loopFootprint(s, ctx, FALSE, i));
+    return ite(sign1, loopFootprint(s, ctx, o, TRUE, i), loopFootprint(s, ctx, o, FALSE, i));
   }
-  const weight = extract(mul(sext(lc, 32), bv(sign1.c ? DUMMY_WEIGHT_SIGN1 : DUMMY_WEIGHT_SIGN0, 32)), 15, 0);
-  const input = bv(sign1.c ? DUMMY_INPUT_SIGN1 : DUMMY_INPUT_SIGN0, 16);
-  return leaDot(s, [input], [weight], ctx.plan.params.arithmetic);
+  return leaDot(s, [o.toI16(dummyInput(o, sign1))], [o.toI16(dummyWeight(o, sign1, i))], ctx.plan.params.arithmetic);
 }
 
-/** seekProgress R1/R2: the iteration PB's first footprint names (32-bit), or -1 (fresh). */
-export function decodeFootprint(v: BV, sign1: Bool, iterations: number): BV {
-  const wrongSign = ite1(sign1, sge(v, bv(0, 16)), sle(v, bv(0, 16)));
-  // lc = SIGN 0 ? v : -v as a JS number (so -(-32768) = 32768).
-  const lc = ite(sign1, neg(sext(v, 32)), sext(v, 32));
-  return ite(any(wrongSign, sgt(lc, bv(iterations, 32))), bv(FRESH, 32), lc);
+/** seekProgress R1/R2 (rules.ts seekIteration) on a 16-bit footprint: the iteration it names, or FRESH. */
+export function decodeFootprint(o: BvOps, v: BV, sign1: Bool, iterations: number, opts: LcRuleOptions): BV {
+  return seekIteration(o, sign1, o.fromI16(v), o.k(iterations), opts);
 }
 
-function ite1(c: Bool, a: Bool, b: Bool): Bool {
-  if (c.c === true) return a;
-  if (c.c === false) return b;
-  return { s: `(ite ${c.s} ${a.s} ${b.s})` };
+/** The slot state of the SIGN the previous inference ran a layer under, given this inference's (rules.ts layerEnd). */
+function previousState(o: BvOps, l: LcLeaLayer, state: number, opts: LcRuleOptions): number {
+  for (const p of [-state, state]) {
+    const next = layerEnd(o, { state: o.k(p), layerIdx: o.k(l.index), running: o.k(1), runCounter: o.k(0) }, { layer: l.index, last: false, lea: true, opts }).state;
+    if (o.constant(next) === state) return p;
+  }
+  return -state;
 }
 
 function tornWord(newV: BV, oldV: BV): BV {
@@ -76,12 +105,13 @@ function arithmetic(ctx: ProveContext, l: LcLeaLayer): Obligation {
   // Goal 1: the footprint product, per SIGN.
   const products = ([0, 1] as const).map((sign) => {
     const s1 = new Script();
+    const o = bvOps(s1);
     const k = s1.declare('k', 32, 'unsigned');
     const sign1 = sign === 1 ? TRUE : FALSE;
     s1.observeBool('sign1', sign1);
     s1.assert(all(uge(k, bv(1, 32)), ule(k, bv(I, 32))));
-    const fp = s1.observe('footprint', loopFootprint(s1, ctx, sign1, k));
-    s1.assert(not(eq(sext(fp, 32), sign === 1 ? neg(k) : k)));
+    const fp = s1.observe('footprint', loopFootprint(s1, ctx, o, sign1, k));
+    s1.assert(not(eq(o.fromI16(fp), sign === 1 ? o.neg(k) : k)));
     return s1;
   });
   // Goal 2: the running sums of a tile stay within int16 (exact sums of +-i, 32-bit).
@@ -102,8 +132,8 @@ function arithmetic(ctx: ProveContext, l: LcLeaLayer): Obligation {
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `For every iteration k <= ${I} of ${l.name} and both SIGNs the LEA computes the footprint dummy input x dummy weight as exactly +k / -k (no 16-bit wrap of 16 * loop_cnt, no saturation), and no tile's running footprint sum leaves int16 (${l.itersPerTile} iterations per tile).`,
-    tiedTo: ['plan-loopcount.ts#dummyWeight', 'loopcount.ts#computeAndPreserve', 'loopcount.ts#accumulate', 'lea.ts#dotGeneric'],
-    encoding: 'symbolic iteration k (32-bit), SIGN, tile index and iterations m into the tile; the LEA dot product through the bit-vector AccOps instance',
+    tiedTo: ['japari-loopcount/rules.ts#dummyInput', 'japari-loopcount/rules.ts#dummyWeight', 'japari-loopcount/rules.ts#loopCnt', 'japari-loopcount/engine.ts#computeAndPreserve', 'japari-loopcount/engine.ts#accumulate', 'lea.ts#dotGeneric'],
+    encoding: 'symbolic iteration k (32-bit), SIGN, tile index and iterations m into the tile; the rules over bit-vectors (bvOps), the LEA dot product through the bit-vector AccOps instance',
     goals: [
       ...products.map((p, sign) => goal(`SIGN ${sign}: the LEA footprint is not ${sign === 1 ? '-k' : '+k'}`, p, undefined, { name: 'k', w: 32 })),
       goal('a tile\'s running footprint sum saturates', s2, undefined, { name: 'tile', w: 32 }),
@@ -170,19 +200,23 @@ function replaySaturation(ctx: ProveContext, l: LcLeaLayer): ReturnType<NonNulla
 function distinguishabilityScript(ctx: ProveContext, l: LcLeaLayer, midTileTorn: boolean, sign: 0 | 1): Script {
   const I = l.iterations;
   const s = new Script();
+  const o = bvOps(s);
+  const opts = optsOf(ctx);
   const i = s.declare('i', 32, 'unsigned');
   const sign1 = sign === 1 ? TRUE : FALSE;
   s.observeBool('sign1', sign1);
   const first = s.declareBool('first_inference', true);
   s.assert(all(uge(i, bv(1, 32)), ule(i, bv(I, 32))));
-  const fresh = s.observe('written', loopFootprint(s, ctx, sign1, i));
-  const prevI = loopFootprint(s, ctx, sign1, sub(i, bv(1, 32)));
-  const staleV = s.observe('stale', ite(first, bv(0, 16), loopFootprint(s, ctx, not(sign1), bv(I, 32))));
+  const fresh = s.observe('written', loopFootprint(s, ctx, o, sign1, i));
+  const prevI = loopFootprint(s, ctx, o, sign1, sub(i, bv(1, 32)));
+  // The previous inference ran the layer under the SIGN layerEnd toggled into this one.
+  const prevSign1 = sign1Of(o, o.k(previousState(o, l, sign === 1 ? -1 : 1, opts)));
+  const staleV = s.observe('stale', ite(first, bv(0, 16), loopFootprint(s, ctx, o, prevSign1, bv(I, 32))));
   const before = s.observe('before', ite(eq(i, bv(1, 32)), staleV, prevI));
   const torn = s.observe('torn', tornWord(fresh, before));
-  const dFresh = s.observe('decoded_written', decodeFootprint(fresh, sign1, I), 'signed');
-  const dStale = s.observe('decoded_stale', decodeFootprint(staleV, sign1, I), 'signed');
-  const dTorn = s.observe('decoded_torn', decodeFootprint(torn, sign1, I), 'signed');
+  const dFresh = s.observe('decoded_written', decodeFootprint(o, fresh, sign1, I, opts), 'signed');
+  const dStale = s.observe('decoded_stale', decodeFootprint(o, staleV, sign1, I, opts), 'signed');
+  const dTorn = s.observe('decoded_torn', decodeFootprint(o, torn, sign1, I, opts), 'signed');
   const tornOk = any(eq(dTorn, i), eq(dTorn, bv(FRESH, 32)), all(ugt(i, bv(1, 32)), eq(dTorn, sub(i, bv(1, 32)))));
   const spi = ctx.spec.placement === 'spi-fram';
   if (midTileTorn) {
@@ -208,8 +242,8 @@ function distinguishability(ctx: ProveContext, l: LcLeaLayer): Obligation {
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `PB's first footprint of ${l.name} names exactly the iteration i <= ${I} that wrote it; the previous inference's last footprint and never-written 0 decode to a fresh start; a torn mix over iteration i - 1's footprint decodes to i - 1, i or a fresh start -- for both SIGNs.`,
-    tiedTo: ['loopcount.ts#seekProgress (R1, R2)', 'loopcount.ts#computeAndPreserve', 'plan-loopcount.ts#dummyWeight', 'lea.ts#dotGeneric'],
-    encoding: 'symbolic iteration i (32-bit), SIGN, first inference or not; torn = new low byte + old high byte',
+    tiedTo: ['japari-loopcount/rules.ts#seekIteration (R1, R2)', 'japari-loopcount/rules.ts#dummyInput', 'japari-loopcount/rules.ts#dummyWeight', 'japari-loopcount/rules.ts#layerEnd', 'japari-loopcount/engine.ts#computeAndPreserve', 'lea.ts#dotGeneric'],
+    encoding: 'symbolic iteration i (32-bit), SIGN, first inference or not; torn = new low byte + old high byte; the rules over bit-vectors (bvOps)',
     goals: [true, false].flatMap((mid) =>
       ([0, 1] as const).map((sign) =>
         goal(
@@ -246,23 +280,50 @@ function distinguishability(ctx: ProveContext, l: LcLeaLayer): Obligation {
 
 function commit(ctx: ProveContext, l: LcLeaLayer): Obligation {
   const I = l.iterations;
-  const scripts = ([0, 1] as const).map((sign) => {
-    const s = new Script();
-    const sign1 = sign === 1 ? TRUE : FALSE;
-  s.observeBool('sign1', sign1);
-    const fp = s.observe('last_footprint', loopFootprint(s, ctx, sign1, bv(I, 32)));
-    const d = s.observe('decoded', decodeFootprint(fp, sign1, I), 'signed');
-    s.assert(not(any(eq(d, bv(I, 32)), eq(d, bv(FRESH, 32)))));
-    return s;
-  });
+  const opts = optsOf(ctx);
+  const last = l.index === loopCountPlanOf(ctx.plan).layers.length - 1;
+  // Per SIGN of the finished layer: re-entered before the commit landed (the record's older copy,
+  // the old SIGN), and after it (the SIGN rules.ts layerEnd leaves for the next inference).
+  const scripts = ([false, true] as const).flatMap((committed) =>
+    ([0, 1] as const).map((sign) => {
+      const s = new Script();
+      const o = bvOps(s);
+      const state = sign === 1 ? -1 : 1;
+      const sign1 = sign1Of(o, o.k(state));
+      s.observeBool('sign1', sign1);
+      s.observeBool('committed', committed ? TRUE : FALSE);
+      const fp = s.observe('last_footprint', loopFootprint(s, ctx, o, sign1, bv(I, 32)));
+      if (!committed) {
+        const d = s.observe('decoded', decodeFootprint(o, fp, sign1, I, opts), 'signed');
+        s.assert(not(any(eq(d, bv(I, 32)), eq(d, bv(FRESH, 32)))));
+        return { committed, sign, s };
+      }
+      const next = layerEnd(o, { state: o.k(state), layerIdx: o.k(l.index), running: o.k(1), runCounter: o.k(0) }, { layer: l.index, last, lea: true, opts });
+      const nextSign1 = sign1Of(o, next.state);
+      s.observeBool('next_sign1', nextSign1);
+      const d = s.observe('decoded', decodeFootprint(o, fp, nextSign1, I, opts), 'signed');
+      s.assert(not(eq(d, bv(FRESH, 32))));
+      return { committed, sign, s };
+    }),
+  );
   return {
     id: 'layer-commit',
     layer: layerLabel(l),
     layerIndex: l.index,
-    statement: `${l.name} finished but not committed (SIGN and layer_idx + 1 in one versioned record write) and re-entered under the old SIGN decodes its last footprint as iteration ${I} (nothing recomputed) or as a fresh start (recomputed, correct), never as another iteration.`,
-    tiedTo: ['loopcount.ts#endLayer', 'loopcount.ts#seekProgress', 'record.ts#RecordStore.commit'],
-    encoding: 'symbolic SIGN; the last iteration concrete',
-    goals: scripts.map((sc, sign) => goal(`SIGN ${sign}: the last footprint decodes to another iteration`, sc)),
+    statement: `${l.name} finished but not committed (SIGN and layer_idx + 1 in one versioned record write) and re-entered under the old SIGN decodes its last footprint as iteration ${I} (nothing recomputed) or as a fresh start (recomputed, correct), never as another iteration; once committed, the next inference's SIGN (the toggle at layer end) decodes it as a fresh start.`,
+    tiedTo: ['japari-loopcount/rules.ts#layerEnd', 'japari-loopcount/rules.ts#seekIteration', 'japari-loopcount/rules.ts#sign1Of', 'japari-loopcount/engine.ts#endLayer', 'record.ts#RecordStore.commit'],
+    encoding: 'per SIGN, before and after the commit; the last iteration concrete; the rules over bit-vectors (bvOps)',
+    goals: scripts.map(({ committed, sign, s }) =>
+      goal(committed ? `SIGN ${sign}: after the commit the next inference decodes the last footprint as an iteration` : `SIGN ${sign}: the last footprint decodes to another iteration`, s),
+    ),
+    replay: (cex) => {
+      if (cex['committed'] !== true) return { note: 'the layer is re-entered under the old SIGN only after a failure during its commit; see layer-commit' };
+      // The next inference's layer start reads this inference's last footprint: no failure needed.
+      const decoded = cex['decoded'] as number;
+      const spec = ctx.runSpec(cex['next_sign1'] === true ? 1 : 2, []);
+      return ctx.replayRecovery(spec, l.index, (job) => job === decoded - 1 || job === decoded, `${l.name} resumed from the previous inference's footprint (iteration ${decoded})`, true);
+    },
+    finding: (cex) => (cex['committed'] === true && cex['sign1'] === false && I >= 2048 ? 'loopcount-dummy-weight-wrap' : undefined),
   };
 }
 
@@ -273,6 +334,15 @@ const TILE = LC_TILE_PIXELS;
 /** lcPosition as a number: (iter - 1) * 2 * 16 + op * 16 + pixel. */
 const posOf = (iter: number, op: 0 | 1, pixel: number) => lcPosition(iter, op, pixel);
 const OUTSIDE = 0x7ffffff0;
+/** The split's resume codes for an iteration outside the window (beside rules.ts HOW_*). */
+const HOW_OUTSIDE = 10;
+const HOW_OUTSIDE_FIRST = 11;
+const HOW_OUTSIDE_LAST = 12;
+
+/** Name the leaves of one case's decision (keeps the merged text linear in the candidates). */
+function defineResume(s: Script, r: Resume<BV>): Resume<BV> {
+  return { iter: s.define(r.iter, 'r'), op: s.define(r.op, 'r'), pixel: s.define(r.pixel, 'r'), how: s.define(r.how, 'r') };
+}
 
 interface WindowRun {
   /** Units of the window in landing order: NVM byte address, byte value, step position. */
@@ -407,6 +477,7 @@ function windowRun(ctx: ProveContext, l: LcLeaLayer, warm: number, a: number, b:
 
 function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
   const B = loopCountPlanOf(ctx.plan).B;
+  const opts = optsOf(ctx);
   const I = l.iterations;
   const windows = seekerWindows(l);
   const goals = [];
@@ -442,35 +513,38 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
         return t;
       };
       const word = (x: number): BV => concatBV(byte(x + 1), byte(x));
+      const o = bvOps(s);
       const sign1 = sign === 1 ? TRUE : FALSE;
-      const lt = (x: BV, y: BV) => (sign === 0 ? slt(x, y) : sgt(x, y));
-      // R1/R2.
-      const pb1 = s.observe('pb1', word(l.pb + 2 * B));
-      const lc = s.observe('decoded', decodeFootprint(pb1, sign1, I), 'signed');
-      // R3/R4 for every candidate iteration of the window (others resume outside it: unsafe).
-      // Candidates outside the window: resuming at an earlier iteration is safe only at the first
-      // iteration of a tile with op 0 redone from pixel 0 (R3 at pixel 0: the tile is rebuilt
-      // from scratch, copy 0 written directly); anything else re-adds or reloads stale work.
-      // R3 reads PB only, so it depends on the tile's shape (pixels, words per pixel).
+      const at16 = (x: number): BV => o.fromI16(word(x));
+      // R1/R2 (rules.ts seekIteration), observed for the counterexample.
+      const pb1 = o.fromI16(s.observe('pb1', word(pbFirstFootprint(l, B))));
+      const lc = s.observe('decoded', seekIteration(o, sign1, pb1, o.k(I), opts), 'signed');
+      // The seeker's reads (the engine's words): each an ite chain over the window's writes.
+      const reads = seekReadsOf(l, B, at16);
+      // R3/R4 for every candidate iteration of the window (rules.ts resumeWithin, called by
+      // seekDecision once per case of the split below). Candidates outside the window: resuming
+      // at an earlier iteration is safe only at the first iteration of a tile with op 0 redone
+      // from pixel 0 (R3 at pixel 0: the tile is rebuilt from scratch, copy 0 written
+      // directly); anything else re-adds or reloads stale work. R3 reads PB only, so it depends
+      // on the tile's shape (pixels, words per pixel): rules.ts unfinishedPbPixel per shape.
       const tiles = Math.ceil(I / l.itersPerTile);
-      const shapes: { npix: number; callWords: number }[] = [];
+      const shapes: LcIteration[] = [];
       const shapeOfTile = Array.from({ length: tiles }, (_, t) => {
-        const it = iterationOf(l, B, t * l.itersPerTile + 1);
+        const it = iterationOf(l, B, t * l.itersPerTile + 1, opts);
         let k = shapes.findIndex((x) => x.npix === it.npix && x.callWords === it.callWords);
         if (k < 0) {
-          shapes.push({ npix: it.npix, callWords: it.callWords });
+          shapes.push(it);
           k = shapes.length - 1;
         }
         return k;
       });
-      const rebuildsFromPixel0 = shapes.map((sh) => {
-        const lastFpOf = (k: number) => word(l.pb + 2 * (k * sh.callWords + sh.callWords - 1));
-        return all(not(eq(lastFpOf(sh.npix - 1), pb1)), not(eq(lastFpOf(0), pb1)));
-      });
+      const rebuildsFromPixel0 = shapes.map((sh) =>
+        o.eq(unfinishedPbPixel(o, pb1, sh.npix, (k) => at16(pbLastFootprint(l, sh, k)), () => {}, opts).at, o.k(0)),
+      );
       const lcTile = udiv(sub(lc, bv(1, 32)), bv(l.itersPerTile, 32));
       const shapeIdx = lookup(shapeOfTile, lcTile, 8);
       let rebuild: Bool = FALSE;
-      for (let k = shapes.length - 1; k >= 0; k--) rebuild = ite1(eq(shapeIdx, bv(k, 8)), rebuildsFromPixel0[k]!, rebuild);
+      for (let k = shapes.length - 1; k >= 0; k--) rebuild = o.iteB(eq(shapeIdx, bv(k, 8)), rebuildsFromPixel0[k]!, rebuild);
       // The first iteration of a tile (copy 0 rewritten from scratch), or the last one of a
       // tile (its op 1 reads the other copy, which still holds the sum before it -- safe once
       // that tile is finished, checked below against the failure point).
@@ -478,30 +552,28 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
       const firstOfTile = eq(urem(sub(lc, bv(1, 32)), ipt), bv(0, 32));
       const lastOfTile = eq(urem(lc, ipt), bv(0, 32));
       const tileBoundary = all(sgt(lc, bv(0, 32)), any(firstOfTile, lastOfTile), rebuild);
-      let outcome: BV = ite(tileBoundary, ite(firstOfTile, bv(OUTSIDE + 1, 32), bv(OUTSIDE + 2, 32)), bv(OUTSIDE, 32));
-      for (let c = b; c >= Math.max(1, a - 1); c--) {
-        const it = iterationOf(l, B, c);
-        const lastFp = (k: number) => word(l.pb + 2 * (k * it.callWords + it.callWords - 1));
-        // R3: op 0 unfinished -> the first pixel whose last footprint differs from pb1.
-        let r3: BV = bv(posOf(c, 0, it.npix - 1), 32);
-        for (let k = it.npix - 2; k >= 0; k--) r3 = ite(not(eq(lastFp(k), pb1)), bv(posOf(c, 0, k), 32), r3);
-        // R4: scan the destination copy from the anchor.
-        let prev: BV = it.first ? pb1 : word(l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B));
-        let r4: BV = bv(posOf(c + 1, 0, 0), 32);
-        const breaks: [Bool, number][] = [];
-        for (let k = 0; k < it.npix; k++) {
-          const w0 = outputWordOf(l, it, k);
-          for (let f = 0; f < it.nfp; f++) {
-            const v = word(l.out.copies[it.flip]! + 2 * (w0 + f * (B + 1) + B));
-            breaks.push([lt(v, prev), k]);
-            prev = v;
-          }
+      const outsideHow = ite(tileBoundary, ite(firstOfTile, bv(HOW_OUTSIDE_FIRST, 32), bv(HOW_OUTSIDE_LAST, 32)), bv(HOW_OUTSIDE, 32));
+      const split = (n: BV, decide: (it: LcIteration) => Resume<BV>): Resume<BV> => {
+        const named = s.define(n, 'lc');
+        let acc: Resume<BV> = { iter: named, op: o.k(0), pixel: o.k(0), how: outsideHow };
+        for (let c = b; c >= Math.max(1, a - 1); c--) {
+          const it = iterationOf(l, B, c, opts);
+          const rest = acc;
+          acc = o.when(o.eq(named, o.k(c)), () => defineResume(s, decide(it)), () => rest);
         }
-        for (let q = breaks.length - 1; q >= 0; q--) r4 = ite(breaks[q]![0], bv(posOf(c, 1, breaks[q]![1]), 32), r4);
-        const res = ite(not(eq(lastFp(it.npix - 1), pb1)), r3, r4);
-        outcome = ite(eq(lc, bv(c, 32)), s.define(res, 'r'), outcome);
-      }
-      const R = s.observe('resume', ite(eq(lc, bv(FRESH, 32)), bv(FRESH, 32), outcome), 'signed');
+        return acc;
+      };
+      const res = defineResume(s, seekDecision(o, { sign1, iterations: o.k(I), opts }, reads, split));
+      const how = res.how;
+      const R = s.observe(
+        'resume',
+        ite(
+          eq(how, bv(HOW_FRESH, 32)),
+          bv(FRESH, 32),
+          ite(eq(how, bv(HOW_OUTSIDE, 32)), bv(OUTSIDE, 32), ite(eq(how, bv(HOW_OUTSIDE_FIRST, 32)), bv(OUTSIDE + 1, 32), ite(eq(how, bv(HOW_OUTSIDE_LAST, 32)), bv(OUTSIDE + 2, 32), lcPositionOf(o, res.iter, res.op, res.pixel)))),
+        ),
+        'signed',
+      );
       // The failure point: the step of the first unit at or after p that changes NVM (units that
       // rewrite a byte with its current value change nothing), or the step after the window;
       // and whether any unit of that step that changes NVM has landed.
@@ -536,9 +608,9 @@ function seeker(ctx: ProveContext, l: LcLeaLayer): Obligation {
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `A failure before any write unit of ${l.name} within the bound leaves NVM from which __JAP_PG_RETRIEVE resumes safely: a fresh start, a step of the interrupted iteration no later than the failure, or the previous iteration's accumulation when nothing of the next one landed.`,
-    tiedTo: ['loopcount.ts#seekProgress (R1-R4)', 'loopcount.ts#computeAndPreserve', 'loopcount.ts#accumulate', 'plan-loopcount.ts#iterationOf', 'plan-loopcount.ts#outputWordOf'],
+    tiedTo: ['japari-loopcount/rules.ts#seekDecision (R1-R4)', 'japari-loopcount/rules.ts#resumeWithin', 'japari-loopcount/rules.ts#unfinishedPbPixel', 'japari-loopcount/rules.ts#firstBreak', 'japari-loopcount/engine.ts#computeAndPreserve', 'japari-loopcount/engine.ts#accumulate', 'japari-loopcount/plan.ts#iterationOf', 'japari-loopcount/plan.ts#outputWordOf'],
     bound: `BMC, one failure before any write unit of iterations ${windows.map(([a, b]) => (a === b ? `${a}` : `${a}..${b}`)).join(', ')} of ${I} (both SIGNs); the NVM at each window start from the golden run${skipped.length > 0 ? `; not executed by the golden run, so not checked: ${skipped.join(', ')}` : ''}`,
-    encoding: 'symbolic failure point p (unit index); every byte the seeker reads as an ite chain over the window\'s writes; R1-R4 symbolic over every candidate iteration',
+    encoding: 'symbolic failure point p (unit index); every byte the seeker reads as an ite chain over the window\'s writes; the seeker\'s rules over bit-vectors (bvOps), R3/R4 split over every candidate iteration',
     goals,
     replay: (cex) => {
       const sign = cex['sign'] as number;

@@ -21,12 +21,13 @@ import {
   lcLeaLayer,
   iterationOf,
   lcPosition,
-  dummyWeight,
   loopCountPlanOf,
   type LcLeaLayer,
   DUMMY_INPUT_SIGN0,
   DUMMY_INPUT_SIGN1,
 } from '../../src/engines/japari-loopcount/plan.js';
+import { dummyWeight as dummyWeightRule } from '../../src/engines/japari-loopcount/rules.js';
+import { num } from '../../src/engines/ops.js';
 import { positionOf } from '../../src/engines/reference/engine.js';
 import { dotQ15, TI_REFERENCE_ARITHMETIC } from '../../src/device/lea.js';
 import { DEVICE_MD_CAPACITOR, DEVICE_MD_RC } from '../../src/device/energy.js';
@@ -37,6 +38,9 @@ import { ConfigError } from '../../src/util/errors.js';
 
 const BATCHES = [1, 2, 4, 8] as const;
 const TINY: readonly TinyModelName[] = ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided'];
+
+/** The dummy weight of iteration `iter` under SIGN (rules.ts dummyWeight on numbers). */
+const dummyWeight = (sign: 0 | 1, iter: number): number => dummyWeightRule(num, sign === 1, iter);
 
 function deploy(q: QuantizedNetwork, batch: number): Deployment {
   return new Deployment(q, { engine: 'japari-loopcount', batch, placement: 'spi-fram', profile: msp430fr5994 });

@@ -6,13 +6,12 @@
  *     three consecutive inferences (rounds 0, 1, 2), for every slot word
  *   - footprintValue == the footprint word the engine left in NVM after each layer
  *   - staleValue == the word a layer finds at each footprint when it starts (footprint sources)
- *   - loopFootprint == the LEA product of plan-loopcount's dummy input and dummyWeight
+ * (The loop-count encodings call the design's rules themselves: test/smt/loopcount-rules.test.ts.)
  */
 import { describe, it, expect } from 'vitest';
 import { proveContext } from '../../src/smt/context.js';
 import { refFacts, jobFootprintWord, psbTerm, footprintValue, staleValue, isFootprint, W32 } from '../../src/smt/reference.smt.js';
 import { bvOps } from '../../src/smt/ops.smt.js';
-import { loopFootprint, decodeFootprint } from '../../src/smt/loopcount.smt.js';
 import { seenFinished } from '../../src/smt/japari.smt.js';
 import { Script, bv, toSigned, TRUE, FALSE, type BV } from '../../src/smt/smtlib.js';
 import { RecordStore } from '../../src/engines/common/record.js';
@@ -20,8 +19,6 @@ import { jobMapOf } from '../../src/engines/japari/design.js';
 import { jobCount, jobFootprintWord as ruleWord, psb, footprintSaysFinished } from '../../src/engines/japari/rules.js';
 import { num } from '../../src/engines/ops.js';
 import { runInference } from '../../src/engines/runner.js';
-import { loopCountPlanOf, dummyWeight, DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1 } from '../../src/engines/japari-loopcount/plan.js';
-import { dotQ15 } from '../../src/device/lea.js';
 import type { PagedMemory } from '../../src/device/paged.js';
 
 function value(t: BV): number {
@@ -125,28 +122,3 @@ describe('seeker predicate twin == ReferenceEngine.footprintSaysFinished', () =>
     });
   }
 });
-
-describe('loop-count twins == plan-loopcount / lea.ts', () => {
-  it('lenet: footprints of every iteration and both SIGNs, and their decoding', () => {
-    const ctx = proveContext({ model: 'lenet', engine: 'japari-loopcount', batch: 1 });
-    const lc = loopCountPlanOf(ctx.plan);
-    const arith = ctx.plan.params.arithmetic;
-    for (const l of lc.layers) {
-      if (l.kind !== 'conv' && l.kind !== 'gemm') continue;
-      for (let i = 1; i <= Math.max(l.iterations, 2400); i += i < 100 ? 1 : 37) {
-        for (const sign of [0, 1] as const) {
-          const s = new Script();
-          const got = value(loopFootprint(s, ctx, sign === 1 ? TRUE : FALSE, bv(i, 32)));
-          const want = dotQ15(Int16Array.of(sign === 0 ? DUMMY_INPUT_SIGN0 : DUMMY_INPUT_SIGN1), 0, Int16Array.of(dummyWeight(sign, i)), 0, 1, 1, arith);
-          expect(got, `iteration ${i} SIGN ${sign}`).toBe(want);
-          // R1/R2 of seekProgress: the sign must match SIGN and the magnitude name an iteration.
-          const d = value(decodeFootprint(bv(got, 16), sign === 1 ? TRUE : FALSE, l.iterations));
-          const lcv = sign === 0 ? got : -got;
-          const fresh = (sign === 0 && got <= 0) || (sign === 1 && got >= 0) || lcv > l.iterations;
-          expect(d).toBe(fresh ? -1 : lcv);
-        }
-      }
-    }
-  });
-});
-

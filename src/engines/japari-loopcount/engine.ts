@@ -1,8 +1,11 @@
 /**
  * `japari-loopcount`: JAPARI as first published (EMCLab-Sinica/JAPARI, libJAPARI/src/
  * convolution.c JAP_CONV + __JAP_PG_RETRIEVE, fc.c JAP_FC + __JAP_PG_RETRIEVE_FC), with
- * loop-count footprints. Read it next to algorithms.md "JAPARI as first published" and
- * src/engines/japari-loopcount/plan.ts (tiles, layouts, NVM map).
+ * loop-count footprints. Read it next to algorithms.md "JAPARI as first published",
+ * src/engines/japari-loopcount/plan.ts (tiles, layouts, NVM map) and rules.ts: every decision
+ * below (the dummy input and weight, the ping-pong flip, R1-R4 of the seeker, the SIGN toggle
+ * and commit) is a rule there, which this engine calls on numbers with the device's reads as
+ * callbacks, the inspector (design.ts) on an NVM image, and the proofs on bit-vectors.
  *
  * What is modelled
  *   Each conv/FC layer iterates r, c, m (tiles of Tr x Tc output pixels x Tm output channels),
@@ -15,10 +18,11 @@
  *     op 1  accumulate: per pixel: in the tile's first iteration write the LEA result to output
  *           copy 0; otherwise read the pixel's words from copy flip^1, LEA-add (saturating) the
  *           result, write copy flip. Then loop_cnt++ and flip ^= 1 (flip = 0 at each tile start).
- *   Footprints: SIGN 0: dummy input 0x0800, dummy weight 16 * loop_cnt (16-bit product, wraps
- *   for loop_cnt > 2047: not guarded, as published) -> FP = +loop_cnt; SIGN 1: 0x8000 and
- *   1 * loop_cnt -> FP = -loop_cnt. PB holds the iteration's FP; an output copy's footprint
- *   words hold the running (saturating) sum of the PB footprints of the tile's iterations.
+ *   Footprints (rules.ts dummyInput, dummyWeight): SIGN 0: dummy input 0x0800, dummy weight
+ *   16 * loop_cnt (16-bit product, wraps for loop_cnt > 2047: not guarded, as published) ->
+ *   FP = +loop_cnt; SIGN 1: 0x8000 and 1 * loop_cnt -> FP = -loop_cnt. PB holds the
+ *   iteration's FP; an output copy's footprint words hold the running (saturating) sum of the
+ *   PB footprints of the tile's iterations.
  *
  *   seekProgress (__JAP_PG_RETRIEVE), run at the start of every conv/FC layer, after a reboot or
  *   not, because JAP_CONV/JAP_FC call it unconditionally (decision: faithful to the code; a layer
@@ -40,8 +44,9 @@
  *         chain: the source copy's first footprint of pixel 0 (S(lc-1)), or pb_1 itself in the
  *         tile's first iteration. A break at pixel k -> reload the LEA results of pixels k.. from
  *         PB and resume op 1 at pixel k; no break -> op 1 finished, continue at lc + 1.
+ *   (rules.ts seekIteration = R1/R2, unfinishedPbPixel = R3, firstBreak = R4, seekDecision.)
  *   endLayer: toggle the layer's SIGN and commit layer_idx + 1 in one versioned record write
- *   (record.ts; the slot state +1 <-> SIGN 0, -1 <-> SIGN 1).
+ *   (rules.ts layerEnd; record.ts; the slot state +1 <-> SIGN 0, -1 <-> SIGN 1).
  *   relu, maxpool, gap, concat, add: no footprints (the original repository has none for them);
  *   after a reboot such a layer is recomputed from its start (its input is intact).
  *
@@ -55,7 +60,7 @@
  *
  * Deviations from the published design (choices we had to make)
  *   - Bias: the published code applies none; A carries an extra -1.0 in the first iteration of
- *     each (r, c, m) tile, times a -bias row in the B matrix (plan-loopcount.ts).
+ *     each (r, c, m) tile, times a -bias row in the B matrix (plan.ts).
  *   - SIGN is persistent, committed with layer_idx + 1 in one record write. The published demo
  *     (main.c) keeps SIG[] in volatile RAM and increments the persistent layer index separately.
  *   - Weights: pre-arranged B blocks in program FRAM, one DMA per block (as the reference engine),
@@ -100,16 +105,46 @@ import {
   iterationOf,
   outputWordOf,
   lcPosition,
-  dummyWeight,
   loopCountPlanOf,
-  DUMMY_INPUT_SIGN0,
-  DUMMY_INPUT_SIGN1,
+  pbFirstFootprint,
+  pbLastFootprint,
+  anchorFootprint,
 } from './plan.js';
+import {
+  type LcRuleOptions,
+  type Resume,
+  type SeekReads,
+  HOW_FRESH,
+  HOW_OP0,
+  HOW_OP1,
+  dummyInput,
+  dummyWeight,
+  layerEnd,
+  loopCnt,
+  seekDecision,
+  sign1Of,
+} from './rules.js';
+import { num } from '../ops.js';
 import { chanWord, type Layout } from '../../model/layout.js';
 import { RecordStore, type ModelRecord } from '../common/record.js';
 import { positionOf } from '../reference/engine.js';
 import type { FaultSet } from '../catalogue.js';
 import { assertNever, JapariError } from '../../util/errors.js';
+
+/**
+ * The rule options (rules.ts LcRuleOptions) the catalogue's loop-count faults switch on: the one
+ * place each of these faults is consulted. The engine, the inspector (design.ts) and the proofs
+ * (src/smt/loopcount.smt.ts) all take their options from here.
+ */
+export function lcRuleOptions(faults: FaultSet): LcRuleOptions {
+  return {
+    firstPbOnly: faults.has('loopcount-seek-first-pb-only'),
+    resumeNext: faults.has('loopcount-resume-next-iteration'),
+    scanFromZero: faults.has('loopcount-scan-from-zero'),
+    flipNotReset: faults.has('loopcount-flip-not-reset'),
+    signNotToggled: faults.has('loopcount-sign-not-toggled'),
+  };
+}
 
 
 /** Where a conv/FC layer resumes: iteration (loop_cnt), operation and pixel. */
@@ -121,11 +156,16 @@ export interface LcStart {
   readonly why: 'fresh' | 'op0' | 'op1' | 'next';
 }
 
-const FRESH: LcStart = { iter: 1, op: 0, pixel: 0, why: 'fresh' };
+const WHY: Record<number, LcStart['why']> = { [HOW_FRESH]: 'fresh', [HOW_OP0]: 'op0', [HOW_OP1]: 'op1' };
 
-/** SIGN (0/1) from a record slot state (+1/-1). */
+/** The engine's form of a seek decision (rules.ts Resume on numbers). */
+export function lcStartOf(r: Resume<number>): LcStart {
+  return { iter: r.iter, op: r.op === 1 ? 1 : 0, pixel: r.pixel, why: WHY[r.how] ?? 'next' };
+}
+
+/** SIGN (0/1) from a record slot state (+1/-1): rules.ts sign1Of. */
 export function signOf(state: number): 0 | 1 {
-  return state < 0 ? 1 : 0;
+  return sign1Of(num, state) ? 1 : 0;
 }
 
 function isLea(l: LcLayer): l is LcLeaLayer {
@@ -138,6 +178,10 @@ export class LoopCountEngine {
   readonly B: number;
   readonly records: RecordStore;
   readonly faults: FaultSet;
+  /** The rule options of the seeded faults (lcRuleOptions). */
+  private readonly opts: LcRuleOptions;
+  /** Fault loopcount-pb-footprint-first: each PB footprint is written on its own before the products. */
+  private readonly pbFootprintFirst: boolean;
   private dev!: Device;
   /** Non-LEA SRAM staging for reads that strip footprints, and for single-word recovery reads (profile sramMap). */
   private readonly stage: number;
@@ -161,6 +205,8 @@ export class LoopCountEngine {
     this.B = this.lc.B;
     this.records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
     this.faults = faults;
+    this.opts = lcRuleOptions(faults);
+    this.pbFootprintFirst = faults.has('loopcount-pb-footprint-first');
     this.stage = plan.params.profile.sramMap.stage;
     this.stageWords = plan.params.profile.sramMap.stageWords;
   }
@@ -233,19 +279,19 @@ export class LoopCountEngine {
     this.records.commit(dev, rec);
   }
 
-  /** Layer completion: toggle SIGN (conv/FC) and commit layer_idx + 1 in one record write. */
+  /** Layer completion (rules.ts layerEnd): toggle SIGN (conv/FC) and commit layer_idx + 1 in one record write. */
   private endLayer(layer: LcLayer): void {
     const rec = this.rec;
-    if (isLea(layer)) {
-      const s = rec.slots[layer.slot]!;
-      s.state = -s.state;
-    }
-    const last = layer.index === this.lc.layers.length - 1;
-    rec.layerIdx = layer.index + 1;
-    if (last) {
-      rec.running = 0;
-      rec.runCounter = (rec.runCounter + 1) & 0xffff;
-    }
+    const slot = isLea(layer) ? rec.slots[layer.slot]! : null;
+    const next = layerEnd(
+      num,
+      { state: slot?.state ?? 0, layerIdx: rec.layerIdx, running: rec.running, runCounter: rec.runCounter },
+      { layer: layer.index, last: layer.index === this.lc.layers.length - 1, lea: slot !== null, opts: this.opts },
+    );
+    if (slot) slot.state = next.state;
+    rec.layerIdx = next.layerIdx;
+    rec.running = next.running;
+    rec.runCounter = next.runCounter;
     this.dev.step('commit layer');
     this.records.commit(this.dev, rec);
   }
@@ -261,50 +307,50 @@ export class LoopCountEngine {
     return v;
   }
 
+  /** The plan data of iteration `iter` of `l`, with the faults that change it (rules.ts copyFlip). */
+  private iteration(l: LcLeaLayer, iter: number): LcIteration {
+    return iterationOf(l, this.B, iter, this.opts);
+  }
+
+  /**
+   * rules.ts seekDecision with the device's reads: one-word DMA reads of PB footprints and of the
+   * source copy's anchor, one DMA per destination pixel (its footprints compared in order), and
+   * the CPU work of each comparison and of the loop-counter replay.
+   */
   seekProgress(l: LcLeaLayer): LcStart {
     const dev = this.dev;
     const B = this.B;
-    const sign = this.sign;
-    dev.step('seek progress');
-    // R1: the first footprint of PB against SIGN.
-    const pb1 = this.readWord(l.pb + 2 * B, 'read first PB footprint');
-    dev.cpu('max', 1, Cat.seek, 'compare footprint sign');
-    if ((sign === 0 && pb1 <= 0) || (sign === 1 && pb1 >= 0)) return FRESH;
-    // R2: the magnitude names the iteration; replay the loop counters up to it.
-    const lc = sign === 0 ? pb1 : -pb1;
-    dev.cpu('add', Math.min(lc, l.iterations), Cat.seek, 'replay loop counters');
-    if (lc > l.iterations) return FRESH;
-    const it = iterationOf(l, B, lc);
-    // R3: did op 0 (the PB write) finish?
-    const lastFp = (k: number) => l.pb + 2 * (k * it.callWords + it.callWords - 1);
-    const pbL = this.readWord(lastFp(it.npix - 1), 'read last PB footprint');
-    dev.cpu('max', 1, Cat.seek, 'compare footprints');
-    if (pbL !== pb1) {
-      for (let k = 0; k < it.npix; k++) {
-        const v = k === it.npix - 1 ? pbL : this.readWord(lastFp(k), 'read PB footprint');
-        dev.cpu('max', 1, Cat.seek, 'compare footprints');
-        if (v !== pb1) return { iter: lc, op: 0, pixel: k, why: 'op0' };
-      }
-      throw new JapariError('unreachable: the last PB footprint differs from the first');
-    }
-    // R4: op 0 finished; find the first pixel whose accumulation did not land.
     const out = l.out;
-    let prev = it.first ? pb1 : this.readWord(out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B), 'read source footprint');
-    for (let k = 0; k < it.npix; k++) {
-      const word = outputWordOf(l, it, k);
-      dev.dmaFromNvm(out.copies[it.flip]! + 2 * word, this.stage, it.callWords, Cat.seek, 'read output footprints');
-      for (let f = 0; f < it.nfp; f++) {
-        const v = dev.load(this.stage + f * (B + 1) + B);
-        dev.cpu('max', 1, Cat.seek, 'compare footprints');
-        if (sign === 0 ? v < prev : v > prev) {
-          dev.release(this.stage, it.callWords);
-          return { iter: lc, op: 1, pixel: k, why: 'op1' };
+    dev.step('seek progress');
+    let staged = 0;
+    const release = (): void => {
+      if (staged > 0) dev.release(this.stage, staged);
+      staged = 0;
+    };
+    const reads: SeekReads<number, LcIteration> = {
+      firstPb: () => {
+        const v = this.readWord(pbFirstFootprint(l, B), 'read first PB footprint');
+        dev.cpu('max', 1, Cat.seek, 'compare footprint sign');
+        return v;
+      },
+      replayed: (lc) => dev.cpu('add', Math.min(lc, l.iterations), Cat.seek, 'replay loop counters'),
+      lastPb: (it, k) => this.readWord(pbLastFootprint(l, it, k), k === it.npix - 1 ? 'read last PB footprint' : 'read PB footprint'),
+      anchor: (it) => this.readWord(anchorFootprint(l, it, B), 'read source footprint'),
+      // One DMA per pixel of the destination copy; its footprints (plan.ts destFootprint) are
+      // compared from the staging copy.
+      dest: (it, k, f) => {
+        if (f === 0) {
+          release();
+          dev.dmaFromNvm(out.copies[it.flip]! + 2 * outputWordOf(l, it, k), this.stage, it.callWords, Cat.seek, 'read output footprints');
+          staged = it.callWords;
         }
-        prev = v;
-      }
-      dev.release(this.stage, it.callWords);
-    }
-    return { iter: lc + 1, op: 0, pixel: 0, why: 'next' };
+        return dev.load(this.stage + f * (B + 1) + B);
+      },
+      compared: () => dev.cpu('max', 1, Cat.seek, 'compare footprints'),
+    };
+    const r = seekDecision(num, { sign1: this.sign === 1, iterations: l.iterations, opts: this.opts }, reads, (lc, decide) => decide(this.iteration(l, lc)));
+    release();
+    return lcStartOf(r);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -312,10 +358,10 @@ export class LoopCountEngine {
 
   private runLea(l: LcLeaLayer, start: LcStart): void {
     for (let iter = start.iter; iter <= l.iterations; iter++) {
-      const it = iterationOf(l, this.B, iter);
+      const it = this.iteration(l, iter);
       this.iter = iter;
       this.flip = it.flip;
-      this.loopCnt = (iter << 16) >> 16; // int loop_cnt
+      this.loopCnt = loopCnt(num, iter); // int loop_cnt
       if (iter === start.iter && start.op === 1) {
         this.reloadResults(l, it, start.pixel, it.npix);
         this.accumulate(l, it, start.pixel);
@@ -349,11 +395,11 @@ export class LoopCountEngine {
     dev.dmaFromRom(it.rom, lea.b, it.len * it.ncols, Cat.fetch, 'fetch weights');
     // __JAP_FETCH_WEIGHT: the dummy row's footprint columns get dummy_w * loop_cnt (16-bit).
     dev.step('footprint weights');
-    const w = dummyWeight(this.sign, this.iter);
+    const w = dummyWeight(num, this.sign === 1, this.iter);
     dev.cpu('mul', 1, Cat.preserveIndicator, 'dummy weight');
     for (let f = 0; f < it.nfp; f++) dev.store(lea.b + it.tn * it.ncols + f * (B + 1) + B, w);
     dev.cpu('copy', it.nfp, Cat.preserveIndicator, 'footprint weights');
-    const dummyI = this.sign === 0 ? DUMMY_INPUT_SIGN0 : DUMMY_INPUT_SIGN1;
+    const dummyI = dummyInput(num, this.sign === 1);
     for (let k = from; k < it.npix; k++) {
       this.op = 0;
       this.pixel = k;
@@ -366,6 +412,12 @@ export class LoopCountEngine {
       dev.leaMatMul(lea.a, it.len, lea.b, it.ncols, res, Cat.compute, 'compute');
       dev.release(lea.a, it.len);
       dev.step('preserve partial products');
+      if (this.pbFootprintFirst) {
+        for (let f = 0; f < it.nfp; f++) {
+          const w = f * (B + 1) + B;
+          dev.dmaToNvm(res + w, l.pb + 2 * (k * it.callWords + w), 1, Cat.preserveIndicator, 'write PB footprint', 1);
+        }
+      }
       dev.dmaToNvm(res, l.pb + 2 * k * it.callWords, it.callWords, Cat.preserveOutput, 'write PB', it.nfp);
     }
     dev.release(lea.b, it.len * it.ncols);

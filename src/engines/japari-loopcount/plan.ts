@@ -3,7 +3,7 @@
  * libJAPARI/src/convolution.c and fc.c), with loop-count footprints. algorithms.md "JAPARI as
  * first published (loop-count footprints)"; /tmp/research/stateful-cnn-notes.md section 6.
  *
- * What this module decides (the engine, engine/loopcount.ts, only follows it):
+ * What this module decides (the engine, engine.ts, only follows it; the decisions it makes at run time are rules.ts):
  *  - Tiles (japari.h): Tr = 4 output rows x Tc = 4 output columns x Tm = 8 output channels x
  *    Tn = 8 input channels, clipped at the edges. Loop order r, c, m (inter-tile), n, kr, kc
  *    (intra-tile); one "iteration" = one (r, c, m, n, kr, kc). loop_cnt numbers the iterations of
@@ -39,7 +39,7 @@
  * iteration of each (r, c, m) tile, 0 in the others; with the bias row above this adds bias
  * exactly once and keeps the outputs equal to the network.
  */
-import type { Network, Shape, MaxPoolOp } from '../../model/ir.js';
+import type { Network, Shape, ConvOp, GemmOp, MaxPoolOp } from '../../model/ir.js';
 import { numel, shapeStr } from '../../model/ir.js';
 import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
 import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
@@ -49,7 +49,12 @@ import { defaultOpFilters } from '../reference/plan.js';
 import { recordBytes } from '../common/record.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
 import { LEA_RAM_BASE } from '../../device/device.js';
-import { ConfigError, InputError } from '../../util/errors.js';
+import { ConfigError, InputError, assertNever } from '../../util/errors.js';
+import { type Ops, num } from '../ops.js';
+import { type LcRuleOptions, type SeekReads, copyFlip } from './rules.js';
+
+// The footprint constants are rules of the design (rules.ts); re-exported for the plan's readers.
+export { DUMMY_INPUT_SIGN0, DUMMY_INPUT_SIGN1, DUMMY_WEIGHT_SIGN0, DUMMY_WEIGHT_SIGN1 } from './rules.js';
 
 // ---------------------------------------------------------------------------------------------
 // Constants (libJAPARI japari.h)
@@ -67,13 +72,6 @@ export const LC_BATCHES = [1, 2, 4, 8] as const;
 const LC_MAX_LEA_LAYERS = 64;
 /** Words of a non-LEA chunk (relu, add). */
 const LC_CHUNK = 256;
-
-/** SIGN 0: dummy input 0x0800 (1/16), dummy weight 16 * loop_cnt -> footprint +loop_cnt. */
-export const DUMMY_INPUT_SIGN0 = 0x0800;
-export const DUMMY_WEIGHT_SIGN0 = 16;
-/** SIGN 1: dummy input 0x8000 (-1.0), dummy weight 1 * loop_cnt -> footprint -loop_cnt. */
-export const DUMMY_INPUT_SIGN1 = -0x8000;
-export const DUMMY_WEIGHT_SIGN1 = 1;
 
 // ---------------------------------------------------------------------------------------------
 // Plan types
@@ -209,7 +207,7 @@ export interface LcIteration {
   readonly inner: number;
   /** First iteration of its (r, c, m) tile: n = kr = kc = 0 (op 1 writes copy 0 directly). */
   readonly first: boolean;
-  /** Ping-pong: op 1 reads copy flip ^ 1 and writes copy flip (flip = 0 at every tile start). */
+  /** Ping-pong: op 1 reads copy flip ^ 1 and writes copy flip (rules.ts copyFlip: 0 at every tile start). */
   readonly flip: number;
   readonly r0: number;
   readonly c0: number;
@@ -237,7 +235,12 @@ function roundEven(x: number): number {
   return x % 2 === 0 ? x : x + 1;
 }
 
-export function iterationOf(l: LcLeaLayer, B: number, iter: number): LcIteration {
+/**
+ * The plan data of iteration `iter` (loop_cnt) of a conv/FC layer. `opts` carries the seeded
+ * faults that change it (rules.ts copyFlip: loopcount-flip-not-reset); the engine, the inspector
+ * and the proofs pass the same options.
+ */
+export function iterationOf(l: LcLeaLayer, B: number, iter: number, opts: Pick<LcRuleOptions, 'flipNotReset'> = { flipNotReset: false }): LcIteration {
   const k = iter - 1;
   const tile = Math.floor(k / l.itersPerTile);
   const inner = k % l.itersPerTile;
@@ -264,7 +267,7 @@ export function iterationOf(l: LcLeaLayer, B: number, iter: number): LcIteration
     tile,
     inner,
     first: inner === 0,
-    flip: inner & 1,
+    flip: copyFlip(num, inner, iter, opts),
     r0,
     c0,
     m0,
@@ -291,21 +294,50 @@ export function outputWordOf(l: LcLeaLayer, it: LcIteration, k: number): number 
   return (oy * l.OW + ox) * l.out.layout.Cs + chanWord(l.out.layout, it.m0);
 }
 
-/** Engine position of (iteration, op, pixel) inside its layer: monotone in execution order. */
-export function lcPosition(iter: number, op: 0 | 1, pixel: number): number {
-  return (iter - 1) * 2 * LC_TILE_PIXELS + op * LC_TILE_PIXELS + pixel;
+// The words the progress seeker reads (rules.ts seekDecision), as NVM byte addresses.
+
+/** PB's first footprint: pixel 0, word B (R1/R2). */
+export function pbFirstFootprint(l: LcLeaLayer, B: number): number {
+  return l.pb + 2 * B;
 }
 
-/** The footprint one LEA call writes at iteration `iter` under SIGN `sign`, as the LEA computes it. */
-export function dummyWeight(sign: 0 | 1, iter: number): number {
-  // `int dummy_w * int loop_cnt` on the 16-bit MSP430: both wrap to 16 bits (not guarded).
-  const lc = (iter << 16) >> 16;
-  const w = (sign === 0 ? DUMMY_WEIGHT_SIGN0 : DUMMY_WEIGHT_SIGN1) * lc;
-  return (w << 16) >> 16;
+/** The last footprint of PB pixel k, laid out as iteration `it`'s LEA calls (R3). */
+export function pbLastFootprint(l: LcLeaLayer, it: LcIteration, k: number): number {
+  return l.pb + 2 * (k * it.callWords + it.callWords - 1);
+}
+
+/** R4's anchor: the source copy's (flip ^ 1) first footprint of pixel 0. */
+export function anchorFootprint(l: LcLeaLayer, it: LcIteration, B: number): number {
+  return l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, 0) + B);
+}
+
+/** Footprint f of pixel k in the destination copy (copy flip) (R4). */
+export function destFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: number, f: number): number {
+  return l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B);
+}
+
+/** The seeker's reads as one-word reads of NVM (`word(addr)`: the inspector's image, the proofs' terms). */
+export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) => N): SeekReads<N, LcIteration> {
+  return {
+    firstPb: () => word(pbFirstFootprint(l, B)),
+    lastPb: (it, k) => word(pbLastFootprint(l, it, k)),
+    anchor: (it) => word(anchorFootprint(l, it, B)),
+    dest: (it, k, f) => word(destFootprint(l, it, B, k, f)),
+  };
+}
+
+/** Engine position of (iteration, op, pixel) inside its layer: monotone in execution order. */
+export function lcPosition(iter: number, op: 0 | 1, pixel: number): number {
+  return lcPositionOf(num, iter, op, pixel);
+}
+
+/** lcPosition over Ops (the proofs compare resume positions symbolically). */
+export function lcPositionOf<N, B>(o: Ops<N, B>, iter: N, op: N, pixel: N): N {
+  return o.add(o.add(o.mul(o.sub(iter, o.k(1)), o.k(2 * LC_TILE_PIXELS)), o.mul(op, o.k(LC_TILE_PIXELS))), pixel);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Planning
+// Planning: one method per layer kind (the dispatch in `planLoopCount`), then the NVM map.
 
 interface Pending {
   readonly name: string;
@@ -325,71 +357,83 @@ function asFmap(s: Shape): [number, number, number] | null {
   return null;
 }
 
-export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan {
-  const net: Network = q.net;
-  const profile = p.profile;
-  const usable = profile.sram.leaUsableWords;
-  const B = p.batch;
-  if (!(LC_BATCHES as readonly number[]).includes(B)) {
-    throw new ConfigError(`japari-loopcount: B must divide the output-channel tile Tm = ${LC_TM} (1, 2, 4 or 8), got B = ${p.batch}`);
+/**
+ * Layers are built once every tensor has an address (the NVM map): a build turns tensor names
+ * into their NVM references. `pbAddr` (the PB of each record slot) is filled there too.
+ */
+type Build = (ref: (t: string) => TensorRef, out: (t: string) => LcTensor, pbAddr: readonly number[]) => LcLayer;
+
+/** One node of the network as the planner sees it. */
+interface NodeCtx {
+  readonly qn: QuantizedNetwork['nodes'][number];
+  readonly where: string;
+  readonly outShape: Shape;
+  /** Index of the layer this node becomes. */
+  readonly li: number;
+}
+
+/** The state of one planning pass: tensors and their uses, ROM blocks, LEA RAM use, layer builds. */
+class LcPlanner {
+  readonly net: Network;
+  readonly B: number;
+  private readonly usable: number;
+  /** reshape/softmax outputs are views of their input's storage. */
+  private readonly alias = new Map<string, string>();
+  readonly tensors = new Map<string, Pending>();
+  readonly inputLayout: Layout;
+  readonly romBlocks: Int16Array[] = [];
+  romWords = 0;
+  leaWordsUsed = 0;
+  readonly arithLayers = new Map<string, LayerArithmetic>();
+  readonly builds: Build[] = [];
+  /** Indices (into the layers) of the LEA layers, by record slot. */
+  readonly leaLayers: number[] = [];
+
+  constructor(q: QuantizedNetwork, B: number, usable: number) {
+    this.net = q.net;
+    this.B = B;
+    this.usable = usable;
+    const inShape = this.net.input.shape;
+    const inF = asFmap(inShape);
+    this.inputLayout = inF ? fmapLayout(inF[0], inF[1], inF[2], 'hw', 0) : vecLayout(numel(inShape), 0);
+    this.tensors.set(this.net.input.name, { name: this.net.input.name, layout: this.inputLayout, copies: 1, final: 0, producer: -1, lastUse: -1, slot: -1 });
   }
-  const arith: LeaArithmetic = p.arithmetic ?? TI_REFERENCE_ARITHMETIC;
-  const params = {
-    engine: p.engine,
-    batch: B,
-    placement: p.placement,
-    profile,
-    piggyback: false,
-    arithmetic: arith,
-    opFilters: p.opFilters ?? defaultOpFilters(net.name),
-    maxRowTile: LC_TR,
-    slots: 0,
-    faults: [...(p.faults ?? [])].sort(),
-    fixes: [...(p.fixes ?? [])].sort(),
-  };
 
-  // Storage tensors; reshape/softmax are views of their input's storage.
-  const alias = new Map<string, string>();
-  const resolve = (t: string): string => {
+  resolve(t: string): string {
     let r = t;
-    while (alias.has(r)) r = alias.get(r)!;
+    while (this.alias.has(r)) r = this.alias.get(r)!;
     return r;
-  };
-  const tensors = new Map<string, Pending>();
-  const inShape = net.input.shape;
-  const inF = asFmap(inShape);
-  const inputLayout = inF ? fmapLayout(inF[0], inF[1], inF[2], 'hw', 0) : vecLayout(numel(inShape), 0);
-  tensors.set(net.input.name, { name: net.input.name, layout: inputLayout, copies: 1, final: 0, producer: -1, lastUse: -1, slot: -1 });
-  const define = (name: string, layout: Layout, lea: boolean, final: number, producer: number, slot: number) =>
-    tensors.set(name, { name, layout, copies: lea ? 2 : 1, final, producer, lastUse: -1, slot });
-  const use = (t: string, li: number) => {
-    const s = tensors.get(t)!;
-    s.lastUse = Math.max(s.lastUse, li);
-  };
+  }
 
-  const romBlocks: Int16Array[] = [];
-  let romWords = 0;
-  const addRom = (block: Int16Array): number => {
-    const off = romWords;
-    romBlocks.push(block);
-    romWords += block.length;
+  private layoutOf(t: string): Layout {
+    return this.tensors.get(t)!.layout;
+  }
+
+  private define(name: string, layout: Layout, lea: boolean, final: number, producer: number, slot: number): void {
+    this.tensors.set(name, { name, layout, copies: lea ? 2 : 1, final, producer, lastUse: -1, slot });
+  }
+
+  private use(t: string, li: number): void {
+    const s = this.tensors.get(t)!;
+    s.lastUse = Math.max(s.lastUse, li);
+  }
+
+  private addRom(block: Int16Array): number {
+    const off = this.romWords;
+    this.romBlocks.push(block);
+    this.romWords += block.length;
     return off;
-  };
-  let leaWordsUsed = 0;
-  const useLea = (end: number, where: string): void => {
+  }
+
+  private useLea(end: number, where: string): void {
     const used = end - LEA_RAM_BASE;
-    if (used > usable) throw new ConfigError(`${where}: needs ${used} words of LEA RAM, the device has ${usable}`);
-    leaWordsUsed = Math.max(leaWordsUsed, used);
-  };
-  const arithLayers = new Map<string, LayerArithmetic>();
-  // Layers are built once every tensor has an address (the NVM map below); `pbAddr` is filled
-  // there too, before any build runs.
-  type Build = (ref: (t: string) => TensorRef, out: (t: string) => LcTensor) => LcLayer;
-  const builds: Build[] = [];
-  const leaLayers: number[] = [];
+    if (used > this.usable) throw new ConfigError(`${where}: needs ${used} words of LEA RAM, the device has ${this.usable}`);
+    this.leaWordsUsed = Math.max(this.leaWordsUsed, used);
+  }
 
   /** LEA buffers of an LEA layer: A, B, the results of a full tile, the op-1 source. */
-  const leaBuffers = (tnMax: number, tmMax: number, pixels: number, where: string) => {
+  private leaBuffers(tnMax: number, tmMax: number, pixels: number, where: string): LcLeaLayer['lea'] {
+    const B = this.B;
     const ncols = roundEven(tmMax + tmMax / B);
     const len = roundEven(tnMax + 2);
     const a = LEA_RAM_BASE;
@@ -397,317 +441,370 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     const res = b + len * ncols;
     const src = res + pixels * ncols;
     const end = src + ncols;
-    useLea(end, `${where}: loop-count tile Tr ${LC_TR} x Tc ${LC_TC} x Tm ${tmMax} x Tn ${tnMax}`);
+    this.useLea(end, `${where}: loop-count tile Tr ${LC_TR} x Tc ${LC_TC} x Tm ${tmMax} x Tn ${tnMax}`);
     return { a, b, res, src, end };
-  };
+  }
 
-  for (const qn of q.nodes) {
+  /** The one dispatch: each IR node becomes a layer (or a view, reshape/softmax). */
+  node(qn: QuantizedNetwork['nodes'][number]): void {
     const node = qn.node;
-    const op = node.op;
-    const where = `node ${node.name} (${op.kind})`;
-    const outShape = net.shapes.get(node.output)!;
-    const li = builds.length;
-    switch (op.kind) {
+    const c: NodeCtx = { qn, where: `node ${node.name} (${node.op.kind})`, outShape: this.net.shapes.get(node.output)!, li: this.builds.length };
+    switch (node.op.kind) {
       case 'reshape':
-      case 'softmax': {
-        const src = resolve(node.inputs[0]!);
-        const from = tensors.get(src)!.layout;
-        const target = asFmap(outShape);
-        const flatToVec = outShape.length === 1;
-        const same =
-          target !== null &&
-          ((from.kind === 'fmap' && target[0] === from.C && target[1] === from.H && target[2] === from.W) ||
-            (from.kind === 'vec' && target[0] === from.C && target[1] === 1 && target[2] === 1));
-        if (op.kind === 'reshape' && !flatToVec && !same) {
-          throw new InputError(`${where}: cannot reshape ${shapeStr(net.shapes.get(node.inputs[0]!)!)} to ${shapeStr(outShape)} without moving data`);
-        }
-        alias.set(node.output, src);
-        break;
-      }
-      case 'conv': {
-        const qc = qn as QConv;
-        const src = resolve(node.inputs[0]!);
-        const inL = tensors.get(src)!.layout;
-        if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
-        const [kh, kw] = op.kernel;
-        const [sh, sw] = op.stride;
-        const [pt, pl] = op.pads;
-        const [OC, OH, OW] = outShape as [number, number, number];
-        const C = qc.inChannels;
-        const OCp = ceilTo(OC, B);
-        const nR = Math.ceil(OH / LC_TR);
-        const nC = Math.ceil(OW / LC_TC);
-        const nM = Math.ceil(OCp / LC_TM);
-        const nN = Math.ceil(C / LC_TN);
-        const lea = leaBuffers(Math.min(LC_TN, C), Math.min(LC_TM, OCp), Math.min(LC_TR, OH) * Math.min(LC_TC, OW), where);
-        // ROM blocks and the arithmetic parts (one per (n-tile, kr, kc), loop order).
-        const rom = new Int32Array(nM * nN * kh * kw);
-        for (let mi = 0; mi < nM; mi++) {
-          const m0 = mi * LC_TM;
-          const tm = Math.min(LC_TM, OCp - m0);
-          const ncols = roundEven(tm + tm / B);
-          for (let ni = 0; ni < nN; ni++) {
-            const n0 = ni * LC_TN;
-            const tn = Math.min(LC_TN, C - n0);
-            const len = roundEven(tn + 2);
-            for (let kr = 0; kr < kh; kr++) {
-              for (let kc = 0; kc < kw; kc++) {
-                const m = new Int16Array(len * ncols);
-                const firstBlock = ni === 0 && kr === 0 && kc === 0;
-                for (let j = 0; j < tm; j++) {
-                  const o = m0 + j;
-                  if (o >= OC) continue; // zero filter (channels rounded up to a multiple of B)
-                  const col = j + Math.floor(j / B);
-                  for (let i = 0; i < tn; i++) m[i * ncols + col] = qc.weightQ[((o * C + n0 + i) * kh + kr) * kw + kc]!;
-                  if (firstBlock) m[(tn + 1) * ncols + col] = -qc.biasQ[o]!;
-                }
-                rom[((mi * nN + ni) * kh + kr) * kw + kc] = addRom(m);
-              }
-            }
-          }
-        }
-        const parts: ArithPart[] = [];
-        for (let ni = 0; ni < nN; ni++) {
-          for (let kr = 0; kr < kh; kr++) {
-            for (let kc = 0; kc < kw; kc++) parts.push({ c0: ni * LC_TN, c1: Math.min(C, (ni + 1) * LC_TN), pos: [kr, kc] });
-          }
-        }
-        arithLayers.set(node.name, { parts, order: 'hw' });
-        const itersPerTile = nN * kh * kw;
-        const slot = leaLayers.length;
-        leaLayers.push(li);
-        use(src, li);
-        define(node.output, fmapLayout(OC, OH, OW, 'hw', B), true, (itersPerTile - 1) % 2, li, slot);
-        const pbWords = Math.min(LC_TR, OH) * Math.min(LC_TC, OW) * (Math.min(LC_TM, OCp) + Math.min(LC_TM, OCp) / B);
-        builds.push((ref, out) => ({
-          kind: 'conv',
-          index: li,
-          name: node.name,
-          slot,
-          in: ref(src),
-          out: out(node.output),
-          C,
-          inH: inL.H,
-          inW: inL.W,
-          OC,
-          OCp,
-          OH,
-          OW,
-          kh,
-          kw,
-          sh,
-          sw,
-          pt,
-          pl,
-          nR,
-          nC,
-          nM,
-          nN,
-          itersPerTile,
-          iterations: nR * nC * nM * itersPerTile,
-          pb: pbAddr[slot]!,
-          pbWords,
-          rom,
-          termWords: null,
-          lea,
-        }));
-        break;
-      }
-      case 'gemm': {
-        const qg = qn as QGemm;
-        const src = resolve(node.inputs[0]!);
-        const inL = tensors.get(src)!.layout;
-        // Input terms: the stored words that hold a logical feature, in storage order
-        // (footprints and padded channels are skipped).
-        const logical = logicalOfWords(inL);
-        const words: number[] = [];
-        const feats: number[] = [];
-        for (let w = 0; w < inL.words; w++) {
-          if (logical[w]! < 0) continue;
-          words.push(w);
-          feats.push(logical[w]!);
-        }
-        const K = words.length;
-        if (K !== qg.inFeatures) throw new InputError(`${where}: input holds ${K} features, the weights expect ${qg.inFeatures}`);
-        const N = op.outFeatures;
-        const Np = ceilTo(N, B);
-        const nM = Math.ceil(Np / LC_TM);
-        const nN = Math.ceil(K / LC_TN);
-        const lea = leaBuffers(Math.min(LC_TN, K), Math.min(LC_TM, Np), 1, where);
-        const rom = new Int32Array(nM * nN);
-        for (let mi = 0; mi < nM; mi++) {
-          const m0 = mi * LC_TM;
-          const tm = Math.min(LC_TM, Np - m0);
-          const ncols = roundEven(tm + tm / B);
-          for (let ni = 0; ni < nN; ni++) {
-            const n0 = ni * LC_TN;
-            const tn = Math.min(LC_TN, K - n0);
-            const len = roundEven(tn + 2);
-            const m = new Int16Array(len * ncols);
-            for (let j = 0; j < tm; j++) {
-              const o = m0 + j;
-              if (o >= N) continue;
-              const col = j + Math.floor(j / B);
-              for (let i = 0; i < tn; i++) m[i * ncols + col] = qg.weightQ[o * K + feats[n0 + i]!]!;
-              if (ni === 0) m[(tn + 1) * ncols + col] = -qg.biasQ[o]!;
-            }
-            rom[mi * nN + ni] = addRom(m);
-          }
-        }
-        const parts: ArithPart[] = [];
-        for (let ni = 0; ni < nN; ni++) {
-          const f = Int32Array.from(feats.slice(ni * LC_TN, Math.min(K, (ni + 1) * LC_TN)));
-          parts.push({ c0: 0, c1: 0, pos: null, features: f });
-        }
-        arithLayers.set(node.name, { parts, order: 'hw' });
-        const slot = leaLayers.length;
-        leaLayers.push(li);
-        use(src, li);
-        define(node.output, fmapLayout(N, 1, 1, 'hw', B), true, (nN - 1) % 2, li, slot);
-        const tm0 = Math.min(LC_TM, Np);
-        builds.push((ref, out) => ({
-          kind: 'gemm',
-          index: li,
-          name: node.name,
-          slot,
-          in: ref(src),
-          out: out(node.output),
-          C: K,
-          inH: 1,
-          inW: 1,
-          OC: N,
-          OCp: Np,
-          OH: 1,
-          OW: 1,
-          kh: 1,
-          kw: 1,
-          sh: 1,
-          sw: 1,
-          pt: 0,
-          pl: 0,
-          nR: 1,
-          nC: 1,
-          nM,
-          nN,
-          itersPerTile: nN,
-          iterations: nM * nN,
-          pb: pbAddr[slot]!,
-          pbWords: tm0 + tm0 / B,
-          rom,
-          termWords: Int32Array.from(words),
-          lea,
-        }));
-        break;
-      }
-      case 'relu': {
-        const src = resolve(node.inputs[0]!);
-        const inL = tensors.get(src)!.layout;
-        use(src, li);
-        define(node.output, inL, false, 0, li, -2);
-        const chunk = Math.min(inL.words, LC_CHUNK);
-        useLea(LEA_RAM_BASE + chunk, where);
-        builds.push((ref, out) => ({ kind: 'relu', index: li, name: node.name, in: ref(src), out: out(node.output), chunk, buf: LEA_RAM_BASE }));
-        break;
-      }
-      case 'maxpool': {
-        const src = resolve(node.inputs[0]!);
-        const inL = tensors.get(src)!.layout;
-        if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
-        const [, OH, OW] = outShape as [number, number, number];
-        use(src, li);
-        define(node.output, fmapLayout(inL.C, OH, OW, 'hw', inL.fpEvery), false, 0, li, -2);
-        useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
-        builds.push((ref, out) => ({
-          kind: 'maxpool',
-          index: li,
-          name: node.name,
-          in: ref(src),
-          out: out(node.output),
-          op,
-          buf: LEA_RAM_BASE,
-          acc: LEA_RAM_BASE + inL.Cs,
-        }));
-        break;
-      }
-      case 'gap': {
-        const src = resolve(node.inputs[0]!);
-        const inL = tensors.get(src)!.layout;
-        if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
-        use(src, li);
-        define(node.output, fmapLayout(inL.C, 1, 1, 'hw', inL.fpEvery), false, 0, li, -2);
-        useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
-        builds.push((ref, out) => ({ kind: 'gap', index: li, name: node.name, in: ref(src), out: out(node.output), buf: LEA_RAM_BASE, outBuf: LEA_RAM_BASE + inL.Cs }));
-        break;
-      }
-      case 'concat': {
-        const srcs = node.inputs.map(resolve);
-        const ls = srcs.map((s) => tensors.get(s)!.layout);
-        if (ls.some((l) => l.kind !== 'fmap' || l.orient !== 'hw')) throw new InputError(`${where}: inputs must be 'hw' feature maps`);
-        const [C, H, W] = outShape as [number, number, number];
-        for (const s of srcs) use(s, li);
-        const outL = fmapLayout(C, H, W, 'hw', B);
-        define(node.output, outL, false, 0, li, -2);
-        const inMax = Math.max(...ls.map((l) => l.Cs));
-        useLea(LEA_RAM_BASE + inMax + outL.Cs, where);
-        builds.push((ref, out) => ({
-          kind: 'concat',
-          index: li,
-          name: node.name,
-          ins: srcs.map(ref),
-          out: out(node.output),
-          buf: LEA_RAM_BASE,
-          outBuf: LEA_RAM_BASE + inMax,
-        }));
-        break;
-      }
-      case 'add': {
-        const a = resolve(node.inputs[0]!);
-        const b = resolve(node.inputs[1]!);
-        const la = tensors.get(a)!.layout;
-        const lb = tensors.get(b)!.layout;
-        if (la.words !== lb.words || la.Cs !== lb.Cs || la.fpEvery !== lb.fpEvery || la.orient !== lb.orient) {
-          throw new InputError(`${where}: operands are stored in different layouts`);
-        }
-        use(a, li);
-        use(b, li);
-        define(node.output, la, false, 0, li, -2);
-        const chunk = Math.min(la.words, LC_CHUNK);
-        useLea(LEA_RAM_BASE + 2 * chunk, where);
-        builds.push((ref, out) => ({
-          kind: 'add',
-          index: li,
-          name: node.name,
-          a: ref(a),
-          b: ref(b),
-          out: out(node.output),
-          chunk,
-          x: LEA_RAM_BASE,
-          y: LEA_RAM_BASE + chunk,
-        }));
-        break;
-      }
+      case 'softmax':
+        return this.view(c);
+      case 'conv':
+        return this.conv(c);
+      case 'gemm':
+        return this.gemm(c);
+      case 'relu':
+        return this.relu(c);
+      case 'maxpool':
+        return this.maxpool(c);
+      case 'gap':
+        return this.gap(c);
+      case 'concat':
+        return this.concat(c);
+      case 'add':
+        return this.add(c);
+      default:
+        return assertNever(node.op, 'operator');
     }
   }
-  if (builds.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
-  if (leaLayers.length > LC_MAX_LEA_LAYERS) throw new ConfigError(`${net.name}: ${leaLayers.length} conv/FC layers, the loop-count engine's record holds at most ${LC_MAX_LEA_LAYERS}`);
-  const outputName = resolve(net.output);
-  tensors.get(outputName)!.lastUse = Infinity;
 
-  // ---- NVM map: record pair | PBs | input sample | LEA output copies | pool of other outputs.
-  const recBytes = recordBytes(leaLayers.length);
+  /** reshape / softmax: a view of the input's storage (no data moves). */
+  private view({ qn, where, outShape }: NodeCtx): void {
+    const node = qn.node;
+    const src = this.resolve(node.inputs[0]!);
+    const from = this.layoutOf(src);
+    const target = asFmap(outShape);
+    const flatToVec = outShape.length === 1;
+    const same =
+      target !== null &&
+      ((from.kind === 'fmap' && target[0] === from.C && target[1] === from.H && target[2] === from.W) ||
+        (from.kind === 'vec' && target[0] === from.C && target[1] === 1 && target[2] === 1));
+    if (node.op.kind === 'reshape' && !flatToVec && !same) {
+      throw new InputError(`${where}: cannot reshape ${shapeStr(this.net.shapes.get(node.inputs[0]!)!)} to ${shapeStr(outShape)} without moving data`);
+    }
+    this.alias.set(node.output, src);
+  }
+
+  private conv({ qn, where, outShape, li }: NodeCtx): void {
+    const B = this.B;
+    const node = qn.node;
+    const op = node.op as ConvOp;
+    const qc = qn as QConv;
+    const src = this.resolve(node.inputs[0]!);
+    const inL = this.layoutOf(src);
+    if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
+    const [kh, kw] = op.kernel;
+    const [sh, sw] = op.stride;
+    const [pt, pl] = op.pads;
+    const [OC, OH, OW] = outShape as [number, number, number];
+    const C = qc.inChannels;
+    const OCp = ceilTo(OC, B);
+    const nR = Math.ceil(OH / LC_TR);
+    const nC = Math.ceil(OW / LC_TC);
+    const nM = Math.ceil(OCp / LC_TM);
+    const nN = Math.ceil(C / LC_TN);
+    const lea = this.leaBuffers(Math.min(LC_TN, C), Math.min(LC_TM, OCp), Math.min(LC_TR, OH) * Math.min(LC_TC, OW), where);
+    // ROM blocks and the arithmetic parts (one per (n-tile, kr, kc), loop order).
+    const rom = new Int32Array(nM * nN * kh * kw);
+    for (let mi = 0; mi < nM; mi++) {
+      const m0 = mi * LC_TM;
+      const tm = Math.min(LC_TM, OCp - m0);
+      const ncols = roundEven(tm + tm / B);
+      for (let ni = 0; ni < nN; ni++) {
+        const n0 = ni * LC_TN;
+        const tn = Math.min(LC_TN, C - n0);
+        const len = roundEven(tn + 2);
+        for (let kr = 0; kr < kh; kr++) {
+          for (let kc = 0; kc < kw; kc++) {
+            const m = new Int16Array(len * ncols);
+            const firstBlock = ni === 0 && kr === 0 && kc === 0;
+            for (let j = 0; j < tm; j++) {
+              const o = m0 + j;
+              if (o >= OC) continue; // zero filter (channels rounded up to a multiple of B)
+              const col = j + Math.floor(j / B);
+              for (let i = 0; i < tn; i++) m[i * ncols + col] = qc.weightQ[((o * C + n0 + i) * kh + kr) * kw + kc]!;
+              if (firstBlock) m[(tn + 1) * ncols + col] = -qc.biasQ[o]!;
+            }
+            rom[((mi * nN + ni) * kh + kr) * kw + kc] = this.addRom(m);
+          }
+        }
+      }
+    }
+    const parts: ArithPart[] = [];
+    for (let ni = 0; ni < nN; ni++) {
+      for (let kr = 0; kr < kh; kr++) {
+        for (let kc = 0; kc < kw; kc++) parts.push({ c0: ni * LC_TN, c1: Math.min(C, (ni + 1) * LC_TN), pos: [kr, kc] });
+      }
+    }
+    this.arithLayers.set(node.name, { parts, order: 'hw' });
+    const itersPerTile = nN * kh * kw;
+    const slot = this.leaLayers.length;
+    this.leaLayers.push(li);
+    this.use(src, li);
+    this.define(node.output, fmapLayout(OC, OH, OW, 'hw', B), true, (itersPerTile - 1) % 2, li, slot);
+    const pbWords = Math.min(LC_TR, OH) * Math.min(LC_TC, OW) * (Math.min(LC_TM, OCp) + Math.min(LC_TM, OCp) / B);
+    this.builds.push((ref, out, pbAddr) => ({
+      kind: 'conv',
+      index: li,
+      name: node.name,
+      slot,
+      in: ref(src),
+      out: out(node.output),
+      C,
+      inH: inL.H,
+      inW: inL.W,
+      OC,
+      OCp,
+      OH,
+      OW,
+      kh,
+      kw,
+      sh,
+      sw,
+      pt,
+      pl,
+      nR,
+      nC,
+      nM,
+      nN,
+      itersPerTile,
+      iterations: nR * nC * nM * itersPerTile,
+      pb: pbAddr[slot]!,
+      pbWords,
+      rom,
+      termWords: null,
+      lea,
+    }));
+  }
+
+  private gemm({ qn, where, li }: NodeCtx): void {
+    const B = this.B;
+    const node = qn.node;
+    const op = node.op as GemmOp;
+    const qg = qn as QGemm;
+    const src = this.resolve(node.inputs[0]!);
+    const inL = this.layoutOf(src);
+    // Input terms: the stored words that hold a logical feature, in storage order
+    // (footprints and padded channels are skipped).
+    const logical = logicalOfWords(inL);
+    const words: number[] = [];
+    const feats: number[] = [];
+    for (let w = 0; w < inL.words; w++) {
+      if (logical[w]! < 0) continue;
+      words.push(w);
+      feats.push(logical[w]!);
+    }
+    const K = words.length;
+    if (K !== qg.inFeatures) throw new InputError(`${where}: input holds ${K} features, the weights expect ${qg.inFeatures}`);
+    const N = op.outFeatures;
+    const Np = ceilTo(N, B);
+    const nM = Math.ceil(Np / LC_TM);
+    const nN = Math.ceil(K / LC_TN);
+    const lea = this.leaBuffers(Math.min(LC_TN, K), Math.min(LC_TM, Np), 1, where);
+    const rom = new Int32Array(nM * nN);
+    for (let mi = 0; mi < nM; mi++) {
+      const m0 = mi * LC_TM;
+      const tm = Math.min(LC_TM, Np - m0);
+      const ncols = roundEven(tm + tm / B);
+      for (let ni = 0; ni < nN; ni++) {
+        const n0 = ni * LC_TN;
+        const tn = Math.min(LC_TN, K - n0);
+        const len = roundEven(tn + 2);
+        const m = new Int16Array(len * ncols);
+        for (let j = 0; j < tm; j++) {
+          const o = m0 + j;
+          if (o >= N) continue;
+          const col = j + Math.floor(j / B);
+          for (let i = 0; i < tn; i++) m[i * ncols + col] = qg.weightQ[o * K + feats[n0 + i]!]!;
+          if (ni === 0) m[(tn + 1) * ncols + col] = -qg.biasQ[o]!;
+        }
+        rom[mi * nN + ni] = this.addRom(m);
+      }
+    }
+    const parts: ArithPart[] = [];
+    for (let ni = 0; ni < nN; ni++) {
+      const f = Int32Array.from(feats.slice(ni * LC_TN, Math.min(K, (ni + 1) * LC_TN)));
+      parts.push({ c0: 0, c1: 0, pos: null, features: f });
+    }
+    this.arithLayers.set(node.name, { parts, order: 'hw' });
+    const slot = this.leaLayers.length;
+    this.leaLayers.push(li);
+    this.use(src, li);
+    this.define(node.output, fmapLayout(N, 1, 1, 'hw', B), true, (nN - 1) % 2, li, slot);
+    const tm0 = Math.min(LC_TM, Np);
+    this.builds.push((ref, out, pbAddr) => ({
+      kind: 'gemm',
+      index: li,
+      name: node.name,
+      slot,
+      in: ref(src),
+      out: out(node.output),
+      C: K,
+      inH: 1,
+      inW: 1,
+      OC: N,
+      OCp: Np,
+      OH: 1,
+      OW: 1,
+      kh: 1,
+      kw: 1,
+      sh: 1,
+      sw: 1,
+      pt: 0,
+      pl: 0,
+      nR: 1,
+      nC: 1,
+      nM,
+      nN,
+      itersPerTile: nN,
+      iterations: nM * nN,
+      pb: pbAddr[slot]!,
+      pbWords: tm0 + tm0 / B,
+      rom,
+      termWords: Int32Array.from(words),
+      lea,
+    }));
+  }
+
+  private relu({ qn, where, li }: NodeCtx): void {
+    const node = qn.node;
+    const src = this.resolve(node.inputs[0]!);
+    const inL = this.layoutOf(src);
+    this.use(src, li);
+    this.define(node.output, inL, false, 0, li, -2);
+    const chunk = Math.min(inL.words, LC_CHUNK);
+    this.useLea(LEA_RAM_BASE + chunk, where);
+    this.builds.push((ref, out) => ({ kind: 'relu', index: li, name: node.name, in: ref(src), out: out(node.output), chunk, buf: LEA_RAM_BASE }));
+  }
+
+  private maxpool({ qn, where, outShape, li }: NodeCtx): void {
+    const node = qn.node;
+    const op = node.op as MaxPoolOp;
+    const src = this.resolve(node.inputs[0]!);
+    const inL = this.layoutOf(src);
+    if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
+    const [, OH, OW] = outShape as [number, number, number];
+    this.use(src, li);
+    this.define(node.output, fmapLayout(inL.C, OH, OW, 'hw', inL.fpEvery), false, 0, li, -2);
+    this.useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
+    this.builds.push((ref, out) => ({
+      kind: 'maxpool',
+      index: li,
+      name: node.name,
+      in: ref(src),
+      out: out(node.output),
+      op,
+      buf: LEA_RAM_BASE,
+      acc: LEA_RAM_BASE + inL.Cs,
+    }));
+  }
+
+  private gap({ qn, where, li }: NodeCtx): void {
+    const node = qn.node;
+    const src = this.resolve(node.inputs[0]!);
+    const inL = this.layoutOf(src);
+    if (inL.kind !== 'fmap' || inL.orient !== 'hw') throw new InputError(`${where}: input must be an 'hw' feature map`);
+    this.use(src, li);
+    this.define(node.output, fmapLayout(inL.C, 1, 1, 'hw', inL.fpEvery), false, 0, li, -2);
+    this.useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
+    this.builds.push((ref, out) => ({ kind: 'gap', index: li, name: node.name, in: ref(src), out: out(node.output), buf: LEA_RAM_BASE, outBuf: LEA_RAM_BASE + inL.Cs }));
+  }
+
+  private concat({ qn, where, outShape, li }: NodeCtx): void {
+    const node = qn.node;
+    const srcs = node.inputs.map((t) => this.resolve(t));
+    const ls = srcs.map((s) => this.layoutOf(s));
+    if (ls.some((l) => l.kind !== 'fmap' || l.orient !== 'hw')) throw new InputError(`${where}: inputs must be 'hw' feature maps`);
+    const [C, H, W] = outShape as [number, number, number];
+    for (const s of srcs) this.use(s, li);
+    const outL = fmapLayout(C, H, W, 'hw', this.B);
+    this.define(node.output, outL, false, 0, li, -2);
+    const inMax = Math.max(...ls.map((l) => l.Cs));
+    this.useLea(LEA_RAM_BASE + inMax + outL.Cs, where);
+    this.builds.push((ref, out) => ({
+      kind: 'concat',
+      index: li,
+      name: node.name,
+      ins: srcs.map(ref),
+      out: out(node.output),
+      buf: LEA_RAM_BASE,
+      outBuf: LEA_RAM_BASE + inMax,
+    }));
+  }
+
+  private add({ qn, where, li }: NodeCtx): void {
+    const node = qn.node;
+    const a = this.resolve(node.inputs[0]!);
+    const b = this.resolve(node.inputs[1]!);
+    const la = this.layoutOf(a);
+    const lb = this.layoutOf(b);
+    if (la.words !== lb.words || la.Cs !== lb.Cs || la.fpEvery !== lb.fpEvery || la.orient !== lb.orient) {
+      throw new InputError(`${where}: operands are stored in different layouts`);
+    }
+    this.use(a, li);
+    this.use(b, li);
+    this.define(node.output, la, false, 0, li, -2);
+    const chunk = Math.min(la.words, LC_CHUNK);
+    this.useLea(LEA_RAM_BASE + 2 * chunk, where);
+    this.builds.push((ref, out) => ({
+      kind: 'add',
+      index: li,
+      name: node.name,
+      a: ref(a),
+      b: ref(b),
+      out: out(node.output),
+      chunk,
+      x: LEA_RAM_BASE,
+      y: LEA_RAM_BASE + chunk,
+    }));
+  }
+
+  /** The program image: every ROM block, in the order they were added. */
+  rom(): Int16Array {
+    const rom = new Int16Array(this.romWords);
+    let o = 0;
+    for (const blk of this.romBlocks) {
+      rom.set(blk, o);
+      o += blk.length;
+    }
+    return rom;
+  }
+}
+
+/** Where every NVM buffer lives: record pair | PBs | input sample | LEA output copies | pool of other outputs. */
+interface NvmLayout {
+  readonly recBytes: number;
+  readonly record: number;
+  readonly pbAddr: readonly number[];
+  readonly pbBytes: number;
+  readonly samples: number;
+  readonly leaStart: number;
+  readonly leaEnd: number;
+  readonly poolStart: number;
+  readonly poolEnd: number;
+  readonly addrOf: ReadonlyMap<string, readonly number[]>;
+}
+
+function layoutNvm(pl: LcPlanner): NvmLayout {
+  const B = pl.B;
+  const recBytes = recordBytes(pl.leaLayers.length);
   const record = 0;
   let cursor = ceilTo(2 * recBytes, 16);
   const pbAddr: number[] = [];
   const pbBytes = 2 * LC_TILE_PIXELS * (LC_TM + LC_TM / B);
-  for (let s = 0; s < leaLayers.length; s++) {
+  for (let s = 0; s < pl.leaLayers.length; s++) {
     pbAddr.push(cursor);
     cursor += ceilTo(pbBytes, 16);
   }
   const samples = cursor;
-  cursor = ceilTo(samples + 2 * inputLayout.words, 256);
+  cursor = ceilTo(samples + 2 * pl.inputLayout.words, 256);
   const addrOf = new Map<string, number[]>();
   const leaStart = cursor;
-  for (const t of tensors.values()) {
+  for (const t of pl.tensors.values()) {
     if (t.copies !== 2) continue;
     const bytes = ceilTo(2 * t.layout.words, 16);
     addrOf.set(t.name, [cursor, cursor + bytes]);
@@ -720,8 +817,8 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
   const free: [number, number][] = [];
   const live: Pending[] = [];
   const byProducer = new Map<number, Pending>();
-  for (const t of tensors.values()) if (t.copies === 1 && t.producer >= 0) byProducer.set(t.producer, t);
-  for (let li = 0; li < builds.length; li++) {
+  for (const t of pl.tensors.values()) if (t.copies === 1 && t.producer >= 0) byProducer.set(t.producer, t);
+  for (let li = 0; li < pl.builds.length; li++) {
     for (let i = live.length - 1; i >= 0; i--) {
       const t = live[i]!;
       if (t.lastUse < li) {
@@ -753,43 +850,70 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     addrOf.set(t.name, [addr]);
     live.push(t);
   }
-  const end = poolEnd;
+  return { recBytes, record, pbAddr, pbBytes, samples, leaStart, leaEnd, poolStart, poolEnd, addrOf };
+}
+
+export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan {
+  const net: Network = q.net;
+  const profile = p.profile;
+  const B = p.batch;
+  if (!(LC_BATCHES as readonly number[]).includes(B)) {
+    throw new ConfigError(`japari-loopcount: B must divide the output-channel tile Tm = ${LC_TM} (1, 2, 4 or 8), got B = ${p.batch}`);
+  }
+  const arith: LeaArithmetic = p.arithmetic ?? TI_REFERENCE_ARITHMETIC;
+  const params = {
+    engine: p.engine,
+    batch: B,
+    placement: p.placement,
+    profile,
+    piggyback: false,
+    arithmetic: arith,
+    opFilters: p.opFilters ?? defaultOpFilters(net.name),
+    maxRowTile: LC_TR,
+    slots: 0,
+    faults: [...(p.faults ?? [])].sort(),
+    fixes: [...(p.fixes ?? [])].sort(),
+  };
+
+  const pl = new LcPlanner(q, B, profile.sram.leaUsableWords);
+  for (const qn of q.nodes) pl.node(qn);
+  if (pl.builds.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
+  if (pl.leaLayers.length > LC_MAX_LEA_LAYERS) throw new ConfigError(`${net.name}: ${pl.leaLayers.length} conv/FC layers, the loop-count engine's record holds at most ${LC_MAX_LEA_LAYERS}`);
+  const outputName = pl.resolve(net.output);
+  pl.tensors.get(outputName)!.lastUse = Infinity;
+
+  const m = layoutNvm(pl);
+  const end = m.poolEnd;
   const nvmBytes = profile.nvm[p.placement].bytes;
   if (end > nvmBytes) throw new ConfigError(`${net.name}: the loop-count engine needs ${end} bytes of NVM (B = ${B}), ${p.placement} has ${nvmBytes}`);
 
   const lcTensor = (name: string): LcTensor => {
-    const t = tensors.get(name)!;
+    const t = pl.tensors.get(name)!;
     if (t.producer < 0) {
-      const ref: TensorRef = { name, slot: -1, base: samples, layout: t.layout, slices: 1, words: t.layout.words };
-      return { name, layout: t.layout, copies: [samples], final: 0, ref };
+      const ref: TensorRef = { name, slot: -1, base: m.samples, layout: t.layout, slices: 1, words: t.layout.words };
+      return { name, layout: t.layout, copies: [m.samples], final: 0, ref };
     }
-    const copies = addrOf.get(name);
+    const copies = m.addrOf.get(name);
     if (!copies) throw new ConfigError(`internal: tensor ${name} has no NVM buffer`);
     const ref: TensorRef = { name, slot: t.slot, base: copies[t.final]!, layout: t.layout, slices: 1, words: t.layout.words };
     return { name, layout: t.layout, copies, final: t.final, ref };
   };
-  const layers = builds.map((b) => b((t) => lcTensor(t).ref, lcTensor));
+  const layers = pl.builds.map((b) => b((t) => lcTensor(t).ref, lcTensor, m.pbAddr));
 
-  const rom = new Int16Array(romWords);
-  let o = 0;
-  for (const blk of romBlocks) {
-    rom.set(blk, o);
-    o += blk.length;
-  }
   const arithmetic: ArithmeticPlan = {
     name: `loop-count JAPARI (Tn = ${LC_TN} channel tiles, one part per kernel position; ${arith === TI_REFERENCE_ARITHMETIC ? 'TI arithmetic' : 'custom arithmetic'})`,
     lea: arith,
-    layers: arithLayers,
+    layers: pl.arithLayers,
   };
   const loopCount: LoopCountPlan = {
     B,
     layers,
-    leaLayers,
-    nvm: { record, recordBytes: recBytes, pbs: pbAddr, samples, leaOutputs: [leaStart, leaEnd], pool: [poolStart, poolEnd], end },
+    leaLayers: pl.leaLayers,
+    nvm: { record: m.record, recordBytes: m.recBytes, pbs: m.pbAddr, samples: m.samples, leaOutputs: [m.leaStart, m.leaEnd], pool: [m.poolStart, m.poolEnd], end },
   };
   return {
     q,
-    params: { ...params, slots: leaLayers.length },
+    params: { ...params, slots: pl.leaLayers.length },
     aug: true,
     B,
     // The reference engine's layer list does not describe this engine; see `loopCount`.
@@ -798,24 +922,23 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     output: lcTensor(outputName).ref,
     outputTensor: outputName,
     nvm: {
-      record,
-      recordBytes: recBytes,
+      record: m.record,
+      recordBytes: m.recBytes,
       // No HAWAII counters: this points at the first PB (zero bytes of counters).
-      counters: pbAddr[0] ?? samples,
-      samples,
+      counters: m.pbAddr[0] ?? m.samples,
+      samples: m.samples,
       // One record slot per LEA layer (its SIGN); the address is that layer's PB.
-      slots: pbAddr,
-      slotBytes: ceilTo(pbBytes, 16),
+      slots: m.pbAddr,
+      slotBytes: ceilTo(m.pbBytes, 16),
       end,
     },
-    rom,
+    rom: pl.rom(),
     arithmetic,
-    leaWordsUsed,
+    leaWordsUsed: pl.leaWordsUsed,
     stages: layers.map((l) => ({ name: l.name, kind: l.kind })),
     extra: { loopCount },
   };
 }
-
 /** The loop-count plan of a deployment planned for 'japari-loopcount'. */
 export function loopCountPlanOf(plan: EnginePlan): LoopCountPlan {
   const lc = plan.extra?.['loopCount'] as LoopCountPlan | undefined;
