@@ -49,6 +49,7 @@ import {
   clearState,
   finishedState,
   stateSaysFinished,
+  seekResult,
   stateWord,
   stateResume,
   stateJobs,
@@ -58,7 +59,7 @@ import {
 /** The rule faults of a deployment (catalogue ids). */
 export function ruleFaultsOf(faults: FaultSet | readonly string[]): StatefulRuleFaults {
   const has = (id: string) => (Array.isArray(faults) ? faults.includes(id) : (faults as FaultSet).has(id));
-  return { firstValue: has('stateful-state-first-value'), clearPositiveOnly: has('stateful-clear-positive-only') };
+  return { firstValue: has('stateful-state-first-value'), clearPositiveOnly: has('stateful-clear-positive-only'), skipOne: has('stateful-seek-skip-one') };
 }
 
 /**
@@ -155,8 +156,8 @@ export class StatefulPreservation implements Preservation {
     this.afterRecovery = false;
     const l = layer.index;
     const end = this.view.jobs(l);
-    let job = firstUnfinishedJob(num, end, (j) => this.jobFinished(layer, j), { lastJobWhenAllFinished: false });
-    if (this.e.faults.has('stateful-seek-skip-one')) job = Math.min(job + 1, end);
+    const found = firstUnfinishedJob(num, end, (j) => this.jobFinished(layer, j), { lastJobWhenAllFinished: false });
+    const job = seekResult(num, found, end, this.f);
     if (end === 0) return { resumeWord: 0, job: 0 };
     return { resumeWord: this.view.resume(l, job), job };
   }

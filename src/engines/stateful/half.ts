@@ -17,16 +17,22 @@ import { foldWeights } from '../../model/quantize.js';
 
 const cache = new WeakMap<QuantizedNetwork, QuantizedNetwork>();
 
-/** The network as Stateful stores it: every tensor but the input at twice the scale. */
+/**
+ * Marks a half-scale network, also in copies made by spreading it (a proof re-plans the
+ * deployment's own network with marker weights: it must not be halved again).
+ */
+const HALF = Symbol('stateful half scale');
+
+/** The network as Stateful stores it: every tensor but the input at twice the scale (idempotent). */
 export function halfScale(q: QuantizedNetwork): QuantizedNetwork {
+  if ((q as { [HALF]?: true })[HALF]) return q;
   let h = cache.get(q);
   if (!h) {
     const input = q.net.input.name;
     const exps = new Map<string, number>();
     for (const [t, e] of q.exps) exps.set(t, t === input ? e : e + 1);
-    h = { ...q, exps, ...foldWeights(q.net, exps) };
+    h = { ...q, exps, ...foldWeights(q.net, exps), [HALF]: true } as QuantizedNetwork;
     cache.set(q, h);
-    cache.set(h, h);
   }
   return h;
 }

@@ -20,6 +20,7 @@
  *   stateJobMap(map)            JAPARI's job map with one word fewer per job: a JAPARI job is B
  *                               values and its footprint (B + 1 words, footprint last); a
  *                               Stateful job is B values, the state in the last
+ *   seekResult(found, end)      the job the engine resumes at after the binary search
  *   stateWord / stateResume / stateJobs / stateTurningPoint
  *                               the job map, resume word, job count and turning point (the
  *                               output length rounded down to a multiple of B) through it
@@ -39,9 +40,11 @@ export interface StatefulRuleFaults {
   readonly firstValue: boolean;
   /** 'stateful-clear-positive-only': the clearer always subtracts 0x4000 (assumes state +1). */
   readonly clearPositiveOnly: boolean;
+  /** 'stateful-seek-skip-one': resume one job after the first unfinished one. */
+  readonly skipOne: boolean;
 }
 
-export const NO_RULE_FAULTS: StatefulRuleFaults = { firstValue: false, clearPositiveOnly: false };
+export const NO_RULE_FAULTS: StatefulRuleFaults = { firstValue: false, clearPositiveOnly: false, skipOne: false };
 
 /** Does word w (offset in the tensor, all slices) carry a state? */
 export function hasState<N, B>(o: Ops<N, B>, w: N, B: number, f: StatefulRuleFaults): B {
@@ -101,6 +104,13 @@ export function stateResume<N, B>(o: Ops<N, B>, m: JobMap, j: N): N {
 /** Jobs the seeker searches: the output length / B (trailing values short of a group: none). */
 export function stateJobs(m: JobMap): number {
   return jobCount(stateJobMap(m));
+}
+
+/** The job the engine resumes at, from the binary search's first unfinished job (of `end` jobs). */
+export function seekResult<N, B>(o: Ops<N, B>, found: N, end: N, f: StatefulRuleFaults): N {
+  if (!f.skipOne) return found;
+  const next = o.add(found, o.k(1));
+  return o.ite(o.lt(end, next), end, next);
 }
 
 /** The turning point a layer toggles when it completes: its output length rounded down to a multiple of B. */
