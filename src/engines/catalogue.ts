@@ -184,6 +184,10 @@ export const FAULTS = [
   { id: 'loopcount-resume-next-iteration', engine: 'japari-loopcount', area: 'seeker boundary', description: "read PB's footprint as the number of finished iterations and replay the loop counters to its magnitude + 1 (loop_cnt off by one on resume)", killOn: LOOPCOUNT_KILL_ON },
   { id: 'loopcount-scan-from-zero', engine: 'japari-loopcount', area: 'seeker anchor', description: "start the output copy's monotonicity scan at 0 (the published LL_MARKER) instead of the running sum that precedes the destination", killOn: LOOPCOUNT_KILL_ON },
   { id: 'loopcount-pb-footprint-first', engine: 'japari-loopcount', area: 'write ordering', description: "write each pixel's preservation-buffer footprints in their own transfers before the partial products they cover", killOn: LOOPCOUNT_KILL_ON },
+  { id: 'stateful-state-first-value', engine: 'stateful', area: 'write ordering', description: 'embed each job\'s state in the first value of its group of B (and seek it there), so the state lands before the values it covers' },
+  { id: 'stateful-clear-positive-only', engine: 'stateful', area: 'state clearer', description: 'the state clearer always subtracts 0x4000, as if every state were +1, corrupting values that carry state -1' },
+  { id: 'stateful-no-state-negate', engine: 'stateful', area: 'state bit update', description: 'toggle the turning point at layer end but forget to negate the slot state bit' },
+  { id: 'stateful-seek-skip-one', engine: 'stateful', area: 'seeker boundary', description: 'resume one job after the first unfinished one (off-by-one in the binary search result)' },
 ] as const satisfies readonly FaultSpec[];
 
 export type FaultId = (typeof FAULTS)[number]['id'];
@@ -751,7 +755,7 @@ export function checkCatalogue(engine: string, faults: readonly string[], fixes:
  * the LEA arithmetic): they apply to the other kinds listed too.
  */
 const SHARED_FAULTS: Readonly<Record<string, readonly string[]>> = {
-  'record-version-first': ['continuous', 'hawaii', 'japari'],
-  'lea-no-saturation': ['continuous', 'hawaii', 'japari', 'japari-loopcount'],
-  'cache-trusted-after-reboot': ['continuous', 'hawaii', 'japari'],
+  'record-version-first': ['continuous', 'hawaii', 'japari', 'stateful'],
+  'lea-no-saturation': ['continuous', 'hawaii', 'japari', 'japari-loopcount', 'stateful'],
+  'cache-trusted-after-reboot': ['continuous', 'hawaii', 'japari', 'stateful'],
 };
