@@ -140,6 +140,8 @@ const JREPO = 'EMCLab-Sinica/JAPARI' as const;
 const JCONV = { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/convolution.c' } as const;
 const REF = {
   gemmCallSign: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm, JAPARI footprint columns of a call', what: "one footprint weight per LEA call, from the state bit at the call's first output offset, for every footprint column of the call" },
+  gemmCallSignRead: { repo: SCNN, commit: 'b3dfd77', path: 'common/gemm.cpp', lines: '157-171', anchor: 'handle_gemm: filter_ptr[idx] = param_state_bit(model, output, output_offset)', what: 'the stored version read (b3dfd77): every footprint column of the call gets the state bit of output_offset, the call start' },
+  hawaiiPreserveVector: { repo: SCNN, commit: '74fd9e3', path: 'common/op_utils.cpp', lines: '13-24', anchor: 'hawaii_preserve_vector: per B-group write_hawaii_layer_footprint(layer, MIN_VAL(vector_len - col, BATCH_SIZE))', what: 'a stored version (74fd9e3; its order relative to HEAD could not be established) with the same partial increments and no static remainder' },
   gemmTileAssert: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'common/gemm.cpp', anchor: 'handle_gemm: MY_ASSERT(flags->extra.gemm.tile_width >= BATCH_SIZE) under INDIRECT_RECOVERY', what: 'both 2021 builds refuse an FC call narrower than B; the assert is gone in the later code' },
   jobIndexToOffset: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (non-conv layers)', what: 'job j of an FC output maps to offset (j+1)(B+1)-1 over the whole output, across the slices of partial sums' },
   transformGemmTile: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'dnn-models/transform.py', anchor: 'Gemm tile_channel rule', what: "the FC input tiling rule; for mnist's last FC one slice of 256 rows, where japari's gemmInputTile makes 205 + 51" },
@@ -242,7 +244,7 @@ export const FINDINGS = [
     provenance: {
       status: 'published design',
       statusReason: "The Gemm handler of every build writes the state bit of the call's start into every footprint column of the call; the conv handler handles turning points inside a call, Gemm does not.",
-      code: [REF.gemmCallSign],
+      code: [REF.gemmCallSign, REF.gemmCallSignRead],
       builds: ['2021-02', '2021-08', 'later'],
       reach: { evaluated: false, text: 'not shown on an evaluated configuration: it needs a turning point of the slot inside an FC call; Z3 proves mnist, har, kws and cifar10 at B = 1 free of it (reports/proofs/); found on random networks (fuzzing) and tiny-fc (Z3)' },
       accepted: 'yes: every configuration that triggers it is accepted by the code',
@@ -318,7 +320,7 @@ export const FINDINGS = [
     provenance: {
       status: 'published design',
       statusReason: 'The recording loop of 37708ef does it for every vector whose length is not a multiple of B; 672ed9a and HEAD record with a static remainder instead (finding hawaii-remainder-crosses-layers).',
-      code: [REF.hawaiiRecordAll],
+      code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
       builds: ['2021-08'],
       notIn: [
         { build: '2021-02', why: 'records whole B only and carries a static remainder' },
