@@ -673,12 +673,15 @@ export const LEADS = [
   {
     id: 'lead-hawaii-later-conv-job-map',
     title: 'Later HAWAII conv recovery: the job-to-offset map rounds output_tile_c up to a multiple of B',
-    verdict: 'not checked',
-    code: [{ repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (conv, HAWAII)', what: 'output_tile_c rounded up to a multiple of B while HAWAII outputs are unpadded' }],
+    verdict: 'finding, not replayed',
+    code: [
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '49-76', anchor: 'job_index_to_offset (conv): output_tile_c = upper_gauss(output_tile_c, BATCH_SIZE) * BATCH_SIZE; jobs_in_a_filter_tile from it (a stored later version with data_structures.h/double_buffering.h; lines counted there)', what: 'jobs are mapped to offsets as if each filter tile had output_tile_c rounded up to B channels' },
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '17-21', anchor: 'run_recovery (HAWAII): NUM_COMPLETED_JOBS / BATCH_SIZE', what: 'the job index comes from the count of values actually written' },
+    ],
     builds: ['later'],
     effects: ['wrong output', 'lost or repeated work'],
     reason:
-      "Not checked in this round: it needs the later build's conv tiling (several filter tiles with output_tile_c % B != 0), which japari's single reference plan does not produce at the evaluated B; it belongs to the later-code build profile of issue 12.",
+      "Confirmed in the code: HAWAII outputs are not padded, so a filter tile holds output_tile_c channels, but the map divides the job index by H * W * roundup(output_tile_c, B) / B jobs per filter tile and steps channels by the rounded width. With several filter tiles and output_tile_c % B != 0 (e.g. 12 channels in tiles of 6 at B = 4), the job the counter names after the first filter tile maps inside it, or to the wrong channels: work is redone or skipped. Not replayed: japari's reference plan does not use the later build's conv tiling, and whether an evaluated model at B = 2 or 4 gets an output tile that is not a multiple of B under it is part of the later-code build profile (issue 12).",
   },
   {
     id: 'lead-stateful-offset-state',
@@ -687,7 +690,7 @@ export const LEADS = [
     code: [{ repo: SCNN, commit: 'HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm under STATEFUL: update_states(filter_ptr, tile_width, ...)', what: 'the state offset of each call' }],
     builds: ['2021-02', '2021-08', 'later'],
     effects: ['wrong output'],
-    reason: 'The Stateful engine is being built on branch stateful (another helper); the checks belong there, as the Gemm call-sign finding did for JAPARI.',
+    reason: 'Not checked here: the Stateful engine arrived on main during this round as work in progress (branch stateful, another helper); the torn-write and turning-point checks belong with it, as the Gemm call-sign finding did for JAPARI.',
   },
 ] as const satisfies readonly LeadSpec[];
 
