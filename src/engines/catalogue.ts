@@ -376,7 +376,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'reconstruction',
-      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it, the saturation plays no part: the published scan fails earlier and on every model (finding loopcount-retrieve-lost-lea).",
+      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it (the same failure: cifar10 B = 4, fire4/expand3x3, right after op 0 of loop_cnt 1471), the published scan sees equal source sums, resumes op 1 at the tile's last pixel from lost LEA RAM and skips pixels 0..10 -- a wrong output for that reason, on every model, not because of saturation (finding loopcount-retrieve-lost-lea).",
       code: [REF.lcRetrieveOp1],
       builds: [],
       reach: { evaluated: false, text: 'only on the reconstructed scan (cifar10 tile sums above 32767)' },
