@@ -6,9 +6,15 @@
  *    japari must catch each one (the kill matrix, `japari mutants`). Faults are switched on by
  *    configuration (never by editing code); engines consult `faults.has(id)` at the one place
  *    each one changes.
- *  - A finding is a place where a published design violates a property on the executable model
- *    (reports/findings/). How japari rediscovers it lives in src/report/findings.ts (searches)
- *    and src/smt (refutations), keyed by the id here.
+ *  - A finding is a place where a design violates a property on the executable model
+ *    (reports/findings/). Each carries its provenance in the authors' code (status, builds,
+ *    code lines, reach, acceptance, effect: FindingProvenance); only status 'published design'
+ *    is a weakness of the published design, a 'reconstruction' is one of japari's own filling.
+ *    How japari rediscovers it lives in src/report/findings.ts (searches) and src/smt
+ *    (refutations), keyed by the id here.
+ *  - A variant is published-code behaviour an engine models besides its default (switched on
+ *    like a fault); a deviation is a place where an engine knowingly differs from the authors'
+ *    code (reports/findings/deviations.md); a lead is a suspicion checked against the code.
  *  - A fix corrects a finding; the faithful engine stays the default, the corrected variant runs
  *    with the fix switched on.
  *
