@@ -505,7 +505,7 @@ export const DEVIATIONS = [
     code: [REF.lcRowsTypo],
     published: 'tc, tm and tn are clipped against ROWS',
     japari: 'clips each tile size against its own bound (COLS, MCH, NCH)',
-    why: 'a copy-paste typo; with square outputs only tm and tn are affected, and those make the LEA read past the tensor',
+    why: 'a copy-paste typo; with square outputs tm and tn are wrong, and larger than the tile (the demo layer 13x13x64: at m = 8, 8 + Tm > ROWS = 13 gives tm = 64 - 8 = 56 instead of 8)',
   },
   {
     id: 'lc-reconstructed-scan',
