@@ -292,7 +292,7 @@ export const FINDINGS = [
         { build: '2021-02', why: 'MY_ASSERT(tile_width >= BATCH_SIZE) in handle_gemm stops the run' },
         { build: '2021-08', why: 'MY_ASSERT(tile_width >= BATCH_SIZE) in handle_gemm stops the run' },
       ],
-      reach: { evaluated: false, text: 'needs B above the FC outputs per call (4, or 2 for CIFAR-10): B = 8 on mnist/kws/har, B = 4 on cifar10 -- a B that was never measured (the evaluated B are 1, 2, 4 with op_filters 4)' },
+      reach: { evaluated: false, text: 'needs B above the FC outputs per call. The measurements were made on the 2021 builds (op_filters 4 for every model, B = 1, 2, 4), which assert against it; in the later code op_filters is 4, or 2 for CIFAR-10, so it needs B = 8, or B = 4 on cifar10 -- the later code was not measured at any B' },
       accepted: 'only by the later code (HEAD), after the 2021 assert was removed',
       effects: ['wrong output', 'lost or repeated work'],
     },
