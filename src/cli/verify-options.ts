@@ -5,7 +5,7 @@
  */
 import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
+import { FAULT_IDS, FIX_IDS, VARIANT_IDS, fixesFor } from '../engines/catalogue.js';
 import { UsageError } from '../util/errors.js';
 import { parseList, parseNonNegativeInt, parsePositiveInt } from './units.js';
 import { parseEngine, parsePlacement, parseProfileName, resolvePath, type ProfileName } from './options.js';
@@ -95,7 +95,7 @@ export function loadTargetModel(io: Pick<Io, 'err'>, model: string): LoadedModel
 export function parseFaults(text: string | undefined): string[] {
   if (text === undefined || text === 'none') return [];
   const ids = parseList(text, (s) => s, '--fault');
-  for (const id of ids) if (!(FAULT_IDS as readonly string[]).includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
+  for (const id of ids) if (![...FAULT_IDS, ...VARIANT_IDS].includes(id as never)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list; published-code variants: ${VARIANT_IDS.join(', ')})`);
   return [...new Set(ids)].sort();
 }
 
