@@ -20,7 +20,10 @@ import { num } from '../ops.js';
 import type { EngineDesign } from '../registry.js';
 import type { Inspector } from '../inspect.js';
 import { CounterStore } from './counters.js';
-import { type CounterState, counterUpdate, counterWriteDue, recoveredJob } from './rules.js';
+import { type CounterState, counterUpdate, counterWriteDue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
+import { planFirmware } from '../reference/plan.js';
+import type { FirmwareProfile } from '../reference/firmware.js';
+import { readVersion } from '../common/record.js';
 
 /** Values of a layer the inspector reasons about (conv: every computed channel, padding included). */
 export function layerValues(l: EngineLayer): number {
@@ -38,8 +41,16 @@ export class HawaiiPreservation implements Preservation {
   private readonly uninitialised: boolean;
   private readonly counterFirst: boolean;
   private readonly remainderWord: number;
+  private readonly fw: FirmwareProfile;
+  /** Ablation 'indicator-preservation': the counter writes are skipped (HAWAII without footprint preservation). */
+  private readonly ablated: boolean;
+  /** The 2021-02 build writes each job's B values in a transfer of its own. */
+  readonly splitWrites: number;
 
   constructor(private readonly e: ReferenceEngine) {
+    this.fw = planFirmware(e.plan);
+    this.ablated = e.plan.params.ablate === 'indicator-preservation';
+    this.splitWrites = this.fw.hawaii.perJobValueWrites ? e.B : 0;
     this.counters = new CounterStore(e.plan.nvm.counters, e.faults.has('hawaii-single-copy'));
     this.uninitialised = e.faults.has('hawaii-remainder-uninitialised');
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
@@ -85,6 +96,7 @@ export class HawaiiPreservation implements Preservation {
   private recordValues(layer: EngineLayer, values: number): void {
     if (values <= 0) return;
     const e = this.e;
+    if (this.fw.hawaii.updates === 'floor-plus-one') return this.recordValues2021(layer, values);
     if (this.uninitialised) this.remainder = e.dev.load(this.remainderWord);
     this.setRemainder(this.remainder + values);
     while (counterWriteDue(num, this.remainder, e.B)) {
@@ -93,6 +105,29 @@ export class HawaiiPreservation implements Preservation {
       this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
       this.counter = next;
       this.setRemainder(this.remainder - e.B);
+    }
+  }
+
+  /**
+   * The 2021 builds: floor(values / B) + 1 updates (recordIncrements), each two 1-byte version
+   * reads and one 4-byte write {value, version} to the older copy (versionedCounterWrite). The
+   * loop and call bookkeeping cost the build's fitted constants; under the ablation only they
+   * remain.
+   */
+  private recordValues2021(layer: EngineLayer, values: number): void {
+    const e = this.e;
+    const dev = e.dev;
+    const incs = recordIncrements(values, e.B);
+    const c = this.fw.constants;
+    dev.software(c.footprintCallCycles + c.footprintLoopCycles * incs.length, Cat.preserveIndicator, 'record footprints (bookkeeping)', incs.length, 1);
+    if (this.ablated) return;
+    for (const k of incs) {
+      dev.step('update indicator');
+      const v0 = readVersion(dev, this.counters.addr(layer.index, 0) + 2, Cat.preserveIndicator);
+      const v1 = this.counters.singleCopy ? v0 : readVersion(dev, this.counters.addr(layer.index, 1) + 2, Cat.preserveIndicator);
+      const w = versionedCounterWrite(num, this.counter.value, k, v0, v1);
+      this.counters.write(dev, layer.index, w.copy1 ? 1 : 0, w.value, w.version, Cat.preserveIndicator);
+      this.counter = { value: w.value, version: w.version, newer1: w.copy1 };
     }
   }
 
