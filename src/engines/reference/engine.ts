@@ -217,24 +217,23 @@ export class ReferenceEngine {
    */
   private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number, countFrom = word0, perWord = false): void {
     if (n <= 0) return;
-    const split = this.preservation.splitWrites ?? 0;
-    if (split > 0 && n > split && !perWord) {
-      for (let i = 0; i < n; i += split) this.preserve(layer, bufWord + i, word0 + i, Math.min(split, n - i), countFrom);
-      return;
-    }
     const out = layer.out;
     this.dev.step('preserve job');
     const from = Math.min(word0 + n, Math.max(word0, countFrom));
     const fresh = this.realValues(out, from, word0 + n - from);
     const p = this.preservation;
+    // Transfer size: one word on the per-element paths, one job of B values where the build
+    // writes each job in a transfer of its own (Preservation.splitWrites), else the whole vector.
+    // The design's hooks run once around the vector (hawaii_record_footprints per LEA call).
+    const chunk = perWord ? 1 : (p.splitWrites ?? 0) > 0 ? p.splitWrites! : n;
     p.beforeWrite(layer, out, bufWord, word0, n, fresh);
     if (this.noOutputs) {
       this.dev.landUncharged(bufWord, out.base + 2 * word0, n);
-    } else if (perWord) {
-      // One single-word transfer per word (the 2021 builds' per-element paths), ascending.
-      for (let i = 0; i < n; i++) this.dev.dmaToNvm(bufWord + i, out.base + 2 * (word0 + i), 1, Cat.preserveOutput, 'preserve value', p.indicatorWords(out, word0 + i, 1));
     } else {
-      this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', p.indicatorWords(out, word0, n));
+      for (let i = 0; i < n; i += chunk) {
+        const k = Math.min(chunk, n - i);
+        this.dev.dmaToNvm(bufWord + i, out.base + 2 * (word0 + i), k, Cat.preserveOutput, k === n ? 'preserve job' : 'preserve part', p.indicatorWords(out, word0 + i, k));
+      }
     }
     p.afterWrite(layer, fresh);
   }
@@ -313,7 +312,7 @@ export class ReferenceEngine {
         // Fault 'cache-trusted-after-reboot': the resumed filter tile is assumed still in LEA RAM.
         if (!(resuming && this.faults.has('cache-trusted-after-reboot') && dev.boots > 1)) {
           dev.release(c.lea.b, c.lea.a - c.lea.b);
-          dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
+          this.fetchFilters(c, s, f, width);
         }
         for (let q = resuming ? q0 : 0; q < c.Qout; q++) {
           // Row tiles stay aligned to multiples of rowTile; a resume inside a tile fetches the
@@ -375,6 +374,22 @@ export class ReferenceEngine {
   }
 
   private pending = { buf: 0, word: 0, n: 0 };
+
+  /**
+   * Load one filter tile into LEA RAM. The 2021 builds copy per (filter, kh, kw) with an
+   * interleave (conv.cpp): as many my_memcpy_from_param calls, here as many contiguous parts of
+   * the same words (each call pays the per-call cost; the words are the same). The later code
+   * copies the tile in one call.
+   */
+  private fetchFilters(c: ConvLayer, s: ConvLayer['slices'][number], f: number, width: number): void {
+    const words = s.L * c.ncolsLea;
+    const calls = this.fw.transform.filterCopyPerKernelPosition ? Math.min(words, width * c.kP * c.kQ) : 1;
+    for (let i = 0; i < calls; i++) {
+      const a = Math.floor((i * words) / calls);
+      const b = Math.floor(((i + 1) * words) / calls);
+      if (b > a) this.dev.dmaFromRom(s.rom[f]! + a, c.lea.b + a, b - a, Cat.fetch, 'fetch filter tile');
+    }
+  }
 
   /** Stored word of input channel `ch` (fault 'japari-strip-wrong-position' keeps footprints, drops values). */
   private inputChanWord(L: TensorRef['layout'], ch: number): number {
