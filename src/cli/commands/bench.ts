@@ -116,7 +116,6 @@ export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
     const energy = (['capacitor', 'power', 'trace'] as const).find((k) => raw[k] !== undefined);
     if (energy) throw new UsageError(`--ablate ${ablate}: an ablated run cannot recover, so it runs under continuous power only (drop --${energy})`);
     if (raw.supply !== undefined && raw.supply.trim() !== 'none') throw new UsageError(`--ablate ${ablate}: continuous power only (use --supply none or drop --supply)`);
-    if (raw.minCap === true) throw new UsageError(`--ablate ${ablate}: no minimum-capacitor search without recovery`);
   }
   const selection = (['models', 'engines', 'batch', 'capacitor', 'power', 'trace', 'supply', 'profile', 'input', 'seed', 'firmware', 'ablate'] as const).some((k) => raw[k] !== undefined) || raw.fixes === true || raw.minCap === false;
   const models = raw.models !== undefined ? parseList(raw.models, (s) => s, '--models') : quick ? ['lenet'] : [...STANDARD_MODELS];

@@ -123,9 +123,16 @@ export class HawaiiPreservation implements Preservation {
     if (this.ablated) return;
     for (const k of incs) {
       dev.step('update indicator');
-      const v0 = readVersion(dev, this.counters.addr(layer.index, 0) + 2, Cat.preserveIndicator);
-      const v1 = this.counters.singleCopy ? v0 : readVersion(dev, this.counters.addr(layer.index, 1) + 2, Cat.preserveIndicator);
-      const w = versionedCounterWrite(num, this.counter.value, k, v0, v1);
+      let w: { copy1: boolean; value: number; version: number };
+      if (this.fw.hawaii.versionReadsPerUpdate > 0) {
+        const v0 = readVersion(dev, this.counters.addr(layer.index, 0) + 2, Cat.preserveIndicator);
+        const v1 = this.counters.singleCopy ? v0 : readVersion(dev, this.counters.addr(layer.index, 1) + 2, Cat.preserveIndicator);
+        w = versionedCounterWrite(num, this.counter.value, k, v0, v1);
+      } else {
+        // No version reads: the volatile view of the pair picks the copy (counterUpdate's rule).
+        const n = counterUpdate(num, this.counter, k);
+        w = { copy1: n.newer1, value: n.value, version: n.version };
+      }
       this.counters.write(dev, layer.index, w.copy1 ? 1 : 0, w.value, w.version, Cat.preserveIndicator);
       this.counter = { value: w.value, version: w.version, newer1: w.copy1 };
     }

@@ -21,6 +21,8 @@ import { UsageError } from '../../util/errors.js';
 import { FITTED } from './firmware-fit.js';
 
 export type FirmwareId = 'stateful-cnn-2021-02' | 'stateful-cnn-2021-08' | 'stateful-cnn-later';
+/** A variant of a build registered at run time (registerFirmwareVariant), e.g. one fact toggled. */
+export type FirmwareVariantId = `${FirmwareId}~${string}`;
 export const FIRMWARE_IDS: readonly FirmwareId[] = ['stateful-cnn-2021-02', 'stateful-cnn-2021-08', 'stateful-cnn-later'];
 /** The default build of every command (the issue: the later of the two measured builds). */
 export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
@@ -153,9 +155,22 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
 
 /** The build profile with this id; a UsageError naming the ids otherwise. */
 export function firmwareOf(id: string): FirmwareProfile {
-  const f = (FIRMWARE as Record<string, FirmwareProfile>)[id];
+  const f = (FIRMWARE as Record<string, FirmwareProfile>)[id] ?? VARIANTS.get(id);
   if (!f) throw new UsageError(`unknown firmware ${JSON.stringify(id)}: expected one of ${FIRMWARE_IDS.join(', ')}`);
   return f;
+}
+
+const VARIANTS = new Map<string, FirmwareProfile>();
+
+/**
+ * Register a variant of a build under `${build}~${name}` (the fidelity report toggles one fact
+ * at a time to measure what it moves). Variants live in this process only: replay tokens and
+ * the command line know the three builds.
+ */
+export function registerFirmwareVariant(base: FirmwareId, name: string, change: (f: FirmwareProfile) => FirmwareProfile): FirmwareVariantId {
+  const id = `${base}~${name}` as FirmwareVariantId;
+  VARIANTS.set(id, { ...change(FIRMWARE[base]), id: id as unknown as FirmwareId });
+  return id;
 }
 
 /** A build with other constants (calibration explores these). */
