@@ -166,3 +166,11 @@ describe('build profiles', () => {
     expect(count('japari', 'stateful-cnn-later')).toBe(count('continuous', 'stateful-cnn-later'));
   });
 });
+
+describe('NVM layout', () => {
+  it('a network that does not fit the NVM: a ConfigError naming the tensor, the bytes it needs and the bytes there are', () => {
+    const { q } = tiny('tiny-conv');
+    const small = { ...msp430fr5994, nvm: { ...msp430fr5994.nvm, 'spi-fram': { ...msp430fr5994.nvm['spi-fram'], bytes: 300 } } };
+    expect(() => new Deployment(q, { ...params('hawaii', 1, 'stateful-cnn-2021-08'), profile: small })).toThrow(/tensor \S+ needs \d+ bytes in each of \d+ NVM slots .*spi-fram has 300/);
+  });
+});

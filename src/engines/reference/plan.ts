@@ -831,6 +831,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const slotUser: (StorageTensor | null)[] = [];
   let cursor = -1;
   let slotBytes = 0;
+  let largest = '';
   pending.forEach((pl, li) => {
     const t = storage.get(pl.writes)!;
     const dead = (u: StorageTensor | null) => u === null || u.lastUse < li;
@@ -853,6 +854,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
     slotUser[chosen] = t;
     slotOf.set(pl.writes, chosen);
     cursor = chosen;
+    if (2 * t.layout.words * t.slices > slotBytes) largest = t.name;
     slotBytes = Math.max(slotBytes, 2 * t.layout.words * t.slices);
   });
   while (slotUser.length < nSlotsWanted) slotUser.push(null);
@@ -869,7 +871,12 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const slotAddrs = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
   const end = slotsBase + nSlots * slotBytes;
   const nvmBytes = profile.nvm[p.placement].bytes;
-  if (end > nvmBytes) throw new ConfigError(`${net.name}: needs ${end} bytes of NVM, ${p.placement} has ${nvmBytes}`);
+  if (end > nvmBytes) {
+    // Every slot holds the largest tensor (Stateful-CNN: NUM_SLOTS slots of one size).
+    throw new ConfigError(
+      `${net.name}: tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots (${end} bytes of NVM in all, from byte ${slotsBase}); ${p.placement} has ${nvmBytes}`,
+    );
+  }
 
   const ref = (t: string): TensorRef => {
     const st = storage.get(t)!;
