@@ -680,7 +680,9 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const [, OH, OW] = outShape as [number, number, number];
         const li = layers.length + pending.length;
         use(src, li);
-        define(node.output, fmapLayout(inL.C, OH, OW, inL.orient, fp), 1, li);
+        // The kernel addresses input and output pixels with one stride: keep the input's stored
+        // channels (Stateful's zero-filter padding included).
+        define(node.output, fp > 0 ? fmapLayout(inL.C, OH, OW, inL.orient, fp) : fmapLayout(inL.C, OH, OW, inL.orient, 0, inL.Cs), 1, li);
         const l = {
           kind: 'maxpool' as const,
           index: li,
