@@ -140,11 +140,13 @@ const JREPO = 'EMCLab-Sinica/JAPARI' as const;
 const JCONV = { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/convolution.c' } as const;
 const REF = {
   gemmCallSign: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm, JAPARI footprint columns of a call', what: "one footprint weight per LEA call, from the state bit at the call's first output offset, for every footprint column of the call" },
+  gemmCallSignRead: { repo: SCNN, commit: 'b3dfd77', path: 'common/gemm.cpp', lines: '157-171', anchor: 'handle_gemm: filter_ptr[idx] = param_state_bit(model, output, output_offset)', what: 'the stored version read (b3dfd77): every footprint column of the call gets the state bit of output_offset, the call start' },
+  hawaiiPreserveVector: { repo: SCNN, commit: '74fd9e3', path: 'common/op_utils.cpp', lines: '13-24', anchor: 'hawaii_preserve_vector: per B-group write_hawaii_layer_footprint(layer, MIN_VAL(vector_len - col, BATCH_SIZE))', what: 'a stored version (74fd9e3; its order relative to HEAD could not be established) with the same partial increments and no static remainder' },
   gemmTileAssert: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'common/gemm.cpp', anchor: 'handle_gemm: MY_ASSERT(flags->extra.gemm.tile_width >= BATCH_SIZE) under INDIRECT_RECOVERY', what: 'both 2021 builds refuse an FC call narrower than B; the assert is gone in the later code' },
   jobIndexToOffset: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (non-conv layers)', what: 'job j of an FC output maps to offset (j+1)(B+1)-1 over the whole output, across the slices of partial sums' },
   transformGemmTile: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'dnn-models/transform.py', anchor: 'Gemm tile_channel rule', what: "the FC input tiling rule; for mnist's last FC one slice of 256 rows, where japari's gemmInputTile makes 205 + 51" },
-  hawaiiRemainder: { repo: SCNN, commit: '672ed9a, HEAD', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: static uint32_t non_recorded_jobs; counter += non_recorded_jobs / BATCH_SIZE * BATCH_SIZE; non_recorded_jobs %= BATCH_SIZE', what: 'a static remainder of unrecorded values, never reset between layers' },
-  hawaiiRecordAll: { repo: SCNN, commit: '37708ef', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: for (n = len; n >= 0; n -= B) ... MIN(B, n)', what: 'records every value of each preserved vector (no remainder carried)' },
+  hawaiiRemainder: { repo: SCNN, commit: '672ed9a, HEAD', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: static non_recorded_jobs += vector_len; the counter advances by whole BATCH_SIZE only, the rest carries', what: 'a static remainder of unrecorded values, never reset between layers' },
+  hawaiiRecordAll: { repo: SCNN, commit: '37708ef', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: for (int16_t non_recorded_jobs = vector_len; non_recorded_jobs >= 0; non_recorded_jobs -= BATCH_SIZE) write_hawaii_layer_footprint(layer, MIN_VAL(BATCH_SIZE, non_recorded_jobs))', what: 'records every value of each preserved vector, min(B, n) per step (no remainder carried)' },
   lcDummyWeight: { ...JCONV, lines: '364-365, 311', anchor: 'JAP_CONV: int dummy_w = SIGN ? 1 : 16; int loop_cnt; __JAP_FETCH_WEIGHT: srcW[...] = dummy_w * loop_cnt', what: 'the footprint weight is a 16-bit int product, unguarded' },
   lcKcNotReset: { ...JCONV, lines: '454', anchor: 'JAP_CONV: }itr.kc;}itr.kr=0;', what: 'itr.kc is never reset, so every kr >= 1 and every later tile runs no kc iteration: loop_cnt never exceeds KC + 1' },
   lcFirstPb: { ...JCONV, lines: '51-56', anchor: '__JAP_PG_RETRIEVE: pb_1 = PB[batch]; *l_cnt = |pb_1|', what: "PB's first footprint names the iteration to resume" },
@@ -242,7 +244,7 @@ export const FINDINGS = [
     provenance: {
       status: 'published design',
       statusReason: "The Gemm handler of every build writes the state bit of the call's start into every footprint column of the call; the conv handler handles turning points inside a call, Gemm does not.",
-      code: [REF.gemmCallSign],
+      code: [REF.gemmCallSign, REF.gemmCallSignRead],
       builds: ['2021-02', '2021-08', 'later'],
       reach: { evaluated: false, text: 'not shown on an evaluated configuration: it needs a turning point of the slot inside an FC call; Z3 proves mnist, har, kws and cifar10 at B = 1 free of it (reports/proofs/); found on random networks (fuzzing) and tiny-fc (Z3)' },
       accepted: 'yes: every configuration that triggers it is accepted by the code',
@@ -302,9 +304,30 @@ export const FINDINGS = [
       statusReason: 'A static non_recorded_jobs, never reset between layers, is in 672ed9a and at HEAD; 37708ef records every value of each vector and carries no remainder.',
       code: [REF.hawaiiRemainder],
       builds: ['2021-02', 'later'],
-      notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: the lead on its partial increments)' }],
+      notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: finding hawaii-2021-08-partial-increments)' }],
       reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model' },
       accepted: 'B = 4 (the fuzz counterexample) is accepted; the earlier Z3 refutation used B = 3, which the code does not compile -- its canonical proof now runs at B = 4 on tiny-concat',
+      effects: ['wrong output'],
+    },
+  },
+  {
+    id: 'hawaii-2021-08-partial-increments',
+    engine: 'hawaii',
+    title: 'HAWAII (Aug 2021 build): partial counter increments are counted again after recovery, so the counter runs ahead of the data',
+    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the engine variant hawaii-record-every-value',
+    explanation:
+      "The Aug 2021 build records each preserved vector with `for (n = len; n >= 0; n -= B)`, adding MIN(B, n) to the layer's counter per step. A vector whose length is not a multiple of B leaves the counter off the multiples of B. Recovery rounds the counter down to a job (counter / B) and redoes the values of the partial job, and recording them adds them to the counter a second time: the counter now runs ahead of the values durably written. A later power failure in the same layer resumes past work that was never done -- a job reads as finished whose values are not durable.",
+    provenance: {
+      status: 'published design',
+      statusReason: 'The recording loop of 37708ef does it for every vector whose length is not a multiple of B; 672ed9a and HEAD record with a static remainder instead (finding hawaii-remainder-crosses-layers).',
+      code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
+      builds: ['2021-08'],
+      notIn: [
+        { build: '2021-02', why: 'records whole B only and carries a static remainder' },
+        { build: 'later', why: 'records whole B only and carries a static remainder' },
+      ],
+      reach: { evaluated: false, text: 'needs a vector shorter than, or not a multiple of, B inside a layer, then two failures in that layer; not found by fuzzing mnist (the model measured on this build) at B = 2 and 4 (100 schedules each, seed 1); found on tiny-concat (odd channel counts) at B = 4' },
+      accepted: 'B = 4 is accepted',
       effects: ['wrong output'],
     },
   },
@@ -418,6 +441,13 @@ export const VARIANTS = [
     description:
       "the published __JAP_PG_RETRIEVE op-1 scan: the source copy's first footprints from LL_MARKER = 0 (down column 0, along the break row), a return after the first channel group, and op 1 resumed at that pixel from the partial products left in LEA RAM (not reloaded); the default is japari's reconstructed scan",
     code: [REF.lcRetrieveOp1, REF.lcResumeLea],
+  },
+  {
+    id: 'hawaii-record-every-value',
+    engine: 'hawaii',
+    description:
+      "the HAWAII footprint recording of the Aug 2021 build (37708ef, the measured MNIST build): `for (n = len; n >= 0; n -= B)` one counter write adding MIN(B, n) per step, no remainder carried; the default is the static remainder of 672ed9a and HEAD",
+    code: [REF.hawaiiRecordAll],
   },
 ] as const satisfies readonly VariantSpec[];
 
@@ -579,9 +609,9 @@ export const DEVIATIONS = [
     kind: 'unmodelled path',
     code: [REF.hawaiiRemainder, REF.hawaiiRecordAll, REF.gemmTileAssert],
     published: 'two measured builds (672ed9a, 37708ef) and later code differ: HAWAII footprint recording, the FC tile assert, op_filters, the LEA/DMA pipeline',
-    japari: "one behaviour per engine: HAWAII records with 672ed9a/HEAD's static remainder, FC calls narrower than B are accepted as at HEAD",
+    japari: "one behaviour per engine: HAWAII records with 672ed9a/HEAD's static remainder (37708ef's recording is the variant hawaii-record-every-value), FC calls narrower than B are accepted as at HEAD",
     why: 'per-build profiles are issue 12 (branch firmware); until they land each finding names the builds that have its behaviour',
-    findings: ['hawaii-remainder-crosses-layers', 'japari-fc-without-footprints'],
+    findings: ['hawaii-remainder-crosses-layers', 'hawaii-2021-08-partial-increments', 'japari-fc-without-footprints'],
   },
   {
     id: 'any-batch',
@@ -603,7 +633,7 @@ export type DeviationId = (typeof DEVIATIONS)[number]['id'];
 export interface LeadSpec {
   readonly id: string;
   readonly title: string;
-  readonly verdict: 'finding, not replayed' | 'not a finding' | 'not checked';
+  readonly verdict: 'finding, replayed' | 'finding, not replayed' | 'not a finding' | 'not checked';
   readonly code: readonly CodeRef[];
   readonly builds: readonly BuildId[];
   readonly effects: readonly FindingEffect[];
@@ -614,12 +644,11 @@ export const LEADS = [
   {
     id: 'lead-hawaii-2021-08-partial-increments',
     title: 'Aug 2021 HAWAII (the measured MNIST build): partial counter increments, recounted after recovery',
-    verdict: 'finding, not replayed',
+    verdict: 'finding, replayed',
     code: [REF.hawaiiRecordAll],
     builds: ['2021-08'],
     effects: ['wrong output'],
-    reason:
-      "The loop adds MIN(B, n) per step, so a vector whose length is not a multiple of B leaves the counter off the multiples of B; recovery rounds down to a job and the values it redoes are counted again, so the counter can run ahead of the data and a later recovery skips values. japari does not model 37708ef's recording (deviation one-build): no replay until the build profiles of issue 12 land. Read from firmware-2021.md's account of the loop; the stored code was not pinned to 37708ef.",
+    reason: 'Confirmed: finding hawaii-2021-08-partial-increments (the 37708ef recording is modelled by the variant hawaii-record-every-value; fuzzing finds it on tiny-concat at B = 4, not on mnist at B = 2, 4).',
   },
   {
     id: 'lead-japari-sign-volatile',
