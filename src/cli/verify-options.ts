@@ -132,7 +132,7 @@ export function addVerifyFlags<T extends { option(flags: string, description: st
     .option('--batch <B>', 'preservation granularity B (default 1)')
     .option('--placement <nvm>', 'spi-fram or internal-fram (default spi-fram)')
     .option('--profile <name>', 'device cost profile: inas2021 or tinas2024 (default inas2021)')
-    .option('--fault <ids>', 'seeded faults to switch on (comma-separated; see japari mutants --list)')
+    .option('--fault <ids>', `seeded faults to switch on (comma-separated; see japari mutants --list), or published-code variants: ${VARIANT_IDS.join(', ')}`)
     .option('--fix <ids>', 'corrections of published-design findings: ids, all, or none (default none: the published design)')
     .option('--input <n>', `input of the checked inference: a sample index or a seed (default ${o.drawnInputs ? 'drawn per schedule' : VERIFY_DEFAULTS.input})`)
     .option('--warmup <n,...>', `inputs of uninterrupted inferences run first, so stale indicators sit in NVM, or none (default ${o.drawnInputs ? 'none or one, drawn per schedule' : VERIFY_DEFAULTS.warmup})`);

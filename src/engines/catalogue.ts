@@ -340,7 +340,7 @@ export const FINDINGS = [
       'The preservation buffer\'s first footprint names the iteration to resume. SPI FRAM lands bytes little-endian, so a failure right after the low byte of that footprint leaves the new low byte with the old high byte: at loop count 512 (SIGN 0) 0x01FF becomes 0x0100 = 256. Recovery accepts the sign and replays the loop counters to iteration 256, then re-adds iterations onto output copies that already hold them: the tile\'s outputs are counted twice and the result is wrong.',
     provenance: {
       status: 'intent',
-      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does.",
+      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does. JAP_FC stays below Tm x Tn = 64 iterations.",
       code: [REF.lcFirstPb, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with at least 512 iterations: the repository's own demo layer (main.c: 15x15x32 -> 13x13x64, 3x3) has 4608; lenet conv1 900" },
@@ -358,7 +358,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'intent',
-      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does.",
+      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does. JAP_FC cannot reach it either: its loops (itr.m < ts.tm and itr.n < ts.tn, in steps of 1) stay below Tm x Tn = 64 iterations.",
       code: [REF.lcDummyWeight, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with more than 2047 iterations: the repository's demo layer has 4608, SqueezeNet-CIFAR10 fire4/expand3x3 2304" },
@@ -588,8 +588,8 @@ export const DEVIATIONS = [
     id: 'lc-fc-copies',
     engines: ['japari-loopcount'],
     kind: 'bug not modelled',
-    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC op 1', what: 'reads the source from copy 0 instead of copy flip ^ 1; m loop in steps of 1 up to ts.tm' }],
-    published: "JAP_FC's op 1 reads copy 0, and its m loop runs itr.m < ts.tm in steps of 1",
+    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC: for(;itr.m < ts.tm;itr.m++){ for(;itr.n < ts.tn;itr.n++) ...', what: 'reads the source from copy 0 instead of copy flip ^ 1; m and n loops in steps of 1 up to the tile sizes' }],
+    published: "JAP_FC's op 1 reads copy 0, its m and n loops run itr.m < ts.tm and itr.n < ts.tn in steps of 1, and its op 0 passes the uninitialised srcA and srcB to __JAP_matrix_mpy_q15",
     japari: 'runs the m tiles and the ping-pong as for conv',
     why: 'not modelled; would compute a different function than the network',
   },
@@ -673,12 +673,15 @@ export const LEADS = [
   {
     id: 'lead-hawaii-later-conv-job-map',
     title: 'Later HAWAII conv recovery: the job-to-offset map rounds output_tile_c up to a multiple of B',
-    verdict: 'not checked',
-    code: [{ repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (conv, HAWAII)', what: 'output_tile_c rounded up to a multiple of B while HAWAII outputs are unpadded' }],
+    verdict: 'finding, not replayed',
+    code: [
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '49-76', anchor: 'job_index_to_offset (conv): output_tile_c = upper_gauss(output_tile_c, BATCH_SIZE) * BATCH_SIZE; jobs_in_a_filter_tile from it (a stored later version with data_structures.h/double_buffering.h; lines counted there)', what: 'jobs are mapped to offsets as if each filter tile had output_tile_c rounded up to B channels' },
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '17-21', anchor: 'run_recovery (HAWAII): NUM_COMPLETED_JOBS / BATCH_SIZE', what: 'the job index comes from the count of values actually written' },
+    ],
     builds: ['later'],
     effects: ['wrong output', 'lost or repeated work'],
     reason:
-      "Not checked in this round: it needs the later build's conv tiling (several filter tiles with output_tile_c % B != 0), which japari's single reference plan does not produce at the evaluated B; it belongs to the later-code build profile of issue 12.",
+      "Confirmed in the code: HAWAII outputs are not padded, so a filter tile holds output_tile_c channels, but the map divides the job index by H * W * roundup(output_tile_c, B) / B jobs per filter tile and steps channels by the rounded width. With several filter tiles and output_tile_c % B != 0 (e.g. 12 channels in tiles of 6 at B = 4), the job the counter names after the first filter tile maps inside it, or to the wrong channels: work is redone or skipped. Not replayed: japari's reference plan does not use the later build's conv tiling, and whether an evaluated model at B = 2 or 4 gets an output tile that is not a multiple of B under it is part of the later-code build profile (issue 12).",
   },
   {
     id: 'lead-stateful-offset-state',
@@ -687,7 +690,7 @@ export const LEADS = [
     code: [{ repo: SCNN, commit: 'HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm under STATEFUL: update_states(filter_ptr, tile_width, ...)', what: 'the state offset of each call' }],
     builds: ['2021-02', '2021-08', 'later'],
     effects: ['wrong output'],
-    reason: 'The Stateful engine is being built on branch stateful (another helper); the checks belong there, as the Gemm call-sign finding did for JAPARI.',
+    reason: 'Not checked here: the Stateful engine arrived on main during this round as work in progress (branch stateful, another helper); the torn-write and turning-point checks belong with it, as the Gemm call-sign finding did for JAPARI.',
   },
 ] as const satisfies readonly LeadSpec[];
 
