@@ -27,7 +27,7 @@ import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
 import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
 import type { Inspector } from '../engines/inspect.js';
-import { checkSeek, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
+import { checkSeek, nextInferenceViolations, nextInputOf, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
 import { CursorMonitor, type MonitorView } from './monitor.js';
 import { EngineStuck, JapariError } from '../util/errors.js';
 
@@ -193,6 +193,8 @@ interface Golden {
   readonly baseline: number;
   /** Which write units start a transfer (markTransferStarts). */
   readonly transfers: { first: Uint8Array };
+  /** NVM after the uninterrupted inference. */
+  readonly finalNvm: PagedMemory;
 }
 
 /** Pass 1: the uninterrupted inference with its write log and checkpoint snapshots. */
@@ -238,7 +240,10 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
     violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
   }
   violations.push(...userEndViolations(d, dev, completed, out, ref));
-  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers };
+  const finalNvm = dev.nvm.snapshot();
+  // The inference after the uninterrupted one (a converged recovery ends in this same state).
+  violations.push(...nextInferenceViolations(d, finalNvm, nextInputOf(o), o.seed, { action: dev.action, boot: dev.boots }));
+  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers, finalNvm };
 }
 
 /** Memories rebuilt at write unit k from the nearest checkpoint, advanced unit by unit. */
@@ -402,6 +407,10 @@ function subRun(
           diff,
         });
       }
+    }
+    // A recovery that ended in another state than the uninterrupted run's: check the next inference from it.
+    if (completed && violations.length === 0 && dev.undefinedReads === 0 && !dev.nvm.equals(g.finalNvm)) {
+      violations.push(...nextInferenceViolations(d, dev.nvm, nextInputOf(o), o.seed, { action: dev.action, boot: dev.boots }));
     }
   } catch (e) {
     if (e instanceof StopRun) converged = true;
