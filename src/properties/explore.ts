@@ -45,6 +45,8 @@ export interface ExploreOptions {
   readonly everyAction?: boolean;
   /** Stop after the first failing point. */
   readonly stopAtFirst?: boolean;
+  /** 2: also explore the inference after one more warm-up (the other parity of the state bits); default 1. */
+  readonly parities?: 1 | 2;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
@@ -88,6 +90,8 @@ export interface FailurePoint {
   readonly unit: number;
   readonly addr: number;
   readonly layer: number;
+  /** 1: the point belongs to the second parity (warm-ups: secondParityWarmup). */
+  readonly phase?: 1;
 }
 
 export interface ExploreStats {
@@ -429,7 +433,30 @@ function subRun(
   return { violations, converged, convergedAt, actions: dev.action - start.action, reexecuted, dev, transfers };
 }
 
+/**
+ * Explore the checked inference, and with `parities: 2` also the inference after one more
+ * warm-up (phase 1): JAPARI's state bits and the loop-count SIGN alternate with every inference,
+ * so the two phases see both parities. A shard explores its share of each phase's points.
+ */
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
+  if ((o.parities ?? 1) === 1) return explorePhase(d, o);
+  let totalA = 0;
+  const a = explorePhase(d, { ...o, ...(o.onProgress ? { onProgress: (done: number, total: number) => ((totalA = total), o.onProgress!(done, 2 * total)) } : {}) });
+  if (o.stopAtFirst && (a.failures.length > 0 || a.golden.length > 0)) return a;
+  const b = explorePhase(d, { ...o, warmup: secondParityWarmup(o), ...(o.onProgress ? { onProgress: (done: number, total: number) => o.onProgress!(totalA + done, totalA + total) } : {}) });
+  const sum = (k: keyof ExploreStats) => (a.stats[k] as number) + (b.stats[k] as number);
+  const stats = Object.fromEntries(Object.keys(a.stats).map((k) => [k, sum(k as keyof ExploreStats)])) as unknown as ExploreStats;
+  const failures = [...a.failures, ...b.failures.map((f) => ({ ...f, phase: 1 as const }))];
+  const golden = [...a.golden, ...b.golden.map((v) => ({ ...v, phase: 1 as const }))];
+  return { ...campaignVerdict(failures.length, golden.length, stats), failures, golden, stats };
+}
+
+/** Warm-ups of the second parity: one more uninterrupted inference (of the first warm-up input, else the checked one). */
+export function secondParityWarmup<T>(o: { readonly input: T; readonly warmup: readonly T[] }): T[] {
+  return [...o.warmup, o.warmup[0] ?? o.input];
+}
+
+function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
   const insp = d.inspector();
   const depth = depthOf(o.mode);
   let g: Golden;
@@ -501,6 +528,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   let triples = 0;
   let naive = 0;
   let stop = false;
+  let firstsDone = 0;
   const total = chosen.length;
   let retired: Device | undefined;
   /**
@@ -629,7 +657,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
       naive += fullUnits(first);
       nested(first, nvm1, led1, [pt.action], pt.k, layer);
     }
-    o.onProgress?.(Math.min(explored, total), total);
+    o.onProgress?.(++firstsDone, total);
   }
   const stats: ExploreStats = {
     points: explored,

@@ -159,6 +159,8 @@ export interface Violation {
   readonly recoveredJob?: number;
   /** Jobs whose seeker view disagreed with the truth (first few). */
   readonly jobs?: readonly { readonly job: number; readonly finished: boolean; readonly durable: boolean; readonly indicator?: number }[];
+  /** Exploration with both parities: 1 when it belongs to the inference after one more warm-up. */
+  readonly phase?: 1;
   /** First output differences (index, got, want). */
   readonly diff?: readonly (readonly [number, number, number])[];
   /** Only footprint words holding data (footprintAliasing): a hazard whose effect depends on the values. */
