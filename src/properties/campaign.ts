@@ -25,6 +25,8 @@ export interface CampaignSpec {
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
   readonly stopAtFirst?: boolean;
+  /** 2: also the inference after one more warm-up (both parities of the state bits); default 1. */
+  readonly parities?: 1 | 2;
 }
 
 export interface CampaignResult extends ExploreResult {
@@ -46,6 +48,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     prune: c.prune,
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
+    ...(c.parities === 2 ? { parities: 2 as const } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(signal ? { signal } : {}),
   });
@@ -60,7 +63,7 @@ function workerScript(): string | null {
 
 /** Combine the results of disjoint sub-shards of one campaign (the verdict is recomputed from the sums). */
 export function merge(parts: readonly ExploreResult[]): ExploreResult {
-  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0));
+  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => (a.phase ?? 0) - (b.phase ?? 0) || a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0) || (a.schedule[2] ?? 0) - (b.schedule[2] ?? 0));
   const s0 = parts[0]!.stats;
   const sum = (k: keyof ExploreResult['stats']) => parts.reduce((acc, p) => acc + (p.stats[k] as number), 0);
   const stats = {

@@ -105,6 +105,7 @@ function optionsOfCampaign(c: CampaignIdentity, o: MergeCommandOptions): Explore
     list: o.list,
     json: o.json,
     ...(c.stop_at_first ? { stopAtFirst: true } : {}),
+    parities: c.parities === 2 ? 2 : 1,
   };
 }
 
