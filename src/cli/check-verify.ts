@@ -13,12 +13,12 @@ import { encodeToken } from '../properties/token.js';
 /** Exploration of the default model: every write unit of one inference, both engines, B = 1. */
 export const exploreSection: CheckSection = {
   id: 'explore',
-  title: 'one power failure at every NVM write unit (after a warm-up inference)',
+  title: 'one power failure at every NVM write unit, both parities (after one and after two warm-up inferences), and the inference after each interrupted one',
   run(ctx) {
     const out: CheckResult[] = [];
     for (const engine of ['hawaii', 'japari'] as const) {
       const run = { model: ctx.modelName, engine, batch: 1, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
-      const r = explore(deploymentOf(run), { input: ctx.model.inputQ(1), warmup: [ctx.model.inputQ(2)], seed: 3, mode: 'linear' });
+      const r = explore(deploymentOf(run), { input: ctx.model.inputQ(1), warmup: [ctx.model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
       const f = r.failures[0];
       out.push({
         name: `${engine} B=1`,
@@ -26,7 +26,7 @@ export const exploreSection: CheckSection = {
         detail:
           r.verdict === 'pass'
             ? `held at all ${r.stats.points} failure points (${r.stats.converged} recoveries converged)`
-            : `${r.failures.length} failing point(s); first: ${f ? `${f.violations[0]!.property}, replay ${encodeToken({ ...run, schedule: f.schedule })}` : r.golden[0]?.message}`,
+            : `${r.failures.length} failing point(s); first: ${f ? `${f.violations[0]!.property}, replay ${encodeToken({ ...run, ...(f.phase === 1 ? { warmup: [2, 2] } : {}), schedule: f.schedule })}` : r.golden[0]?.message}`,
         data: { points: r.stats.points, failing_points: r.failures.length, converged: r.stats.converged },
       });
     }

@@ -99,7 +99,7 @@ function optionsOfCampaign(c: CampaignIdentity, o: MergeCommandOptions): Explore
       warmup: c.warmup,
     },
     seed: c.seed,
-    depth: c.mode === 'depth2' ? 2 : 1,
+    depth: c.mode === 'depth3' ? 3 : c.mode === 'depth2' ? 2 : 1,
     ...(c.layer !== null ? { layer: c.layer } : {}),
     prune: c.pruning,
     shard: { index: 0, count: 1 },
@@ -107,6 +107,7 @@ function optionsOfCampaign(c: CampaignIdentity, o: MergeCommandOptions): Explore
     list: o.list,
     json: o.json,
     ...(c.stop_at_first ? { stopAtFirst: true } : {}),
+    parities: c.parities === 2 ? 2 : 1,
   };
 }
 

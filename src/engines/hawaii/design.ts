@@ -20,7 +20,7 @@ import { num } from '../ops.js';
 import type { EngineDesign } from '../registry.js';
 import type { Inspector } from '../inspect.js';
 import { CounterStore } from './counters.js';
-import { type CounterState, counterUpdate, counterWriteDue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
+import { type CounterState, counterUpdate, counterWriteDue, recordEveryValue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
 import { planFirmware } from '../reference/plan.js';
 import type { FirmwareProfile } from '../reference/firmware.js';
 import { readVersion } from '../common/record.js';
@@ -40,6 +40,8 @@ export class HawaiiPreservation implements Preservation {
   private counter: CounterState<number, boolean> = { value: 0, version: 0, newer1: false };
   private readonly uninitialised: boolean;
   private readonly counterFirst: boolean;
+  /** Variant hawaii-record-every-value (catalogue.ts VARIANTS): the 2021-08 recording. */
+  private readonly everyValue: boolean;
   private readonly remainderWord: number;
   private readonly fw: FirmwareProfile;
   /** Ablation 'indicator-preservation': the counter writes are skipped (HAWAII without footprint preservation). */
@@ -54,6 +56,7 @@ export class HawaiiPreservation implements Preservation {
     this.counters = new CounterStore(e.plan.nvm.counters, e.faults.has('hawaii-single-copy'));
     this.uninitialised = e.faults.has('hawaii-remainder-uninitialised');
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
+    this.everyValue = e.faults.has('hawaii-record-every-value');
     this.remainderWord = e.plan.params.profile.sramMap.remainderWord;
   }
 
@@ -97,6 +100,16 @@ export class HawaiiPreservation implements Preservation {
     if (values <= 0) return;
     const e = this.e;
     if (this.fw.hawaii.updates === 'floor-plus-one') return this.recordValues2021(layer, values);
+    if (this.everyValue) {
+      // Variant hawaii-record-every-value (37708ef): no remainder; min(B, n) per step.
+      for (const add of recordEveryValue(values, e.B)) {
+        const next = counterUpdate(num, this.counter, add);
+        e.dev.step('update indicator');
+        this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
+        this.counter = next;
+      }
+      return;
+    }
     if (this.uninitialised) this.remainder = e.dev.load(this.remainderWord);
     this.setRemainder(this.remainder + values);
     while (counterWriteDue(num, this.remainder, e.B)) {
