@@ -233,6 +233,12 @@ export class Device {
   private readonly writeUnit: 1 | 2;
   private readonly wCost: Cost;
   private readonly rCost: Cost;
+  /**
+   * While set, events cost nothing (they still take their actions): work japari's storage model
+   * does that the modelled firmware does not (a build's Concat is metadata: no data moves).
+   * The engine sets it around such work; a reboot clears it.
+   */
+  uncharged = false;
   /** Firmware software overhead per SPI transaction and per program-FRAM copy (cycles). */
   private readonly spiOver: number;
   private readonly romOver: number;
@@ -343,6 +349,12 @@ export class Device {
    * are accounted; on a shortfall the caller applies the partial effect and calls `fail()`.
    */
   private admit(units: number, fixedCycles: number, cyclesPerUnit: number, fixedNj: number, njPerUnit: number, cat: number): number {
+    if (this.uncharged) {
+      fixedCycles = 0;
+      cyclesPerUnit = 0;
+      fixedNj = 0;
+      njPerUnit = 0;
+    }
     let k = units;
     if (this.action + units > this.nextFail) k = Math.max(0, this.nextFail - this.action);
     let cycles = fixedCycles + cyclesPerUnit * units;
@@ -439,7 +451,7 @@ export class Device {
   dmaFromRom(romWord: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.profile.rom.read;
     const o = this.romOver;
-    this.counts[1]!++;
+    if (!this.uncharged) this.counts[1]!++;
     const done = this.admit(1, o + c.fixedCycles + c.cyclesPerUnit * words, 0, o * NJ_PER_CPU_CYCLE + c.fixedNj + c.njPerUnit * words, 0, cat);
     if (this.trace) this.record('dma-rom', label, cat, this.action - done, done, 1);
     if (done < 1) this.fail(label);
@@ -455,7 +467,7 @@ export class Device {
   dmaFromNvm(nvmByte: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.rCost;
     const o = this.spiOver;
-    this.counts[0]!++;
+    if (!this.uncharged) this.counts[0]!++;
     const done = this.admit(1, o + c.fixedCycles + c.cyclesPerUnit * words, 0, o * NJ_PER_CPU_CYCLE + c.fixedNj + c.njPerUnit * words, 0, cat);
     if (this.trace) this.record('dma-read', label, cat, this.action - done, done, 1, nvmByte, nvmByte + 2 * words);
     if (done < 1) this.fail(label);
@@ -477,7 +489,7 @@ export class Device {
     const perUnitCycles = c.cyclesPerUnit / (2 / this.writeUnit);
     const perUnitNj = c.njPerUnit / (2 / this.writeUnit);
     const o = this.spiOver;
-    this.counts[0]!++;
+    if (!this.uncharged) this.counts[0]!++;
     const done = this.admit(units, o + c.fixedCycles, perUnitCycles, o * NJ_PER_CPU_CYCLE + c.fixedNj, perUnitNj, cat);
     if (indicatorWords > 0) this.moveToIndicator(cat, done, units, indicatorWords, words, perUnitCycles, perUnitNj);
     this.landWrite(sramWord, nvmByte, done);
@@ -606,7 +618,7 @@ export class Device {
     const extraLea = Math.max(0, leaCycles - dmaCycles);
     // The driver's call chain runs on the CPU before the DMA starts: it never overlaps.
     const o = this.spiOver;
-    this.counts[0]!++;
+    if (!this.uncharged) this.counts[0]!++;
     const written = this.admit(units, o + wc.fixedCycles, perUnitCycles, o * NJ_PER_CPU_CYCLE + wc.fixedNj, perUnitNj, catWrite);
     if (indicatorWords > 0) this.moveToIndicator(catWrite, written, units, indicatorWords, wWords, perUnitCycles, perUnitNj);
     this.landWrite(wSram, wNvm, written);
@@ -800,6 +812,7 @@ export class Device {
    */
   reboot(): void {
     this.reexecUntil = -1;
+    this.uncharged = false;
     const s = this.supply;
     if (s.kind === 'energy') {
       const c = s.capacitor;

@@ -174,3 +174,20 @@ describe('NVM layout', () => {
     expect(() => new Deployment(q, { ...params('hawaii', 1, 'stateful-cnn-2021-08'), profile: small })).toThrow(/tensor \S+ needs \d+ bytes in each of \d+ NVM slots .*spi-fram has 300/);
   });
 });
+
+describe('Concat as metadata', () => {
+  it('the 2021 builds charge nothing for a Concat (no data moves); the later build materialises it at a cost', () => {
+    const { q, x } = tiny('tiny-concat');
+    for (const [firmware, free] of [['stateful-cnn-2021-08', true], ['stateful-cnn-later', false]] as const) {
+      const d = new Deployment(q, params('hawaii', 1, firmware));
+      const r = runInference(d, { input: x, supply: { kind: 'continuous' }, seed: 1 });
+      expect(Array.from(r.output)).toEqual(Array.from(r.reference));
+      const li = d.plan.layers.findIndex((l) => l.kind === 'concat');
+      expect(li).toBeGreaterThanOrEqual(0);
+      const lb = r.device.layerBreakdown(d.plan.layers.length)[li]!;
+      // The node still runs (seek and layer commit); its data movement is what costs nothing.
+      const cycles = lb.fetch.cycles + lb.compute.cycles + lb['preserve-output'].cycles + lb['preserve-indicator'].cycles;
+      expect([firmware, cycles === 0]).toEqual([firmware, free]);
+    }
+  });
+});

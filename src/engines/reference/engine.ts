@@ -270,7 +270,15 @@ export class ReferenceEngine {
       case 'gap':
         return this.gap(layer);
       case 'concat':
-        return this.concat(layer, resume);
+        if (!this.fw.transform.concatMetadata) return this.concat(layer, resume);
+        // The build's Concat is metadata: japari's storage still gets the concatenated tensor,
+        // but the copies cost nothing (firmware-2021.md "Graph transformation").
+        this.dev.uncharged = true;
+        try {
+          return this.concat(layer, resume);
+        } finally {
+          this.dev.uncharged = false;
+        }
       case 'add':
         return this.add(layer, resume);
       default:

@@ -64,6 +64,8 @@ export interface FirmwareProfile {
     readonly fcReluPerElement: boolean;
     /** Conv filters are copied from program FRAM per (filter, kh, kw) (conv.cpp), not per tile. */
     readonly filterCopyPerKernelPosition: boolean;
+    /** Concat is metadata: the next Conv reads the halves in place; no data moves, no time passes. */
+    readonly concatMetadata: boolean;
   };
   /** LEA compute overlaps the output's SPI DMA (piggyback). */
   readonly overlap: boolean;
@@ -104,6 +106,7 @@ const SOURCES_2021 = {
   maxPoolPerElement: `${FW21}: MaxPool feeding a Reshape: k x k single-word reads and one single-word write per output (pooling.cpp)`,
   fcReluPerElement: `${FW21}: ReLU after an FC layer reads and writes each value separately (op_handlers.cpp)`,
   filterCopyPerKernelPosition: `${FW21} "Per-operation structure": conv filters load per (filter, kh, kw) with an interleave (conv.cpp)`,
+  concatMetadata: `${FW21} "Graph transformation": Concat is metadata (op_handlers.cpp Concat); japari still materialises the tensor for its storage model, at no cost`,
   hawaiiUpdates: `${FW21}: hawaii_record_footprints loops for (n = len; n >= 0; n -= B) (Stateful-CNN common/op_utils.cpp, 2021)`,
   versionReads: `${FW21}: write_hawaii_layer_footprint -> commit_versioned_data -> get_newer_copy_id: two 1-byte version reads, one 4-byte write (platform.cpp)`,
   fcWeightCopyPerGroup: `${FW21}: copy_size = MIN_VAL(BATCH_SIZE, tile_width) (gemm.cpp)`,
@@ -117,7 +120,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-2021-02',
     title: 'Stateful-CNN as built in Feb 2021 (CIFAR-10 SqueezeNet, KWS)',
     code: 'EMCLab-Sinica/Stateful-CNN@672ed9a',
-    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true },
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
     // fw21 "The two builds": no overlap of LEA compute and output DMA in 672ed9a.
     overlap: false,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: true },
@@ -130,7 +133,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-2021-08',
     title: 'Stateful-CNN as built in Aug 2021 (MNIST LeNet)',
     code: 'EMCLab-Sinica/Stateful-CNN@37708ef',
-    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true },
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
     // fw21 "The two builds": the LEA command starts, then the output's SPI DMA (c7f2ab5, a63e7b4, ea4eace).
     overlap: true,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
@@ -143,7 +146,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-later',
     title: 'the reference engine as algorithms.md describes it (later code; japari before build profiles)',
     code: 'algorithms.md "Reference engine parameters"',
-    transform: { opFilters: null, doubledOutputTile: false, mergeAfterEveryConvGemm: false, mergeScales: false, maxPoolPerElement: false, fcReluPerElement: false, filterCopyPerKernelPosition: false },
+    transform: { opFilters: null, doubledOutputTile: false, mergeAfterEveryConvGemm: false, mergeScales: false, maxPoolPerElement: false, fcReluPerElement: false, filterCopyPerKernelPosition: false, concatMetadata: false },
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
