@@ -6,9 +6,15 @@
  *    japari must catch each one (the kill matrix, `japari mutants`). Faults are switched on by
  *    configuration (never by editing code); engines consult `faults.has(id)` at the one place
  *    each one changes.
- *  - A finding is a place where a published design violates a property on the executable model
- *    (reports/findings/). How japari rediscovers it lives in src/report/findings.ts (searches)
- *    and src/smt (refutations), keyed by the id here.
+ *  - A finding is a place where a design violates a property on the executable model
+ *    (reports/findings/). Each carries its provenance in the authors' code (status, builds,
+ *    code lines, reach, acceptance, effect: FindingProvenance); only status 'published design'
+ *    is a weakness of the published design, a 'reconstruction' is one of japari's own filling.
+ *    How japari rediscovers it lives in src/report/findings.ts (searches) and src/smt
+ *    (refutations), keyed by the id here.
+ *  - A variant is published-code behaviour an engine models besides its default (switched on
+ *    like a fault); a deviation is a place where an engine knowingly differs from the authors'
+ *    code (reports/findings/deviations.md); a lead is a suspicion checked against the code.
  *  - A fix corrects a finding; the faithful engine stays the default, the corrected variant runs
  *    with the fix switched on.
  *
@@ -376,7 +382,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'reconstruction',
-      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it, the saturation plays no part: the published scan fails earlier and on every model (finding loopcount-retrieve-lost-lea).",
+      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it (the same failure: cifar10 B = 4, fire4/expand3x3, right after op 0 of loop_cnt 1471), the published scan sees equal source sums, resumes op 1 at the tile's last pixel from lost LEA RAM and skips pixels 0..10 -- a wrong output for that reason, on every model, not because of saturation (finding loopcount-retrieve-lost-lea).",
       code: [REF.lcRetrieveOp1],
       builds: [],
       reach: { evaluated: false, text: 'only on the reconstructed scan (cifar10 tile sums above 32767)' },
@@ -499,7 +505,7 @@ export const DEVIATIONS = [
     code: [REF.lcRowsTypo],
     published: 'tc, tm and tn are clipped against ROWS',
     japari: 'clips each tile size against its own bound (COLS, MCH, NCH)',
-    why: 'a copy-paste typo; with square outputs only tm and tn are affected, and those make the LEA read past the tensor',
+    why: 'a copy-paste typo; with square outputs tm and tn are wrong, and larger than the tile (the demo layer 13x13x64: at m = 8, 8 + Tm > ROWS = 13 gives tm = 64 - 8 = 56 instead of 8)',
   },
   {
     id: 'lc-reconstructed-scan',
