@@ -6,9 +6,15 @@
  *    japari must catch each one (the kill matrix, `japari mutants`). Faults are switched on by
  *    configuration (never by editing code); engines consult `faults.has(id)` at the one place
  *    each one changes.
- *  - A finding is a place where a published design violates a property on the executable model
- *    (reports/findings/). How japari rediscovers it lives in src/report/findings.ts (searches)
- *    and src/smt (refutations), keyed by the id here.
+ *  - A finding is a place where a design violates a property on the executable model
+ *    (reports/findings/). Each carries its provenance in the authors' code (status, builds,
+ *    code lines, reach, acceptance, effect: FindingProvenance); only status 'published design'
+ *    is a weakness of the published design, a 'reconstruction' is one of japari's own filling.
+ *    How japari rediscovers it lives in src/report/findings.ts (searches) and src/smt
+ *    (refutations), keyed by the id here.
+ *  - A variant is published-code behaviour an engine models besides its default (switched on
+ *    like a fault); a deviation is a place where an engine knowingly differs from the authors'
+ *    code (reports/findings/deviations.md); a lead is a suspicion checked against the code.
  *  - A fix corrects a finding; the faithful engine stays the default, the corrected variant runs
  *    with the fix switched on.
  *
@@ -140,11 +146,13 @@ const JREPO = 'EMCLab-Sinica/JAPARI' as const;
 const JCONV = { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/convolution.c' } as const;
 const REF = {
   gemmCallSign: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm, JAPARI footprint columns of a call', what: "one footprint weight per LEA call, from the state bit at the call's first output offset, for every footprint column of the call" },
+  gemmCallSignRead: { repo: SCNN, commit: 'b3dfd77', path: 'common/gemm.cpp', lines: '157-171', anchor: 'handle_gemm: filter_ptr[idx] = param_state_bit(model, output, output_offset)', what: 'the stored version read (b3dfd77): every footprint column of the call gets the state bit of output_offset, the call start' },
+  hawaiiPreserveVector: { repo: SCNN, commit: '74fd9e3', path: 'common/op_utils.cpp', lines: '13-24', anchor: 'hawaii_preserve_vector: per B-group write_hawaii_layer_footprint(layer, MIN_VAL(vector_len - col, BATCH_SIZE))', what: 'a stored version (74fd9e3; its order relative to HEAD could not be established) with the same partial increments and no static remainder' },
   gemmTileAssert: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'common/gemm.cpp', anchor: 'handle_gemm: MY_ASSERT(flags->extra.gemm.tile_width >= BATCH_SIZE) under INDIRECT_RECOVERY', what: 'both 2021 builds refuse an FC call narrower than B; the assert is gone in the later code' },
   jobIndexToOffset: { repo: SCNN, commit: '672ed9a, 37708ef, HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (non-conv layers)', what: 'job j of an FC output maps to offset (j+1)(B+1)-1 over the whole output, across the slices of partial sums' },
   transformGemmTile: { repo: SCNN, commit: '672ed9a, 37708ef', path: 'dnn-models/transform.py', anchor: 'Gemm tile_channel rule', what: "the FC input tiling rule; for mnist's last FC one slice of 256 rows, where japari's gemmInputTile makes 205 + 51" },
-  hawaiiRemainder: { repo: SCNN, commit: '672ed9a, HEAD', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: static uint32_t non_recorded_jobs; counter += non_recorded_jobs / BATCH_SIZE * BATCH_SIZE; non_recorded_jobs %= BATCH_SIZE', what: 'a static remainder of unrecorded values, never reset between layers' },
-  hawaiiRecordAll: { repo: SCNN, commit: '37708ef', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: for (n = len; n >= 0; n -= B) ... MIN(B, n)', what: 'records every value of each preserved vector (no remainder carried)' },
+  hawaiiRemainder: { repo: SCNN, commit: '672ed9a, HEAD', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: static non_recorded_jobs += vector_len; the counter advances by whole BATCH_SIZE only, the rest carries', what: 'a static remainder of unrecorded values, never reset between layers' },
+  hawaiiRecordAll: { repo: SCNN, commit: '37708ef', path: 'common/op_utils.cpp', anchor: 'hawaii_record_footprints: for (int16_t non_recorded_jobs = vector_len; non_recorded_jobs >= 0; non_recorded_jobs -= BATCH_SIZE) write_hawaii_layer_footprint(layer, MIN_VAL(BATCH_SIZE, non_recorded_jobs))', what: 'records every value of each preserved vector, min(B, n) per step (no remainder carried)' },
   lcDummyWeight: { ...JCONV, lines: '364-365, 311', anchor: 'JAP_CONV: int dummy_w = SIGN ? 1 : 16; int loop_cnt; __JAP_FETCH_WEIGHT: srcW[...] = dummy_w * loop_cnt', what: 'the footprint weight is a 16-bit int product, unguarded' },
   lcKcNotReset: { ...JCONV, lines: '454', anchor: 'JAP_CONV: }itr.kc;}itr.kr=0;', what: 'itr.kc is never reset, so every kr >= 1 and every later tile runs no kc iteration: loop_cnt never exceeds KC + 1' },
   lcFirstPb: { ...JCONV, lines: '51-56', anchor: '__JAP_PG_RETRIEVE: pb_1 = PB[batch]; *l_cnt = |pb_1|', what: "PB's first footprint names the iteration to resume" },
@@ -245,7 +253,7 @@ export const FINDINGS = [
     provenance: {
       status: 'published design',
       statusReason: "The Gemm handler of every build writes the state bit of the call's start into every footprint column of the call; the conv handler handles turning points inside a call, Gemm does not.",
-      code: [REF.gemmCallSign],
+      code: [REF.gemmCallSign, REF.gemmCallSignRead],
       builds: ['2021-02', '2021-08', 'later'],
       reach: { evaluated: false, text: 'not shown on an evaluated configuration: it needs a turning point of the slot inside an FC call; Z3 proves mnist, har, kws and cifar10 at B = 1 free of it (reports/proofs/); found on random networks (fuzzing) and tiny-fc (Z3)' },
       accepted: 'yes: every configuration that triggers it is accepted by the code',
@@ -305,9 +313,30 @@ export const FINDINGS = [
       statusReason: 'A static non_recorded_jobs, never reset between layers, is in 672ed9a and at HEAD; 37708ef records every value of each vector and carries no remainder.',
       code: [REF.hawaiiRemainder],
       builds: ['2021-02', 'later'],
-      notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: the lead on its partial increments)' }],
+      notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: finding hawaii-2021-08-partial-increments)' }],
       reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model' },
       accepted: 'B = 4 (the fuzz counterexample) is accepted; the earlier Z3 refutation used B = 3, which the code does not compile -- its canonical proof now runs at B = 4 on tiny-concat',
+      effects: ['wrong output'],
+    },
+  },
+  {
+    id: 'hawaii-2021-08-partial-increments',
+    engine: 'hawaii',
+    title: 'HAWAII (Aug 2021 build): partial counter increments are counted again after recovery, so the counter runs ahead of the data',
+    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the engine variant hawaii-record-every-value',
+    explanation:
+      "The Aug 2021 build records each preserved vector with `for (n = len; n >= 0; n -= B)`, adding MIN(B, n) to the layer's counter per step. A vector whose length is not a multiple of B leaves the counter off the multiples of B. Recovery rounds the counter down to a job (counter / B) and redoes the values of the partial job, and recording them adds them to the counter a second time: the counter now runs ahead of the values durably written. A later power failure in the same layer resumes past work that was never done -- a job reads as finished whose values are not durable.",
+    provenance: {
+      status: 'published design',
+      statusReason: 'The recording loop of 37708ef does it for every vector whose length is not a multiple of B; 672ed9a and HEAD record with a static remainder instead (finding hawaii-remainder-crosses-layers).',
+      code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
+      builds: ['2021-08'],
+      notIn: [
+        { build: '2021-02', why: 'records whole B only and carries a static remainder' },
+        { build: 'later', why: 'records whole B only and carries a static remainder' },
+      ],
+      reach: { evaluated: false, text: 'needs a vector shorter than, or not a multiple of, B inside a layer, then two failures in that layer; not found by fuzzing mnist (the model measured on this build) at B = 2 and 4 (100 schedules each, seed 1); found on tiny-concat (odd channel counts) at B = 4' },
+      accepted: 'B = 4 is accepted',
       effects: ['wrong output'],
     },
   },
@@ -320,7 +349,7 @@ export const FINDINGS = [
       'The preservation buffer\'s first footprint names the iteration to resume. SPI FRAM lands bytes little-endian, so a failure right after the low byte of that footprint leaves the new low byte with the old high byte: at loop count 512 (SIGN 0) 0x01FF becomes 0x0100 = 256. Recovery accepts the sign and replays the loop counters to iteration 256, then re-adds iterations onto output copies that already hold them: the tile\'s outputs are counted twice and the result is wrong.',
     provenance: {
       status: 'intent',
-      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does.",
+      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does. JAP_FC stays below Tm x Tn = 64 iterations.",
       code: [REF.lcFirstPb, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with at least 512 iterations: the repository's own demo layer (main.c: 15x15x32 -> 13x13x64, 3x3) has 4608; lenet conv1 900" },
@@ -338,7 +367,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'intent',
-      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does.",
+      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does. JAP_FC cannot reach it either: its loops (itr.m < ts.tm and itr.n < ts.tn, in steps of 1) stay below Tm x Tn = 64 iterations.",
       code: [REF.lcDummyWeight, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with more than 2047 iterations: the repository's demo layer has 4608, SqueezeNet-CIFAR10 fire4/expand3x3 2304" },
@@ -356,7 +385,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'reconstruction',
-      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it, the saturation plays no part: the published scan fails earlier and on every model (finding loopcount-retrieve-lost-lea).",
+      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it (the same failure: cifar10 B = 4, fire4/expand3x3, right after op 0 of loop_cnt 1471), the published scan sees equal source sums, resumes op 1 at the tile's last pixel from lost LEA RAM and skips pixels 0..10 -- a wrong output for that reason, on every model, not because of saturation (finding loopcount-retrieve-lost-lea).",
       code: [REF.lcRetrieveOp1],
       builds: [],
       reach: { evaluated: false, text: 'only on the reconstructed scan (cifar10 tile sums above 32767)' },
@@ -460,6 +489,13 @@ export const VARIANTS = [
     code: [REF.lcRetrieveOp1, REF.lcResumeLea],
   },
   {
+    id: 'hawaii-record-every-value',
+    engine: 'hawaii',
+    description:
+      "the HAWAII footprint recording of the Aug 2021 build (37708ef, the measured MNIST build): `for (n = len; n >= 0; n -= B)` one counter write adding MIN(B, n) per step, no remainder carried; the default is the static remainder of 672ed9a and HEAD",
+    code: [REF.hawaiiRecordAll],
+  },
+  {
     id: 'stateful-published-seek-end',
     engine: 'stateful',
     description:
@@ -516,7 +552,7 @@ export const DEVIATIONS = [
     code: [REF.lcRowsTypo],
     published: 'tc, tm and tn are clipped against ROWS',
     japari: 'clips each tile size against its own bound (COLS, MCH, NCH)',
-    why: 'a copy-paste typo; with square outputs only tm and tn are affected, and those make the LEA read past the tensor',
+    why: 'a copy-paste typo; with square outputs tm and tn are wrong, and larger than the tile (the demo layer 13x13x64: at m = 8, 8 + Tm > ROWS = 13 gives tm = 64 - 8 = 56 instead of 8)',
   },
   {
     id: 'lc-reconstructed-scan',
@@ -605,8 +641,8 @@ export const DEVIATIONS = [
     id: 'lc-fc-copies',
     engines: ['japari-loopcount'],
     kind: 'bug not modelled',
-    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC op 1', what: 'reads the source from copy 0 instead of copy flip ^ 1; m loop in steps of 1 up to ts.tm' }],
-    published: "JAP_FC's op 1 reads copy 0, and its m loop runs itr.m < ts.tm in steps of 1",
+    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC: for(;itr.m < ts.tm;itr.m++){ for(;itr.n < ts.tn;itr.n++) ...', what: 'reads the source from copy 0 instead of copy flip ^ 1; m and n loops in steps of 1 up to the tile sizes' }],
+    published: "JAP_FC's op 1 reads copy 0, its m and n loops run itr.m < ts.tm and itr.n < ts.tn in steps of 1, and its op 0 passes the uninitialised srcA and srcB to __JAP_matrix_mpy_q15",
     japari: 'runs the m tiles and the ping-pong as for conv',
     why: 'not modelled; would compute a different function than the network',
   },
@@ -626,9 +662,9 @@ export const DEVIATIONS = [
     kind: 'unmodelled path',
     code: [REF.hawaiiRemainder, REF.hawaiiRecordAll, REF.gemmTileAssert],
     published: 'two measured builds (672ed9a, 37708ef) and later code differ: HAWAII footprint recording, the FC tile assert, op_filters, the LEA/DMA pipeline',
-    japari: "one behaviour per engine: HAWAII records with 672ed9a/HEAD's static remainder, FC calls narrower than B are accepted as at HEAD",
+    japari: "one behaviour per engine: HAWAII records with 672ed9a/HEAD's static remainder (37708ef's recording is the variant hawaii-record-every-value), FC calls narrower than B are accepted as at HEAD",
     why: 'per-build profiles are issue 12 (branch firmware); until they land each finding names the builds that have its behaviour',
-    findings: ['hawaii-remainder-crosses-layers', 'japari-fc-without-footprints'],
+    findings: ['hawaii-remainder-crosses-layers', 'hawaii-2021-08-partial-increments', 'japari-fc-without-footprints'],
   },
   {
     id: 'any-batch',
@@ -670,7 +706,7 @@ export type DeviationId = (typeof DEVIATIONS)[number]['id'];
 export interface LeadSpec {
   readonly id: string;
   readonly title: string;
-  readonly verdict: 'finding, not replayed' | 'not a finding' | 'not checked';
+  readonly verdict: 'finding, replayed' | 'finding, not replayed' | 'not a finding' | 'not checked';
   readonly code: readonly CodeRef[];
   readonly builds: readonly BuildId[];
   readonly effects: readonly FindingEffect[];
@@ -681,12 +717,11 @@ export const LEADS = [
   {
     id: 'lead-hawaii-2021-08-partial-increments',
     title: 'Aug 2021 HAWAII (the measured MNIST build): partial counter increments, recounted after recovery',
-    verdict: 'finding, not replayed',
+    verdict: 'finding, replayed',
     code: [REF.hawaiiRecordAll],
     builds: ['2021-08'],
     effects: ['wrong output'],
-    reason:
-      "The loop adds MIN(B, n) per step, so a vector whose length is not a multiple of B leaves the counter off the multiples of B; recovery rounds down to a job and the values it redoes are counted again, so the counter can run ahead of the data and a later recovery skips values. japari does not model 37708ef's recording (deviation one-build): no replay until the build profiles of issue 12 land. Read from firmware-2021.md's account of the loop; the stored code was not pinned to 37708ef.",
+    reason: 'Confirmed: finding hawaii-2021-08-partial-increments (the 37708ef recording is modelled by the variant hawaii-record-every-value; fuzzing finds it on tiny-concat at B = 4, not on mnist at B = 2, 4).',
   },
   {
     id: 'lead-japari-sign-volatile',
@@ -711,12 +746,15 @@ export const LEADS = [
   {
     id: 'lead-hawaii-later-conv-job-map',
     title: 'Later HAWAII conv recovery: the job-to-offset map rounds output_tile_c up to a multiple of B',
-    verdict: 'not checked',
-    code: [{ repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (conv, HAWAII)', what: 'output_tile_c rounded up to a multiple of B while HAWAII outputs are unpadded' }],
+    verdict: 'finding, not replayed',
+    code: [
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '49-76', anchor: 'job_index_to_offset (conv): output_tile_c = upper_gauss(output_tile_c, BATCH_SIZE) * BATCH_SIZE; jobs_in_a_filter_tile from it (a stored later version with data_structures.h/double_buffering.h; lines counted there)', what: 'jobs are mapped to offsets as if each filter tile had output_tile_c rounded up to B channels' },
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '17-21', anchor: 'run_recovery (HAWAII): NUM_COMPLETED_JOBS / BATCH_SIZE', what: 'the job index comes from the count of values actually written' },
+    ],
     builds: ['later'],
     effects: ['wrong output', 'lost or repeated work'],
     reason:
-      "Not checked in this round: it needs the later build's conv tiling (several filter tiles with output_tile_c % B != 0), which japari's single reference plan does not produce at the evaluated B; it belongs to the later-code build profile of issue 12.",
+      "Confirmed in the code: HAWAII outputs are not padded, so a filter tile holds output_tile_c channels, but the map divides the job index by H * W * roundup(output_tile_c, B) / B jobs per filter tile and steps channels by the rounded width. With several filter tiles and output_tile_c % B != 0 (e.g. 12 channels in tiles of 6 at B = 4), the job the counter names after the first filter tile maps inside it, or to the wrong channels: work is redone or skipped. Not replayed: japari's reference plan does not use the later build's conv tiling, and whether an evaluated model at B = 2 or 4 gets an output tile that is not a multiple of B under it is part of the later-code build profile (issue 12).",
   },
   {
     id: 'lead-stateful-offset-state',
@@ -725,7 +763,7 @@ export const LEADS = [
     code: [{ repo: SCNN, commit: 'HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm under STATEFUL: update_states(filter_ptr, tile_width, ...)', what: 'the state offset of each call' }],
     builds: ['2021-02', '2021-08', 'later'],
     effects: ['wrong output'],
-    reason: 'The Stateful engine is being built on branch stateful (another helper); the checks belong there, as the Gemm call-sign finding did for JAPARI.',
+    reason: 'Not checked here: the Stateful engine arrived on main during this round as work in progress (branch stateful, another helper); the torn-write and turning-point checks belong with it, as the Gemm call-sign finding did for JAPARI.',
   },
 ] as const satisfies readonly LeadSpec[];
 

@@ -96,6 +96,15 @@ const SEARCHES: readonly FindingSearch[] = [
     find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, seed: 42, runs: 300 }),
   },
   {
+    id: 'hawaii-2021-08-partial-increments',
+    discovery: 'fast-check fuzzing of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value; seed 1, 200 schedules)',
+    find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, faults: ['hawaii-record-every-value'], seed: 1, runs: 200 }),
+    corrected: {
+      what: 'whole-B recording with a remainder reset at every layer start (the default recording with fix hawaii-layer-remainder)',
+      spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'hawaii-record-every-value'), fixes: [...new Set([...s.fixes, 'hawaii-layer-remainder'])].sort() }),
+    },
+  },
+  {
     id: 'loopcount-torn-footprint-256',
     discovery: 'targeted: the failure lands after the low byte of pixel 0\'s first footprint in the PB write of loop count 512 (lenet conv1), located in the uninterrupted run',
     find: () => {

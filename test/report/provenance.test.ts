@@ -11,6 +11,7 @@ import { FINDINGS as SEARCHES } from '../../src/report/findings.js';
 import { PROOF_EVIDENCE, citeCode, deviationsMarkdown, findingsTable } from '../../src/report/provenance.js';
 import { publishedScanPixel, breaksMonotonicity } from '../../src/engines/japari-loopcount/rules.js';
 import { num } from '../../src/engines/ops.js';
+import { recordEveryValue } from '../../src/engines/hawaii/rules.js';
 import { loadModel } from '../../src/model/models.js';
 import { Deployment, runInference } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
@@ -54,6 +55,7 @@ describe('finding provenance (catalogue)', () => {
     expect(st('loopcount-saturated-running-sums').status).toBe('reconstruction');
     expect(st('loopcount-non-lea-livelock').status).toBe('reconstruction');
     expect(st('loopcount-retrieve-lost-lea').status).toBe('published design');
+    expect(st('hawaii-2021-08-partial-increments').builds).toEqual(['2021-08']);
     // A reconstruction's title says so: it is never reported as a weakness of the published design.
     for (const f of FINDINGS as readonly FindingSpec[]) if (f.provenance.status === 'reconstruction') expect(f.title, f.id).toMatch(/reconstruction \(not the published design\)/);
   });
@@ -92,6 +94,15 @@ describe('finding provenance (catalogue)', () => {
     const search = SEARCHES.find((s) => s.id === 'loopcount-retrieve-lost-lea')!;
     const spec = search.find();
     expect(decodeToken(encodeToken(spec)).faults).toEqual(['loopcount-published-scan']);
+  });
+});
+
+describe('the Aug 2021 HAWAII recording (variant hawaii-record-every-value)', () => {
+  it('adds MIN(B, n) for n = len, len - B, ... >= 0: every value, partial steps, a 0 step on multiples of B', () => {
+    expect(recordEveryValue(10, 4)).toEqual([4, 4, 2]);
+    expect(recordEveryValue(8, 4)).toEqual([4, 4, 0]);
+    expect(recordEveryValue(3, 4)).toEqual([3]);
+    expect(recordEveryValue(5, 1)).toEqual([1, 1, 1, 1, 1, 0]);
   });
 });
 
