@@ -165,6 +165,7 @@ const REF = {
   lcNoNonlinear: { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/nonlinear.h', anchor: 'header only: no libJAPARI/src/nonlinear.c in any stored version', what: 'ReLU and pooling are declared, never implemented: the repository has no non-LEA layer code' },
   lcEarlierConv: { repo: JREPO, commit: '0ed4d8d', path: 'libJAPARI/src/convolution.c', anchor: 'JAP_CONV (earlier version): }_kc=0;}_kr=0;', what: 'the earlier stored version resets kc, so its loop counts do reach 256 and 2048' },
   statefulEncoding: { repo: SCNN, commit: '23c1a21', path: 'common/intermittent-cnn.h', lines: '16-19, 30-40', anchor: 'offset_has_state, get_value_state_bit, strip_state under STATEFUL', what: 'the state is the sign of the stored word; the clearer subtracts (val & 0x8000) + 0x4000; no range check' },
+  statefulRecoveryEnd: { repo: SCNN, commit: '23c1a21', path: 'common/intermittent-cnn.cpp', anchor: 'run_recovery: end_job_index = params_len / 2, divided by BATCH_SIZE + 1 under JAPARI only; job_index_to_offset: job_index >= params_len / sizeof(int16_t) returns job_index under STATEFUL', what: 'under STATEFUL the seeker searches one job per value, while a job is a group of B values: with B > 1 its probes land past the output' },
   statefulBound: { repo: SCNN, commit: '0006e60', path: 'common/op_utils.cpp', anchor: "MaxMultiplierChunkHandler: 'bound = 8140' under STATEFUL ('XXX: is this bound really safe?'); find_max_multiplier reads the multiplier found on sample 0", what: 'activations are bounded when a scale is chosen, on the first sample only' },
 } as const satisfies Record<string, CodeRef>;
 
@@ -445,6 +446,24 @@ export const FINDINGS = [
       effects: ['wrong output'],
     },
   },
+  {
+    id: 'stateful-seek-past-output',
+    engine: 'stateful',
+    title: 'Stateful (published seeker end): with B > 1 the seeker probes past the output and takes a word there for a finished job',
+    design: 'Stateful as in the reference engine (run_recovery and job_index_to_offset under STATEFUL, variant stateful-published-seek-end)',
+    explanation:
+      "Under STATEFUL, run_recovery searches end_job_index = params_len / 2 jobs -- one per value -- while a job is a group of B values whose state rides in its last value; only JAPARI divides by its group size. With B > 1 the binary search's first probe, job N/2 of an N-word output, maps to word (N/2 + 1)B - 1, past the output. What lies there is no state of this layer: on japari's slots (packed to the largest tensor) it is the next slot's data, whose sign the seeker compares with this slot's psb. When it reads as finished, the search climbs past the output and the layer resumes beyond its end: the whole layer is skipped. This happens at the first layer of every boot, so on lenet at B = 2 it skips conv1 after the first inference without any power failure. Searching the output's jobs (output length / B, japari's default) is exact.",
+    provenance: {
+      status: 'artefact under review',
+      statusReason:
+        "The published end is in the code (23c1a21 run_recovery: end_job_index = params_len / 2, divided by BATCH_SIZE + 1 under JAPARI only). Whether a probe past the output reads as finished depends on what lies there: on japari's slots (sized to the largest tensor) it is the next slot; the authors' slots are INTERMEDIATE_VALUES_SIZE each, where a probe within the slot reads a stale state word or never-written 0, both of which read unfinished by the turning-point invariant, so the trigger needs a probe beyond the authors' slot.",
+      code: [REF.statefulRecoveryEnd],
+      builds: ['later'],
+      reach: { evaluated: false, text: "lenet at B = 2 and 4 with japari's slot sizes: exploration fails at 3068 of 9878 failure points (B = 2), fuzzing without any power failure; B = 1 is unaffected (one value per job)" },
+      accepted: 'yes: B = 2 and 4 compile and no assert checks the probed offset',
+      effects: ['wrong output', 'lost or repeated work'],
+    },
+  },
 ] as const satisfies readonly FindingSpec[];
 
 
@@ -475,6 +494,13 @@ export const VARIANTS = [
     description:
       "the HAWAII footprint recording of the Aug 2021 build (37708ef, the measured MNIST build): `for (n = len; n >= 0; n -= B)` one counter write adding MIN(B, n) per step, no remainder carried; the default is the static remainder of 672ed9a and HEAD",
     code: [REF.hawaiiRecordAll],
+  },
+  {
+    id: 'stateful-published-seek-end',
+    engine: 'stateful',
+    description:
+      "the published Stateful seeker end: run_recovery searches params_len / 2 jobs (one per value, not per group of B) and job_index_to_offset maps a job past the value count to the word of its own index; the default searches the output's jobs (output length / B)",
+    code: [REF.statefulRecoveryEnd],
   },
 ] as const satisfies readonly VariantSpec[];
 
@@ -664,10 +690,11 @@ export const DEVIATIONS = [
     id: 'stateful-seek-end',
     engines: ['stateful'],
     kind: 'reconstruction',
-    code: [REF.jobIndexToOffset],
+    code: [REF.statefulRecoveryEnd],
     published: 'run_recovery searches end_job_index = params_len / 2 jobs under STATEFUL (one per value), and job_index_to_offset maps jobs beyond the output to offset = job index',
-    japari: "the same binary search over the output's jobs of B values (output length / B), as algorithms.md says Stateful shares JAPARI's seeker; the conv input is cleared by the same state clearer as every other kernel's, and FC state columns take psb at their own offset",
-    why: 'with B > 1 the published end probes words past the output; modelled as the evident design (one job per group of B values), not as the code',
+    japari: "by default the same binary search over the output's jobs of B values (output length / B), as algorithms.md says Stateful shares JAPARI's seeker; the published end is the variant stateful-published-seek-end. The conv input is cleared by the same state clearer as every other kernel's, and FC state columns take psb at their own offset",
+    why: 'with B > 1 the published end probes words past the output (finding stateful-seek-past-output); the default is the evident design (one job per group of B values), the code is the variant',
+    findings: ['stateful-seek-past-output'],
   },
 ] as const satisfies readonly DeviationSpec[];
 

@@ -17,6 +17,7 @@ import {
   stateResume,
   stateJobs,
   seekResult,
+  seekEnd,
   stateTurningPoint,
 } from '../../src/engines/stateful/rules.js';
 import { statefulJobMapOf } from '../../src/engines/stateful/design.js';
@@ -80,7 +81,7 @@ describe('stateful rules', () => {
       expect(stateJobs(m)).toBe(Math.floor(37 / B));
       for (let j = 0; j < stateJobs(m); j++) {
         expect(stateWord(num, m, j, F)).toBe((j + 1) * B - 1);
-        expect(stateResume(num, m, j)).toBe(j * B);
+        expect(stateResume(num, m, j, F)).toBe(j * B);
         expect(hasState(num, stateWord(num, m, j, F), B, F)).toBe(true);
         expect(stateWord(num, m, j, { ...F, firstValue: true })).toBe(j * B);
       }
@@ -195,6 +196,22 @@ describe('verification of the faithful design and its faults', () => {
       expect(r.failures.length).toBe(0);
       expect(r.verdict).toBe('pass');
       expect(r.stats.points).toBeGreaterThan(0);
+    }
+  });
+
+  it('the published seeker end (one job per value) probes past the output: lenet B = 2 skips work, B = 1 is unaffected', () => {
+    const map = { kind: 'generic' as const, B: 2, words: 10 };
+    const f = { ...F, publishedEnd: true };
+    expect(seekEnd(map, F)).toBe(5);
+    expect(seekEnd(map, f)).toBe(10);
+    expect(stateWord(num, map, 7, f)).toBe(15); // past the 10-word output
+    expect(stateWord(num, map, 12, f)).toBe(12); // job_index_to_offset: past the value count, the index itself
+    for (const [batch, verdict] of [
+      [2, 'fail'],
+      [1, 'pass'],
+    ] as const) {
+      const r = fuzz({ ...base, model: 'lenet', engine: 'stateful', batch, faults: ['stateful-published-seek-end'], seed: 1, runs: 5 });
+      expect(r.verdict, `B=${batch}`).toBe(verdict);
     }
   });
 

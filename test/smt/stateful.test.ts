@@ -36,6 +36,7 @@ describe('stateful proofs', () => {
     ['stateful-clear-positive-only', 'indicator-arithmetic', 'the clearer does not return the embedded value'],
     ['stateful-state-first-value', 'seeker-exactness', "a job's state word is outside the output, carries no state, or is not the job's last word"],
     ['stateful-seek-skip-one', 'seeker-exactness', 'the seek resumes elsewhere than the first unfinished job'],
+    ['stateful-published-seek-end', 'seeker-exactness', "the search covers other jobs than the output's (its probes leave the output)"],
     ['stateful-no-state-negate', 'layer-commit', 'layer_idx + 1 is committed before or without a negating state flip, or the turning point exceeds a u16 offset'],
   ];
   for (const [fault, obligation, goalName] of refutes) {

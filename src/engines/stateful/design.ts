@@ -51,13 +51,19 @@ import {
   stateWord,
   stateResume,
   stateJobs,
+  seekEnd,
   stateTurningPoint,
 } from './rules.js';
 
 /** The rule faults of a deployment (catalogue ids). */
 export function ruleFaultsOf(faults: FaultSet | readonly string[]): StatefulRuleFaults {
   const has = (id: string) => (Array.isArray(faults) ? faults.includes(id) : (faults as FaultSet).has(id));
-  return { firstValue: has('stateful-state-first-value'), clearPositiveOnly: has('stateful-clear-positive-only'), skipOne: has('stateful-seek-skip-one') };
+  return {
+    firstValue: has('stateful-state-first-value'),
+    clearPositiveOnly: has('stateful-clear-positive-only'),
+    skipOne: has('stateful-seek-skip-one'),
+    publishedEnd: has('stateful-published-seek-end'),
+  };
 }
 
 /**
@@ -99,7 +105,11 @@ export class StatefulView {
     return stateWord(num, this.maps[l]!, j, this.f);
   }
   resume(l: number, j: number): number {
-    return stateResume(num, this.maps[l]!, j);
+    return stateResume(num, this.maps[l]!, j, this.f);
+  }
+  /** Jobs the seeker searches (seekEnd). */
+  searched(l: number): number {
+    return seekEnd(this.maps[l]!, this.f);
   }
 }
 
@@ -137,7 +147,7 @@ export class StatefulPreservation implements Preservation {
     if (!this.afterRecovery || !seeksAt(layer)) return { resumeWord: 0, job: -1 };
     this.afterRecovery = false;
     const l = layer.index;
-    const end = this.view.jobs(l);
+    const end = this.view.searched(l);
     const found = firstUnfinishedJob(num, end, (j) => this.jobFinished(layer, j), { lastJobWhenAllFinished: false });
     const job = seekResult(num, found, end, this.f);
     if (end === 0) return { resumeWord: 0, job: 0 };
