@@ -164,6 +164,9 @@ const REF = {
   lcSigVolatile: { repo: JREPO, commit: 'fc4af70', path: 'main.c', lines: '20-36', anchor: 'JAP_LAYER SIG[1] (no #pragma PERSISTENT) next to #pragma PERSISTENT(network)', what: 'the layer array holding SIGN is not persistent, the layer index (network.FOOTPRINT) is' },
   lcNoNonlinear: { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/nonlinear.h', anchor: 'header only: no libJAPARI/src/nonlinear.c in any stored version', what: 'ReLU and pooling are declared, never implemented: the repository has no non-LEA layer code' },
   lcEarlierConv: { repo: JREPO, commit: '0ed4d8d', path: 'libJAPARI/src/convolution.c', anchor: 'JAP_CONV (earlier version): }_kc=0;}_kr=0;', what: 'the earlier stored version resets kc, so its loop counts do reach 256 and 2048' },
+  statefulEncoding: { repo: SCNN, commit: '23c1a21', path: 'common/intermittent-cnn.h', lines: '16-19, 30-40', anchor: 'offset_has_state, get_value_state_bit, strip_state under STATEFUL', what: 'the state is the sign of the stored word; the clearer subtracts (val & 0x8000) + 0x4000; no range check' },
+  statefulRecoveryEnd: { repo: SCNN, commit: '23c1a21', path: 'common/intermittent-cnn.cpp', anchor: 'run_recovery: end_job_index = params_len / 2, divided by BATCH_SIZE + 1 under JAPARI only; job_index_to_offset: job_index >= params_len / sizeof(int16_t) returns job_index under STATEFUL', what: 'under STATEFUL the seeker searches one job per value, while a job is a group of B values: with B > 1 its probes land past the output' },
+  statefulBound: { repo: SCNN, commit: '0006e60', path: 'common/op_utils.cpp', anchor: "MaxMultiplierChunkHandler: 'bound = 8140' under STATEFUL ('XXX: is this bound really safe?'); find_max_multiplier reads the multiplier found on sample 0", what: 'activations are bounded when a scale is chosen, on the first sample only' },
 } as const satisfies Record<string, CodeRef>;
 
 export const FAULTS = [
@@ -424,6 +427,43 @@ export const FINDINGS = [
       effects: ['wrong output', 'lost or repeated work'],
     },
   },
+  {
+    id: 'stateful-offset-overflow',
+    engine: 'stateful',
+    title: 'Stateful: a half-scale value of magnitude 0x4000 or more loses its state and its value when the offset is embedded',
+    design: 'Stateful (algorithms.md "Stateful"): states as a +-0x4000 offset on half-scale values (EMCLab-Sinica/Stateful-CNN intermittent-cnn.h get_value_state_bit / strip_state)',
+    explanation:
+      "Stateful stores v/2 + 0x4000 (state +1) or v/2 - 0x4000 (state -1) and reads the state back from the sign, so a value keeps its state only while |v/2| < 0x4000: half of the half-scale range. Halving buys one bit of headroom and the offset spends it. Where an input drives a tensor beyond its calibrated range (the full-scale engines would clip it at the rail, as their reference does), the half-scale reference still represents it, but the LEA saturates v/2 + offset at the rail (the CPU kernels' int16 add wraps), so the stored word carries the wrong state and the clearer returns a wrong value. KWS's fc3 reaches 0x4000 at half scale on 14 of 200 synthetic inputs; on the alternate inferences where the affected words carry state -1, the output is wrong without any power failure (and a seeker reading such a word would misjudge its job). The authors bound activations when choosing scales (op_utils.cpp find_max_multiplier: 'bound = 8140 ... XXX: is this bound really safe?', calibrated on the first sample); nothing bounds the values of later inputs.",
+    needs: ['kws'],
+    provenance: {
+      status: 'artefact under review',
+      statusReason:
+        "The encoding is the authors' (a +-0x4000 offset on half-scale values, the state read back from the sign, no guard against half-scale values of 0x4000 or more); what drives kws's fc3 beyond it is japari's scale choice (the calibrated exponents plus one, stateful/half.ts), not the authors' find_max_multiplier, which picks scales on the first sample under a bound of 8140. Whether the authors' scales leave later inputs room needs their scale selection modelled.",
+      code: [REF.statefulEncoding, REF.statefulBound],
+      builds: ['later'],
+      reach: { evaluated: false, text: "kws at B = 1 under japari's scales: 14 of 200 synthetic inputs reach 0x4000 at fc3 (the authors' KWS inputs are not available); lenet, mnist and har stay below it on every input tried, cifar10 was not scanned" },
+      accepted: 'yes: no assert bounds the values (an earlier encoding asserted -0x2000 <= val < 0x6000 in get_value_state_bit)',
+      effects: ['wrong output'],
+    },
+  },
+  {
+    id: 'stateful-seek-past-output',
+    engine: 'stateful',
+    title: 'Stateful (published seeker end): with B > 1 the seeker probes past the output and takes a word there for a finished job',
+    design: 'Stateful as in the reference engine (run_recovery and job_index_to_offset under STATEFUL, variant stateful-published-seek-end)',
+    explanation:
+      "Under STATEFUL, run_recovery searches end_job_index = params_len / 2 jobs -- one per value -- while a job is a group of B values whose state rides in its last value; only JAPARI divides by its group size. With B > 1 the binary search's first probe, job N/2 of an N-word output, maps to word (N/2 + 1)B - 1, past the output. What lies there is no state of this layer: on japari's slots (packed to the largest tensor) it is the next slot's data, whose sign the seeker compares with this slot's psb. When it reads as finished, the search climbs past the output and the layer resumes beyond its end: the whole layer is skipped. This happens at the first layer of every boot, so on lenet at B = 2 it skips conv1 after the first inference without any power failure. Searching the output's jobs (output length / B, japari's default) is exact.",
+    provenance: {
+      status: 'artefact under review',
+      statusReason:
+        "The published end is in the code (23c1a21 run_recovery: end_job_index = params_len / 2, divided by BATCH_SIZE + 1 under JAPARI only). Whether a probe past the output reads as finished depends on what lies there: on japari's slots (sized to the largest tensor) it is the next slot; the authors' slots are INTERMEDIATE_VALUES_SIZE each, where a probe within the slot reads a stale state word or never-written 0, both of which read unfinished by the turning-point invariant, so the trigger needs a probe beyond the authors' slot.",
+      code: [REF.statefulRecoveryEnd],
+      builds: ['later'],
+      reach: { evaluated: false, text: "lenet at B = 2 and 4 with japari's slot sizes: exploration fails at 3068 of 9878 failure points (B = 2), fuzzing without any power failure; B = 1 is unaffected (one value per job)" },
+      accepted: 'yes: B = 2 and 4 compile and no assert checks the probed offset',
+      effects: ['wrong output', 'lost or repeated work'],
+    },
+  },
 ] as const satisfies readonly FindingSpec[];
 
 
@@ -454,6 +494,13 @@ export const VARIANTS = [
     description:
       "the HAWAII footprint recording of the Aug 2021 build (37708ef, the measured MNIST build): `for (n = len; n >= 0; n -= B)` one counter write adding MIN(B, n) per step, no remainder carried; the default is the static remainder of 672ed9a and HEAD",
     code: [REF.hawaiiRecordAll],
+  },
+  {
+    id: 'stateful-published-seek-end',
+    engine: 'stateful',
+    description:
+      "the published Stateful seeker end: run_recovery searches params_len / 2 jobs (one per value, not per group of B) and job_index_to_offset maps a job past the value count to the word of its own index; the default searches the output's jobs (output length / B)",
+    code: [REF.statefulRecoveryEnd],
   },
 ] as const satisfies readonly VariantSpec[];
 
@@ -628,6 +675,26 @@ export const DEVIATIONS = [
     japari: 'accepts any B >= 1',
     why: 'exploring B is the point of the tool; each finding says whether the authors\' code accepts its B',
     findings: ['hawaii-remainder-crosses-layers', 'japari-fc-without-footprints'],
+  },
+  {
+    id: 'stateful-half-scale',
+    engines: ['stateful'],
+    kind: 'modelling choice',
+    code: [REF.statefulBound],
+    published: 'scales chosen at run time by find_max_multiplier on the first sample, under a bound of 8140 for STATEFUL',
+    japari: 'half scale as one more exponent bit on every stored tensor but the input (the calibrated exponents plus one; weights re-folded by the quantizer: stateful/half.ts)',
+    why: "algorithms.md states the half scale, not how scales are chosen; one more exponent bit is exactly 'v/2' and keeps one bit-exact reference per deployment",
+    findings: ['stateful-offset-overflow'],
+  },
+  {
+    id: 'stateful-seek-end',
+    engines: ['stateful'],
+    kind: 'reconstruction',
+    code: [REF.statefulRecoveryEnd],
+    published: 'run_recovery searches end_job_index = params_len / 2 jobs under STATEFUL (one per value), and job_index_to_offset maps jobs beyond the output to offset = job index',
+    japari: "by default the same binary search over the output's jobs of B values (output length / B), as algorithms.md says Stateful shares JAPARI's seeker; the published end is the variant stateful-published-seek-end. The conv input is cleared by the same state clearer as every other kernel's, and FC state columns take psb at their own offset",
+    why: 'with B > 1 the published end probes words past the output (finding stateful-seek-past-output); the default is the evident design (one job per group of B values), the code is the variant',
+    findings: ['stateful-seek-past-output'],
   },
 ] as const satisfies readonly DeviationSpec[];
 

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../model/models.js';
 import { deploymentOf } from './replay.js';
-import { campaignVerdict, explore, type ExploreResult, type FailurePoint } from './explore.js';
+import { campaignVerdict, explore, type ExploreMode, type ExploreResult, type FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 import { projectRoot } from '../util/shared.js';
 import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
@@ -20,11 +20,13 @@ import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
 export interface CampaignSpec {
   /** Model, engine, parameters, input, warm-up, seed (schedule ignored). */
   readonly run: Omit<RunSpec, 'schedule'>;
-  readonly mode: 'linear' | 'depth2';
+  readonly mode: ExploreMode;
   readonly layer?: number;
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
   readonly stopAtFirst?: boolean;
+  /** 2: also the inference after one more warm-up (both parities of the state bits); default 1. */
+  readonly parities?: 1 | 2;
 }
 
 export interface CampaignResult extends ExploreResult {
@@ -46,6 +48,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     prune: c.prune,
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
+    ...(c.parities === 2 ? { parities: 2 as const } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(signal ? { signal } : {}),
   });
@@ -60,7 +63,7 @@ function workerScript(): string | null {
 
 /** Combine the results of disjoint sub-shards of one campaign (the verdict is recomputed from the sums). */
 export function merge(parts: readonly ExploreResult[]): ExploreResult {
-  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0));
+  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => (a.phase ?? 0) - (b.phase ?? 0) || a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0) || (a.schedule[2] ?? 0) - (b.schedule[2] ?? 0));
   const s0 = parts[0]!.stats;
   const sum = (k: keyof ExploreResult['stats']) => parts.reduce((acc, p) => acc + (p.stats[k] as number), 0);
   const stats = {
@@ -74,6 +77,9 @@ export function merge(parts: readonly ExploreResult[]): ExploreResult {
     reexecutedJobs: sum('reexecutedJobs'),
     tornPoints: sum('tornPoints'),
     tearablePoints: s0.tearablePoints,
+    pairs: sum('pairs'),
+    triples: sum('triples'),
+    naivePoints: sum('naivePoints'),
   };
   return { ...campaignVerdict(failures.length, parts[0]!.golden.length, stats), failures, golden: parts[0]!.golden, stats };
 }

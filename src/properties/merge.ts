@@ -23,7 +23,7 @@ import { InputError, UsageError } from '../util/errors.js';
 import { stableStringify } from '../util/json.js';
 import type { CampaignSpec } from './campaign.js';
 import { merge } from './campaign.js';
-import type { ExploreResult, FailurePoint } from './explore.js';
+import type { ExploreMode, ExploreResult, FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 
 export const SHARD_SCHEMA = 1;
@@ -38,10 +38,12 @@ export interface CampaignIdentity extends Omit<RunSpec, 'schedule'> {
   readonly model_hash: string;
   /** Digest of the deployment plan: program image and NVM map (planDigest). */
   readonly plan_hash: string;
-  readonly mode: 'linear' | 'depth2';
+  readonly mode: ExploreMode;
   readonly layer: number | null;
   readonly pruning: boolean;
   readonly stop_at_first: boolean;
+  /** 2: both parities (the inference after the warm-ups, and after one more). */
+  readonly parities: 1 | 2;
 }
 
 export interface ShardIndex {
@@ -81,6 +83,7 @@ export function campaignIdentity(c: CampaignSpec, hashes: { readonly model: stri
     batch: r.batch,
     placement: r.placement,
     profile: r.profile,
+    ...(r.firmware !== undefined ? { firmware: r.firmware } : {}),
     faults: r.faults,
     fixes: r.fixes,
     input: r.input,
@@ -91,6 +94,7 @@ export function campaignIdentity(c: CampaignSpec, hashes: { readonly model: stri
     layer: c.layer ?? null,
     pruning: c.prune,
     stop_at_first: c.stopAtFirst === true,
+    parities: c.parities ?? 1,
   };
 }
 
@@ -115,6 +119,7 @@ export const RESULT_FILE = /^explore-[0-9a-f]{16}(-shard-[0-9]+-of-[0-9]+)?\.jso
 
 /** Failing points in campaign order: by schedule, a first failure before the pairs that extend it. */
 function byCampaignOrder(a: FailurePoint, b: FailurePoint): number {
+  if ((a.phase ?? 0) !== (b.phase ?? 0)) return (a.phase ?? 0) - (b.phase ?? 0);
   const n = Math.min(a.schedule.length, b.schedule.length);
   for (let i = 0; i < n; i++) if (a.schedule[i] !== b.schedule[i]) return a.schedule[i]! - b.schedule[i]!;
   return a.schedule.length - b.schedule.length;
@@ -149,7 +154,7 @@ type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
-const STAT_KEYS = ['points', 'writeUnits', 'actions', 'checkpoints', 'converged', 'recoveryActions', 'unprunedActionsEstimate', 'reexecutedJobs', 'tornPoints', 'tearablePoints'] as const;
+const STAT_KEYS = ['points', 'writeUnits', 'actions', 'checkpoints', 'converged', 'recoveryActions', 'unprunedActionsEstimate', 'reexecutedJobs', 'tornPoints', 'tearablePoints', 'pairs', 'triples', 'naivePoints'] as const;
 
 function checkShard(x: unknown): string | null {
   if (!isObj(x) || !isNat(x['index']) || !isNat(x['count']) || x['count'] < 1 || x['index'] >= x['count']) return 'shard is not {index, count} with 0 <= index < count';

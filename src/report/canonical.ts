@@ -189,8 +189,9 @@ export const verificationProducer: Producer = {
     const model = 'lenet';
     const m = loadModel(model);
     const rows: VerifyRow[] = [];
-    for (const engine of ['hawaii', 'japari'] as const) {
-      for (const variant of ['published', 'corrected'] as const) {
+    for (const engine of ['hawaii', 'japari', 'stateful'] as const) {
+      // An engine without fixes has no corrected variant.
+      for (const variant of fixesFor(engine).length > 0 ? (['published', 'corrected'] as const) : (['published'] as const)) {
         for (const batch of [1, 2, 4]) {
           const fixes = variant === 'corrected' ? fixesFor(engine) : [];
           const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };

@@ -133,6 +133,17 @@ const SEARCHES: readonly FindingSearch[] = [
     discovery: 'measured: the largest loop count per layer (cifar10 fire4/expand3x3: 2304 > 2047), then two consecutive inferences on the model',
     find: () => ({ ...BASE, model: 'cifar10', engine: 'japari-loopcount', batch: 1, input: 1, warmup: [0], seed: 1, garbage: { kind: 'random' }, schedule: [] }),
   },
+  {
+    id: 'stateful-offset-overflow',
+    discovery: 'fast-check fuzzing of kws at B = 1 (seed 1, 300 schedules), shrunk by fast-check',
+    find: () => fromFuzz({ ...BASE, model: 'kws', engine: 'stateful', batch: 1, seed: 1, runs: 300 }),
+  },
+  {
+    id: 'stateful-seek-past-output',
+    discovery: 'fast-check fuzzing of lenet at B = 2 with the published seeker end (variant stateful-published-seek-end; seed 1, 200 schedules), shrunk by fast-check',
+    find: () => fromFuzz({ ...BASE, model: 'lenet', engine: 'stateful', batch: 2, faults: ['stateful-published-seek-end'], seed: 1, runs: 200 }),
+    corrected: { what: "japari's default seeker end (the output's jobs: the engine without the variant)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'stateful-published-seek-end') }) },
+  },
 ];
 
 /** The findings japari rediscovers by a search on the executable model, with their catalogue entries. */

@@ -41,6 +41,7 @@ import {
   stateWord,
   stateResume,
   stateJobs,
+  seekEnd,
   seekResult,
   stateTurningPoint,
 } from '../engines/stateful/rules.js';
@@ -154,7 +155,7 @@ function jobUnits(ctx: ProveContext, l: EngineLayer, f: StatefulRuleFaults, J: n
   const o = bvOps();
   for (let j = 0; j < J; j++) {
     const x = o.constant(stateWord(o, m, o.k(j), f))!;
-    const start = o.constant(stateResume(o, m, o.k(j)))!;
+    const start = o.constant(stateResume(o, m, o.k(j), f))!;
     const hi = l.out.base + 2 * x + 1;
     stateHi.push(first(hi));
     let last = -1;
@@ -177,7 +178,7 @@ function seeker(ctx: ProveContext, l: EngineLayer, f: StatefulRuleFaults): Oblig
     const j = s0.declare('job', W32, 'unsigned');
     s0.assert(ult(j, bv(J, W32)));
     const x = s0.observe('state_word', stateWord(o, m, j, f), 'unsigned');
-    const start = s0.observe('first_word', stateResume(o, m, j), 'unsigned');
+    const start = s0.observe('first_word', stateResume(o, m, j, f), 'unsigned');
     const ok = all(ult(x, bv(l.out.words, W32)), hasState(o, x, B, f), eq(o.add(start, o.k(B - 1)), x), ule(start, x));
     s0.assert(not(ok));
   }
@@ -197,6 +198,13 @@ function seeker(ctx: ProveContext, l: EngineLayer, f: StatefulRuleFaults): Oblig
     const inOrder = any(uge(j, bv(J - 1, W32)), ult(hi, next));
     s1.assert(any(eq(hi, bv(0, width)), ule(hi, lo), not(inOrder)));
   }
+  // The search covers exactly the output's jobs (seekEnd): no probe lands past the output.
+  const s3 = new Script();
+  {
+    const end = s3.observe('searched_jobs', bv(seekEnd(m, f), W32), 'unsigned');
+    s3.observe('output_jobs', bv(stateJobs(m), W32), 'unsigned');
+    s3.assert(not(eq(end, bv(stateJobs(m), W32))));
+  }
   // The seek's result is the search's answer (seekResult), for every job count and prefix.
   const maxJ = ctx.spec.maxJobs ?? 0x7fffffff;
   const bs = binarySearchScripts(maxJ, { lastJobWhenAllFinished: false });
@@ -214,12 +222,13 @@ function seeker(ctx: ProveContext, l: EngineLayer, f: StatefulRuleFaults): Oblig
     layer: layerLabel(l),
     layerIndex: l.index,
     statement: `After every prefix of ${l.name}'s write sequence the seeker's finished predicate is true exactly for the durable jobs (each job's state word is its last word, its high byte lands last, jobs complete in order; a torn state word reads unfinished by indicator-distinguishability), and the seek resumes at the first unfinished job.`,
-    tiedTo: ['stateful/rules.ts#stateWord', 'stateful/rules.ts#stateResume', 'stateful/rules.ts#hasState', 'stateful/rules.ts#seekResult', 'japari/rules.ts#searchStep', 'japari/rules.ts#searchExit', 'reference/engine.ts#preserve'],
+    tiedTo: ['stateful/rules.ts#stateWord', 'stateful/rules.ts#stateResume', 'stateful/rules.ts#hasState', 'stateful/rules.ts#seekResult', 'stateful/rules.ts#seekEnd', 'japari/rules.ts#searchStep', 'japari/rules.ts#searchExit', 'reference/engine.ts#preserve'],
     bound: `${J} jobs of ${B} values (symbolic job index); one layer-run's golden write units; binary search by induction for every job count 1 <= J <= ${maxJ}`,
     encoding: 'symbolic job index over the job map; write order from the golden write log as tables over the job index; symbolic J, D and loop state for the search',
     goals: [
       goal("a job's state word is outside the output, carries no state, or is not the job's last word", s0, undefined, { name: 'job', w: W32 }),
       goal("write order: a job's state high byte is not its last byte to land, or jobs complete out of order", s1, undefined, { name: 'job', w: W32 }),
+      goal("the search covers other jobs than the output's (its probes leave the output)", s3),
       goal('binary search: the invariant fails initially', bs.init),
       goal('binary search: an iteration breaks the invariant', bs.step),
       goal('binary search: an iteration does not halve the range', bs.halves),

@@ -10,13 +10,16 @@
  * removes the offset before a value is used.
  *
  *   hasState(w, B)              word w of a tensor carries a state: w mod B == B - 1
- *                               (EMCLab-Sinica/Stateful-CNN intermittent-cnn.h offset_has_state)
- *   stateOfWord(word)           the state a stored word carries: its sign (get_value_state_bit)
+ *                               (EMCLab-Sinica/Stateful-CNN@23c1a21:common/intermittent-cnn.h:16-19
+ *                               offset_has_state)
+ *   stateOfWord(word)           the state a stored word carries: its sign (get_value_state_bit,
+ *                               Stateful-CNN@23c1a21:common/intermittent-cnn.h:30-33)
  *   embedState(v, s)            v + s * 0x4000 in int16 (the CPU's `output_val += offset`)
  *   clearState(word)            word - 0x4000 when non-negative, + 0x4000 when negative, in int16
- *                               (strip_state: `*val -= (*val & 0x8000) + 0x4000`)
+ *                               (strip_state, Stateful-CNN@23c1a21:common/intermittent-cnn.h:34-39)
  *   stateSaysFinished(word, p)  the seeker's per-job predicate: state != psb(x), i.e. the state
- *                               equals the finished marker -psb(x) (value_finished)
+ *                               equals the finished marker -psb(x) (value_finished in
+ *                               Stateful-CNN common/intermittent-cnn.cpp)
  *   stateJobMap(map)            JAPARI's job map with one word fewer per job: a JAPARI job is B
  *                               values and its footprint (B + 1 words, footprint last); a
  *                               Stateful job is B values, the state in the last
@@ -42,9 +45,15 @@ export interface StatefulRuleFaults {
   readonly clearPositiveOnly: boolean;
   /** 'stateful-seek-skip-one': resume one job after the first unfinished one. */
   readonly skipOne: boolean;
+  /**
+   * Variant 'stateful-published-seek-end' (the authors' code, not a seeded mistake): the seeker
+   * searches one job per value (run_recovery: end_job_index = params_len / 2 under STATEFUL), and
+   * a job at or past the value count maps to the word of its own index (job_index_to_offset).
+   */
+  readonly publishedEnd: boolean;
 }
 
-export const NO_RULE_FAULTS: StatefulRuleFaults = { firstValue: false, clearPositiveOnly: false, skipOne: false };
+export const NO_RULE_FAULTS: StatefulRuleFaults = { firstValue: false, clearPositiveOnly: false, skipOne: false, publishedEnd: false };
 
 /** Does word w (offset in the tensor, all slices) carry a state? */
 export function hasState<N, B>(o: Ops<N, B>, w: N, B: number, f: StatefulRuleFaults): B {
@@ -90,20 +99,32 @@ export function stateJobMap(m: JobMap): JobMap {
   return { ...m, B: m.B - 1 } as JobMap;
 }
 
+/** The last word of job j (under the published end, job j >= the value count maps to word j). */
+function lastWord<N, B>(o: Ops<N, B>, m: JobMap, j: N, f: StatefulRuleFaults): N {
+  const last = jobFootprintWord(o, stateJobMap(m), j);
+  return f.publishedEnd ? o.ite(o.lt(j, o.k(m.words)), last, j) : last;
+}
+
 /** The state word of job j (offset in the layer's output, all slices); first value under the fault. */
 export function stateWord<N, B>(o: Ops<N, B>, m: JobMap, j: N, f: StatefulRuleFaults): N {
-  const last = jobFootprintWord(o, stateJobMap(m), j);
+  const last = lastWord(o, m, j, f);
   return f.firstValue ? o.sub(last, o.k(m.B - 1)) : last;
 }
 
-/** The first word of job j (where the engine resumes when job j is the first unfinished one). */
-export function stateResume<N, B>(o: Ops<N, B>, m: JobMap, j: N): N {
-  return resumeWord(o, stateJobMap(m), j);
+/** The first word of job j (where the engine resumes when job j is the first unfinished one: batch_start). */
+export function stateResume<N, B>(o: Ops<N, B>, m: JobMap, j: N, f: StatefulRuleFaults): N {
+  if (!f.publishedEnd) return resumeWord(o, stateJobMap(m), j);
+  return o.sub(lastWord(o, m, j, f), o.k(m.B - 1));
 }
 
-/** Jobs the seeker searches: the output length / B (trailing values short of a group: none). */
+/** Jobs of the output: its length / B (trailing values short of a group: none). */
 export function stateJobs(m: JobMap): number {
   return jobCount(stateJobMap(m));
+}
+
+/** Jobs the seeker searches: the output's jobs; one per value under the published end. */
+export function seekEnd(m: JobMap, f: StatefulRuleFaults): number {
+  return f.publishedEnd ? m.words : stateJobs(m);
 }
 
 /** The job the engine resumes at, from the binary search's first unfinished job (of `end` jobs). */
