@@ -146,12 +146,10 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
     counterexample: h.result.counterexample,
     replay: h.result.replay,
   }));
-  const status = known?.provenance.status;
-  const json = { schema: PROOF_SCHEMA, kind: 'finding', id, title, ...(status ? { status } : {}), explanation, source: 'Z3 proof obligations (src/smt)', refutations };
+  const json = { schema: PROOF_SCHEMA, kind: 'finding', id, title, explanation, source: 'Z3 proof obligations (src/smt)', refutations };
   const md = [
     `# Finding (proofs): ${title}`,
     '',
-    ...(status ? [`Status: **${status}**; its provenance, reach and effect are in README.md (the findings table).`, ''] : []),
     explanation,
     '',
     '## Refuted obligations',
