@@ -25,6 +25,8 @@ export interface CampaignSpec {
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
   readonly stopAtFirst?: boolean;
+  /** Count only violations that do not depend on data values (explore.ts ExploreOptions.effectsOnly). */
+  readonly effectsOnly?: boolean;
 }
 
 export interface CampaignResult extends ExploreResult {
@@ -46,6 +48,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     prune: c.prune,
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
+    ...(c.effectsOnly ? { effectsOnly: true } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(signal ? { signal } : {}),
   });

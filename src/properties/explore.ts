@@ -45,6 +45,11 @@ export interface ExploreOptions {
   readonly everyAction?: boolean;
   /** Stop after the first failing point. */
   readonly stopAtFirst?: boolean;
+  /**
+   * A point fails only on violations that do not depend on data values (not
+   * Violation.dataDependent): a finding search that wants a flaw's effect, not the hazard.
+   */
+  readonly effectsOnly?: boolean;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
@@ -418,6 +423,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   }
 
   const failures: FailurePoint[] = [];
+  const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
   let converged = 0;
   let recoveryActions = 0;
   let unpruned = 0;
@@ -456,7 +462,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     reexecutedJobs += first.reexecuted;
     if (first.converged) converged++;
     const layer = layerOfUnit(pt.k);
-    if (first.violations.length > 0) {
+    if (first.violations.some(counts)) {
       failures.push({ schedule: [pt.action], violations: first.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
       if (o.stopAtFirst) break;
     }
@@ -491,7 +497,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
         recoveryActions += second.actions;
         unpruned += totalActions - pt.action;
         if (second.converged) converged++;
-        if (second.violations.length > 0) {
+        if (second.violations.some(counts)) {
           failures.push({ schedule: [pt.action, a2], violations: second.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
           if (o.stopAtFirst) break;
         }

@@ -56,7 +56,7 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     discovery: f.discovery,
     properties: o.properties,
     fails_without_power_failures: o.failsWithoutFailures,
-    ...(f.fix ? { fix: f.fix, fixed_variant_passes: o.fixedPasses } : {}),
+    ...(f.fix ? { fix: f.fix, fixed_variant_passes: o.fixedPasses, fixed_variant_replay: encodeToken(o.fixedSpec!) } : {}),
     replay: encodeToken(o.spec),
     counterexample: rep,
   };
@@ -67,7 +67,9 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     `- properties violated: ${o.properties.join(', ')}`,
     `- fails even without power failures: ${o.failsWithoutFailures ? 'yes' : 'no'}`,
     `- found by: ${f.discovery}`,
-    ...(f.fix ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`] : ['- corrected variant: none (the fix is not clear-cut; see the explanation)']),
+    ...(f.fix
+      ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}: \`japari replay ${encodeToken(o.fixedSpec!)}\``]
+      : ['- corrected variant: none (the fix is not clear-cut; see the explanation)']),
     `- replay: \`japari replay ${encodeToken(o.spec)}\``,
     '',
     '## Why',
@@ -136,7 +138,7 @@ export const findingsProducer: Producer = {
     const index = [
       '# Findings',
       '',
-      'Places where a published design violates a property on the executable model. Each is discovered by the command shown in its report (fuzzing with a fixed seed, or a scenario located in the uninterrupted run), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Regenerate with `npm run reports`.',
+      'Places where a published design violates a property on the executable model. Each is discovered by the deterministic search shown in its report (exhaustive exploration stopped at the first failing point, or a scenario located in the uninterrupted run), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Both replays are regression tests in test/corpus/ (the test suite replays them). Regenerate with `npm run reports`; a finding its search no longer finds fails `japari reports` and `japari check` (exit 1).',
       '',
       '| finding | what | properties | failures in the schedule | corrected variant |',
       '| --- | --- | --- | --- | --- |',

@@ -20,6 +20,7 @@ import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, par
 import { createProgress } from '../progress.js';
 import { resolvePath } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import { SAVE_TO_HELP, saveCounterexamples } from '../save-to.js';
 
 export const name = 'fuzz';
 
@@ -34,6 +35,8 @@ export interface FuzzCommandOptions {
   readonly maxFailures: number;
   readonly report?: string;
   readonly json: boolean;
+  /** Corpus folder for the counterexample (save-to.ts). */
+  readonly saveTo?: string;
 }
 
 interface RawFuzzFlags extends RawVerifyFlags {
@@ -43,6 +46,7 @@ interface RawFuzzFlags extends RawVerifyFlags {
   readonly maxFailures?: string;
   readonly report?: string;
   readonly json?: boolean;
+  readonly saveTo?: string;
 }
 
 /** A fresh seed when none is given (printed, so the campaign replays exactly). */
@@ -71,6 +75,7 @@ export function parseFuzzOptions(raw: RawFuzzFlags, io: Pick<Io, 'cwd'> = { cwd:
     maxFailures: raw.maxFailures !== undefined ? parseNonNegativeInt(raw.maxFailures, '--max-failures') : 4,
     ...(raw.report !== undefined ? { report: raw.report } : {}),
     json: raw.json === true,
+    ...(raw.saveTo !== undefined ? { saveTo: raw.saveTo } : {}),
   };
 }
 
@@ -152,6 +157,7 @@ export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
   const t = o.target;
   // Everything the campaign needs is checked before it starts (exit 2 at once).
   if (o.report) validateOutputDir(o.report, '--report', io.cwd);
+  if (o.saveTo !== undefined) validateOutputDir(o.saveTo, '--save-to', io.cwd);
   if (!isRandom(t)) {
     const m = loadTargetModel(io, t.model);
     checkInputIds(m, [
@@ -187,6 +193,7 @@ export async function runFuzz(o: FuzzCommandOptions, io: Io): Promise<number> {
       const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${ce.property}`, ce.spec);
       io.err(`wrote ${files.join(', ')}\n`);
     }
+    if (o.saveTo !== undefined) saveCounterexamples(io, o.saveTo, [{ spec: ce.spec, source: `japari fuzz ${describeTarget(o)}, seed ${r.seed}: ${ce.property}` }], 'fail');
     if (o.json) io.out(stableStringify(fuzzJson(o, r, events)) + '\n');
     else {
       const where = isRandom(t) ? ` on ${ce.spec.model}, B = ${ce.spec.batch}, NVM ${ce.spec.placement}` : '';
@@ -213,5 +220,6 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--max-failures <k>', 'at most k power failures per schedule (default 4)')
     .option('--report <dir>', 'write the counterexample report (JSON, Markdown, SVG timeline) here')
     .option('--json', 'print one JSON document')
+    .option('--save-to <dir>', SAVE_TO_HELP)
     .action(async (raw: RawFuzzFlags) => ctx.setExit(await runFuzz(parseFuzzOptions(raw, ctx.io), ctx.io)));
 }
