@@ -34,10 +34,10 @@ export const exploreSection: CheckSection = {
   },
 };
 
-/** A small fuzzing campaign (fixed seed) on the default model. */
+/** A small coverage-guided fuzzing campaign (fixed seed) on the default model. */
 export const fuzzSection: CheckSection = {
   id: 'fuzz',
-  title: 'fast-check power-failure schedules (seed 20261128)',
+  title: 'coverage-guided power-failure schedules (seed 20261128)',
   run(ctx) {
     const out: CheckResult[] = [];
     for (const engine of ['hawaii', 'japari'] as const) {
@@ -45,8 +45,8 @@ export const fuzzSection: CheckSection = {
       out.push({
         name: `${engine} B=2`,
         status: r.verdict,
-        detail: r.counterexample ? `${r.counterexample.property}: replay ${r.counterexample.token}` : `held for ${r.runs} schedules`,
-        data: { runs: r.runs, seed: r.seed },
+        detail: r.counterexample ? `${r.counterexample.property}: replay ${r.counterexample.token}` : `held for ${r.runs} schedules (${r.coverage.tuples} coverage tuples)`,
+        data: { runs: r.runs, seed: r.seed, strategy: r.strategy, coverage_tuples: r.coverage.tuples },
       });
     }
     return out;

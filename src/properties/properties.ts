@@ -30,7 +30,7 @@
 import type { Device } from '../device/device.js';
 import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
-import { type Deployment, type RunResult, runInference, warmedUp } from '../engines/runner.js';
+import { type Deployment, type RunOptions, type RunResult, runInference, warmedUp } from '../engines/runner.js';
 import type { Inspector, Aliasing, TagRead } from '../engines/inspect.js';
 import { UsageError } from '../util/errors.js';
 
@@ -174,6 +174,8 @@ export interface Scenario {
   readonly seed: number;
   readonly garbage?: GarbagePattern;
   readonly trace?: boolean;
+  /** Observers of the checked inference (coverage-guided fuzzing): power failures and checkpoints. */
+  readonly observe?: Pick<RunOptions, 'onFailure' | 'onCheckpoint'>;
 }
 
 export interface SeekRecord {
@@ -416,6 +418,8 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     trace: sc.trace ?? false,
     nvm,
     ledgerMemory: ledger,
+    ...(sc.observe?.onFailure ? { onFailure: sc.observe.onFailure } : {}),
+    ...(sc.observe?.onCheckpoint ? { onCheckpoint: sc.observe.onCheckpoint } : {}),
     onRecovered: (dev, layer, job) => {
       const r = checkSeek(insp, dev, layer, job, sc.warmup.length > 0);
       violations.push(...r.violations, ...userSeekViolations(d, dev, layer, job));

@@ -177,7 +177,7 @@ export const verificationProducer: Producer = {
           const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
           const d = deploymentOf(run);
           const ex = explore(d, { input: m.inputQ(1), warmup: [m.inputQ(2)], seed: 3, mode: 'linear' });
-          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes, seed: 20261128, runs: 60 });
+          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes, seed: 20261128, runs: 60, strategy: 'random' });
           const first = ex.failures[0];
           rows.push({
             engine,
