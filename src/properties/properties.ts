@@ -171,6 +171,11 @@ export interface Scenario {
   readonly warmup: readonly Int16Array[];
   /** Absolute action indices (counted from the checked inference's start) where power fails. */
   readonly failAt: readonly number[];
+  /**
+   * Start from this NVM instead of the image after `warmup` (a soak: the NVM the previous,
+   * interrupted inference left; counts as warmed up). Not modified.
+   */
+  readonly startNvm?: PagedMemory;
   readonly seed: number;
   readonly garbage?: GarbagePattern;
   readonly trace?: boolean;
@@ -398,8 +403,9 @@ function stuckWarmup(d: Deployment, sc: Scenario, cause: EngineStuck): CheckedRu
 export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
   const insp = d.inspector();
   let nvm: PagedMemory;
+  const warmed = sc.warmup.length > 0 || sc.startNvm !== undefined;
   try {
-    nvm = warmNvm(d, sc.warmup);
+    nvm = sc.startNvm ?? warmNvm(d, sc.warmup);
   } catch (e) {
     if (!(e instanceof EngineStuck)) throw e;
     return stuckWarmup(d, sc, e);
@@ -421,7 +427,7 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     ...(sc.observe?.onFailure ? { onFailure: sc.observe.onFailure } : {}),
     ...(sc.observe?.onCheckpoint ? { onCheckpoint: sc.observe.onCheckpoint } : {}),
     onRecovered: (dev, layer, job) => {
-      const r = checkSeek(insp, dev, layer, job, sc.warmup.length > 0);
+      const r = checkSeek(insp, dev, layer, job, warmed);
       violations.push(...r.violations, ...userSeekViolations(d, dev, layer, job));
       if (dev.boots !== lastBootChecked && dev.boots > 1) reexecutedJobs += Math.max(0, r.durable - job);
       lastBootChecked = dev.boots;
