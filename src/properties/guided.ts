@@ -4,7 +4,10 @@
  * The campaign keeps a coverage map of what recovery distinguishes (coverage.ts) and biases new
  * schedules toward what it has not seen:
  *
- *   fresh     a case drawn exactly as `--strategy random` draws it (fast-check arbitraries)
+ *   stream    the `--strategy random` campaign's own cases, in its order (fast-check's seeded
+ *             draws, simple cases first): the first three runs and every third one after, so
+ *             what random fuzzing kills at once, guidance kills at once too
+ *   fresh     a case drawn as `--strategy random` draws it (fast-check arbitraries)
  *   targeted  a drawn case whose first failure is placed in the static site class -- (layer,
  *             event, tear) of the uninterrupted run -- exercised least so far, optionally
  *             followed by failures a few actions to a few thousand later (inside the recovery)
@@ -128,6 +131,14 @@ export function guidedCampaign(
   const fresh = (): GuidedCase => fc.sample(o.caseArb, { seed: rng.u32() | 0, numRuns: 1 })[0]!;
   /** Cases that reached new coverage, with how many actions longer than the uninterrupted run they ran. */
   const pool: { c: GuidedCase; shift: number }[] = [];
+  // The random strategy's cases (fc.check with the same seed draws the same first 64), in chunks.
+  let chunk: GuidedCase[] = [];
+  let chunkNo = 0;
+  const stream = (): GuidedCase => {
+    if (chunk.length === 0) chunk = fc.sample(o.caseArb, { seed: chunkNo === 0 ? o.seed | 0 : mixSeed(o.seed, chunkNo) | 0, numRuns: 64 }).reverse();
+    if (chunk.length === 1) chunkNo++;
+    return chunk.pop()!;
+  };
   const maps = new Map<string, SiteMap>();
   const siteMapOf = (c: GuidedCase): SiteMap => {
     const key = JSON.stringify([c.model, c.batch, c.placement, c.warm.length > 0]);
@@ -193,7 +204,9 @@ export function guidedCampaign(
     const u = rng.float();
     // On random networks the network itself is what varies most: aim at fresh ones more often.
     const c =
-      pool.length === 0 || u < 0.2
+      runs < 3 || runs % 3 === 2
+        ? stream()
+        : pool.length === 0 || u < 0.2
         ? fresh()
         : u < 0.65
           ? targeted(h.byKind || rng.float() < 0.5 ? fresh() : pool[pick(pool.length)]!.c)

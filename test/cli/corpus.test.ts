@@ -12,6 +12,7 @@ import { FINDINGS, FindingLost, evaluateFinding, type Finding } from '../../src/
 import { findingsSection } from '../../src/cli/check-verify.js';
 import { checkContext } from '../../src/cli/commands/check.js';
 import { decodeToken, encodeToken } from '../../src/properties/token.js';
+import { runReports } from '../../src/cli/commands/reports.js';
 
 async function run(args: string[]) {
   const io = captureIo();
@@ -66,7 +67,7 @@ describe('--save-to', () => {
 });
 
 describe('findings are rediscovered by a deterministic search', () => {
-  it('a finding whose search finds nothing is FindingLost, and check fails naming it', async () => {
+  it('a finding whose search finds nothing is FindingLost: check fails naming it, reports exits 1 naming it', async () => {
     const real = FINDINGS.find((f) => f.id === 'hawaii-remainder-crosses-layers')!;
     const lost: Finding = { ...real, find: () => null };
     expect(() => evaluateFinding(lost)).toThrow(FindingLost);
@@ -76,13 +77,24 @@ describe('findings are rediscovered by a deterministic search', () => {
     expect(() => evaluateFinding(fixed)).toThrow(/violates no property/);
     const mutable = FINDINGS as Finding[];
     const i = mutable.indexOf(real);
+    const first = mutable[0]!;
     mutable[i] = lost;
     try {
       const results = await findingsSection.run(checkContext());
       const row = results.find((r) => r.name === real.id)!;
       expect(row.status).toBe('fail');
       expect(row.detail).toMatch(/no longer found/);
+      // reports --check: exit 1 naming it, nothing written (the lost finding goes first: no other search runs).
+      mutable[i] = first;
+      mutable[0] = lost;
+      const io = captureIo();
+      const root = mkdtempSync(join(tmpdir(), 'japari-reports-'));
+      expect(await runReports({ check: true, only: ['findings'], root }, io)).toBe(1);
+      expect(io.stdout()).toMatch(/FAIL finding hawaii-remainder-crosses-layers is no longer found/);
+      expect(await runReports({ check: false, only: ['findings'], root }, captureIo())).toBe(1);
+      expect(readdirSync(root)).toEqual([]);
     } finally {
+      mutable[0] = first;
       mutable[i] = real;
     }
   });
