@@ -5,12 +5,12 @@
  */
 import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
+import { FAULT_IDS, FIX_IDS, VARIANT_IDS, fixesFor } from '../engines/catalogue.js';
 import { UsageError } from '../util/errors.js';
 import { parseList, parseNonNegativeInt, parsePositiveInt } from './units.js';
 import { parseEngine, parsePlacement, parseProfileName, resolvePath, type ProfileName } from './options.js';
 import { loadModel, type LoadedModel } from '../model/models.js';
-import { checkBatch, designOf } from '../engines/designs.js';
+import { checkBatch, designOf, builtinKinds } from '../engines/designs.js';
 import type { Io } from './io.js';
 
 export interface RawVerifyFlags {
@@ -95,7 +95,7 @@ export function loadTargetModel(io: Pick<Io, 'err'>, model: string): LoadedModel
 export function parseFaults(text: string | undefined): string[] {
   if (text === undefined || text === 'none') return [];
   const ids = parseList(text, (s) => s, '--fault');
-  for (const id of ids) if (!(FAULT_IDS as readonly string[]).includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
+  for (const id of ids) if (![...FAULT_IDS, ...VARIANT_IDS].includes(id as never)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list; published-code variants: ${VARIANT_IDS.join(', ')})`);
   return [...new Set(ids)].sort();
 }
 
@@ -128,7 +128,7 @@ export function deploymentOfTarget(t: VerifyTarget) {
 export function addVerifyFlags<T extends { option(flags: string, description: string): T }>(cmd: T, o: { drawnInputs?: boolean } = {}): T {
   return cmd
     .option('--model <name>', `model: lenet, tiny-*, mnist, har, kws, cifar10, rnd:..., or a .onnx path (default ${VERIFY_DEFAULTS.model})`)
-    .option('--engine <engine>', `continuous, hawaii, japari or japari-loopcount (default ${VERIFY_DEFAULTS.engine})`)
+    .option('--engine <engine>', `${builtinKinds().join(', ')} (default ${VERIFY_DEFAULTS.engine})`)
     .option('--batch <B>', 'preservation granularity B (default 1)')
     .option('--placement <nvm>', 'spi-fram or internal-fram (default spi-fram)')
     .option('--profile <name>', 'device cost profile: inas2021 or tinas2024 (default inas2021)')

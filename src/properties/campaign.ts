@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../model/models.js';
 import { deploymentOf } from './replay.js';
-import { campaignVerdict, explore, type ExploreResult, type FailurePoint } from './explore.js';
+import { campaignVerdict, explore, type ExploreMode, type ExploreResult, type FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 import { projectRoot } from '../util/shared.js';
 import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
@@ -20,7 +20,7 @@ import { errorFromWire, errorToWire, type WireError } from '../util/errors.js';
 export interface CampaignSpec {
   /** Model, engine, parameters, input, warm-up, seed (schedule ignored). */
   readonly run: Omit<RunSpec, 'schedule'>;
-  readonly mode: 'linear' | 'depth2';
+  readonly mode: ExploreMode;
   readonly layer?: number;
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
@@ -77,6 +77,9 @@ export function merge(parts: readonly ExploreResult[]): ExploreResult {
     reexecutedJobs: sum('reexecutedJobs'),
     tornPoints: sum('tornPoints'),
     tearablePoints: s0.tearablePoints,
+    pairs: sum('pairs'),
+    triples: sum('triples'),
+    naivePoints: sum('naivePoints'),
   };
   return { ...campaignVerdict(failures.length, parts[0]!.golden.length, stats), failures, golden: parts[0]!.golden, stats };
 }

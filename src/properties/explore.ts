@@ -28,15 +28,15 @@ import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/de
 import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
 import type { Inspector } from '../engines/inspect.js';
 import { checkSeek, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
-import { CursorMonitor } from './monitor.js';
+import { CursorMonitor, type MonitorView } from './monitor.js';
 import { EngineStuck, JapariError } from '../util/errors.js';
 
 export interface ExploreOptions {
   readonly input: Int16Array;
   readonly warmup: readonly Int16Array[];
   readonly seed: number;
-  readonly mode: 'linear' | 'depth2';
-  /** depth2: the engine layer whose write units are paired. */
+  readonly mode: ExploreMode;
+  /** depth2/depth3: only failures at write units of this engine layer (every layer when absent). */
   readonly layer?: number;
   readonly prune?: boolean;
   /** Explore only points with index % n === i (or, `contiguous`, the i-th of n equal ranges). */
@@ -53,8 +53,36 @@ export interface ExploreOptions {
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * depth2/depth3, pruned: called for every recovery that nested failures were placed in, with
+   * where its window ended. Nested failures after `fromUnit` were not placed: they are the
+   * failures of the uninterrupted run's points from `fromUnit` on, shifted by `actionOffset`
+   * (test/properties/depth.test.ts expands them and compares with the unpruned search).
+   */
+  readonly onWindow?: (w: RecoveryWindow) => void;
   /** Stop the search: the call throws the signal's reason (an AbortError) at the next point. */
   readonly signal?: AbortSignal;
+}
+
+export type ExploreMode = 'linear' | 'depth2' | 'depth3';
+
+/** How many failures a schedule of this mode holds at most. */
+export function depthOf(mode: ExploreMode): 1 | 2 | 3 {
+  return mode === 'linear' ? 1 : mode === 'depth2' ? 2 : 3;
+}
+
+/** A recovery whose write units received nested failures (ExploreOptions.onWindow). */
+export interface RecoveryWindow {
+  /** The failures before this recovery. */
+  readonly schedule: readonly number[];
+  /** The uninterrupted run's write unit the first of them fell before. */
+  readonly unit: number;
+  /** Write units of the recovery up to convergence (each received a nested failure, layer filter aside). */
+  readonly windowUnits: number;
+  /** The uninterrupted run's unit count at the state the recovery converged to; null when it never converged. */
+  readonly fromUnit: number | null;
+  /** Recovery action minus uninterrupted action at that state. */
+  readonly actionOffset: number;
 }
 
 export interface FailurePoint {
@@ -87,6 +115,15 @@ export interface ExploreStats {
   readonly tornPoints: number;
   /** First-failure points of the whole campaign (before sharding) that fall strictly inside such a transfer. */
   readonly tearablePoints: number;
+  /** Schedules of two failures placed (depth2/depth3). */
+  readonly pairs: number;
+  /** Schedules of three failures placed (depth3). */
+  readonly triples: number;
+  /**
+   * Schedules a naive enumeration would place for the same first points: every nested failure at
+   * every write unit of every recovery run to completion (points / naivePoints is the reduction).
+   */
+  readonly naivePoints: number;
 }
 
 export interface ExploreResult {
@@ -141,6 +178,8 @@ function tears(marks: { first: Uint8Array }, k: number): boolean {
 
 interface Checkpoint {
   readonly pos: number;
+  /** Action index of the uninterrupted run at the checkpoint. */
+  readonly action: number;
   readonly carry: number;
   readonly writeIndex: number;
   readonly nvm: PagedMemory;
@@ -184,7 +223,7 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
       onCheckpoint: (dv, pos, carry) => {
         const vol = dv.volatileSnapshot(prevVol);
         prevVol = vol;
-        const cp: Checkpoint = { pos, carry, writeIndex: dv.writeLogLen, nvm: dv.nvm.snapshot(), ledger: dv.ledger!.snapshot(), vol };
+        const cp: Checkpoint = { pos, action: dv.action, carry, writeIndex: dv.writeLogLen, nvm: dv.nvm.snapshot(), ledger: dv.ledger!.snapshot(), vol };
         checkpoints.push(cp);
         if (!byPos.has(pos)) byPos.set(pos, cp);
       },
@@ -266,16 +305,26 @@ class Cursor {
   }
 }
 
-function converges(g: Golden, dev: Device, pos: number, carry: number): boolean {
+/**
+ * The uninterrupted run's checkpoint whose state `dev` has reached, or null. `strict` also
+ * requires the ledger (which layer-run last wrote each byte: the ground truth later seeks are
+ * checked against) to be equal, as it must be before a further failure is treated as a failure
+ * of the uninterrupted run.
+ */
+function converges(g: Golden, dev: Device, pos: number, carry: number, strict: boolean): Checkpoint | null {
   const cp = g.byPos.get(pos);
-  if (!cp || cp.carry !== carry) return false;
-  if (!dev.nvm.equals(cp.nvm)) return false;
-  return dev.volatileMatches(cp.vol);
+  if (!cp || cp.carry !== carry) return null;
+  if (!dev.nvm.equals(cp.nvm)) return null;
+  if (!dev.volatileMatches(cp.vol)) return null;
+  if (strict && !dev.ledger!.equals(cp.ledger)) return null;
+  return cp;
 }
 
 interface SubRunOutcome {
   readonly violations: Violation[];
   readonly converged: boolean;
+  /** The checkpoint it converged to, and its action then. */
+  readonly convergedAt: { readonly cp: Checkpoint; readonly action: number } | null;
   readonly actions: number;
   readonly reexecuted: number;
   readonly dev: Device;
@@ -305,6 +354,7 @@ function subRun(
   let seen = 0;
   let reexecuted = 0;
   const prune = o.prune ?? true;
+  let convergedAt: SubRunOutcome['convergedAt'] = null;
   const dev = makeDevice(
     d,
     {
@@ -327,7 +377,13 @@ function subRun(
       },
       onCheckpoint: prune
         ? (dv, pos, carry) => {
-            if (dv.failures === start.failures + failAt.length && converges(g, dv, pos, carry)) throw new StopRun('converged');
+            if (dv.failures !== start.failures + failAt.length) return;
+            // A recovery that will receive nested failures (record) must match the ledger too.
+            const cp = converges(g, dv, pos, carry, record);
+            if (cp) {
+              convergedAt = { cp, action: dv.action };
+              throw new StopRun('converged');
+            }
           }
         : undefined,
     } as Parameters<typeof makeDevice>[1],
@@ -366,11 +422,12 @@ function subRun(
       boot: dev.boots,
     });
   }
-  return { violations, converged, actions: dev.action - start.action, reexecuted, dev, transfers };
+  return { violations, converged, convergedAt, actions: dev.action - start.action, reexecuted, dev, transfers };
 }
 
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   const insp = d.inspector();
+  const depth = depthOf(o.mode);
   let g: Golden;
   try {
     g = recordGolden(d, o, insp);
@@ -378,7 +435,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     // The design fails without any power failure (its warm-up or uninterrupted run never
     // completes): a completion violation of the uninterrupted run, replayable with no failure.
     if (!(e instanceof EngineStuck)) throw e;
-    const none = { points: 0, writeUnits: 0, actions: 0, checkpoints: 0, converged: 0, recoveryActions: 0, unprunedActionsEstimate: 0, reexecutedJobs: 0, tornPoints: 0, tearablePoints: 0 };
+    const none = { points: 0, writeUnits: 0, actions: 0, checkpoints: 0, converged: 0, recoveryActions: 0, unprunedActionsEstimate: 0, reexecutedJobs: 0, tornPoints: 0, tearablePoints: 0, pairs: 0, triples: 0, naivePoints: 0 };
     return { ...campaignVerdict(0, 1, none), failures: [], golden: [{ property: 'completion', message: e.message, action: 0, boot: 1 }], stats: none };
   }
   const log = g.dev;
@@ -404,9 +461,10 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     lastAction = a;
   }
   const layerOfUnit = (k: number) => (log.writeLogEpoch[k]! & 0xff) - 1;
+  const inLayer = (epoch: number) => o.layer === undefined || (epoch & 0xff) - 1 === o.layer;
   let chosen = points;
-  if (o.mode === 'depth2') {
-    if (o.layer === undefined) throw new JapariError('depth-2 exploration needs a layer');
+  if (o.layer !== undefined) {
+    if (depth === 1) throw new JapariError('a layer filter applies to depth-2 and depth-3 exploration');
     chosen = points.filter((p) => layerOfUnit(p.k) === o.layer);
   }
   // A point tears a transfer when power fails right before a unit that is not its transfer's first.
@@ -421,6 +479,12 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
       chosen = chosen.filter((_, i) => i % count === index);
     }
   }
+  const prune = o.prune ?? true;
+  // Depth 3, pruned: a nested pair after a recovery's convergence is a pair of the uninterrupted
+  // run; a naive enumeration would place, under it, as many third failures as that pair's
+  // recovery has units. `naiveSuffix[k]` sums, over the uninterrupted run's units u >= k, the
+  // units of the full recovery from a failure at u (computed by a pre-pass, unsharded).
+  const naiveSuffix = depth === 3 && prune ? fullRecoveryUnitSuffix(d, g, insp, o, layerOfUnit) : null;
 
   const failures: FailurePoint[] = [];
   const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
@@ -430,32 +494,124 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   let reexecutedJobs = 0;
   let explored = 0;
   let tornPoints = 0;
+  let pairs = 0;
+  let triples = 0;
+  let naive = 0;
+  let stop = false;
   const total = chosen.length;
   let retired: Device | undefined;
+  /**
+   * The check of a recovery's first seek from the incremental monitor's view of the state it
+   * reads (no write happened since the failure); checkSeek from scratch is its slow twin.
+   */
+  const monitoredSeek =
+    (mv: MonitorView) =>
+    (dev: Device, layer: number, job: number): Violation[] => {
+      if (layer !== mv.layer) return checkSeek(insp, dev, layer, job, o.warmup.length > 0).violations;
+      if (!mv.seeks) return []; // a layer that recomputes from its start by design (JAPARI's GAP)
+      const vs: Violation[] = [];
+      if (mv.mismatches > 0) {
+        const full = checkSeek(insp, dev, layer, job, o.warmup.length > 0);
+        vs.push(...full.violations.filter((v) => v.property === 'indicator-distinguishability'));
+      }
+      reexecutedJobs += Math.max(0, mv.truth.work - job);
+      const pv = progressViolation(insp, layer, job, mv.truth, dev.action, dev.boots);
+      if (pv) vs.push(pv);
+      return vs;
+    };
+  // Units of the uninterrupted run from k on that the layer filter admits.
+  const goldenSuffix = new Float64Array(W + 1);
+  for (let k = W - 1; k >= 0; k--) goldenSuffix[k] = goldenSuffix[k + 1]! + (inLayer(log.writeLogEpoch[k]!) ? 1 : 0);
+  /** Units (the layer filter admits) the full, unpruned recovery of `r` writes. */
+  const fullUnits = (r: SubRunOutcome) => {
+    let n = 0;
+    for (let i = 0; i < r.dev.writeLogLen; i++) if (inLayer(r.dev.writeLogEpoch[i]!)) n++;
+    return n + (r.convergedAt ? goldenSuffix[r.convergedAt.cp.writeIndex]! : 0);
+  };
+
+  /**
+   * Nested failures at every write unit of the recorded recovery `sub` (which started from the
+   * state `nvm0`/`led0` after the failures `prefix`): each is a new failure point, explored to
+   * convergence, and (below `depth`) itself the parent of further nested failures. Where `sub`
+   * converged to the uninterrupted run, later units are not placed: their states are states of
+   * the uninterrupted run, which the shallower search already places failures at.
+   */
+  const nested = (sub: SubRunOutcome, nvm0: PagedMemory, led0: PagedMemory, prefix: readonly number[], firstUnit: number, layer: number): void => {
+    const level = prefix.length; // failures so far
+    const dv = sub.dev;
+    const n2 = dv.writeLogLen;
+    if (prune && o.onWindow) {
+      o.onWindow({ schedule: prefix, unit: firstUnit, windowUnits: n2, fromUnit: sub.convergedAt ? sub.convergedAt.cp.writeIndex : null, actionOffset: sub.convergedAt ? sub.convergedAt.action - sub.convergedAt.cp.action : 0 });
+    }
+    const nvm2 = nvm0.snapshot();
+    const led2 = led0.snapshot();
+    // The window's states follow one another unit by unit: the same incremental monitor as the cursor's.
+    const mon = o.fullChecks ? null : new CursorMonitor(insp, () => nvm2, () => led2, o.warmup.length > 0);
+    let applied = 0;
+    for (let k2 = 0; k2 < n2 && !stop; k2++) {
+      const ep = dv.writeLogEpoch[k2]!;
+      while (applied < k2) {
+        const a = dv.writeLogAddr[applied]!;
+        const v = dv.writeLogVal[applied]!;
+        const e = dv.writeLogEpoch[applied]!;
+        nvm2.writeU8(a, v & 0xff);
+        led2.writeU8(2 * a, e & 0xff);
+        led2.writeU8(2 * a + 1, e >> 8);
+        if (dv.nvmWriteUnitBytes === 2) {
+          nvm2.writeU8(a + 1, v >> 8);
+          led2.writeU8(2 * (a + 1), e & 0xff);
+          led2.writeU8(2 * (a + 1) + 1, e >> 8);
+        }
+        applied++;
+        mon?.onUnit(a);
+      }
+      if (!inLayer(ep)) continue;
+      const a2 = dv.writeLogAction[k2]!;
+      const deeper = level + 1 < depth;
+      const nvmS = nvm2.snapshot();
+      const ledS = led2.snapshot();
+      // The run mutates the memories it is given: keep the failure state for its own nested failures.
+      const r = subRun(d, g, insp, o, deeper ? nvmS.snapshot() : nvmS, deeper ? ledS.snapshot() : ledS, { action: a2, boots: level + 2, failures: level + 1 }, mon ? monitoredSeek(mon.view()) : null, [], deeper, deeper ? undefined : retired);
+      if (!deeper) retired = r.dev;
+      explored++;
+      if (level + 1 === 2) pairs++;
+      else triples++;
+      if (tears(sub.transfers!, k2)) tornPoints++;
+      recoveryActions += r.actions;
+      unpruned += totalActions - prefix[0]!;
+      if (r.converged) converged++;
+      const schedule = [...prefix, a2];
+      if (r.violations.some(counts)) {
+        failures.push({ schedule, violations: r.violations, unit: firstUnit, addr: log.writeLogAddr[firstUnit]!, layer });
+        if (o.stopAtFirst) {
+          stop = true;
+          break;
+        }
+      }
+      if (deeper) {
+        // Naive triples under this pair: every unit of its full recovery.
+        naive += fullUnits(r);
+        nested(r, nvmS, ledS, schedule, firstUnit, layer);
+      }
+    }
+    // Naive nested failures after the window: under a pair of the uninterrupted run (depth 3),
+    // all of its full recovery's units; at the last level, one each.
+    if (sub.convergedAt && level + 1 < depth && naiveSuffix) naive += naiveSuffix[sub.convergedAt.cp.writeIndex]!;
+  };
+
   for (const pt of chosen) {
+    if (stop) break;
     o.signal?.throwIfAborted();
     cursor.seek(pt.k);
-    const mv = monitor?.view();
-    const firstSeek = monitor
-      ? (dev: Device, layer: number, job: number): Violation[] => {
-          // The seek reads exactly the cursor state (no write happened since the failure).
-          if (layer !== mv!.layer) return checkSeek(insp, dev, layer, job, o.warmup.length > 0).violations;
-          if (!mv!.seeks) return []; // a layer that recomputes from its start by design (JAPARI's GAP)
-          const vs: Violation[] = [];
-          if (mv!.mismatches > 0) {
-            const full = checkSeek(insp, dev, layer, job, o.warmup.length > 0);
-            vs.push(...full.violations.filter((v) => v.property === 'indicator-distinguishability'));
-          }
-          reexecutedJobs += Math.max(0, mv!.truth.work - job);
-          const pv = progressViolation(insp, layer, job, mv!.truth, dev.action, dev.boots);
-          if (pv) vs.push(pv);
-          return vs;
-        }
-      : null;
+    const firstSeek = monitor ? monitoredSeek(monitor.view()) : null;
     const start = { action: pt.action, boots: 2, failures: 1 };
-    const first = subRun(d, g, insp, o, cursor.nvm.snapshot(), cursor.ledger.snapshot(), start, firstSeek, [], o.mode === 'depth2', o.mode === 'linear' ? retired : undefined);
-    if (o.mode === 'linear') retired = first.dev;
+    const deeper = depth > 1;
+    const nvm1 = cursor.nvm.snapshot();
+    const led1 = cursor.ledger.snapshot();
+    const first = subRun(d, g, insp, o, deeper ? nvm1.snapshot() : nvm1, deeper ? led1.snapshot() : led1, start, firstSeek, [], deeper, deeper ? undefined : retired);
+    if (!deeper) retired = first.dev;
     explored++;
+    naive++;
     if (tearing(pt)) tornPoints++;
     recoveryActions += first.actions;
     unpruned += totalActions - pt.action;
@@ -466,45 +622,11 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
       failures.push({ schedule: [pt.action], violations: first.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
       if (o.stopAtFirst) break;
     }
-    if (o.mode === 'depth2') {
-      // Second failures at every write unit of this recovery that belongs to the chosen layer.
-      const sub = first.dev;
-      const n2 = sub.writeLogLen;
-      const nvm2 = cursor.nvm.snapshot();
-      const led2 = cursor.ledger.snapshot();
-      let applied = 0;
-      for (let k2 = 0; k2 < n2; k2++) {
-        const ep = sub.writeLogEpoch[k2]!;
-        while (applied < k2) {
-          const a = sub.writeLogAddr[applied]!;
-          const v = sub.writeLogVal[applied]!;
-          const e = sub.writeLogEpoch[applied]!;
-          nvm2.writeU8(a, v & 0xff);
-          led2.writeU8(2 * a, e & 0xff);
-          led2.writeU8(2 * a + 1, e >> 8);
-          if (sub.nvmWriteUnitBytes === 2) {
-            nvm2.writeU8(a + 1, v >> 8);
-            led2.writeU8(2 * (a + 1), e & 0xff);
-            led2.writeU8(2 * (a + 1) + 1, e >> 8);
-          }
-          applied++;
-        }
-        if ((ep & 0xff) - 1 !== o.layer) continue;
-        const a2 = sub.writeLogAction[k2]!;
-        const second = subRun(d, g, insp, o, nvm2.snapshot(), led2.snapshot(), { action: a2, boots: 3, failures: 2 }, null, [], false);
-        explored++;
-        if (tears(first.transfers!, k2)) tornPoints++;
-        recoveryActions += second.actions;
-        unpruned += totalActions - pt.action;
-        if (second.converged) converged++;
-        if (second.violations.some(counts)) {
-          failures.push({ schedule: [pt.action, a2], violations: second.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
-          if (o.stopAtFirst) break;
-        }
-      }
-      if (o.stopAtFirst && failures.length > 0) break;
+    if (deeper) {
+      naive += fullUnits(first);
+      nested(first, nvm1, led1, [pt.action], pt.k, layer);
     }
-    o.onProgress?.(explored, total);
+    o.onProgress?.(Math.min(explored, total), total);
   }
   const stats: ExploreStats = {
     points: explored,
@@ -517,6 +639,32 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
     reexecutedJobs,
     tornPoints,
     tearablePoints,
+    pairs,
+    triples,
+    naivePoints: naive,
   };
   return { ...campaignVerdict(failures.length, g.violations.length, stats), failures, golden: g.violations, stats };
+}
+
+/**
+ * For depth 3: suffix sums, over the uninterrupted run's write units u >= k, of the units the
+ * full recovery from a single failure at u writes, honouring the layer filter (what a naive
+ * enumeration places as third failures under the pairs a converged recovery stands for).
+ */
+function fullRecoveryUnitSuffix(d: Deployment, g: Golden, insp: Inspector, o: ExploreOptions, layerOfUnit: (k: number) => number): Float64Array {
+  const W = g.dev.writeLogLen;
+  const suffix = new Float64Array(W + 1);
+  const cursor = new Cursor(g, g.dev, () => {}, () => {});
+  const per = new Float64Array(W);
+  for (let k = 0; k < W; k++) {
+    if (o.layer !== undefined && layerOfUnit(k) !== o.layer) continue;
+    cursor.seek(k);
+    const r = subRun(d, g, insp, { ...o, prune: true }, cursor.nvm.snapshot(), cursor.ledger.snapshot(), { action: g.dev.writeLogAction[k]!, boots: 2, failures: 1 }, null, [], true);
+    let units = 0;
+    for (let i = 0; i < r.dev.writeLogLen; i++) if (o.layer === undefined || (r.dev.writeLogEpoch[i]! & 0xff) - 1 === o.layer) units++;
+    if (r.convergedAt) for (let u = r.convergedAt.cp.writeIndex; u < W; u++) if (o.layer === undefined || layerOfUnit(u) === o.layer) units++;
+    per[k] = units;
+  }
+  for (let k = W - 1; k >= 0; k--) suffix[k] = suffix[k + 1]! + per[k]!;
+  return suffix;
 }

@@ -129,8 +129,8 @@ export function guidedCampaign(
   const rng = new Rng(mixSeed(o.seed, 0x6a09e667));
   const pick = (n: number) => Math.min(n - 1, Math.floor(rng.float() * n));
   const fresh = (): GuidedCase => fc.sample(o.caseArb, { seed: rng.u32() | 0, numRuns: 1 })[0]!;
-  /** Cases that reached new coverage, with how many actions longer than the uninterrupted run they ran. */
-  const pool: { c: GuidedCase; shift: number }[] = [];
+  /** Cases that reached new coverage, with the actions their run took (longer than the uninterrupted run by its recoveries). */
+  const pool: { c: GuidedCase; actions: number }[] = [];
   // The random strategy's cases (fc.check with the same seed draws the same first 64), in chunks.
   let chunk: GuidedCase[] = [];
   let chunkNo = 0;
@@ -167,7 +167,7 @@ export function guidedCampaign(
     const a = m.actionIn(best, pick);
     return { ...base, gaps: toGaps(normalise([a, ...followUps(a)], o.maxFailures)) };
   };
-  const mutated = (p: { c: GuidedCase; shift: number }): GuidedCase => {
+  const mutated = (p: { c: GuidedCase; actions: number }): GuidedCase => {
     const c = p.c;
     const s = toSchedule(c.gaps);
     const op = pick(6);
@@ -183,11 +183,12 @@ export function guidedCampaign(
     } else if ((op === 3 || op === 4) && s.length > 0 && s.length < o.maxFailures) {
       // Aim a further failure at the least exercised class beyond the last one.
       const m = siteMapOf(c);
+      const shift = Math.max(0, p.actions - m.actions);
       const last = s[s.length - 1]!;
       for (let tries = 0; tries < 8 && next === s; tries++) {
         const k = m.leastExercised(h.coverage, pick);
         if (k === null) break;
-        const a = m.actionIn(k, pick) + p.shift;
+        const a = m.actionIn(k, pick) + shift;
         if (a > last) next = [...s, a];
       }
     } else {
@@ -214,7 +215,7 @@ export function guidedCampaign(
     runs++;
     if (h.onProgress && runs % 25 === 0) h.onProgress(runs);
     const r = runObserved(h, c, runs);
-    if (r.fresh > 0) pool.push({ c, shift: Math.max(0, r.actions - siteMapOf(c).actions) });
+    if (r.fresh > 0) pool.push({ c, actions: r.actions });
     if (r.fails) {
       const seconds = (performance.now() - h.t0) / 1000;
       const failsNow = (x: GuidedCase) => replaySpec(h.specOf(x)).violations.some(h.counts);

@@ -23,7 +23,7 @@ import { InputError, UsageError } from '../util/errors.js';
 import { stableStringify } from '../util/json.js';
 import type { CampaignSpec } from './campaign.js';
 import { merge } from './campaign.js';
-import type { ExploreResult, FailurePoint } from './explore.js';
+import type { ExploreMode, ExploreResult, FailurePoint } from './explore.js';
 import type { RunSpec } from './token.js';
 
 export const SHARD_SCHEMA = 1;
@@ -38,7 +38,7 @@ export interface CampaignIdentity extends Omit<RunSpec, 'schedule'> {
   readonly model_hash: string;
   /** Digest of the deployment plan: program image and NVM map (planDigest). */
   readonly plan_hash: string;
-  readonly mode: 'linear' | 'depth2';
+  readonly mode: ExploreMode;
   readonly layer: number | null;
   readonly pruning: boolean;
   readonly stop_at_first: boolean;
@@ -149,7 +149,7 @@ type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isNat = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
-const STAT_KEYS = ['points', 'writeUnits', 'actions', 'checkpoints', 'converged', 'recoveryActions', 'unprunedActionsEstimate', 'reexecutedJobs', 'tornPoints', 'tearablePoints'] as const;
+const STAT_KEYS = ['points', 'writeUnits', 'actions', 'checkpoints', 'converged', 'recoveryActions', 'unprunedActionsEstimate', 'reexecutedJobs', 'tornPoints', 'tearablePoints', 'pairs', 'triples', 'naivePoints'] as const;
 
 function checkShard(x: unknown): string | null {
   if (!isObj(x) || !isNat(x['index']) || !isNat(x['count']) || x['count'] < 1 || x['index'] >= x['count']) return 'shard is not {index, count} with 0 <= index < count';

@@ -22,7 +22,7 @@ import { engineKinds, hasEngine, designOf } from '../engines/registry.js';
 import '../engines/designs.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
+import { FAULT_IDS, FIX_IDS, VARIANT_IDS, fixesFor } from '../engines/catalogue.js';
 import { loadModel } from '../model/models.js';
 import { UsageError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
@@ -157,7 +157,7 @@ export function decodeTokenInfo(token: string): TokenInfo {
   if (p !== 's' && p !== 'i') throw bad('placement', p, 's (SPI FRAM) or i (internal FRAM)');
   const profile = rec['d'];
   if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) throw bad('profile', profile, `one of ${Object.keys(PROFILES).join(', ')}`);
-  const faults = ids(rec['x'], 'faults', FAULT_IDS) as RunSpec['faults'];
+  const faults = ids(rec['x'], 'faults', [...FAULT_IDS, ...VARIANT_IDS]) as RunSpec['faults'];
   const fixes = ids(rec['y'], 'fixes', FIX_IDS) as RunSpec['fixes'];
   const engineFixes: readonly string[] = fixesFor(engine);
   for (const f of fixes) if (!engineFixes.includes(f)) throw bad('fixes', f, `a fix of the ${engine} engine (${engineFixes.join(', ') || 'none'})`);

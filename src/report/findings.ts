@@ -31,6 +31,11 @@ export interface FindingSearch {
   readonly discovery: string;
   /** Produce the counterexample (deterministic); null when the search no longer finds one. */
   readonly find: () => RunSpec | null;
+  /**
+   * The corrected scenario when the correction is not a catalogue fix (a variant switched off):
+   * what it is, and the spec it replays.
+   */
+  readonly corrected?: { readonly what: string; readonly spec: (s: RunSpec) => RunSpec };
 }
 
 /** A finding whose search no longer finds it, or whose counterexample no longer fails. */
@@ -50,11 +55,12 @@ export type Finding = FindingSpec & FindingSearch;
 const BASE = { placement: 'spi-fram' as const, profile: 'inas2021', faults: [] as string[], fixes: [] as string[] };
 
 /**
- * Exhaustive single-failure exploration of one run, stopped at the first failing point (or at the
- * uninterrupted run, when it already fails): the first counterexample in write-unit order.
+ * Exhaustive exploration of one run -- single failures, or every pair of failures over the whole
+ * inference -- stopped at the first failing point (or at the uninterrupted run, when it already
+ * fails): the first counterexample in write-unit order.
  */
-function fromExplore(run: Omit<RunSpec, 'schedule'>, effectsOnly = false): RunSpec | null {
-  const r = exploreShard({ run, mode: 'linear', prune: true, shard: { index: 0, count: 1 }, stopAtFirst: true, ...(effectsOnly ? { effectsOnly } : {}) });
+function fromExplore(run: Omit<RunSpec, 'schedule'>, effectsOnly = false, mode: 'linear' | 'depth2' = 'linear'): RunSpec | null {
+  const r = exploreShard({ run, mode, prune: true, shard: { index: 0, count: 1 }, stopAtFirst: true, ...(effectsOnly ? { effectsOnly } : {}) });
   if (r.golden.length > 0) return { ...run, schedule: [] };
   const f = r.failures[0];
   return f ? { ...run, schedule: f.schedule } : null;
@@ -111,6 +117,15 @@ const SEARCHES: readonly FindingSearch[] = [
     find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }),
   },
   {
+    id: 'hawaii-2021-08-partial-increments',
+    discovery: 'exhaustive exploration of every pair of failures (stopped at the first failing pair; no single failure fails) of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value); first seen by fast-check fuzzing',
+    find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0, faults: ['hawaii-record-every-value'] }, false, 'depth2'),
+    corrected: {
+      what: 'whole-B recording with a remainder reset at every layer start (the default recording with fix hawaii-layer-remainder)',
+      spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'hawaii-record-every-value'), fixes: [...new Set([...s.fixes, 'hawaii-layer-remainder'])].sort() }),
+    },
+  },
+  {
     id: 'loopcount-torn-footprint-256',
     discovery: 'targeted: the failure lands after the low byte of pixel 0\'s first footprint in the PB write of loop count 512 (lenet conv1), located in the uninterrupted run',
     find: () => {
@@ -122,6 +137,19 @@ const SEARCHES: readonly FindingSearch[] = [
       const a = eventAfterCheckpoint(spec, positionOf(l.index, lcPosition(512, 0, 0)), 'write PB');
       return a === null ? null : { ...spec, schedule: [a + 2 * spec.batch + 1] };
     },
+  },
+  {
+    id: 'loopcount-retrieve-lost-lea',
+    discovery: "targeted: with the published scan (variant loopcount-published-scan), one power failure as op 1 of lenet conv1's iteration 2 writes pixel 5's running sums, located in the uninterrupted run",
+    find: () => {
+      const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const }, faults: ['loopcount-published-scan'] };
+      const l = lcLayer(spec, 'conv1');
+      if (!l) return null;
+      // Iteration 2 of the first tile accumulates into copy 1 (flip 1); fail before pixel 5's write lands.
+      const a = eventAfterCheckpoint(spec, positionOf(l.index, lcPosition(2, 1, 5)), 'write output copy 1');
+      return a === null ? null : { ...spec, schedule: [a] };
+    },
+    corrected: { what: "japari's reconstructed scan (the engine without the variant: destination scan, products reloaded from PB)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'loopcount-published-scan') }) },
   },
   {
     id: 'loopcount-dummy-weight-wrap',
@@ -163,6 +191,10 @@ export function evaluateFinding(f: Finding): FindingOutcome {
   if (properties.length === 0) throw new FindingLost(f.id, `the scenario its search produced (schedule ${spec.schedule.join(', ') || 'none'}) violates no property`);
   const noFailure = spec.schedule.length === 0 ? faithful : replaySpec({ ...spec, schedule: [] });
   const out: FindingOutcome = { finding: f, spec, properties, failsWithoutFailures: noFailure.violations.length > 0 };
+  if (f.corrected) {
+    const fixedSpec = f.corrected.spec(spec);
+    return { ...out, fixedPasses: replaySpec(fixedSpec).violations.length === 0, fixedSpec };
+  }
   if (!f.fix) return out;
   const fixedSpec = { ...spec, fixes: [...new Set([...spec.fixes, f.fix])].sort() };
   const fixed = replaySpec(fixedSpec);

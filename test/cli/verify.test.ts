@@ -59,9 +59,23 @@ describe('japari fuzz / explore / replay', () => {
     expect(a.points + b.points).toBe(a.write_units);
   });
 
+  it('explore --depth 2 without --layer explores every pair of the inference and reports the reduction', async () => {
+    const r = await run(['explore', '--model', 'rnd:2:g1:1', '--engine', 'japari', '--depth', '2', '--workers', '1', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.mode).toBe('depth2');
+    expect(j.pairs).toBeGreaterThan(0);
+    expect(j.points).toBe(j.pairs + j.write_units);
+    expect(j.naive_points).toBeGreaterThan(j.points);
+    expect(j.reduction_factor).toBeCloseTo(j.naive_points / j.points, 6);
+    const text = await run(['explore', '--model', 'rnd:2:g1:1', '--engine', 'japari', '--depth', '2', '--workers', '2']);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(new RegExp(`${j.pairs} pairs placed of ${j.naive_points} schedules a naive enumeration places, reduction`));
+  });
+
   it('bad usage exits 2 with one line', async () => {
     for (const args of [
-      ['explore', '--depth', '2'],
+      ['explore', '--depth', '4'],
       ['explore', '--shard', '3/2'],
       ['fuzz', '--runs', '5', '--time', '1s'],
       ['fuzz', '--fault', 'no-such-fault'],

@@ -49,7 +49,7 @@ describe('regression corpus', () => {
     const byKey = new Map(corpus.map((c) => [runKey(c.entry.token), c.entry]));
     let tokens = 0;
     for (const f of readdirSync(FINDINGS).filter((x) => x.endsWith('.json') && !x.endsWith('.proof.json'))) {
-      const j = JSON.parse(readFileSync(join(FINDINGS, f), 'utf8')) as { replay?: string; fixed_variant_replay?: string; fixed_variant_passes?: boolean };
+      const j = JSON.parse(readFileSync(join(FINDINGS, f), 'utf8')) as { replay?: string; fixed_variant_replay?: string; fixed_variant_passes?: boolean; corrected_passes?: boolean };
       if (j.replay) {
         tokens++;
         expect(keys.has(runKey(j.replay)), `${f}: its replay token is not in test/corpus/ (japari replay TOKEN --save-to test/corpus)`).toBe(true);
@@ -58,7 +58,7 @@ describe('regression corpus', () => {
       if (j.fixed_variant_replay) {
         tokens++;
         expect(keys.has(runKey(j.fixed_variant_replay)), `${f}: its corrected variant's replay is not in test/corpus/`).toBe(true);
-        expect(byKey.get(runKey(j.fixed_variant_replay))!.expected.verdict).toBe(j.fixed_variant_passes ? 'pass' : 'fail');
+        expect(byKey.get(runKey(j.fixed_variant_replay))!.expected.verdict).toBe((j.fixed_variant_passes ?? j.corrected_passes) ? 'pass' : 'fail');
       }
     }
     expect(tokens).toBeGreaterThanOrEqual(6);

@@ -1,8 +1,11 @@
 /**
  * `japari explore`: exhaustive failure exploration. `linear` places one power failure at every
- * NVM write unit of the inference; `--layer L --depth 2` places every pair of failures inside
- * layer L (reboots during recovery included). Sound pruning stops each recovery once its state
- * equals the uninterrupted run's (--no-prune disables it). Campaigns split across worker threads
+ * NVM write unit of the inference; `--depth 2` places every pair of failures in the whole
+ * inference (`--depth 3` every triple; `--layer L` keeps only failures inside layer L), reboots
+ * during recovery included. Sound pruning stops each recovery once its state equals the
+ * uninterrupted run's (--no-prune disables it); a nested failure after that is a failure of the
+ * uninterrupted run, which the shallower search places, so only the window between a failure
+ * and convergence receives nested failures. Campaigns split across worker threads
  * (--workers) and machines (--shard i/n); --out writes the shard's result file (deterministic
  * bytes, written atomically, so a retried shard is safe) for `japari merge`. --stop-at-first
  * ends the campaign at its first failing point.
@@ -24,7 +27,7 @@ import { stableStringify } from '../../util/json.js';
 import { EngineStuck, UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle, type Style } from '../style.js';
-import type { ExploreResult } from '../../properties/explore.js';
+import type { ExploreMode, ExploreResult } from '../../properties/explore.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
 import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
 import { capWorkers, resolvePath } from '../options.js';
@@ -42,7 +45,7 @@ export const name = 'explore';
 export interface ExploreCommandOptions {
   readonly target: VerifyTarget;
   readonly seed: number;
-  readonly depth: 1 | 2;
+  readonly depth: 1 | 2 | 3;
   readonly layer?: number;
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number };
@@ -83,9 +86,8 @@ export function parseShard(text: string): { index: number; count: number } {
 
 export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = { cwd: process.cwd() }): ExploreCommandOptions {
   const depth = raw.depth === undefined ? 1 : parsePositiveInt(raw.depth, '--depth');
-  if (depth !== 1 && depth !== 2) throw new UsageError('--depth: 1 (linear) or 2 (every pair within a layer)');
-  if (depth === 2 && raw.layer === undefined) throw new UsageError('--depth 2 needs --layer L (pairs are explored within one layer)');
-  if (depth === 1 && raw.layer !== undefined) throw new UsageError('--layer applies to --depth 2 (every pair of failures within one layer); linear exploration covers every layer');
+  if (depth !== 1 && depth !== 2 && depth !== 3) throw new UsageError('--depth: 1 (one failure per point), 2 (every pair of failures) or 3 (every triple)');
+  if (depth === 1 && raw.layer !== undefined) throw new UsageError('--layer applies to --depth 2 or 3 (nested failures within one layer); linear exploration covers every layer');
   // One thread keeps a stopped campaign's result independent of how points split among threads.
   const stopAtFirst = raw.stopAtFirst === true;
   if (stopAtFirst && raw.workers !== undefined && parsePositiveInt(raw.workers, '--workers') > 1) {
@@ -108,10 +110,14 @@ export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = 
   };
 }
 
+function modeOf(depth: 1 | 2 | 3): ExploreMode {
+  return depth === 1 ? 'linear' : depth === 2 ? 'depth2' : 'depth3';
+}
+
 function campaignOf(o: ExploreCommandOptions): CampaignSpec {
   return {
     run: specFor(o, []),
-    mode: o.depth === 2 ? 'depth2' : 'linear',
+    mode: modeOf(o.depth),
     ...(o.layer !== undefined ? { layer: o.layer } : {}),
     prune: o.prune,
     shard: o.shard,
@@ -168,17 +174,17 @@ function writeUnitsByLayer(d: Deployment, o: ExploreCommandOptions): Map<number,
 
 /** A layer or shard that selects no failure point is a usage error, before the campaign. */
 function checkSelection(d: Deployment, o: ExploreCommandOptions): void {
-  if (o.depth !== 2 && o.shard.count === 1) return;
+  if (o.layer === undefined && o.shard.count === 1) return;
   const units = writeUnitsByLayer(d, o);
   if (!units) return;
   const total = [...units.values()].reduce((a, b) => a + b, 0);
-  if (o.depth === 2 && !units.has(o.layer!)) {
+  if (o.layer !== undefined && !units.has(o.layer)) {
     const w = [...units.keys()].filter((l) => l >= 0).sort((a, b) => a - b);
     throw new UsageError(`--layer ${o.layer}: layer ${o.layer} (${d.plan.layers[o.layer!]!.name}) writes no NVM in this inference, so there is no pair of failures to explore; layers with writes: ${layerList(d, w)}`);
   }
-  const points = o.depth === 2 ? units.get(o.layer!)! : total;
+  const points = o.layer !== undefined ? units.get(o.layer)! : total;
   if (o.shard.index >= points) {
-    throw new UsageError(`--shard ${o.shard.index}/${o.shard.count} selects no failure point: ${o.depth === 2 ? `layer ${o.layer} has` : 'the inference has'} ${points} (shards 0..${Math.min(points, o.shard.count) - 1} have some)`);
+    throw new UsageError(`--shard ${o.shard.index}/${o.shard.count} selects no failure point: ${o.layer !== undefined ? `layer ${o.layer} has` : 'the inference has'} ${points} first-failure points (shards 0..${Math.min(points, o.shard.count) - 1} have some)`);
   }
 }
 
@@ -197,7 +203,8 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identit
     input: t.input,
     warmup: t.warmup,
     seed: o.seed,
-    mode: o.depth === 2 ? 'depth2' : 'linear',
+    mode: modeOf(o.depth),
+    depth: o.depth,
     ...(o.layer !== undefined ? { layer: o.layer } : {}),
     shard: `${o.shard.index}/${o.shard.count}`,
     pruning: o.prune,
@@ -205,6 +212,10 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identit
     verdict: r.verdict,
     vacuous: r.vacuous,
     points: r.stats.points,
+    pairs: r.stats.pairs,
+    triples: r.stats.triples,
+    naive_points: r.stats.naivePoints,
+    reduction_factor: r.stats.naivePoints / Math.max(1, r.stats.points),
     torn_points: r.stats.tornPoints,
     tearable_points: r.stats.tearablePoints,
     write_units: r.stats.writeUnits,
@@ -217,6 +228,7 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identit
     reexecuted_jobs: r.stats.reexecutedJobs,
     seconds: r.seconds,
     points_per_second: r.pointsPerSecond,
+    pairs_per_second: r.stats.pairs / Math.max(r.seconds, 1e-9),
     workers: r.workers,
     ...(r.failures.length > 0
       ? {
@@ -257,7 +269,8 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   }
   checkSelection(d, o);
   const workers = capWorkers(io, o.workers);
-  const mode = o.depth === 2 ? `every pair of failures in layer ${o.layer} (${d.plan.layers[o.layer!]!.name})` : 'one failure at every NVM write unit';
+  const nestedWhat = o.depth === 2 ? 'every pair of failures' : 'every triple of failures';
+  const mode = o.depth === 1 ? 'one failure at every NVM write unit' : o.layer !== undefined ? `${nestedWhat} in layer ${o.layer} (${d.plan.layers[o.layer]!.name})` : `${nestedWhat} in the whole inference`;
   io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
   const progress = createProgress(io, 'explore');
   const campaign = campaignOf(o);
@@ -309,7 +322,8 @@ function corpusRuns(o: ExploreCommandOptions, r: ExploreResult): { spec: ReturnT
 export function exploreText(o: ExploreCommandOptions, r: ExploreResult, st: Style, timing: string): string {
   const s = r.stats;
   const pf = s.unprunedActionsEstimate / Math.max(1, s.recoveryActions);
-  const figures = `${s.points} failure points (${s.writeUnits} write units; ${s.tornPoints} tore a write transfer) ${timing}, pruning factor ${pf.toFixed(1)}`;
+  const nested = o.depth > 1 ? `; ${s.pairs} pairs${o.depth === 3 ? `, ${s.triples} triples` : ''} placed of ${s.naivePoints} schedules a naive enumeration places, reduction ${(s.naivePoints / Math.max(1, s.points)).toFixed(1)}x` : '';
+  const figures = `${s.points} failure points (${s.writeUnits} write units; ${s.tornPoints} tore a write transfer${nested}) ${timing}, pruning factor ${pf.toFixed(1)}`;
   if (r.vacuous) {
     return `${st.verdict('fail')} vacuous: no point failed, but none of ${s.points} failure points tore a write transfer of more than one unit although ${s.tearablePoints} of the campaign's points fall inside one (${s.writeUnits} write units) ${timing}: torn writes were not checked\n`;
   }
@@ -325,10 +339,10 @@ export function exploreText(o: ExploreCommandOptions, r: ExploreResult, st: Styl
 }
 
 export function register(program: Command, ctx: CommandContext): void {
-  const cmd = program.command(name).description('exhaustive failure exploration: one failure at every NVM write unit, or every pair within a layer');
+  const cmd = program.command(name).description('exhaustive failure exploration: one failure at every NVM write unit, every pair (--depth 2) or every triple (--depth 3)');
   addVerifyFlags(cmd)
-    .option('--layer <L>', 'engine layer for --depth 2')
-    .option('--depth <d>', '1: one failure per point (default); 2: every pair of failures within --layer')
+    .option('--layer <L>', 'with --depth 2 or 3: only failures in this engine layer')
+    .option('--depth <d>', '1: one failure per point (default); 2: every pair of failures; 3: every triple (small models)')
     .option('--seed <n>', 'seed of the SRAM garbage after reboots (default 0)')
     .option('--no-prune', 'run every recovery to completion (slow twin of the pruned search)')
     .option('--shard <i/n>', 'explore only failure points i, i+n, i+2n, ... (split a campaign across machines)')

@@ -97,7 +97,7 @@ function optionsOfCampaign(c: CampaignIdentity, o: MergeCommandOptions): Explore
       warmup: c.warmup,
     },
     seed: c.seed,
-    depth: c.mode === 'depth2' ? 2 : 1,
+    depth: c.mode === 'depth3' ? 3 : c.mode === 'depth2' ? 2 : 1,
     ...(c.layer !== null ? { layer: c.layer } : {}),
     prune: c.pruning,
     shard: { index: 0, count: 1 },

@@ -63,7 +63,7 @@ async function runFuzzRatioCommand(o: MutantsCommandOptions, fr: { runs: number;
     const s = r.summary;
     io.out(`guided: ${s.killed.guided}/${s.faults} faults killed, median ${s.medianSeconds.guided.toFixed(2)} s / ${s.medianRuns.guided} schedules to kill\n`);
     io.out(`random: ${s.killed.random}/${s.faults} faults killed, median ${s.medianSeconds.random.toFixed(2)} s / ${s.medianRuns.random} schedules to kill\n`);
-    io.out(`ratio random / guided: ${s.secondsRatio.toFixed(2)} (time), ${s.runsRatio.toFixed(2)} (schedules); ${wall.toFixed(0)} s in all\n`);
+    io.out(`ratio random / guided: ${s.secondsRatio.toFixed(2)} (time), ${s.runsRatio.toFixed(2)} (schedules); on the ${s.hard.faults} faults either needs more than one schedule for: ${s.hard.secondsRatio.toFixed(2)} (time), ${s.hard.runsRatio.toFixed(2)} (schedules); ${wall.toFixed(0)} s in all\n`);
   }
   return EXIT_OK;
 }

@@ -220,7 +220,7 @@ export function register(program: Command, ctx: CommandContext): void {
         '',
         'Examples:',
         '  japari prove --model lenet --engine japari --json',
-        '  japari prove --model lenet --engine hawaii --batch 3 --obligation seeker-exactness',
+        '  japari prove --model tiny-concat --engine hawaii --batch 4 --obligation seeker-exactness',
         '  japari prove --model cifar10 --engine japari-loopcount --obligation indicator-arithmetic',
         '  japari prove --model mnist --engine japari --batch 4 --fix japari-gemm-column-sign --timeout 60s',
         '',

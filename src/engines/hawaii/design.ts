@@ -20,7 +20,7 @@ import { num } from '../ops.js';
 import type { EngineDesign } from '../registry.js';
 import type { Inspector } from '../inspect.js';
 import { CounterStore } from './counters.js';
-import { type CounterState, counterUpdate, counterWriteDue, recoveredJob } from './rules.js';
+import { type CounterState, counterUpdate, counterWriteDue, recordEveryValue, recoveredJob } from './rules.js';
 
 /** Values of a layer the inspector reasons about (conv: every computed channel, padding included). */
 export function layerValues(l: EngineLayer): number {
@@ -37,12 +37,15 @@ export class HawaiiPreservation implements Preservation {
   private counter: CounterState<number, boolean> = { value: 0, version: 0, newer1: false };
   private readonly uninitialised: boolean;
   private readonly counterFirst: boolean;
+  /** Variant hawaii-record-every-value (catalogue.ts VARIANTS): the 2021-08 recording. */
+  private readonly everyValue: boolean;
   private readonly remainderWord: number;
 
   constructor(private readonly e: ReferenceEngine) {
     this.counters = new CounterStore(e.plan.nvm.counters, e.faults.has('hawaii-single-copy'));
     this.uninitialised = e.faults.has('hawaii-remainder-uninitialised');
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
+    this.everyValue = e.faults.has('hawaii-record-every-value');
     this.remainderWord = e.plan.params.profile.sramMap.remainderWord;
   }
 
@@ -85,6 +88,16 @@ export class HawaiiPreservation implements Preservation {
   private recordValues(layer: EngineLayer, values: number): void {
     if (values <= 0) return;
     const e = this.e;
+    if (this.everyValue) {
+      // Variant hawaii-record-every-value (37708ef): no remainder; min(B, n) per step.
+      for (const add of recordEveryValue(values, e.B)) {
+        const next = counterUpdate(num, this.counter, add);
+        e.dev.step('update indicator');
+        this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
+        this.counter = next;
+      }
+      return;
+    }
     if (this.uninitialised) this.remainder = e.dev.load(this.remainderWord);
     this.setRemainder(this.remainder + values);
     while (counterWriteDue(num, this.remainder, e.B)) {

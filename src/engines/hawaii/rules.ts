@@ -5,6 +5,8 @@
  *
  *   counterWriteDue(r, B)        the volatile remainder holds a full B: one more counter write
  *   counterUpdate(c, B)          that write: value + B to the older copy, version bumped
+ *   recordEveryValue(len, B)     the 2021-08 recording: the counter increments for a vector of len
+ *                                values, min(B, n) for n = len, len - B, ... >= 0
  *   recoveredJob(value, B)       recovery: first unfinished job = counter / B
  *
  * The counter pair's copy selection and versions are the common shadow-pair rules
@@ -29,6 +31,17 @@ export function counterWriteDue<N, B>(o: Ops<N, B>, remainder: N, B: number): B 
 /** One counter write: value + B into the older copy, with the newer copy's version bumped. */
 export function counterUpdate<N, B>(o: Ops<N, B>, c: CounterState<N, B>, B: number): CounterState<N, B> {
   return { value: o.add(c.value, o.k(B)), version: bumpVersion(o, c.version), newer1: o.not(c.newer1) };
+}
+
+/**
+ * The recording of EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints:
+ * `for (n = len; n >= 0; n -= B) write(counter + MIN(B, n))`): one counter write per step, each
+ * adding min(B, n) -- partial when len is not a multiple of B, and 0 once when it is.
+ */
+export function recordEveryValue(len: number, B: number): number[] {
+  const steps: number[] = [];
+  for (let n = len; n >= 0; n -= B) steps.push(Math.min(B, n));
+  return steps;
 }
 
 /** Recovery: the first unfinished job is counter / B (fault 'hawaii-resume-next-job': one more). */

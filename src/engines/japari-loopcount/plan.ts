@@ -316,6 +316,11 @@ export function destFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: numb
   return l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B);
 }
 
+/** The published scan's read: the first footprint of the tile's channel group at pixel k of the source copy (flip ^ 1). */
+export function sourceFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: number): number {
+  return l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, k) + B);
+}
+
 /** The seeker's reads as one-word reads of NVM (`word(addr)`: the inspector's image, the proofs' terms). */
 export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) => N): SeekReads<N, LcIteration> {
   return {
@@ -323,6 +328,7 @@ export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) =>
     lastPb: (it, k) => word(pbLastFootprint(l, it, k)),
     anchor: (it) => word(anchorFootprint(l, it, B)),
     dest: (it, k, f) => word(destFootprint(l, it, B, k, f)),
+    source: (it, k) => word(sourceFootprint(l, it, B, k)),
   };
 }
 

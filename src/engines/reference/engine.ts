@@ -231,6 +231,7 @@ export class ReferenceEngine {
       const k = Math.min(512, n - done);
       this.dev.dmaFromNvm(t.base + 2 * (word + done), sram + done, k, cat, label);
     }
+    this.preservation.clearInputs?.(t, sram, word, n);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -607,6 +608,7 @@ export class ReferenceEngine {
         for (let cc = 0; cc < outL.C; cc++) if (chanWord(outL, cc) === w) c = cc;
         v = c < 0 ? 0 : Math.trunc(sums[c]! / npix);
         dev.cpu('div', 1, Cat.compute, 'average');
+        if (this.preservation.embedValue) v = this.preservation.embedValue(g.out, w, v);
       }
       dev.store(g.out1, v);
       dev.step('preserve job');

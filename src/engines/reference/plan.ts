@@ -314,6 +314,11 @@ export interface ReferenceLayout {
    * through ReLU, pooling, merge and add.
    */
   readonly footprints: boolean;
+  /**
+   * Stateful: conv output channels rounded up to a multiple of B (zero filters) and output tiles
+   * kept whole multiples of B, without footprint words (implied by `footprints`).
+   */
+  readonly groups?: boolean;
 }
 
 /**
@@ -327,6 +332,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const B = p.batch;
   if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
   const aug = layout.footprints;
+  const grouped = aug || layout.groups === true;
   const opf = p.opFilters ?? defaultOpFilters(net.name);
   const maxRowTile = p.maxRowTile ?? 8;
   const params = {
@@ -448,7 +454,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const nSlices = sliceRanges.length;
         // Arithmetic: one part per input-channel slice, term order follows the input orientation.
         arithLayers.set(node.name, { parts: sliceRanges.map(([c0, c1]) => ({ c0, c1, pos: null })), order: orientIn });
-        const OCp = aug ? ceilTo(OC, B) : OC;
+        const OCp = grouped ? ceilTo(OC, B) : OC;
         const maxSeg = roundEven(kQ * ict + 1);
         const maxL = kP * maxSeg;
         // Output tile per engine.
@@ -457,7 +463,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const nOf = (t: number) => (aug ? 2 * t : t);
         while ((nOf(otc) + 2) * filterLen > usable) {
           const next = Math.floor(otc / 2);
-          if (next < 1 || (aug && next % B !== 0)) break;
+          if (next < 1 || (grouped && next % B !== 0)) break;
           otc = next;
         }
         let callWords = aug ? extWords(otc, B) : otc;
@@ -469,7 +475,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           while (rowTile > 1 && need() > usable) rowTile--;
           if (need() <= usable) break;
           const next = Math.floor(otc / 2);
-          if (next < 1 || (aug && next % B !== 0)) {
+          if (next < 1 || (grouped && next % B !== 0)) {
             throw new ConfigError(`${where}: tiles do not fit LEA RAM: needs ${need()} words with ${otc} output channels per call, the device has ${usable}`);
           }
           otc = next;
@@ -481,7 +487,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           // The reference engine's result buffer holds 100 words (algorithms.md).
           while (ncolsLea > 100) {
             const next = Math.floor(otc / 2);
-            if (next < 1 || (aug && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
+            if (next < 1 || (grouped && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
             otc = next;
             callWords = aug ? extWords(otc, B) : otc;
             ncolsLea = roundEven(callWords);
@@ -523,7 +529,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           }
           return { c0, c1, segLen, L, biasRow, rom };
         });
-        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp);
+        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp, grouped ? B : 1);
         const li = layers.length + pending.length;
         use(src, li);
         const outName = nSlices > 1 ? `${node.output}#partials` : node.output;
@@ -674,7 +680,9 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const [, OH, OW] = outShape as [number, number, number];
         const li = layers.length + pending.length;
         use(src, li);
-        define(node.output, fmapLayout(inL.C, OH, OW, inL.orient, fp), 1, li);
+        // The kernel addresses input and output pixels with one stride: keep the input's stored
+        // channels (Stateful's zero-filter padding included).
+        define(node.output, fp > 0 ? fmapLayout(inL.C, OH, OW, inL.orient, fp) : fmapLayout(inL.C, OH, OW, inL.orient, 0, inL.Cs), 1, li);
         const l = {
           kind: 'maxpool' as const,
           index: li,

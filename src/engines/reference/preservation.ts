@@ -50,6 +50,13 @@ export interface Preservation {
   layerEnd(layer: EngineLayer, last: boolean): readonly LayerEndStep[];
   /** Mix the design's volatile state that lives across checkpoints into the carry hash. */
   carry(mix: (v: number) => void): void;
+  /**
+   * Optional (Stateful's state clearer): after a kernel read tensor words [word, word + n) into
+   * SRAM at `sram`, turn the stored words back into the values the kernels compute with.
+   */
+  clearInputs?(t: TensorRef, sram: number, word: number, n: number): void;
+  /** Optional (Stateful): the word the GAP stores at output word w for its computed value v. */
+  embedValue?(out: TensorRef, w: number, v: number): number;
 }
 
 /** Hooks that do nothing: a design overrides what it needs. */
