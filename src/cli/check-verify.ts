@@ -9,16 +9,26 @@ import { fuzz } from '../properties/fuzz.js';
 import { deploymentOf } from '../properties/replay.js';
 import { FINDINGS, FindingLost, evaluateFinding, findingAvailable, type FindingOutcome } from '../report/findings.js';
 import { encodeToken } from '../properties/token.js';
+import { BUILTIN_DESIGNS } from '../engines/designs.js';
+import { loadModel } from '../model/models.js';
 
-/** Exploration of the default model: every write unit of one inference, both engines, B = 1. */
+/** The built-in network that exercises every plan feature, and its B (= op_filters). */
+export const FEATURES_MODEL = 'tiny-features';
+export const FEATURES_BATCH = 4;
+
+/**
+ * Exploration: every write unit of one inference of the default model (HAWAII and JAPARI, B = 1),
+ * and of tiny-features for every design that preserves progress, each after one and after two
+ * warm-ups (both parities), with the inference after each interrupted one checked.
+ */
 export const exploreSection: CheckSection = {
   id: 'explore',
-  title: 'one power failure at every NVM write unit (after a warm-up inference)',
+  title: 'one power failure at every NVM write unit, both parities (after one and after two warm-up inferences), and the inference after each interrupted one',
   run(ctx) {
     const out: CheckResult[] = [];
     for (const engine of ['hawaii', 'japari'] as const) {
       const run = { model: ctx.modelName, engine, batch: 1, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
-      const r = explore(deploymentOf(run), { input: ctx.model.inputQ(1), warmup: [ctx.model.inputQ(2)], seed: 3, mode: 'linear' });
+      const r = explore(deploymentOf(run), { input: ctx.model.inputQ(1), warmup: [ctx.model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
       const f = r.failures[0];
       out.push({
         name: `${engine} B=1`,
@@ -26,7 +36,27 @@ export const exploreSection: CheckSection = {
         detail:
           r.verdict === 'pass'
             ? `held at all ${r.stats.points} failure points (${r.stats.converged} recoveries converged)`
-            : `${r.failures.length} failing point(s); first: ${f ? `${f.violations[0]!.property}, replay ${encodeToken({ ...run, schedule: f.schedule })}` : r.golden[0]?.message}`,
+            : `${r.failures.length} failing point(s); first: ${f ? `${f.violations[0]!.property}, replay ${encodeToken({ ...run, ...(f.phase === 1 ? { warmup: [2, 2] } : {}), schedule: f.schedule })}` : r.golden[0]?.message}`,
+        data: { points: r.stats.points, failing_points: r.failures.length, converged: r.stats.converged },
+      });
+    }
+    // Every design that preserves progress, on the built-in network that exercises every plan
+    // feature (input slices and filter tiles with merges, saturating partial sums, a concat, an
+    // FC tail), at B = op_filters (4).
+    for (const design of BUILTIN_DESIGNS) {
+      if (!design.preserves) continue;
+      const batch = design.batches && !design.batches.includes(FEATURES_BATCH) ? Math.max(...design.batches.filter((b) => b <= FEATURES_BATCH)) : FEATURES_BATCH;
+      const model = loadModel(FEATURES_MODEL);
+      const run = { model: FEATURES_MODEL, engine: design.kind, batch, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
+      const r = explore(deploymentOf(run), { input: model.inputQ(1), warmup: [model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
+      const f = r.failures[0];
+      out.push({
+        name: `${design.kind} B=${batch} on ${FEATURES_MODEL}`,
+        status: r.verdict,
+        detail:
+          r.verdict === 'pass'
+            ? `held at all ${r.stats.points} failure points of both parities (${r.stats.tornPoints} tore a write)`
+            : `${r.failures.length} failing point(s); first: ${f ? `${f.violations[0]!.property}, replay ${encodeToken({ ...run, ...(f.phase === 1 ? { warmup: [2, 2] } : {}), schedule: f.schedule })}` : r.golden[0]?.message}`,
         data: { points: r.stats.points, failing_points: r.failures.length, converged: r.stats.converged },
       });
     }

@@ -6,9 +6,15 @@
  *    japari must catch each one (the kill matrix, `japari mutants`). Faults are switched on by
  *    configuration (never by editing code); engines consult `faults.has(id)` at the one place
  *    each one changes.
- *  - A finding is a place where a published design violates a property on the executable model
- *    (reports/findings/). How japari rediscovers it lives in src/report/findings.ts (searches)
- *    and src/smt (refutations), keyed by the id here.
+ *  - A finding is a place where a design violates a property on the executable model
+ *    (reports/findings/). Each carries its provenance in the authors' code (status, builds,
+ *    code lines, reach, acceptance, effect: FindingProvenance); only status 'published design'
+ *    is a weakness of the published design, a 'reconstruction' is one of japari's own filling.
+ *    How japari rediscovers it lives in src/report/findings.ts (searches) and src/smt
+ *    (refutations), keyed by the id here.
+ *  - A variant is published-code behaviour an engine models besides its default (switched on
+ *    like a fault); a deviation is a place where an engine knowingly differs from the authors'
+ *    code (reports/findings/deviations.md); a lead is a suspicion checked against the code.
  *  - A fix corrects a finding; the faithful engine stays the default, the corrected variant runs
  *    with the fix switched on.
  *
@@ -158,6 +164,8 @@ const REF = {
   lcSigVolatile: { repo: JREPO, commit: 'fc4af70', path: 'main.c', lines: '20-36', anchor: 'JAP_LAYER SIG[1] (no #pragma PERSISTENT) next to #pragma PERSISTENT(network)', what: 'the layer array holding SIGN is not persistent, the layer index (network.FOOTPRINT) is' },
   lcNoNonlinear: { repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/nonlinear.h', anchor: 'header only: no libJAPARI/src/nonlinear.c in any stored version', what: 'ReLU and pooling are declared, never implemented: the repository has no non-LEA layer code' },
   lcEarlierConv: { repo: JREPO, commit: '0ed4d8d', path: 'libJAPARI/src/convolution.c', anchor: 'JAP_CONV (earlier version): }_kc=0;}_kr=0;', what: 'the earlier stored version resets kc, so its loop counts do reach 256 and 2048' },
+  statefulEncoding: { repo: SCNN, commit: '23c1a21', path: 'common/intermittent-cnn.h', lines: '16-19, 30-40', anchor: 'offset_has_state, get_value_state_bit, strip_state under STATEFUL', what: 'the state is the sign of the stored word; the clearer subtracts (val & 0x8000) + 0x4000; no range check' },
+  statefulBound: { repo: SCNN, commit: '0006e60', path: 'common/op_utils.cpp', anchor: "MaxMultiplierChunkHandler: 'bound = 8140' under STATEFUL ('XXX: is this bound really safe?'); find_max_multiplier reads the multiplier found on sample 0", what: 'activations are bounded when a scale is chosen, on the first sample only' },
 } as const satisfies Record<string, CodeRef>;
 
 export const FAULTS = [
@@ -340,7 +348,7 @@ export const FINDINGS = [
       'The preservation buffer\'s first footprint names the iteration to resume. SPI FRAM lands bytes little-endian, so a failure right after the low byte of that footprint leaves the new low byte with the old high byte: at loop count 512 (SIGN 0) 0x01FF becomes 0x0100 = 256. Recovery accepts the sign and replays the loop counters to iteration 256, then re-adds iterations onto output copies that already hold them: the tile\'s outputs are counted twice and the result is wrong.',
     provenance: {
       status: 'intent',
-      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does.",
+      statusReason: "As published (fc4af70) itr.kc is never reset, so loop_cnt never exceeds KC + 1 and never reaches 256; the code's evident design (every (kr, kc) iteration, as algorithms.md and the earlier version 0ed4d8d have it) does. JAP_FC stays below Tm x Tn = 64 iterations.",
       code: [REF.lcFirstPb, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with at least 512 iterations: the repository's own demo layer (main.c: 15x15x32 -> 13x13x64, 3x3) has 4608; lenet conv1 900" },
@@ -358,7 +366,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'intent',
-      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does.",
+      statusReason: "int is 16-bit on the MSP430 and dummy_w * loop_cnt wraps above 2047 iterations -- but as published (fc4af70) the unreset itr.kc keeps loop_cnt at most KC + 1, so the wrap needs the evident design (every (kr, kc) iteration), as the torn-footprint finding does. JAP_FC cannot reach it either: its loops (itr.m < ts.tm and itr.n < ts.tn, in steps of 1) stay below Tm x Tn = 64 iterations.",
       code: [REF.lcDummyWeight, REF.lcKcNotReset, REF.lcEarlierConv],
       builds: ['japari-repo'],
       reach: { evaluated: true, text: "under the intent, any conv layer with more than 2047 iterations: the repository's demo layer has 4608, SqueezeNet-CIFAR10 fire4/expand3x3 2304" },
@@ -376,7 +384,7 @@ export const FINDINGS = [
     needs: ['cifar10'],
     provenance: {
       status: 'reconstruction',
-      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it, the saturation plays no part: the published scan fails earlier and on every model (finding loopcount-retrieve-lost-lea).",
+      statusReason: "It refutes japari's own R4 scan (the destination copy, every footprint, anchored at the preceding running sum). The published scan reads the source copy from LL_MARKER = 0, returns after one channel group and never compares the destination's running sums; re-derived against it (the same failure: cifar10 B = 4, fire4/expand3x3, right after op 0 of loop_cnt 1471), the published scan sees equal source sums, resumes op 1 at the tile's last pixel from lost LEA RAM and skips pixels 0..10 -- a wrong output for that reason, on every model, not because of saturation (finding loopcount-retrieve-lost-lea).",
       code: [REF.lcRetrieveOp1],
       builds: [],
       reach: { evaluated: false, text: 'only on the reconstructed scan (cifar10 tile sums above 32767)' },
@@ -416,6 +424,25 @@ export const FINDINGS = [
       reach: { evaluated: true, text: "any conv layer with two or more iterations per tile, at any B: the repository's demo layer (main.c) and every model; as published (kc never reset) the first tile still runs KC iterations, so the path is reached at iterations 2..KC" },
       accepted: 'yes',
       effects: ['wrong output', 'lost or repeated work'],
+    },
+  },
+  {
+    id: 'stateful-offset-overflow',
+    engine: 'stateful',
+    title: 'Stateful: a half-scale value of magnitude 0x4000 or more loses its state and its value when the offset is embedded',
+    design: 'Stateful (algorithms.md "Stateful"): states as a +-0x4000 offset on half-scale values (EMCLab-Sinica/Stateful-CNN intermittent-cnn.h get_value_state_bit / strip_state)',
+    explanation:
+      "Stateful stores v/2 + 0x4000 (state +1) or v/2 - 0x4000 (state -1) and reads the state back from the sign, so a value keeps its state only while |v/2| < 0x4000: half of the half-scale range. Halving buys one bit of headroom and the offset spends it. Where an input drives a tensor beyond its calibrated range (the full-scale engines would clip it at the rail, as their reference does), the half-scale reference still represents it, but the LEA saturates v/2 + offset at the rail (the CPU kernels' int16 add wraps), so the stored word carries the wrong state and the clearer returns a wrong value. KWS's fc3 reaches 0x4000 at half scale on 14 of 200 synthetic inputs; on the alternate inferences where the affected words carry state -1, the output is wrong without any power failure (and a seeker reading such a word would misjudge its job). The authors bound activations when choosing scales (op_utils.cpp find_max_multiplier: 'bound = 8140 ... XXX: is this bound really safe?', calibrated on the first sample); nothing bounds the values of later inputs.",
+    needs: ['kws'],
+    provenance: {
+      status: 'artefact under review',
+      statusReason:
+        "The encoding is the authors' (a +-0x4000 offset on half-scale values, the state read back from the sign, no guard against half-scale values of 0x4000 or more); what drives kws's fc3 beyond it is japari's scale choice (the calibrated exponents plus one, stateful/half.ts), not the authors' find_max_multiplier, which picks scales on the first sample under a bound of 8140. Whether the authors' scales leave later inputs room needs their scale selection modelled.",
+      code: [REF.statefulEncoding, REF.statefulBound],
+      builds: ['later'],
+      reach: { evaluated: false, text: "kws at B = 1 under japari's scales: 14 of 200 synthetic inputs reach 0x4000 at fc3 (the authors' KWS inputs are not available); lenet, mnist and har stay below it on every input tried, cifar10 was not scanned" },
+      accepted: 'yes: no assert bounds the values (an earlier encoding asserted -0x2000 <= val < 0x6000 in get_value_state_bit)',
+      effects: ['wrong output'],
     },
   },
 ] as const satisfies readonly FindingSpec[];
@@ -499,7 +526,7 @@ export const DEVIATIONS = [
     code: [REF.lcRowsTypo],
     published: 'tc, tm and tn are clipped against ROWS',
     japari: 'clips each tile size against its own bound (COLS, MCH, NCH)',
-    why: 'a copy-paste typo; with square outputs only tm and tn are affected, and those make the LEA read past the tensor',
+    why: 'a copy-paste typo; with square outputs tm and tn are wrong, and larger than the tile (the demo layer 13x13x64: at m = 8, 8 + Tm > ROWS = 13 gives tm = 64 - 8 = 56 instead of 8)',
   },
   {
     id: 'lc-reconstructed-scan',
@@ -588,8 +615,8 @@ export const DEVIATIONS = [
     id: 'lc-fc-copies',
     engines: ['japari-loopcount'],
     kind: 'bug not modelled',
-    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC op 1', what: 'reads the source from copy 0 instead of copy flip ^ 1; m loop in steps of 1 up to ts.tm' }],
-    published: "JAP_FC's op 1 reads copy 0, and its m loop runs itr.m < ts.tm in steps of 1",
+    code: [{ repo: JREPO, commit: 'fc4af70', path: 'libJAPARI/src/fc.c', anchor: 'JAP_FC: for(;itr.m < ts.tm;itr.m++){ for(;itr.n < ts.tn;itr.n++) ...', what: 'reads the source from copy 0 instead of copy flip ^ 1; m and n loops in steps of 1 up to the tile sizes' }],
+    published: "JAP_FC's op 1 reads copy 0, its m and n loops run itr.m < ts.tm and itr.n < ts.tn in steps of 1, and its op 0 passes the uninitialised srcA and srcB to __JAP_matrix_mpy_q15",
     japari: 'runs the m tiles and the ping-pong as for conv',
     why: 'not modelled; would compute a different function than the network',
   },
@@ -622,6 +649,25 @@ export const DEVIATIONS = [
     japari: 'accepts any B >= 1',
     why: 'exploring B is the point of the tool; each finding says whether the authors\' code accepts its B',
     findings: ['hawaii-remainder-crosses-layers', 'japari-fc-without-footprints'],
+  },
+  {
+    id: 'stateful-half-scale',
+    engines: ['stateful'],
+    kind: 'modelling choice',
+    code: [REF.statefulBound],
+    published: 'scales chosen at run time by find_max_multiplier on the first sample, under a bound of 8140 for STATEFUL',
+    japari: 'half scale as one more exponent bit on every stored tensor but the input (the calibrated exponents plus one; weights re-folded by the quantizer: stateful/half.ts)',
+    why: "algorithms.md states the half scale, not how scales are chosen; one more exponent bit is exactly 'v/2' and keeps one bit-exact reference per deployment",
+    findings: ['stateful-offset-overflow'],
+  },
+  {
+    id: 'stateful-seek-end',
+    engines: ['stateful'],
+    kind: 'reconstruction',
+    code: [REF.jobIndexToOffset],
+    published: 'run_recovery searches end_job_index = params_len / 2 jobs under STATEFUL (one per value), and job_index_to_offset maps jobs beyond the output to offset = job index',
+    japari: "the same binary search over the output's jobs of B values (output length / B), as algorithms.md says Stateful shares JAPARI's seeker; the conv input is cleared by the same state clearer as every other kernel's, and FC state columns take psb at their own offset",
+    why: 'with B > 1 the published end probes words past the output; modelled as the evident design (one job per group of B values), not as the code',
   },
 ] as const satisfies readonly DeviationSpec[];
 
@@ -673,12 +719,15 @@ export const LEADS = [
   {
     id: 'lead-hawaii-later-conv-job-map',
     title: 'Later HAWAII conv recovery: the job-to-offset map rounds output_tile_c up to a multiple of B',
-    verdict: 'not checked',
-    code: [{ repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', anchor: 'job_index_to_offset (conv, HAWAII)', what: 'output_tile_c rounded up to a multiple of B while HAWAII outputs are unpadded' }],
+    verdict: 'finding, not replayed',
+    code: [
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '49-76', anchor: 'job_index_to_offset (conv): output_tile_c = upper_gauss(output_tile_c, BATCH_SIZE) * BATCH_SIZE; jobs_in_a_filter_tile from it (a stored later version with data_structures.h/double_buffering.h; lines counted there)', what: 'jobs are mapped to offsets as if each filter tile had output_tile_c rounded up to B channels' },
+      { repo: SCNN, commit: 'HEAD', path: 'common/intermittent-cnn.cpp', lines: '17-21', anchor: 'run_recovery (HAWAII): NUM_COMPLETED_JOBS / BATCH_SIZE', what: 'the job index comes from the count of values actually written' },
+    ],
     builds: ['later'],
     effects: ['wrong output', 'lost or repeated work'],
     reason:
-      "Not checked in this round: it needs the later build's conv tiling (several filter tiles with output_tile_c % B != 0), which japari's single reference plan does not produce at the evaluated B; it belongs to the later-code build profile of issue 12.",
+      "Confirmed in the code: HAWAII outputs are not padded, so a filter tile holds output_tile_c channels, but the map divides the job index by H * W * roundup(output_tile_c, B) / B jobs per filter tile and steps channels by the rounded width. With several filter tiles and output_tile_c % B != 0 (e.g. 12 channels in tiles of 6 at B = 4), the job the counter names after the first filter tile maps inside it, or to the wrong channels: work is redone or skipped. Not replayed: japari's reference plan does not use the later build's conv tiling, and whether an evaluated model at B = 2 or 4 gets an output tile that is not a multiple of B under it is part of the later-code build profile (issue 12).",
   },
   {
     id: 'lead-stateful-offset-state',
@@ -687,7 +736,7 @@ export const LEADS = [
     code: [{ repo: SCNN, commit: 'HEAD', path: 'common/gemm.cpp', anchor: 'handle_gemm under STATEFUL: update_states(filter_ptr, tile_width, ...)', what: 'the state offset of each call' }],
     builds: ['2021-02', '2021-08', 'later'],
     effects: ['wrong output'],
-    reason: 'The Stateful engine is being built on branch stateful (another helper); the checks belong there, as the Gemm call-sign finding did for JAPARI.',
+    reason: 'Not checked here: the Stateful engine arrived on main during this round as work in progress (branch stateful, another helper); the torn-write and turning-point checks belong with it, as the Gemm call-sign finding did for JAPARI.',
   },
 ] as const satisfies readonly LeadSpec[];
 

@@ -10,6 +10,12 @@
  *   tiny-fc       gemm + relu + gemm                       [12]    -> [3]
  *   tiny-concat   two branches from one input, concat, gap [2,5,5] -> [4]
  *   tiny-strided  stride 2, an odd channel count           [3,7,7] -> [3]
+ *   tiny-features every plan feature in one small network     [2,3,3] -> [4]: a conv with two
+ *                 input-channel slices and several filter tiles (merged partial sums), its
+ *                 slices' partial sums saturating (the second half of its input channels
+ *                 repeats the first, with negated weights: each slice's sum leaves the Q15
+ *                 range, their saturated sum does not), a concat of two branches, an FC tail;
+ *                 deployed at B = 4 = op_filters by `check`
  * Their weights are drawn from a seed (N(0, 1/sqrt(fanIn)), float32), so they are the same on
  * every run; `tinyNetwork(name, seed)` gives other draws of the same shape.
  *
@@ -25,7 +31,7 @@ import { inferShapes, numel, type Network, type Node, type Op, type Shape } from
 
 export const LENET_JSON = 'data/lenet.json';
 
-export type TinyModelName = 'tiny-conv' | 'tiny-fc' | 'tiny-concat' | 'tiny-strided';
+export type TinyModelName = 'tiny-conv' | 'tiny-fc' | 'tiny-concat' | 'tiny-strided' | 'tiny-features';
 export type BuiltinModelName = 'lenet' | TinyModelName;
 
 export interface BuiltinModel {
@@ -44,9 +50,14 @@ export const BUILTIN_MODELS: readonly BuiltinModel[] = Object.freeze([
   { name: 'tiny-fc', description: 'synthetic [12] -> gemm 12->7, relu, gemm 7->3' },
   { name: 'tiny-concat', description: 'synthetic [2,5,5] -> (conv1x1x3, relu) || (conv3x3x2 pad 1, relu), concat, conv1x1x4, gap' },
   { name: 'tiny-strided', description: 'synthetic [3,7,7] -> conv3x3x5 stride 2, relu, flatten, gemm -> 3' },
+  {
+    name: 'tiny-features',
+    description:
+      'synthetic [2,3,3] -> conv3x3x16 (halves equal), relu, (conv3x3x8 over two input slices whose partial sums saturate, relu) || (conv1x1x4, relu), concat, flatten, gemm -> 4',
+  },
 ]);
 
-const TINY_NAMES: readonly TinyModelName[] = ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided'];
+const TINY_NAMES: readonly TinyModelName[] = ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided', 'tiny-features'];
 
 /** The seed the tiny networks are drawn from when loaded by name. */
 export const TINY_SEED = 0x7a9a41;
@@ -378,6 +389,46 @@ export function tinyNetwork(name: TinyModelName, seed: number): Network {
           node('fc', draw.gemm(45, 3), 'flatten'),
         ],
       );
+    case 'tiny-features': {
+      // [2,3,3] -> [16,3,3] -> ([8,3,3] || [4,3,3]) -> [12,3,3] -> [108] -> [4]
+      // dup: output channel c + 8 repeats channel c, so relu_dup's halves are equal.
+      const dup = draw.conv(2, 8, 3, 1, 1) as Extract<Op, { kind: 'conv' }>;
+      const dupW = new Float32Array(2 * dup.weight.length);
+      dupW.set(dup.weight, 0);
+      dupW.set(dup.weight, dup.weight.length);
+      const dupB = new Float32Array(16);
+      dupB.set(dup.bias!, 0);
+      dupB.set(dup.bias!, 8);
+      // sat: positive weights over input channels 0..7, negated over 8..15, so the two
+      // input-channel slices' partial sums cancel in exact arithmetic but each is far outside
+      // the output scale: both saturate, and the merge adds the two rails.
+      const sat = draw.conv(16, 8, 3, 1, 1) as Extract<Op, { kind: 'conv' }>;
+      const satW = Float32Array.from(sat.weight);
+      for (let oc = 0; oc < 8; oc++) {
+        for (let ic = 0; ic < 8; ic++) {
+          for (let k = 0; k < 9; k++) {
+            // Positive over the first half (the relu'd inputs add up), negated over the second.
+            const w = 0.25 + Math.abs(satW[(oc * 16 + ic) * 9 + k]!);
+            satW[(oc * 16 + ic) * 9 + k] = w;
+            satW[(oc * 16 + ic + 8) * 9 + k] = -w;
+          }
+        }
+      }
+      return net(
+        [2, 3, 3],
+        [
+          node('dup', { ...dup, weight: dupW, bias: dupB, outChannels: 16 }, 'input'),
+          node('relu_dup', RELU, 'dup'),
+          node('sat', { ...sat, weight: satW }, 'relu_dup'),
+          node('relu_sat', RELU, 'sat'),
+          node('side', draw.conv(16, 4, 1, 1, 0), 'relu_dup'),
+          node('relu_side', RELU, 'side'),
+          node('concat', { kind: 'concat' }, 'relu_sat', 'relu_side'),
+          node('flatten', { kind: 'reshape', shape: [108] }, 'concat'),
+          node('fc', draw.gemm(108, 4), 'flatten'),
+        ],
+      );
+    }
     default:
       return assertNever(name, 'tiny model');
   }

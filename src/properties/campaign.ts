@@ -27,6 +27,8 @@ export interface CampaignSpec {
   readonly stopAtFirst?: boolean;
   /** Count only violations that do not depend on data values (explore.ts ExploreOptions.effectsOnly). */
   readonly effectsOnly?: boolean;
+  /** 2: also the inference after one more warm-up (both parities of the state bits); default 1. */
+  readonly parities?: 1 | 2;
 }
 
 export interface CampaignResult extends ExploreResult {
@@ -49,6 +51,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
     ...(c.effectsOnly ? { effectsOnly: true } : {}),
+    ...(c.parities === 2 ? { parities: 2 as const } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(signal ? { signal } : {}),
   });
@@ -63,7 +66,7 @@ function workerScript(): string | null {
 
 /** Combine the results of disjoint sub-shards of one campaign (the verdict is recomputed from the sums). */
 export function merge(parts: readonly ExploreResult[]): ExploreResult {
-  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0));
+  const failures: FailurePoint[] = parts.flatMap((p) => p.failures).sort((a, b) => (a.phase ?? 0) - (b.phase ?? 0) || a.unit - b.unit || a.schedule.length - b.schedule.length || (a.schedule[1] ?? 0) - (b.schedule[1] ?? 0) || (a.schedule[2] ?? 0) - (b.schedule[2] ?? 0));
   const s0 = parts[0]!.stats;
   const sum = (k: keyof ExploreResult['stats']) => parts.reduce((acc, p) => acc + (p.stats[k] as number), 0);
   const stats = {

@@ -27,7 +27,7 @@ import { PagedMemory } from '../device/paged.js';
 import { type Device, type VolatileSnapshot, isPowerFailure } from '../device/device.js';
 import { type Deployment, makeDevice, driveInference, StopRun } from '../engines/runner.js';
 import type { Inspector } from '../engines/inspect.js';
-import { checkSeek, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
+import { checkSeek, nextInferenceViolations, nextInputOf, outputDiff, progressViolation, warmNvm, userSeekViolations, userEndViolations, type Violation } from './properties.js';
 import { CursorMonitor, type MonitorView } from './monitor.js';
 import { EngineStuck, JapariError } from '../util/errors.js';
 
@@ -50,6 +50,8 @@ export interface ExploreOptions {
    * Violation.dataDependent): a finding search that wants a flaw's effect, not the hazard.
    */
   readonly effectsOnly?: boolean;
+  /** 2: also explore the inference after one more warm-up (the other parity of the state bits); default 1. */
+  readonly parities?: 1 | 2;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
@@ -93,6 +95,8 @@ export interface FailurePoint {
   readonly unit: number;
   readonly addr: number;
   readonly layer: number;
+  /** 1: the point belongs to the second parity (warm-ups: secondParityWarmup). */
+  readonly phase?: 1;
 }
 
 export interface ExploreStats {
@@ -198,6 +202,8 @@ interface Golden {
   readonly baseline: number;
   /** Which write units start a transfer (markTransferStarts). */
   readonly transfers: { first: Uint8Array };
+  /** NVM after the uninterrupted inference. */
+  readonly finalNvm: PagedMemory;
 }
 
 /** Pass 1: the uninterrupted inference with its write log and checkpoint snapshots. */
@@ -243,7 +249,10 @@ function recordGolden(d: Deployment, o: ExploreOptions, insp: Inspector): Golden
     violations.push({ property: 'no-garbage-reads', message: `the uninterrupted inference reads undefined volatile words`, action: dev.firstUndefinedRead!.action, boot: 1 });
   }
   violations.push(...userEndViolations(d, dev, completed, out, ref));
-  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers };
+  const finalNvm = dev.nvm.snapshot();
+  // The inference after the uninterrupted one (a converged recovery ends in this same state).
+  violations.push(...nextInferenceViolations(d, finalNvm, nextInputOf(o), o.seed, { action: dev.action, boot: dev.boots }));
+  return { dev, checkpoints, byPos, nvm0, ledger0, violations, baseline: d.completedInferences(nvm0), transfers, finalNvm };
 }
 
 /** Memories rebuilt at write unit k from the nearest checkpoint, advanced unit by unit. */
@@ -408,6 +417,10 @@ function subRun(
         });
       }
     }
+    // A recovery that ended in another state than the uninterrupted run's: check the next inference from it.
+    if (completed && violations.length === 0 && dev.undefinedReads === 0 && !dev.nvm.equals(g.finalNvm)) {
+      violations.push(...nextInferenceViolations(d, dev.nvm, nextInputOf(o), o.seed, { action: dev.action, boot: dev.boots }));
+    }
   } catch (e) {
     if (e instanceof StopRun) converged = true;
     else if (isPowerFailure(e)) throw new JapariError('internal: power failure escaped a run');
@@ -425,7 +438,30 @@ function subRun(
   return { violations, converged, convergedAt, actions: dev.action - start.action, reexecuted, dev, transfers };
 }
 
+/**
+ * Explore the checked inference, and with `parities: 2` also the inference after one more
+ * warm-up (phase 1): JAPARI's state bits and the loop-count SIGN alternate with every inference,
+ * so the two phases see both parities. A shard explores its share of each phase's points.
+ */
 export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
+  if ((o.parities ?? 1) === 1) return explorePhase(d, o);
+  let totalA = 0;
+  const a = explorePhase(d, { ...o, ...(o.onProgress ? { onProgress: (done: number, total: number) => ((totalA = total), o.onProgress!(done, 2 * total)) } : {}) });
+  if (o.stopAtFirst && (a.failures.length > 0 || a.golden.length > 0)) return a;
+  const b = explorePhase(d, { ...o, warmup: secondParityWarmup(o), ...(o.onProgress ? { onProgress: (done: number, total: number) => o.onProgress!(totalA + done, totalA + total) } : {}) });
+  const sum = (k: keyof ExploreStats) => (a.stats[k] as number) + (b.stats[k] as number);
+  const stats = Object.fromEntries(Object.keys(a.stats).map((k) => [k, sum(k as keyof ExploreStats)])) as unknown as ExploreStats;
+  const failures = [...a.failures, ...b.failures.map((f) => ({ ...f, phase: 1 as const }))];
+  const golden = [...a.golden, ...b.golden.map((v) => ({ ...v, phase: 1 as const }))];
+  return { ...campaignVerdict(failures.length, golden.length, stats), failures, golden, stats };
+}
+
+/** Warm-ups of the second parity: one more uninterrupted inference (of the first warm-up input, else the checked one). */
+export function secondParityWarmup<T>(o: { readonly input: T; readonly warmup: readonly T[] }): T[] {
+  return [...o.warmup, o.warmup[0] ?? o.input];
+}
+
+function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
   const insp = d.inspector();
   const depth = depthOf(o.mode);
   let g: Golden;
@@ -498,6 +534,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
   let triples = 0;
   let naive = 0;
   let stop = false;
+  let firstsDone = 0;
   const total = chosen.length;
   let retired: Device | undefined;
   /**
@@ -626,7 +663,7 @@ export function explore(d: Deployment, o: ExploreOptions): ExploreResult {
       naive += fullUnits(first);
       nested(first, nvm1, led1, [pt.action], pt.k, layer);
     }
-    o.onProgress?.(Math.min(explored, total), total);
+    o.onProgress?.(++firstsDone, total);
   }
   const stats: ExploreStats = {
     points: explored,

@@ -42,6 +42,8 @@ export interface CampaignIdentity extends Omit<RunSpec, 'schedule'> {
   readonly layer: number | null;
   readonly pruning: boolean;
   readonly stop_at_first: boolean;
+  /** 2: both parities (the inference after the warm-ups, and after one more). */
+  readonly parities: 1 | 2;
 }
 
 export interface ShardIndex {
@@ -81,6 +83,7 @@ export function campaignIdentity(c: CampaignSpec, hashes: { readonly model: stri
     batch: r.batch,
     placement: r.placement,
     profile: r.profile,
+    ...(r.firmware !== undefined ? { firmware: r.firmware } : {}),
     faults: r.faults,
     fixes: r.fixes,
     input: r.input,
@@ -91,6 +94,7 @@ export function campaignIdentity(c: CampaignSpec, hashes: { readonly model: stri
     layer: c.layer ?? null,
     pruning: c.prune,
     stop_at_first: c.stopAtFirst === true,
+    parities: c.parities ?? 1,
   };
 }
 
@@ -115,6 +119,7 @@ export const RESULT_FILE = /^explore-[0-9a-f]{16}(-shard-[0-9]+-of-[0-9]+)?\.jso
 
 /** Failing points in campaign order: by schedule, a first failure before the pairs that extend it. */
 function byCampaignOrder(a: FailurePoint, b: FailurePoint): number {
+  if ((a.phase ?? 0) !== (b.phase ?? 0)) return (a.phase ?? 0) - (b.phase ?? 0);
   const n = Math.min(a.schedule.length, b.schedule.length);
   for (let i = 0; i < n; i++) if (a.schedule[i] !== b.schedule[i]) return a.schedule[i]! - b.schedule[i]!;
   return a.schedule.length - b.schedule.length;

@@ -126,13 +126,15 @@ async function viaFuzz(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcom
  * successive tensors do not line up.
  */
 const EXPLORE_EXTRA = { model: 'rnd:3x7x7:c6k3s1p1/r/c5k1s1p0/r/g7:5', batch: 4 };
+/** Then the built-in network with every plan feature (slices, filter tiles, merges, saturating partial sums, concat, FC tail) at B = op_filters. */
+const EXPLORE_FEATURES = { model: 'tiny-features', batch: 4 };
 
 async function viaExplore(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcome> {
   const first = exploreModel(f, o.quick);
   const t0 = performance.now();
   let effort = 0;
-  const budget = `every write unit of ${first.model} B=${first.batch}, then of ${EXPLORE_EXTRA.model} B=${EXPLORE_EXTRA.batch}`;
-  for (const { model, batch } of [first, EXPLORE_EXTRA]) {
+  const budget = `every write unit of ${first.model} B=${first.batch}, then of ${EXPLORE_EXTRA.model} B=${EXPLORE_EXTRA.batch}, then of ${EXPLORE_FEATURES.model} B=${EXPLORE_FEATURES.batch}`;
+  for (const { model, batch } of [first, EXPLORE_EXTRA, EXPLORE_FEATURES]) {
     const run = { model, engine: f.engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
     const r = await runCampaign({ run, mode: 'linear', prune: true, shard: { index: 0, count: 1 }, stopAtFirst: true }, 1);
     const fail = r.failures[0];

@@ -46,6 +46,7 @@ export const PROPERTIES = {
   'forward-progress': "if every power cycle funds the engine's minimum work, the inference completes",
   'augmentation-transparency': "the augmented network's real outputs equal the original network's outputs",
   'recovery-restartable': 'failures during recovery change none of the above',
+  'next-inference': 'the inference after an interrupted one completes, equal to its reference, without reading garbage: a failure leaves no state the next inference trips over',
 } as const;
 export type PropertyId = keyof typeof PROPERTIES;
 
@@ -158,6 +159,8 @@ export interface Violation {
   readonly recoveredJob?: number;
   /** Jobs whose seeker view disagreed with the truth (first few). */
   readonly jobs?: readonly { readonly job: number; readonly finished: boolean; readonly durable: boolean; readonly indicator?: number }[];
+  /** Exploration with both parities: 1 when it belongs to the inference after one more warm-up. */
+  readonly phase?: 1;
   /** First output differences (index, got, want). */
   readonly diff?: readonly (readonly [number, number, number])[];
   /** Only footprint words holding data (footprintAliasing): a hazard whose effect depends on the values. */
@@ -399,6 +402,54 @@ function stuckWarmup(d: Deployment, sc: Scenario, cause: EngineStuck): CheckedRu
   throw cause;
 }
 
+/**
+ * Input of the inference after the checked one: the first warm-up input when there is one (its
+ * stale data then differs from the checked input's), else the checked input.
+ */
+export function nextInputOf(sc: { readonly input: Int16Array; readonly warmup: readonly Int16Array[] }): Int16Array {
+  return sc.warmup[0] ?? sc.input;
+}
+
+/**
+ * The 'next-inference' violations of one uninterrupted inference of `input` started from `nvm`
+ * (left unchanged), stamped with the checked run's last action and boot.
+ */
+export function nextInferenceViolations(d: Deployment, nvm: PagedMemory, input: Int16Array, seed: number, at: { readonly action: number; readonly boot: number }): Violation[] {
+  const r = runInference(d, { input, supply: { kind: 'continuous' }, seed, nvm });
+  const what = (m: string): Violation => ({ property: 'next-inference', message: `the next (uninterrupted) inference ${m}`, action: at.action, boot: at.boot });
+  if (!r.completed) return [what(`does not complete: ${r.reason ?? 'unknown reason'}`)];
+  const out: Violation[] = [];
+  if (!r.equal) {
+    const diff = outputDiff(r.output, r.reference);
+    out.push({ ...what(`differs from its reference at ${diff.length}${diff.length === 8 ? '+' : ''} position(s); first: [${diff[0]![0]}] = ${diff[0]![1]}, want ${diff[0]![2]}`), diff });
+  }
+  if (r.undefinedReads > 0) out.push(what(`reads ${r.undefinedReads} volatile word(s) not written since its power-on`));
+  return out;
+}
+
+/**
+ * The final NVM of the uninterrupted checked inference and its next inference's violations
+ * (cached per deployment, warm-up, input and seed). A completed interrupted run whose final NVM
+ * equals it has the same next inference; only runs that end elsewhere need their own.
+ */
+const nextCache = new WeakMap<Deployment, Map<string, { readonly final: PagedMemory; readonly next: readonly Violation[] }>>();
+export function uninterruptedNext(d: Deployment, sc: Pick<Scenario, 'input' | 'warmup' | 'seed'>): { readonly final: PagedMemory; readonly next: readonly Violation[] } {
+  let m = nextCache.get(d);
+  if (!m) {
+    m = new Map();
+    nextCache.set(d, m);
+  }
+  const key = [sc.input, ...sc.warmup].map((x) => `${x.length}:${hashI16(x)}`).join('|') + `|${sc.seed}`;
+  let e = m.get(key);
+  if (!e) {
+    const r = runInference(d, { input: sc.input, supply: { kind: 'continuous' }, seed: sc.seed, nvm: warmNvm(d, sc.warmup) });
+    const final = r.device.nvm.snapshot();
+    e = { final, next: r.completed ? nextInferenceViolations(d, final, nextInputOf(sc), sc.seed, { action: r.actions, boot: r.device.boots }) : [] };
+    m.set(key, e);
+  }
+  return e;
+}
+
 /** Run one scenario with every property monitored. */
 export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
   const insp = d.inspector();
@@ -456,5 +507,12 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     });
   }
   violations.push(...userEndViolations(d, result.device, result.completed, result.output, result.reference));
+  if (result.completed && violations.length === 0) {
+    // The inference after this one, from the state this one left.
+    const u = uninterruptedNext(d, sc);
+    const at = { action: result.actions, boot: result.device.boots };
+    if (result.device.nvm.equals(u.final)) violations.push(...u.next.map((v) => ({ ...v, ...at })));
+    else violations.push(...nextInferenceViolations(d, result.device.nvm, nextInputOf(sc), sc.seed, at));
+  }
   return { violations, result, seeks, reexecutedJobs };
 }

@@ -156,6 +156,11 @@ const SEARCHES: readonly FindingSearch[] = [
     discovery: 'measured: the largest loop count per layer (cifar10 fire4/expand3x3: 2304 > 2047), then two consecutive inferences on the model',
     find: () => ({ ...BASE, model: 'cifar10', engine: 'japari-loopcount', batch: 1, input: 1, warmup: [0], seed: 1, garbage: { kind: 'random' }, schedule: [] }),
   },
+  {
+    id: 'stateful-offset-overflow',
+    discovery: 'exhaustive single-failure exploration (stopped at the first failing point; the uninterrupted run already fails) of kws at B = 1, input 921 after one warm-up inference; first seen by fast-check fuzzing of kws (seed 1, 300 schedules)',
+    find: () => fromExplore({ ...RUN, model: 'kws', engine: 'stateful', batch: 1, input: 921, warmup: [0] }),
+  },
 ];
 
 /** The findings japari rediscovers by a search on the executable model, with their catalogue entries. */

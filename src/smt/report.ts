@@ -31,7 +31,7 @@ export interface ProofTarget {
  * the published designs are refuted; and the shared models when they are present.
  */
 export const CANONICAL_TARGETS: readonly ProofTarget[] = [
-  ...(['hawaii', 'japari', 'japari-loopcount'] as const).flatMap((engine) => [1, 2].map((batch) => ({ model: 'lenet', engine, batch }))),
+  ...(['hawaii', 'japari', 'japari-loopcount', 'stateful'] as const).flatMap((engine) => [1, 2].map((batch) => ({ model: 'lenet', engine, batch }))),
   // The HAWAII remainder at a B the authors' code compiles (B = 3 does not): tiny-concat's odd channel counts at B = 4.
   { model: 'tiny-concat', engine: 'hawaii', batch: 4 },
   { model: 'tiny-concat', engine: 'hawaii', batch: 4, fixes: ['hawaii-layer-remainder'] },
@@ -47,7 +47,7 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   { model: 'cifar10', engine: 'japari-loopcount', batch: 1 },
   // Every engine at B = 1 on the four models of ../shared (the published designs).
   ...(['mnist', 'har', 'kws', 'cifar10'] as const).flatMap((model) =>
-    (['hawaii', 'japari', 'japari-loopcount'] as const).filter((engine) => !(model === 'cifar10' && engine === 'japari-loopcount')).map((engine) => ({ model, engine, batch: 1 })),
+    (['hawaii', 'japari', 'japari-loopcount', 'stateful'] as const).filter((engine) => !(model === 'cifar10' && engine === 'japari-loopcount')).map((engine) => ({ model, engine, batch: 1 })),
   ),
 ];
 

@@ -10,7 +10,7 @@ describe('japari models', () => {
     expect(await main(['models', '--json'], io)).toBe(0);
     const doc = JSON.parse(io.stdout()) as { models: ModelInfo[] };
     const names = doc.models.map((m) => m.name);
-    expect(names).toEqual(['lenet', 'tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided', 'mnist', 'har', 'kws', 'cifar10']);
+    expect(names).toEqual(['lenet', 'tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided', 'tiny-features', 'mnist', 'har', 'kws', 'cifar10']);
     const lenet = doc.models[0]!;
     expect(lenet).toMatchObject({ source: 'built-in', available: true, input_shape: [1, 28, 28], samples: 16 });
     expect(lenet.params).toBeGreaterThan(0);

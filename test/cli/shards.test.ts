@@ -198,7 +198,7 @@ describe('explore --stop-at-first and vacuous campaigns on the command line', ()
   });
 
   it('a shard whose only point starts a transfer fails as vacuous', async () => {
-    const c = ['explore', '--model', 'tiny-conv', '--engine', 'hawaii', '--workers', '1'];
+    const c = ['explore', '--model', 'tiny-conv', '--engine', 'hawaii', '--workers', '1', '--one-parity'];
     const w = JSON.parse((await run([...c, '--shard', '0/2', '--json'], tmp)).out).write_units as number;
     const r = await run([...c, '--shard', `0/${w}`, '--json'], tmp);
     expect(r.code).toBe(1);

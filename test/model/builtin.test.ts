@@ -131,7 +131,7 @@ function macsOf(net: Network): number {
   return macs;
 }
 
-const TINY: readonly TinyModelName[] = ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided'];
+const TINY: readonly TinyModelName[] = ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided', 'tiny-features'];
 
 describe('lenet', () => {
   const net = loadBuiltin('lenet');
@@ -228,6 +228,7 @@ describe('tiny synthetic networks', () => {
     'tiny-fc': [3],
     'tiny-concat': [4],
     'tiny-strided': [3],
+    'tiny-features': [4],
   };
 
   it.each(TINY)('%s validates, runs and is deterministic', (name) => {

@@ -510,6 +510,19 @@ describe('japari-loopcount findings', () => {
       expect(r.equal).toBe(false);
     });
 
+    it('re-derived on the published scan (variant loopcount-published-scan): the same failure resumes op 1 at the last pixel from lost LEA RAM', () => {
+      // Saturation plays no part: the published scan reads the source copy's equal sums, finds no
+      // break, and op 1 continues at pixel 11 of 12 with the LEA results a reboot has lost.
+      const { m, l } = setup(4);
+      const d = new Deployment(m.q, { engine: 'japari-loopcount', batch: 4, placement: 'spi-fram', profile: msp430fr5994, faults: ['loopcount-published-scan'] });
+      const [a] = checkpointActions(d, m.inputQ(0), [positionOf(l.index, lcPosition(1471, 1, 0))]);
+      const { r, rec } = recoveries(d, m.inputQ(0), [a!]);
+      expect(rec.find(([ly]) => ly === l.index)).toEqual([l.index, 1470, lcPosition(1471, 1, 11)]);
+      expect(r.completed).toBe(true);
+      expect(r.equal).toBe(false);
+      expect(r.device.undefinedReads).toBeGreaterThan(0);
+    });
+
     it('finding: any failure at loop_cnt >= 2048 under SIGN 0 restarts the layer; frequent failures never finish it', () => {
       // From loop_cnt 2048 on, 16 * loop_cnt wraps negative: PB's footprint has the wrong sign for
       // SIGN 0 and recovery starts the layer again at loop_cnt 1 (correct, but ~1.2 M actions are

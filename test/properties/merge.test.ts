@@ -42,6 +42,7 @@ describe('merge of shards == the unsharded run, byte for byte', () => {
     ['linear, failing (tiny-fc japari: the FC footprint-sign finding)', spec('tiny-fc', 'japari', 1), 5],
     ['depth 2, passing (tiny-conv japari, layer 1)', spec('tiny-conv', 'japari', 1, { mode: 'depth2', layer: 1 }), 4],
     ['depth 2, failing (tiny-fc japari, layer 0)', spec('tiny-fc', 'japari', 1, { mode: 'depth2', layer: 0 }), 3],
+    ['both parities, failing (tiny-fc japari)', spec('tiny-fc', 'japari', 1, { parities: 2 }), 3],
   ];
   for (const [what, c, n] of cases) {
     it(what, () => {
@@ -78,6 +79,9 @@ describe('shard files', () => {
       { ...c, prune: false },
       { ...c, stopAtFirst: true },
       { ...c, mode: 'depth2' as const, layer: 0 },
+      { ...c, mode: 'depth2' as const },
+      { ...c, mode: 'depth3' as const },
+      { ...c, parities: 2 as const },
     ];
     const ids = new Set([base, ...variants.map((v) => id(v)), id(c, { ...HASHES, model: 'ffffffffffffffff' }), id(c, { ...HASHES, plan: 'ffffffffffffffff' })]);
     expect(ids.size).toBe(variants.length + 3);

@@ -27,7 +27,7 @@ import { stableStringify } from '../../util/json.js';
 import { EngineStuck, UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle, type Style } from '../style.js';
-import type { ExploreMode, ExploreResult } from '../../properties/explore.js';
+import { secondParityWarmup, type ExploreMode, type ExploreResult } from '../../properties/explore.js';
 import { parseNonNegativeInt, parsePositiveInt, parseSeed } from '../units.js';
 import { addVerifyFlags, checkInputIds, deploymentOfTarget, loadTargetModel, parseVerifyTarget, type RawVerifyFlags, type VerifyTarget } from '../verify-options.js';
 import { capWorkers, resolvePath } from '../options.js';
@@ -58,6 +58,8 @@ export interface ExploreCommandOptions {
   readonly stopAtFirst?: boolean;
   /** Corpus folder for the counterexamples found (save-to.ts). */
   readonly saveTo?: string;
+  /** 2 (default): also the inference after one more warm-up, so both parities of the state bits are explored. */
+  readonly parities: 1 | 2;
 }
 
 interface RawExploreFlags extends RawVerifyFlags {
@@ -73,6 +75,7 @@ interface RawExploreFlags extends RawVerifyFlags {
   readonly out?: string;
   readonly stopAtFirst?: boolean;
   readonly saveTo?: string;
+  readonly oneParity?: boolean;
 }
 
 export function parseShard(text: string): { index: number; count: number } {
@@ -107,6 +110,7 @@ export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = 
     ...(raw.out !== undefined ? { out: raw.out } : {}),
     ...(stopAtFirst ? { stopAtFirst } : {}),
     ...(raw.saveTo !== undefined ? { saveTo: raw.saveTo } : {}),
+    parities: raw.oneParity === true ? 1 : 2,
   };
 }
 
@@ -122,6 +126,7 @@ function campaignOf(o: ExploreCommandOptions): CampaignSpec {
     prune: o.prune,
     shard: o.shard,
     ...(o.stopAtFirst ? { stopAtFirst: true } : {}),
+    parities: o.parities,
   };
 }
 
@@ -188,9 +193,11 @@ function checkSelection(d: Deployment, o: ExploreCommandOptions): void {
   }
 }
 
-function specFor(o: ExploreCommandOptions, schedule: readonly number[]) {
+/** The replayable run of a schedule; phase 1 runs one more warm-up (the second parity). */
+function specFor(o: ExploreCommandOptions, schedule: readonly number[], phase?: 1) {
   const t = o.target;
-  return { ...deploymentOfTarget(t), input: t.input, warmup: t.warmup, seed: o.seed, garbage: { kind: 'random' as const }, schedule };
+  const warmup = phase === 1 ? secondParityWarmup(t) : t.warmup;
+  return { ...deploymentOfTarget(t), input: t.input, warmup, seed: o.seed, garbage: { kind: 'random' as const }, schedule };
 }
 
 export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identity?: CampaignIdentity): Record<string, unknown> {
@@ -209,6 +216,7 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identit
     shard: `${o.shard.index}/${o.shard.count}`,
     pruning: o.prune,
     stop_at_first: o.stopAtFirst === true,
+    parities: o.parities,
     verdict: r.verdict,
     vacuous: r.vacuous,
     points: r.stats.points,
@@ -234,21 +242,22 @@ export function exploreJson(o: ExploreCommandOptions, r: CampaignResult, identit
       ? {
           counterexample: {
             property: r.failures[0]!.violations[0]!.property,
-            replay: encodeToken(specFor(o, r.failures[0]!.schedule)),
+            replay: encodeToken(specFor(o, r.failures[0]!.schedule, r.failures[0]!.phase)),
             schedule: r.failures[0]!.schedule,
           },
         }
       : r.golden.length > 0
-        ? { counterexample: { property: r.golden[0]!.property, replay: encodeToken(specFor(o, [])), schedule: [] } }
+        ? { counterexample: { property: r.golden[0]!.property, replay: encodeToken(specFor(o, [], r.golden[0]!.phase)), schedule: [] } }
         : {}),
     failures: r.failures.slice(0, o.list).map((f) => ({
       schedule: f.schedule,
       layer: f.layer,
       unit: f.unit,
       nvm_byte: f.addr,
+      ...(f.phase ? { phase: f.phase } : {}),
       properties: [...new Set(f.violations.map((v) => v.property))],
       message: f.violations[0]!.message,
-      replay: encodeToken(specFor(o, f.schedule)),
+      replay: encodeToken(specFor(o, f.schedule, f.phase)),
     })),
   };
 }
@@ -271,7 +280,7 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   const workers = capWorkers(io, o.workers);
   const nestedWhat = o.depth === 2 ? 'every pair of failures' : 'every triple of failures';
   const mode = o.depth === 1 ? 'one failure at every NVM write unit' : o.layer !== undefined ? `${nestedWhat} in layer ${o.layer} (${d.plan.layers[o.layer]!.name})` : `${nestedWhat} in the whole inference`;
-  io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
+  io.err(`exploring ${t.engine} B=${t.batch} on ${t.model}: ${mode}${o.parities === 2 ? ', both parities (the inference after the warm-ups and after one more)' : ''}${o.shard.count > 1 ? `, shard ${o.shard.index}/${o.shard.count}` : ''}${o.prune ? '' : ', no pruning'}\n`);
   const progress = createProgress(io, 'explore');
   const campaign = campaignOf(o);
   const identity = identityOf(campaign);
@@ -288,7 +297,7 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   if (o.report && (r.failures.length > 0 || r.golden.length > 0)) {
     const f = r.failures[0];
     const property = f ? f.violations[0]!.property : r.golden[0]!.property;
-    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${property}`, specFor(o, f ? f.schedule : []));
+    const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${property}`, specFor(o, f ? f.schedule : [], f ? f.phase : r.golden[0]!.phase));
     io.err(`wrote ${files.join(', ')}\n`);
   }
   if (o.saveTo !== undefined) saveCounterexamples(io, o.saveTo, corpusRuns(o, r), 'fail');
@@ -306,14 +315,18 @@ function corpusRuns(o: ExploreCommandOptions, r: ExploreResult): { spec: ReturnT
   const t = o.target;
   const what = `japari explore ${t.engine} B=${t.batch} on ${t.model}${t.faults.length ? ` with fault(s) ${t.faults.join(', ')}` : ''}${t.fixes.length ? ` with fix(es) ${t.fixes.join(', ')}` : ''}`;
   const out: { spec: ReturnType<typeof specFor>; source: string }[] = [];
-  if (r.golden.length > 0) out.push({ spec: specFor(o, []), source: `${what}: fails without any power failure` });
+  const parity = (phase?: 1) => (phase === 1 ? ' (after one more warm-up: the other parity)' : '');
+  for (const phase of [undefined, 1] as const) {
+    const g = r.golden.find((v) => v.phase === phase);
+    if (g) out.push({ spec: specFor(o, [], phase), source: `${what}: fails without any power failure${parity(phase)}` });
+  }
   const seen = new Set<string>();
   for (const f of r.failures) {
     const props = [...new Set(f.violations.map((v) => v.property))].sort().join(',');
-    const key = `${f.layer}|${props}`;
+    const key = `${f.phase ?? 0}|${f.layer}|${props}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ spec: specFor(o, f.schedule), source: `${what}: first failing point of layer ${f.layer} violating ${props}` });
+    out.push({ spec: specFor(o, f.schedule, f.phase), source: `${what}: first failing point of layer ${f.layer} violating ${props}${parity(f.phase)}` });
   }
   return out;
 }
@@ -323,16 +336,17 @@ export function exploreText(o: ExploreCommandOptions, r: ExploreResult, st: Styl
   const s = r.stats;
   const pf = s.unprunedActionsEstimate / Math.max(1, s.recoveryActions);
   const nested = o.depth > 1 ? `; ${s.pairs} pairs${o.depth === 3 ? `, ${s.triples} triples` : ''} placed of ${s.naivePoints} schedules a naive enumeration places, reduction ${(s.naivePoints / Math.max(1, s.points)).toFixed(1)}x` : '';
-  const figures = `${s.points} failure points (${s.writeUnits} write units; ${s.tornPoints} tore a write transfer${nested}) ${timing}, pruning factor ${pf.toFixed(1)}`;
+  const figures = `${s.points} failure points${o.parities === 2 ? ' of both parities' : ''} (${s.writeUnits} write units; ${s.tornPoints} tore a write transfer${nested}) ${timing}, pruning factor ${pf.toFixed(1)}`;
   if (r.vacuous) {
     return `${st.verdict('fail')} vacuous: no point failed, but none of ${s.points} failure points tore a write transfer of more than one unit although ${s.tearablePoints} of the campaign's points fall inside one (${s.writeUnits} write units) ${timing}: torn writes were not checked\n`;
   }
   if (r.verdict === 'pass') return `${st.verdict('pass')} held at all ${figures}\n`;
   const lines = [s.points === 0 ? `${st.verdict('fail')} the design fails without any power failure, so no failure point was explored` : `${st.verdict('fail')} ${r.failures.length} failing point(s) among ${figures}`];
-  for (const g of r.golden) lines.push(`  without any failure: ${g.property}: ${g.message}`, `    replay: japari replay ${encodeToken(specFor(o, []))}`);
+  const after = (phase?: 1) => (phase === 1 ? ' (after one more warm-up: the other parity)' : '');
+  for (const g of r.golden) lines.push(`  without any failure${after(g.phase)}: ${g.property}: ${g.message}`, `    replay: japari replay ${encodeToken(specFor(o, [], g.phase))}`);
   for (const f of r.failures.slice(0, o.list)) {
-    lines.push(`  fail before action(s) ${f.schedule.join(', ')} (layer ${f.layer}, write unit ${f.unit}): ${f.violations[0]!.property}: ${f.violations[0]!.message}`);
-    lines.push(`    replay: japari replay ${encodeToken(specFor(o, f.schedule))}`);
+    lines.push(`  fail before action(s) ${f.schedule.join(', ')} (layer ${f.layer}, write unit ${f.unit})${after(f.phase)}: ${f.violations[0]!.property}: ${f.violations[0]!.message}`);
+    lines.push(`    replay: japari replay ${encodeToken(specFor(o, f.schedule, f.phase))}`);
   }
   if (o.stopAtFirst) lines.push('  (--stop-at-first: the campaign stopped at its first failing point)');
   return lines.join('\n') + '\n';
@@ -353,5 +367,6 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--out <dir>', "write this shard's result file (deterministic bytes, atomic; for japari merge) and its timing file here")
     .option('--stop-at-first', 'stop at the first failing point (one worker thread)')
     .option('--save-to <dir>', SAVE_TO_HELP)
+    .option('--one-parity', 'explore only the inference after the given warm-ups (default: also after one more, so both parities of the state bits are explored)')
     .action(async (raw: RawExploreFlags) => ctx.setExit(await runExplore(parseExploreOptions(raw, ctx.io), ctx.io)));
 }

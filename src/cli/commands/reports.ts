@@ -18,6 +18,7 @@ import { createStyle } from '../style.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import '../../report/producers.js';
 import { FindingLost } from '../../report/findings.js';
+import '../../bench/fidelity.js';
 
 export const name = 'reports';
 

@@ -13,7 +13,7 @@
  * (common/rules.ts).
  */
 import type { Ops } from '../ops.js';
-import { bumpVersion } from '../common/rules.js';
+import { bumpVersion, newerIsCopy1 } from '../common/rules.js';
 
 /** HAWAII's volatile view of a layer's counter pair: the newer copy's value and version. */
 export interface CounterState<N, B> {
@@ -48,4 +48,26 @@ export function recordEveryValue(len: number, B: number): number[] {
 export function recoveredJob<N, B>(o: Ops<N, B>, value: N, B: number, faults: { readonly resumeNextJob: boolean }): N {
   const job = o.div(value, o.k(B));
   return faults.resumeNextJob ? o.add(job, o.k(1)) : job;
+}
+
+/**
+ * The 2021 builds' hawaii_record_footprints (firmware-2021.md; Stateful-CNN common/op_utils.cpp):
+ * `for (n = len; n >= 0; n -= B) write_hawaii_layer_footprint(layer, MIN_VAL(B, n))`:
+ * floor(len / B) + 1 counter updates per preserved vector, adding min(B, n) each (the last adds
+ * len mod B, possibly 0). The counter then counts values, not whole jobs.
+ */
+export function recordIncrements(len: number, B: number): number[] {
+  const out: number[] = [];
+  for (let n = len; n >= 0; n -= B) out.push(Math.min(B, n));
+  return out;
+}
+
+/**
+ * One 2021 counter update (platform.cpp write_hawaii_layer_footprint -> commit_versioned_data ->
+ * get_newer_copy_id): the two copies' versions v0, v1 are read from NVM; the older copy gets
+ * {value + k, newer version + 1}. Returns the copy written and its contents.
+ */
+export function versionedCounterWrite<N, B>(o: Ops<N, B>, value: N, k: N, v0: N, v1: N): { copy1: B; value: N; version: N } {
+  const newer1 = newerIsCopy1(o, v0, v1);
+  return { copy1: o.not(newer1), value: o.add(value, k), version: bumpVersion(o, o.ite(newer1, v1, v0)) };
 }

@@ -82,15 +82,16 @@
  *     scan of every destination footprint are ours, and it reloads the LEA results from PB; the
  *     published scan is the variant above.
  *
- * Published code deviations we did not model (bugs of EMCLab-Sinica/JAPARI, notes section 6)
+ * Published code deviations we did not model (bugs of EMCLab-Sinica/JAPARI; each is listed in
+ * reports/findings/deviations.md)
  *   - JAP_CONV's `for(; itr.kc < KC; itr.kc++) ... }itr.kc;}` never resets kc, so every kr >= 1
  *     runs no kc iteration; we run every (kr, kc).
  *   - The tile clipping compares every tile size against ROWS (tc, tm, tn included); we clip
  *     each against its own bound.
- *   - (By default) __JAP_PG_RETRIEVE's op-1 scan and the resume from LEA RAM: modelled by the
- *     variant loopcount-published-scan, see above. Its op-0 scan reads (tm + NFPs) *bytes* per pixel and
- *     compares a pixel's first and last footprint (blind to pixels not written at all); PB
- *     offsets in op 0 miss sizeof(_q15).
+ *   - __JAP_PG_RETRIEVE's op-1 scan and the resume from LEA RAM are not the default; they are
+ *     the variant loopcount-published-scan (see above). Its op-0 scan reads (tm + NFPs) *bytes*
+ *     per pixel and compares a pixel's first and last footprint (blind to pixels not written at
+ *     all); PB offsets in op 0 miss sizeof(_q15) (deviations lc-op0-bytes, lc-pb-offset).
  *   - JAP_FC's op 1 reads the source from copy 0 instead of copy flip ^ 1, and its m loop runs
  *     `itr.m < ts.tm` in steps of 1; we run the m-tiles and ping-pong as for conv.
  */

@@ -45,7 +45,7 @@ import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
 import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
 import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from '../../model/layout.js';
 import type { EngineParams, EnginePlan, TensorRef } from '../reference/plan.js';
-import { defaultOpFilters } from '../reference/plan.js';
+import { defaultOpFilters, commonParams } from '../reference/plan.js';
 import { recordBytes } from '../common/record.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
 import { LEA_RAM_BASE } from '../../device/device.js';
@@ -861,7 +861,8 @@ function layoutNvm(pl: LcPlanner): NvmLayout {
 
 export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan {
   const net: Network = q.net;
-  const profile = p.profile;
+  const common = commonParams(p);
+  const profile = common.profile;
   const B = p.batch;
   if (!(LC_BATCHES as readonly number[]).includes(B)) {
     throw new ConfigError(`japari-loopcount: B must divide the output-channel tile Tm = ${LC_TM} (1, 2, 4 or 8), got B = ${p.batch}`);
@@ -872,6 +873,11 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     batch: B,
     placement: p.placement,
     profile,
+    // The loop-count design is not one of the measured builds: it records the build for replay
+    // and pays its per-transfer overheads; the build's graph transformation does not apply.
+    firmware: common.fw.id,
+    firmwareConstants: common.constants,
+    ablate: common.ablate,
     piggyback: false,
     arithmetic: arith,
     opFilters: p.opFilters ?? defaultOpFilters(net.name),

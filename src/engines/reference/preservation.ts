@@ -24,6 +24,8 @@ export interface Preservation {
    * inference from its first layer, and nothing is reported as a recovery.
    */
   readonly preserves: boolean;
+  /** When > 0: the kernels write outputs in transfers of at most this many words, each with its own hooks (a build's per-job writes). */
+  readonly splitWrites?: number;
   /** A boot starts (before the model record is loaded). */
   boot(): void;
   /** A new inference starts (after layer_idx is reset, before the record commit that sets it running). */

@@ -34,13 +34,11 @@ import { planReference } from '../reference/plan.js';
 import { ReferenceEngine } from '../reference/engine.js';
 import type { Preservation, SeekOutcome } from '../reference/preservation.js';
 import { slotWordOf } from '../reference/geometry.js';
-import { RecordStore } from '../common/record.js';
 import { num } from '../ops.js';
 import type { EngineDesign, FaultSet } from '../registry.js';
-import type { Inspector, NvmRead } from '../inspect.js';
-import { read16 } from '../inspect.js';
+import type { Inspector } from '../inspect.js';
 import { type JobMap, type LayerEndStep, psb, firstUnfinishedJob, layerEndSteps } from '../japari/rules.js';
-import { seeksAt } from '../japari/design.js';
+import { seeksAt, convJobMap, outputWordInspector } from '../japari/design.js';
 import { halfScale } from './half.js';
 import {
   type StatefulRuleFaults,
@@ -69,25 +67,9 @@ export function ruleFaultsOf(faults: FaultSet | readonly string[]): StatefulRule
  * inside the call: Stateful-CNN job_index_to_offset), every other output in storage order.
  */
 export function statefulJobMapOf(plan: EnginePlan, layer: EngineLayer): JobMap {
-  const B = plan.B;
-  const out = layer.out;
-  if (layer.kind !== 'conv') return { kind: 'generic', B, words: out.words };
-  const c = layer as ConvLayer;
-  const jobsPerCall = c.otc / B;
-  const perTile = c.Pout * c.Qout * jobsPerCall;
-  const perSlice = c.filterTiles * perTile;
-  return {
-    kind: 'conv',
-    B,
-    words: out.words,
-    sliceWords: out.layout.words,
-    Cs: out.layout.Cs,
-    callWords: c.otc,
-    jobsPerCall,
-    perTile,
-    perSlice,
-    jobs: c.slices.length * perSlice,
-  };
+  if (layer.kind !== 'conv') return { kind: 'generic', B: plan.B, words: layer.out.words };
+  // A call of otc values (a multiple of B) holds otc / B jobs and no footprint words.
+  return convJobMap(plan, layer, layer.otc / plan.B, layer.otc);
 }
 
 /** The layer-end steps of a Stateful layer: JAPARI's, with Stateful's turning point. */
@@ -272,40 +254,16 @@ export class StatefulPreservation implements Preservation {
 /** The offset as a bias-row entry unit: the row entry -offset makes the LEA add +offset. */
 const STATE_WORD = 0x4000;
 
-/** The inspector: the engine's job map, psb and state predicate on a NVM image. */
+/** The inspector: the engine's job map, psb and state predicate on a NVM image (JAPARI's shape). */
 export function statefulInspector(plan: EnginePlan): Inspector {
-  const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
-  const layers = plan.layers;
-  const B = plan.B;
   const view = new StatefulView(plan);
-  return {
-    active: true,
-    exact: true,
-    plan,
-    layers: layers.length,
-    layerName: (l) => layers[l]!.name,
-    outputBase: (l) => layers[l]!.out.base,
-    outputWords: (l) => layers[l]!.out.words,
+  return outputWordInspector(plan, {
     jobs: (l) => view.jobs(l),
-    jobWords: (l, j, out) => {
-      const first = view.resume(l, j);
-      for (let i = 0; i < B; i++) out[i] = first + i;
-      return B;
-    },
-    jobWordsMax: B,
-    indicatorAddr: (l, j) => layers[l]!.out.base + 2 * view.word(l, j),
-    seekerFinished: (l, j, read: NvmRead, rec) => {
-      const layer = layers[l]!;
-      const x = view.word(l, j);
-      const addr = layer.out.base + 2 * x;
-      if (addr + 2 > plan.nvm.end) return false;
-      return stateSaysFinished(num, read16(read, addr), psb(num, rec.slots[layer.out.slot]!, slotWordOf(plan, layer.out, x)));
-    },
-    maxLagJobs: () => 0,
-    record: (read) => records.peek(read),
-    recordRange: [plan.nvm.record, plan.nvm.record + 2 * plan.nvm.recordBytes],
-    seeks: (l) => seeksAt(layers[l]!),
-  };
+    firstWord: (l, j) => view.resume(l, j),
+    word: (l, j) => view.word(l, j),
+    finished: (stored, p) => stateSaysFinished(num, stored, p),
+    seeks: (l) => seeksAt(plan.layers[l]!),
+  });
 }
 
 /** Stored words of a tensor -> its half-scale values: the state clearer on every state word. */

@@ -10,13 +10,16 @@
  * removes the offset before a value is used.
  *
  *   hasState(w, B)              word w of a tensor carries a state: w mod B == B - 1
- *                               (EMCLab-Sinica/Stateful-CNN intermittent-cnn.h offset_has_state)
- *   stateOfWord(word)           the state a stored word carries: its sign (get_value_state_bit)
+ *                               (EMCLab-Sinica/Stateful-CNN@23c1a21:common/intermittent-cnn.h:16-19
+ *                               offset_has_state)
+ *   stateOfWord(word)           the state a stored word carries: its sign (get_value_state_bit,
+ *                               Stateful-CNN@23c1a21:common/intermittent-cnn.h:30-33)
  *   embedState(v, s)            v + s * 0x4000 in int16 (the CPU's `output_val += offset`)
  *   clearState(word)            word - 0x4000 when non-negative, + 0x4000 when negative, in int16
- *                               (strip_state: `*val -= (*val & 0x8000) + 0x4000`)
+ *                               (strip_state, Stateful-CNN@23c1a21:common/intermittent-cnn.h:34-39)
  *   stateSaysFinished(word, p)  the seeker's per-job predicate: state != psb(x), i.e. the state
- *                               equals the finished marker -psb(x) (value_finished)
+ *                               equals the finished marker -psb(x) (value_finished in
+ *                               Stateful-CNN common/intermittent-cnn.cpp)
  *   stateJobMap(map)            JAPARI's job map with one word fewer per job: a JAPARI job is B
  *                               values and its footprint (B + 1 words, footprint last); a
  *                               Stateful job is B values, the state in the last
