@@ -28,9 +28,10 @@ import * as merge from './commands/merge.js';
 import * as replay from './commands/replay.js';
 import * as reports from './commands/reports.js';
 import * as mutants from './commands/mutants.js';
+import * as soak from './commands/soak.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, merge, replay, reports, mutants, bench, prove, calibrate, plan];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, soak, merge, replay, reports, mutants, bench, prove, calibrate, plan];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

@@ -239,6 +239,15 @@ export class Device {
   onCheckpoint: ((pos: number, carry: number) => void) | null = null;
   /** Called when an engine's progress seeker concludes: layer, first unfinished job, resume position. */
   onRecovered: ((layer: number, job: number, position: number) => void) | null = null;
+  /**
+   * Called when power fails, before the run unwinds: the event's label, its category id, its
+   * actions (write units for a write) and how many of them completed (coverage-guided fuzzing).
+   */
+  onFailure: ((label: string, cat: number, units: number, landed: number) => void) | null = null;
+  /** The event power failed in: category, actions, actions completed (set only on a shortfall). */
+  private cutCat = 0;
+  private cutUnits = 0;
+  private cutLanded = 0;
   /** Ledger of layer-runs (see DeviceOptions.ledger); `epoch` tags the writes of the current one. */
   ledger: PagedMemory | null;
   epoch = 0;
@@ -392,6 +401,9 @@ export class Device {
       if (affordable < k) {
         // Energy runs out first: the device dies at Voff part-way through this event.
         k = Math.max(0, affordable);
+        this.cutCat = cat;
+        this.cutUnits = units;
+        this.cutLanded = k;
         if (affordable < 0) {
           const f = net0 > 0 ? Math.max(0, avail / net0) : 0;
           cycles = fixedCycles * f;
@@ -414,6 +426,9 @@ export class Device {
     }
     if (k < units) {
       // Power fails before action k: only the completed part is charged (nothing if none).
+      this.cutCat = cat;
+      this.cutUnits = units;
+      this.cutLanded = k;
       cycles = k === 0 ? 0 : fixedCycles + cyclesPerUnit * k;
       nj = k === 0 ? 0 : fixedNj + njPerUnit * k;
     }
@@ -453,6 +468,7 @@ export class Device {
       this.nextFail = this.failIdx < this.supply.failAt.length ? this.supply.failAt[this.failIdx]! : Infinity;
     }
     if (this.trace) this.note('failure', `power failure during ${label}`, 'failure');
+    if (this.onFailure) this.onFailure(label, this.cutCat, this.cutUnits, this.cutLanded);
     throw POWER_FAILURE;
   }
 

@@ -143,6 +143,8 @@ export interface RunOptions {
   readonly onRecovered?: (dev: Device, layer: number, job: number, word: number) => void;
   readonly onCheckpoint?: (dev: Device, pos: number, carry: number) => void;
   readonly onReboot?: (dev: Device) => void;
+  /** Power fails in an event: its label, category id, actions and actions completed (Device.onFailure). */
+  readonly onFailure?: (dev: Device, label: string, cat: number, units: number, landed: number) => void;
 }
 
 export type Breakdown = Record<Category, { cycles: number; nj: number }>;
@@ -199,6 +201,10 @@ export function makeDevice(d: Deployment, o: RunOptions, nvm: PagedMemory): Devi
   if (o.onCheckpoint) {
     const f = o.onCheckpoint;
     dev.onCheckpoint = (pos, carry) => f(dev, pos, carry);
+  }
+  if (o.onFailure) {
+    const f = o.onFailure;
+    dev.onFailure = (label, cat, units, landed) => f(dev, label, cat, units, landed);
   }
   return dev;
 }

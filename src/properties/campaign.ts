@@ -25,6 +25,8 @@ export interface CampaignSpec {
   readonly prune: boolean;
   readonly shard: { readonly index: number; readonly count: number; readonly contiguous?: boolean };
   readonly stopAtFirst?: boolean;
+  /** Count only violations that do not depend on data values (explore.ts ExploreOptions.effectsOnly). */
+  readonly effectsOnly?: boolean;
   /** 2: also the inference after one more warm-up (both parities of the state bits); default 1. */
   readonly parities?: 1 | 2;
 }
@@ -48,6 +50,7 @@ export function exploreShard(c: CampaignSpec, onProgress?: (done: number, total:
     prune: c.prune,
     shard: c.shard,
     ...(c.stopAtFirst ? { stopAtFirst: true } : {}),
+    ...(c.effectsOnly ? { effectsOnly: true } : {}),
     ...(c.parities === 2 ? { parities: 2 as const } : {}),
     ...(onProgress ? { onProgress } : {}),
     ...(signal ? { signal } : {}),

@@ -45,6 +45,11 @@ export interface ExploreOptions {
   readonly everyAction?: boolean;
   /** Stop after the first failing point. */
   readonly stopAtFirst?: boolean;
+  /**
+   * A point fails only on violations that do not depend on data values (not
+   * Violation.dataDependent): a finding search that wants a flaw's effect, not the hazard.
+   */
+  readonly effectsOnly?: boolean;
   /** 2: also explore the inference after one more warm-up (the other parity of the state bits); default 1. */
   readonly parities?: 1 | 2;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
@@ -518,6 +523,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
   const naiveSuffix = depth === 3 && prune ? fullRecoveryUnitSuffix(d, g, insp, o, layerOfUnit) : null;
 
   const failures: FailurePoint[] = [];
+  const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
   let converged = 0;
   let recoveryActions = 0;
   let unpruned = 0;
@@ -612,7 +618,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
       unpruned += totalActions - prefix[0]!;
       if (r.converged) converged++;
       const schedule = [...prefix, a2];
-      if (r.violations.length > 0) {
+      if (r.violations.some(counts)) {
         failures.push({ schedule, violations: r.violations, unit: firstUnit, addr: log.writeLogAddr[firstUnit]!, layer });
         if (o.stopAtFirst) {
           stop = true;
@@ -649,7 +655,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
     reexecutedJobs += first.reexecuted;
     if (first.converged) converged++;
     const layer = layerOfUnit(pt.k);
-    if (first.violations.length > 0) {
+    if (first.violations.some(counts)) {
       failures.push({ schedule: [pt.action], violations: first.violations, unit: pt.k, addr: log.writeLogAddr[pt.k]!, layer });
       if (o.stopAtFirst) break;
     }

@@ -1,8 +1,13 @@
 /**
- * Power-failure fuzzing with fast-check: arbitrary failure schedules (as gaps), inputs, warm-up
- * inferences (stale indicators) and SRAM garbage patterns, on a fixed model or on small random
- * networks. Every failure is shrunk by fast-check to a minimal schedule and turned into a
- * replay token.
+ * Power-failure fuzzing: arbitrary failure schedules (as gaps), inputs, warm-up inferences (stale
+ * indicators) and SRAM garbage patterns, on a fixed model or on small random networks.
+ *
+ * Two strategies, both deterministic per seed and both measuring coverage (coverage.ts):
+ *   guided  (default) keeps a coverage map of what recovery distinguishes and biases new
+ *           schedules toward unseen tuples (guided.ts); shrinks by dropping failures
+ *   random  fast-check draws every case independently and shrinks a failure (the behaviour
+ *           before coverage guidance)
+ * Every failure is turned into a replay token.
  */
 import fc from 'fast-check';
 import { loadModel } from '../model/models.js';
@@ -17,6 +22,12 @@ import { gapsArb, garbageArb, randomNetworkArb } from './network.arb.js';
 import type { GarbagePattern } from '../device/device.js';
 import { EXTREME_INPUTS } from '../model/random-net.js';
 import { UsageError } from '../util/errors.js';
+import { CoverageMap } from './coverage.js';
+import { guidedCampaign, runObserved, type CampaignHooks, type CoveragePoint } from './guided.js';
+
+export type FuzzStrategy = 'guided' | 'random';
+export const FUZZ_STRATEGIES: readonly FuzzStrategy[] = ['guided', 'random'];
+export type { CoveragePoint } from './guided.js';
 
 export interface EngineChoice {
   readonly engine: EngineKind;
@@ -40,6 +51,8 @@ export interface FuzzOptions extends EngineChoice {
   /** Stop the campaign: the call rejects with an AbortError at the next schedule. */
   readonly signal?: AbortSignal;
   readonly seed: number;
+  /** guided (default): coverage-guided; random: independent fast-check draws. */
+  readonly strategy?: FuzzStrategy;
   readonly runs?: number;
   readonly timeLimitS?: number;
   readonly maxFailures?: number;
@@ -60,7 +73,7 @@ export interface Counterexample {
   readonly spec: RunSpec;
   readonly token: string;
   readonly violations: readonly Violation[];
-  /** Shrink steps fast-check took. */
+  /** Shrink steps taken (fast-check's, or the guided shrinker's). */
   readonly shrinks: number;
 }
 
@@ -71,6 +84,12 @@ export interface FuzzResult {
   readonly seconds: number;
   readonly schedulesPerSecond: number;
   readonly interrupted: boolean;
+  readonly strategy: FuzzStrategy;
+  /** Coverage tuples reached (coverage.ts), and when each new one was first reached. */
+  readonly coverage: { readonly tuples: number; readonly curve: readonly CoveragePoint[] };
+  /** The run (1-based) that first failed, and the seconds to it (before shrinking). */
+  readonly failedAt?: number;
+  readonly failedAtSeconds?: number;
   readonly counterexample?: Counterexample;
 }
 
@@ -149,18 +168,49 @@ export function fuzz(o: FuzzOptions): FuzzResult {
       garbage: garbageArb,
     });
   }
-  let runs = 0;
   const t0 = performance.now();
   const counts = (v: Violation) => !(o.effectsOnly && v.dataDependent);
+  const strategy = o.strategy ?? 'guided';
+  const hooks: CampaignHooks = {
+    specOf: (c) => specOf(o, c),
+    counts,
+    byKind: o.model === 'random',
+    coverage: new CoverageMap(),
+    curve: [],
+    t0,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  };
+  const numRuns = o.runs ?? (o.timeLimitS !== undefined ? 1_000_000_000 : 200);
+  const coverage = () => ({ tuples: hooks.coverage.size, curve: hooks.curve });
+  if (strategy === 'guided') {
+    const g = guidedCampaign(hooks, { seed: o.seed, numRuns, deadline: o.timeLimitS !== undefined ? t0 + o.timeLimitS * 1000 : Infinity, maxFailures: maxF, caseArb });
+    o.signal?.throwIfAborted();
+    const seconds = (performance.now() - t0) / 1000;
+    const base = { seed: o.seed, runs: g.runs, seconds, schedulesPerSecond: g.runs / Math.max(seconds, 1e-9), interrupted: g.interrupted, strategy, coverage: coverage() };
+    if (!g.failing) return { verdict: 'pass', ...base };
+    const spec = specOf(o, g.failing.c as Case);
+    const replay = replaySpec(spec);
+    const first = replay.violations.find(counts)!;
+    return { verdict: 'fail', ...base, failedAt: g.runs, failedAtSeconds: g.failing.seconds, counterexample: { property: first.property, spec, token: encodeToken(spec), violations: replay.violations, shrinks: g.failing.shrinks } };
+  }
+  let runs = 0;
+  let failedAt: number | undefined;
+  let failedAtSeconds: number | undefined;
   const prop = fc.property(caseArb, (c) => {
     // An aborted campaign stops at the next schedule (the rejection below is what the caller sees).
     if (o.signal?.aborted) return true;
+    // Shrinking replays cases after the first failure: those are not campaign runs.
+    if (failedAt !== undefined) return !replaySpec(specOf(o, c)).violations.some(counts);
     runs++;
     if (o.onProgress && runs % 25 === 0) o.onProgress(runs);
-    const r = replaySpec(specOf(o, c));
-    return !r.violations.some(counts);
+    const fails = runObserved(hooks, c, runs).fails;
+    if (fails) {
+      failedAt = runs;
+      failedAtSeconds = (performance.now() - t0) / 1000;
+    }
+    return !fails;
   });
-  const numRuns = o.runs ?? (o.timeLimitS !== undefined ? 1_000_000_000 : 200);
   const res = fc.check(prop, {
     seed: o.seed,
     numRuns,
@@ -175,6 +225,9 @@ export function fuzz(o: FuzzOptions): FuzzResult {
     seconds,
     schedulesPerSecond: runs / Math.max(seconds, 1e-9),
     interrupted: res.interrupted,
+    strategy,
+    coverage: coverage(),
+    ...(failedAt !== undefined ? { failedAt, failedAtSeconds: failedAtSeconds! } : {}),
   };
   if (!res.failed || !res.counterexample) return { verdict: 'pass', ...base };
   if (res.errorInstance && !(res.counterexample && res.counterexample[0])) throw res.errorInstance;

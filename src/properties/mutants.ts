@@ -97,7 +97,9 @@ async function viaFuzz(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcom
   const t0 = performance.now();
   let effort = 0;
   for (const model of ['random', 'tiny-concat']) {
-    const r = fuzz({ model, engine: f.engine, batch: model === 'random' ? 1 : 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), seed: o.seed ?? 20261128, runs: model === 'random' ? runs : tinyRuns });
+    // Fast-check's independent draws, as the committed matrix was measured: coverage guidance is
+    // compared with them fault by fault in reports/mutants/coverage.md (japari mutants --fuzz-ratio).
+    const r = fuzz({ model, engine: f.engine, batch: model === 'random' ? 1 : 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), seed: o.seed ?? 20261128, runs: model === 'random' ? runs : tinyRuns, strategy: 'random' });
     effort += r.runs;
     const ce = r.counterexample;
     if (!ce) continue;

@@ -30,7 +30,7 @@
 import type { Device } from '../device/device.js';
 import { PagedMemory } from '../device/paged.js';
 import type { PowerSupply, GarbagePattern } from '../device/device.js';
-import { type Deployment, type RunResult, runInference, warmedUp } from '../engines/runner.js';
+import { type Deployment, type RunOptions, type RunResult, runInference, warmedUp } from '../engines/runner.js';
 import type { Inspector, Aliasing, TagRead } from '../engines/inspect.js';
 import { UsageError } from '../util/errors.js';
 
@@ -174,9 +174,16 @@ export interface Scenario {
   readonly warmup: readonly Int16Array[];
   /** Absolute action indices (counted from the checked inference's start) where power fails. */
   readonly failAt: readonly number[];
+  /**
+   * Start from this NVM instead of the image after `warmup` (a soak: the NVM the previous,
+   * interrupted inference left; counts as warmed up). Not modified.
+   */
+  readonly startNvm?: PagedMemory;
   readonly seed: number;
   readonly garbage?: GarbagePattern;
   readonly trace?: boolean;
+  /** Observers of the checked inference (coverage-guided fuzzing): power failures and checkpoints. */
+  readonly observe?: Pick<RunOptions, 'onFailure' | 'onCheckpoint'>;
 }
 
 export interface SeekRecord {
@@ -447,8 +454,9 @@ export function uninterruptedNext(d: Deployment, sc: Pick<Scenario, 'input' | 'w
 export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
   const insp = d.inspector();
   let nvm: PagedMemory;
+  const warmed = sc.warmup.length > 0 || sc.startNvm !== undefined;
   try {
-    nvm = warmNvm(d, sc.warmup);
+    nvm = sc.startNvm ?? warmNvm(d, sc.warmup);
   } catch (e) {
     if (!(e instanceof EngineStuck)) throw e;
     return stuckWarmup(d, sc, e);
@@ -467,8 +475,10 @@ export function checkScenario(d: Deployment, sc: Scenario): CheckedRun {
     trace: sc.trace ?? false,
     nvm,
     ledgerMemory: ledger,
+    ...(sc.observe?.onFailure ? { onFailure: sc.observe.onFailure } : {}),
+    ...(sc.observe?.onCheckpoint ? { onCheckpoint: sc.observe.onCheckpoint } : {}),
     onRecovered: (dev, layer, job) => {
-      const r = checkSeek(insp, dev, layer, job, sc.warmup.length > 0);
+      const r = checkSeek(insp, dev, layer, job, warmed);
       violations.push(...r.violations, ...userSeekViolations(d, dev, layer, job));
       if (dev.boots !== lastBootChecked && dev.boots > 1) reexecutedJobs += Math.max(0, r.durable - job);
       lastBootChecked = dev.boots;

@@ -6,7 +6,7 @@
 import { loadModel } from '../model/models.js';
 import { Deployment } from '../engines/runner.js';
 import { PROFILES } from '../device/profile.js';
-import { checkScenario, type CheckedRun } from './properties.js';
+import { checkScenario, type CheckedRun, type Scenario } from './properties.js';
 import { paramsOf, type RunSpec } from './token.js';
 import { UsageError } from '../util/errors.js';
 
@@ -25,8 +25,8 @@ export function deploymentOf(s: Pick<RunSpec, 'model' | 'engine' | 'batch' | 'pl
   return d;
 }
 
-/** Replay a spec with every property monitored. */
-export function replaySpec(s: RunSpec, trace = false): CheckedRun {
+/** Replay a spec with every property monitored (`observe`: see Scenario.observe). */
+export function replaySpec(s: RunSpec, trace = false, observe?: Scenario['observe']): CheckedRun {
   const d = deploymentOf(s);
   const m = loadModel(s.model);
   return checkScenario(d, {
@@ -36,5 +36,6 @@ export function replaySpec(s: RunSpec, trace = false): CheckedRun {
     seed: s.seed,
     garbage: s.garbage,
     trace,
+    ...(observe ? { observe } : {}),
   });
 }

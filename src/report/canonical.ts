@@ -58,7 +58,11 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     discovery: f.discovery,
     properties: o.properties,
     fails_without_power_failures: o.failsWithoutFailures,
-    ...(f.corrected ? { corrected: f.corrected.what, corrected_passes: o.fixedPasses } : f.fix ? { fix: f.fix, fixed_variant_passes: o.fixedPasses } : {}),
+    ...(f.corrected
+      ? { corrected: f.corrected.what, corrected_passes: o.fixedPasses, fixed_variant_replay: encodeToken(o.fixedSpec!) }
+      : f.fix
+        ? { fix: f.fix, fixed_variant_passes: o.fixedPasses, fixed_variant_replay: encodeToken(o.fixedSpec!) }
+        : {}),
     replay: encodeToken(o.spec),
     counterexample: rep,
   };
@@ -70,9 +74,9 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     `- fails even without power failures: ${o.failsWithoutFailures ? 'yes' : 'no'}`,
     `- found by: ${f.discovery}`,
     ...(f.corrected
-      ? [`- corrected variant: ${f.corrected.what}; the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`]
+      ? [`- corrected variant: ${f.corrected.what}; the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}: \`japari replay ${encodeToken(o.fixedSpec!)}\``]
       : f.fix
-        ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`]
+        ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}: \`japari replay ${encodeToken(o.fixedSpec!)}\``]
         : ['- corrected variant: none (the fix is not clear-cut; see the explanation)']),
     `- replay: \`japari replay ${encodeToken(o.spec)}\``,
     '',
@@ -148,7 +152,7 @@ export const findingsProducer: Producer = {
     const index = [
       '# Findings',
       '',
-      "Places where a design violates a property on the executable model, each with its provenance in the authors' code (issue 15). A finding is discovered by the search shown in its report (fuzzing with a fixed seed, or a scenario located in the uninterrupted run) or by a Z3 refutation (`<id>.proof.md`), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Regenerate with `npm run reports`.",
+      "Places where a design violates a property on the executable model, each with its provenance in the authors' code (issue 15). A finding is discovered by the deterministic search shown in its report (exhaustive exploration stopped at the first failing point, or a scenario located in the uninterrupted run) or by a Z3 refutation (`<id>.proof.md`), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Both replays are regression tests in test/corpus/ (the test suite replays them). Regenerate with `npm run reports`; a finding its search no longer finds fails `japari reports` and `japari check` (exit 1).",
       '',
       'Status: *published design* (the authors\' code does it), *intent* (the code cannot reach it because of another bug, but its evident design would), *reconstruction* (japari filled a gap the code leaves open: never a weakness of the published design), *artefact under review* (the mechanism is in the code, the trigger is a japari modelling choice that differs from it). Builds:',
       '',
@@ -197,7 +201,7 @@ export const verificationProducer: Producer = {
           const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
           const d = deploymentOf(run);
           const ex = explore(d, { input: m.inputQ(1), warmup: [m.inputQ(2)], seed: 3, mode: 'linear' });
-          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes, seed: 20261128, runs: 60 });
+          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes, seed: 20261128, runs: 60, strategy: 'random' });
           const first = ex.failures[0];
           rows.push({
             engine,

@@ -1,14 +1,19 @@
 /**
  * Findings: places where a published design violates a property on the executable model.
  *
- * Each finding is discovered here, not stored: a deterministic search (fuzzing with a fixed seed,
- * or a targeted scenario located in the uninterrupted run's trace) produces the counterexample,
- * which is then replayed with every property monitored and rendered (JSON, Markdown, SVG
- * timeline) under reports/findings/. Where a fix is clear, the report also replays the same
- * scenario with the corrected variant and records whether it then passes.
+ * Each finding is discovered here, not stored: a deterministic search -- exhaustive exploration
+ * that stops at the first failing point, or a targeted scenario located in the uninterrupted
+ * run's trace -- produces the counterexample, which is then replayed with every property
+ * monitored and rendered (JSON, Markdown, SVG timeline) under reports/findings/. Where a fix is
+ * clear, the report also replays the same scenario with the corrected variant and records
+ * whether it then passes. Exploration visits failure points in the order of the uninterrupted
+ * run's write units, so the search does not depend on random draws or on how many actions a
+ * schedule takes (a behaviour-preserving change never loses a finding); a finding its search no
+ * longer finds is a FindingLost (`japari check`, `japari reports`: exit 1 naming it).
+ * The counterexamples are also regression tests in test/corpus/ (src/properties/corpus.ts).
  */
-import { fuzz } from '../properties/fuzz.js';
 import { replaySpec, deploymentOf } from '../properties/replay.js';
+import { exploreShard } from '../properties/campaign.js';
 import type { RunSpec } from '../properties/token.js';
 import { runInference } from '../engines/runner.js';
 import { loadModel } from '../model/models.js';
@@ -24,8 +29,8 @@ export interface FindingSearch {
   readonly id: FindingId;
   /** How japari found it. */
   readonly discovery: string;
-  /** Produce the counterexample (deterministic). */
-  readonly find: () => RunSpec;
+  /** Produce the counterexample (deterministic); null when the search no longer finds one. */
+  readonly find: () => RunSpec | null;
   /**
    * The corrected scenario when the correction is not a catalogue fix (a variant switched off):
    * what it is, and the spec it replays.
@@ -33,22 +38,41 @@ export interface FindingSearch {
   readonly corrected?: { readonly what: string; readonly spec: (s: RunSpec) => RunSpec };
 }
 
+/** A finding whose search no longer finds it, or whose counterexample no longer fails. */
+export class FindingLost extends JapariError {
+  override name = 'FindingLost';
+  constructor(
+    readonly findingId: string,
+    why: string,
+  ) {
+    super(`finding ${findingId} is no longer found: ${why}`);
+  }
+}
+
 /** A finding of the catalogue with its search. */
 export type Finding = FindingSpec & FindingSearch;
 
 const BASE = { placement: 'spi-fram' as const, profile: 'inas2021', faults: [] as string[], fixes: [] as string[] };
 
-function fromFuzz(o: Parameters<typeof fuzz>[0]): RunSpec {
-  const r = fuzz(o);
-  if (!r.counterexample) throw new JapariError(`finding search (fuzz ${o.model} ${o.engine} seed ${o.seed}) found no counterexample`);
-  return r.counterexample.spec;
+/**
+ * Exhaustive exploration of one run -- single failures, or every pair of failures over the whole
+ * inference -- stopped at the first failing point (or at the uninterrupted run, when it already
+ * fails): the first counterexample in write-unit order.
+ */
+function fromExplore(run: Omit<RunSpec, 'schedule'>, effectsOnly = false, mode: 'linear' | 'depth2' = 'linear'): RunSpec | null {
+  const r = exploreShard({ run, mode, prune: true, shard: { index: 0, count: 1 }, stopAtFirst: true, ...(effectsOnly ? { effectsOnly } : {}) });
+  if (r.golden.length > 0) return { ...run, schedule: [] };
+  const f = r.failures[0];
+  return f ? { ...run, schedule: f.schedule } : null;
 }
+
+const RUN = { ...BASE, warmup: [] as number[], seed: 0, garbage: { kind: 'random' as const } };
 
 /**
  * The first action of the first event labelled `label` at or after the uninterrupted run's
  * checkpoint `pos` (for failures targeted at one write).
  */
-function eventAfterCheckpoint(spec: Omit<RunSpec, 'schedule'>, pos: number, label: string): number {
+function eventAfterCheckpoint(spec: Omit<RunSpec, 'schedule'>, pos: number, label: string): number | null {
   const d = deploymentOf(spec);
   const m = loadModel(spec.model);
   let at = -1;
@@ -61,44 +85,41 @@ function eventAfterCheckpoint(spec: Omit<RunSpec, 'schedule'>, pos: number, labe
       if (at < 0 && p === pos) at = dv.action;
     },
   });
-  if (at < 0) throw new JapariError(`finding search: checkpoint ${pos} not reached`);
+  if (at < 0) return null;
   const ev = r.trace!.find((e) => e.action >= at && e.label === label);
-  if (!ev) throw new JapariError(`finding search: no "${label}" event after checkpoint ${pos}`);
-  return ev.action;
+  return ev ? ev.action : null;
 }
 
 function lcLayer(spec: Omit<RunSpec, 'schedule'>, name: string) {
-  const l = loopCountPlanOf(deploymentOf(spec).plan).layers.find((x) => x.name === name);
-  if (!l) throw new JapariError(`finding search: no loop-count layer ${name}`);
-  return l;
+  return loopCountPlanOf(deploymentOf(spec).plan).layers.find((x) => x.name === name) ?? null;
 }
 
 const SEARCHES: readonly FindingSearch[] = [
   {
     id: 'japari-gemm-call-sign',
-    discovery: 'fast-check fuzzing of random networks (seed 42, 300 schedules), shrunk by fast-check',
-    find: () => fromFuzz({ ...BASE, model: 'random', engine: 'japari', batch: 1, seed: 42, runs: 300 }),
+    discovery: 'exhaustive single-failure exploration (stopped at the first failing point) of the random network rnd:2:g2/r/g1/r/g2:0 after one warm-up inference; first seen by fast-check fuzzing of random networks',
+    find: () => fromExplore({ ...RUN, model: 'rnd:2:g2/r/g1/r/g2:0', engine: 'japari', batch: 1, input: 0, warmup: [0] }),
   },
   {
     id: 'japari-gemm-slice-job-map',
-    discovery: 'fast-check fuzzing of random networks with the other FC fixes applied (seed 3, 300 schedules)',
+    discovery: 'exhaustive single-failure exploration (stopped at the first point with an effect) of rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0 with the other FC fixes applied; first seen by fast-check fuzzing of random networks',
     // The effect of the job map (skipped or lost work), not the data-dependent aliasing it also leaves.
-    find: () => fromFuzz({ ...BASE, model: 'random', engine: 'japari', batch: 1, fixes: ['japari-fc-no-footprint-recompute', 'japari-gemm-column-sign'], seed: 3, runs: 300, effectsOnly: true }),
+    find: () => fromExplore({ ...RUN, model: 'rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0', engine: 'japari', batch: 4, placement: 'internal-fram', fixes: ['japari-fc-no-footprint-recompute', 'japari-gemm-column-sign'], input: 1000000, garbage: { kind: 'constant', value: -1 } }, true),
   },
   {
     id: 'japari-fc-without-footprints',
-    discovery: 'fast-check fuzzing of random networks with the FC sign fix applied (seed 3, 120 schedules)',
-    find: () => fromFuzz({ ...BASE, model: 'random', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'], seed: 3, runs: 120, effectsOnly: true }),
+    discovery: 'exhaustive single-failure exploration (stopped at the first point with an effect) of rnd:2:g1/r/g9:0 at B = 8 with the FC sign fix applied; first seen by fast-check fuzzing of random networks',
+    find: () => fromExplore({ ...RUN, model: 'rnd:2:g1/r/g9:0', engine: 'japari', batch: 8, fixes: ['japari-gemm-column-sign'], input: 1000000 }, true),
   },
   {
     id: 'hawaii-remainder-crosses-layers',
-    discovery: 'fast-check fuzzing of tiny-concat (odd channel counts) at B = 4 (seed 42, 300 schedules)',
-    find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, seed: 42, runs: 300 }),
+    discovery: 'exhaustive single-failure exploration (stopped at the first failing point) of tiny-concat (odd channel counts) at B = 4; first seen by fast-check fuzzing',
+    find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }),
   },
   {
     id: 'hawaii-2021-08-partial-increments',
-    discovery: 'fast-check fuzzing of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value; seed 1, 200 schedules)',
-    find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, faults: ['hawaii-record-every-value'], seed: 1, runs: 200 }),
+    discovery: 'exhaustive exploration of every pair of failures (stopped at the first failing pair; no single failure fails) of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value); first seen by fast-check fuzzing',
+    find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0, faults: ['hawaii-record-every-value'] }, false, 'depth2'),
     corrected: {
       what: 'whole-B recording with a remainder reset at every layer start (the default recording with fix hawaii-layer-remainder)',
       spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'hawaii-record-every-value'), fixes: [...new Set([...s.fixes, 'hawaii-layer-remainder'])].sort() }),
@@ -110,10 +131,11 @@ const SEARCHES: readonly FindingSearch[] = [
     find: () => {
       const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const } };
       const l = lcLayer(spec, 'conv1');
+      if (!l) return null;
       // Pixel 0's PB write in op 0 of loop count 512: PB[B] (its first footprint) is bytes 2B and
       // 2B + 1; fail once the low byte has landed.
       const a = eventAfterCheckpoint(spec, positionOf(l.index, lcPosition(512, 0, 0)), 'write PB');
-      return { ...spec, schedule: [a + 2 * spec.batch + 1] };
+      return a === null ? null : { ...spec, schedule: [a + 2 * spec.batch + 1] };
     },
   },
   {
@@ -122,9 +144,10 @@ const SEARCHES: readonly FindingSearch[] = [
     find: () => {
       const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const }, faults: ['loopcount-published-scan'] };
       const l = lcLayer(spec, 'conv1');
+      if (!l) return null;
       // Iteration 2 of the first tile accumulates into copy 1 (flip 1); fail before pixel 5's write lands.
       const a = eventAfterCheckpoint(spec, positionOf(l.index, lcPosition(2, 1, 5)), 'write output copy 1');
-      return { ...spec, schedule: [a] };
+      return a === null ? null : { ...spec, schedule: [a] };
     },
     corrected: { what: "japari's reconstructed scan (the engine without the variant: destination scan, products reloaded from PB)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'loopcount-published-scan') }) },
   },
@@ -135,13 +158,13 @@ const SEARCHES: readonly FindingSearch[] = [
   },
   {
     id: 'stateful-offset-overflow',
-    discovery: 'fast-check fuzzing of kws at B = 1 (seed 1, 300 schedules), shrunk by fast-check',
-    find: () => fromFuzz({ ...BASE, model: 'kws', engine: 'stateful', batch: 1, seed: 1, runs: 300 }),
+    discovery: 'exhaustive single-failure exploration (stopped at the first failing point; the uninterrupted run already fails) of kws at B = 1, input 921 after one warm-up inference; first seen by fast-check fuzzing of kws (seed 1, 300 schedules)',
+    find: () => fromExplore({ ...RUN, model: 'kws', engine: 'stateful', batch: 1, input: 921, warmup: [0] }),
   },
   {
     id: 'stateful-seek-past-output',
-    discovery: 'fast-check fuzzing of lenet at B = 2 with the published seeker end (variant stateful-published-seek-end; seed 1, 200 schedules), shrunk by fast-check',
-    find: () => fromFuzz({ ...BASE, model: 'lenet', engine: 'stateful', batch: 2, faults: ['stateful-published-seek-end'], seed: 1, runs: 200 }),
+    discovery: 'exhaustive single-failure exploration of lenet at B = 2 with the published seeker end (variant stateful-published-seek-end), stopped at the first failing point; first seen by fast-check fuzzing (seed 1, 200 schedules)',
+    find: () => fromExplore({ ...RUN, model: 'lenet', engine: 'stateful', batch: 2, input: 0, faults: ['stateful-published-seek-end'] }),
     corrected: { what: "japari's default seeker end (the output's jobs: the engine without the variant)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'stateful-published-seek-end') }) },
   },
 ];
@@ -160,6 +183,8 @@ export interface FindingOutcome {
   readonly properties: readonly string[];
   /** Whether the same scenario passes with the fix switched on (undefined: no fix). */
   readonly fixedPasses?: boolean;
+  /** The same scenario with the fix switched on (undefined: no fix). */
+  readonly fixedSpec?: RunSpec;
   /** Whether the scenario also fails without any power failure. */
   readonly failsWithoutFailures: boolean;
 }
@@ -168,18 +193,23 @@ export function findingAvailable(f: Finding): boolean {
   return (f.needs ?? []).every((m) => sharedAvailable('models', SHARED_MODELS[m]));
 }
 
-/** Discover and replay one finding. */
+/** Discover and replay one finding (FindingLost when its search no longer finds it). */
 export function evaluateFinding(f: Finding): FindingOutcome {
   const spec = f.find();
+  if (!spec) throw new FindingLost(f.id, `its search (${f.discovery}) finds no counterexample`);
   const faithful = replaySpec(spec);
   const properties = [...new Set(faithful.violations.map((v) => v.property))];
-  if (properties.length === 0) throw new JapariError(`finding ${f.id}: the discovered scenario does not reproduce a violation`);
+  if (properties.length === 0) throw new FindingLost(f.id, `the scenario its search produced (schedule ${spec.schedule.join(', ') || 'none'}) violates no property`);
   const noFailure = spec.schedule.length === 0 ? faithful : replaySpec({ ...spec, schedule: [] });
   const out: FindingOutcome = { finding: f, spec, properties, failsWithoutFailures: noFailure.violations.length > 0 };
-  if (f.corrected) return { ...out, fixedPasses: replaySpec(f.corrected.spec(spec)).violations.length === 0 };
+  if (f.corrected) {
+    const fixedSpec = f.corrected.spec(spec);
+    return { ...out, fixedPasses: replaySpec(fixedSpec).violations.length === 0, fixedSpec };
+  }
   if (!f.fix) return out;
-  const fixed = replaySpec({ ...spec, fixes: [...new Set([...spec.fixes, f.fix])].sort() });
-  return { ...out, fixedPasses: fixed.violations.length === 0 };
+  const fixedSpec = { ...spec, fixes: [...new Set([...spec.fixes, f.fix])].sort() };
+  const fixed = replaySpec(fixedSpec);
+  return { ...out, fixedPasses: fixed.violations.length === 0, fixedSpec };
 }
 
 /** The livelock finding is about forward progress under an energy supply, not a schedule. */

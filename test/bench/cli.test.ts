@@ -25,8 +25,8 @@ describe('japari bench', () => {
     const doc = JSON.parse(io.stdout()) as BenchReport & { machine_dependent: SpeedReport };
     expect(doc).toMatchObject({ schema: 1, command: 'bench', profile: 'inas2021', fixes: false });
     expect(doc.conditions.map((c) => c.id)).toEqual(['continuous-power', '100uF/5mW', '100uF/rc']);
-    // 1 continuous + 3 engines x 2 B, under 3 conditions.
-    expect(doc.rows).toHaveLength(7 * 3);
+    // 1 continuous + 4 engines (hawaii, japari, loop-count, stateful) x 2 B, under 3 conditions.
+    expect(doc.rows).toHaveLength(9 * 3);
     for (const r of doc.rows) {
       for (const k of ['model', 'engine', 'batch', 'capacitor_uF', 'power_mW', 'supply', 'latency_s', 'on_time_s', 'recharge_s', 'power_cycles', 'energy_mJ', 'nvm_bytes', 'completed', 'breakdown']) {
         expect(r).toHaveProperty(k);
@@ -78,7 +78,7 @@ describe('japari bench', () => {
     expect(parseBenchOptions({ capacitor: '1mF,100uF' }).capacitorsF).toEqual([1e-3, 100e-6]);
     expect(() => parseBenchOptions({ supply: '3V' })).toThrow(UsageError);
     expect(() => parseBenchOptions({ batch: '0' })).toThrow(UsageError);
-    expect(() => parseBenchOptions({ engines: 'stateful' })).toThrow(UsageError);
+    expect(() => parseBenchOptions({ engines: 'nope' })).toThrow(UsageError);
     expect(() => parseBenchOptions({ power: '5' })).toThrow(UsageError);
   });
 

@@ -68,7 +68,7 @@ describe('parseRunOptions', () => {
   });
 
   it('validates each flag', () => {
-    expect(() => parseRunOptions({ engine: 'stateful' })).toThrow(/--engine: expected one of continuous, hawaii, japari, japari-loopcount/);
+    expect(() => parseRunOptions({ engine: 'nope' })).toThrow(/--engine: expected one of continuous, hawaii, japari, japari-loopcount, stateful/);
     expect(() => parseRunOptions({ batch: '0' })).toThrow(/--batch/);
     expect(() => parseRunOptions({ placement: 'sram' })).toThrow(/--placement/);
     expect(() => parseRunOptions({ profile: 'x' })).toThrow(/--profile: expected one of inas2021, tinas2024/);

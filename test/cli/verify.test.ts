@@ -30,8 +30,15 @@ describe('japari fuzz / explore / replay', () => {
   it('fuzz passes on a correct engine and prints its seed', async () => {
     const f = await run(['fuzz', '--model', 'tiny-conv', '--engine', 'hawaii', '--seed', '9', '--runs', '30']);
     expect(f.code).toBe(0);
-    expect(f.out).toMatch(/PASS held for 30 schedule/);
+    expect(f.out).toMatch(/PASS held for 30 guided schedule/);
     expect(f.out).toMatch(/seed 9/);
+    expect(f.out).toMatch(/coverage: \d+ tuples/);
+    const r = await run(['fuzz', '--model', 'tiny-conv', '--engine', 'hawaii', '--seed', '9', '--runs', '30', '--strategy', 'random', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc.strategy).toBe('random');
+    expect(doc.coverage.tuples).toBeGreaterThan(0);
+    expect((await run(['fuzz', '--model', 'tiny-conv', '--strategy', 'smart'])).code).toBe(2);
   });
 
   it('explore --json counts every write unit and lists failing points with tokens', async () => {

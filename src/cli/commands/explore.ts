@@ -38,6 +38,7 @@ import { createProgress } from '../progress.js';
 import { writeCounterexampleFiles } from './fuzz.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { availableParallelism } from 'node:os';
+import { SAVE_TO_HELP, saveCounterexamples } from '../save-to.js';
 
 export const name = 'explore';
 
@@ -55,6 +56,8 @@ export interface ExploreCommandOptions {
   /** Folder for the shard's result file (and its timing file). */
   readonly out?: string;
   readonly stopAtFirst?: boolean;
+  /** Corpus folder for the counterexamples found (save-to.ts). */
+  readonly saveTo?: string;
   /** 2 (default): also the inference after one more warm-up, so both parities of the state bits are explored. */
   readonly parities: 1 | 2;
 }
@@ -71,6 +74,7 @@ interface RawExploreFlags extends RawVerifyFlags {
   readonly json?: boolean;
   readonly out?: string;
   readonly stopAtFirst?: boolean;
+  readonly saveTo?: string;
   readonly oneParity?: boolean;
 }
 
@@ -105,6 +109,7 @@ export function parseExploreOptions(raw: RawExploreFlags, io: Pick<Io, 'cwd'> = 
     json: raw.json === true,
     ...(raw.out !== undefined ? { out: raw.out } : {}),
     ...(stopAtFirst ? { stopAtFirst } : {}),
+    ...(raw.saveTo !== undefined ? { saveTo: raw.saveTo } : {}),
     parities: raw.oneParity === true ? 1 : 2,
   };
 }
@@ -264,6 +269,7 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
   // model, a configuration the planner rejects or a layer that does not exist is exit 2 at once.
   if (o.report) validateOutputDir(o.report, '--report', io.cwd);
   if (o.out !== undefined) validateOutputDir(o.out, '--out', io.cwd);
+  if (o.saveTo !== undefined) validateOutputDir(o.saveTo, '--save-to', io.cwd);
   const m = loadTargetModel(io, t.model);
   checkInputIds(m, [{ id: t.input, option: '--input' }, ...t.warmup.map((id) => ({ id, option: '--warmup' }))]);
   const d = deploymentOf(deploymentOfTarget(t));
@@ -294,9 +300,35 @@ export async function runExplore(o: ExploreCommandOptions, io: Io): Promise<numb
     const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${property}`, specFor(o, f ? f.schedule : [], f ? f.phase : r.golden[0]!.phase));
     io.err(`wrote ${files.join(', ')}\n`);
   }
+  if (o.saveTo !== undefined) saveCounterexamples(io, o.saveTo, corpusRuns(o, r), 'fail');
   if (o.json) io.out(stableStringify(exploreJson(o, r, identity)) + '\n');
   else io.out(exploreText(o, r, st, `in ${r.seconds.toFixed(1)} s, ${r.pointsPerSecond.toFixed(0)} points/s on ${r.workers} worker(s)`));
   return r.verdict === 'pass' ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+/**
+ * What --save-to keeps of a campaign: the failing uninterrupted run, and the first failing point
+ * of each (layer, violated properties) class -- one regression test per distinct way it failed,
+ * not every point of a design that fails at thousands.
+ */
+function corpusRuns(o: ExploreCommandOptions, r: ExploreResult): { spec: ReturnType<typeof specFor>; source: string }[] {
+  const t = o.target;
+  const what = `japari explore ${t.engine} B=${t.batch} on ${t.model}${t.faults.length ? ` with fault(s) ${t.faults.join(', ')}` : ''}${t.fixes.length ? ` with fix(es) ${t.fixes.join(', ')}` : ''}`;
+  const out: { spec: ReturnType<typeof specFor>; source: string }[] = [];
+  const parity = (phase?: 1) => (phase === 1 ? ' (after one more warm-up: the other parity)' : '');
+  for (const phase of [undefined, 1] as const) {
+    const g = r.golden.find((v) => v.phase === phase);
+    if (g) out.push({ spec: specFor(o, [], phase), source: `${what}: fails without any power failure${parity(phase)}` });
+  }
+  const seen = new Set<string>();
+  for (const f of r.failures) {
+    const props = [...new Set(f.violations.map((v) => v.property))].sort().join(',');
+    const key = `${f.phase ?? 0}|${f.layer}|${props}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ spec: specFor(o, f.schedule, f.phase), source: `${what}: first failing point of layer ${f.layer} violating ${props}${parity(f.phase)}` });
+  }
+  return out;
 }
 
 /** The human report of a campaign result (explore, and the merge of its shards); `timing` is free text. */
@@ -334,6 +366,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--json', 'print one JSON document')
     .option('--out <dir>', "write this shard's result file (deterministic bytes, atomic; for japari merge) and its timing file here")
     .option('--stop-at-first', 'stop at the first failing point (one worker thread)')
+    .option('--save-to <dir>', SAVE_TO_HELP)
     .option('--one-parity', 'explore only the inference after the given warm-ups (default: also after one more, so both parities of the state bits are explored)')
     .action(async (raw: RawExploreFlags) => ctx.setExit(await runExplore(parseExploreOptions(raw, ctx.io), ctx.io)));
 }

@@ -2,7 +2,8 @@
  * `japari mutants`: the kill matrix -- every seeded fault against fuzzing (fixed seed and budget),
  * linear exploration and the proofs: killed or survived, time to first detection, counterexample
  * size and replay token. `--list` prints the catalogue. Exit 1 when a fault survives that is not
- * argued equivalent.
+ * argued equivalent. `--fuzz-ratio` instead measures coverage-guided against random fuzzing on
+ * every fault (src/bench/fuzzratio.ts; `--out` writes coverage.json and coverage.md).
  */
 import type { Command } from 'commander';
 import { FAULTS } from '../../engines/catalogue.js';
@@ -14,11 +15,12 @@ import { stableStringify } from '../../util/json.js';
 import { ReportSet, validateOutputDir } from '../../util/fsx.js';
 import { createProgress } from '../progress.js';
 import { UsageError } from '../../util/errors.js';
-import { parseList, parseSeed } from '../units.js';
+import { parseList, parsePositiveInt, parseSeed } from '../units.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { resolvePath } from '../options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import { fuzzRatioJson, fuzzRatioMarkdown, runFuzzRatio } from '../../bench/fuzzratio.js';
 
 export const name = 'mutants';
 
@@ -30,10 +32,45 @@ export interface MutantsCommandOptions {
   readonly seed: number;
   readonly out?: string;
   readonly json: boolean;
+  /** Measure guided against random fuzzing instead (runs per campaign, number of seeds). */
+  readonly fuzzRatio?: { readonly runs: number; readonly seeds: number };
+}
+
+async function runFuzzRatioCommand(o: MutantsCommandOptions, fr: { runs: number; seeds: number }, io: Io): Promise<number> {
+  if (o.out) validateOutputDir(o.out, '--out', io.cwd);
+  const progress = createProgress(io, 'fuzz-ratio');
+  const t0 = performance.now();
+  const seeds = Array.from({ length: fr.seeds }, (_, i) => o.seed + i);
+  let r: ReturnType<typeof runFuzzRatio>;
+  try {
+    r = runFuzzRatio({ runs: fr.runs, seeds, model: 'lenet', batch: 2, ...(o.faults ? { faults: o.faults } : {}), onStep: (what, done, total) => progress.step(what, done, total) });
+  } finally {
+    progress.done();
+  }
+  const wall = (performance.now() - t0) / 1000;
+  if (o.out) {
+    const set = new ReportSet(resolvePath(io, o.out));
+    try {
+      set.write('coverage.json', stableStringify({ ...fuzzRatioJson(r), wall_seconds: wall }, 2) + '\n');
+      set.write('coverage.md', fuzzRatioMarkdown(r, wall));
+      io.err(`wrote ${set.commit().join(' and ')}\n`);
+    } finally {
+      set.abort();
+    }
+  }
+  if (o.json) io.out(stableStringify({ ...fuzzRatioJson(r), wall_seconds: wall }) + '\n');
+  else {
+    const s = r.summary;
+    io.out(`guided: ${s.killed.guided}/${s.faults} faults killed, median ${s.medianSeconds.guided.toFixed(2)} s / ${s.medianRuns.guided} schedules to kill\n`);
+    io.out(`random: ${s.killed.random}/${s.faults} faults killed, median ${s.medianSeconds.random.toFixed(2)} s / ${s.medianRuns.random} schedules to kill\n`);
+    io.out(`ratio random / guided: ${s.secondsRatio.toFixed(2)} (time), ${s.runsRatio.toFixed(2)} (schedules); on the ${s.hard.faults} faults either needs more than one schedule for: ${s.hard.secondsRatio.toFixed(2)} (time), ${s.hard.runsRatio.toFixed(2)} (schedules); ${wall.toFixed(0)} s in all\n`);
+  }
+  return EXIT_OK;
 }
 
 export async function runMutantsCommand(o: MutantsCommandOptions, io: Io): Promise<number> {
   const st = createStyle(io);
+  if (o.fuzzRatio && !o.list) return runFuzzRatioCommand(o, o.fuzzRatio, io);
   if (o.list) {
     if (o.json) io.out(stableStringify({ schema: 1, faults: FAULTS }) + '\n');
     else io.out(st.table([{ header: 'fault' }, { header: 'engine' }, { header: 'area' }, { header: 'mistake it stands for' }], FAULTS.map((f) => [f.id, f.engine, f.area, f.description])) + '\n');
@@ -94,7 +131,11 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--seed <n>', 'fuzzing seed (default 20261128)')
     .option('--out <dir>', 'write mutants.json and mutants.md here (e.g. reports/mutants)')
     .option('--json', 'print one JSON document')
-    .action(async (raw: { list?: boolean; quick?: boolean; fault?: string; techniques?: string; seed?: string; out?: string; json?: boolean }) => {
+    .option('--fuzz-ratio', 'instead: time and schedules to kill each fault with coverage-guided against random fuzzing (writes coverage.json and coverage.md with --out)')
+    .option('--runs <n>', 'with --fuzz-ratio: schedules per campaign (default 400)')
+    .option('--seeds <n>', 'with --fuzz-ratio: seeds per fault and strategy, from --seed on (default 5)')
+    .action(async (raw: { list?: boolean; quick?: boolean; fault?: string; techniques?: string; seed?: string; out?: string; json?: boolean; fuzzRatio?: boolean; runs?: string; seeds?: string }) => {
+      if (!raw.fuzzRatio && (raw.runs !== undefined || raw.seeds !== undefined)) throw new UsageError('--runs and --seeds apply to --fuzz-ratio');
       const techniques = raw.techniques !== undefined ? parseList(raw.techniques, (t) => t as Technique, '--techniques') : [...TECHNIQUES];
       for (const t of techniques) if (!TECHNIQUES.includes(t)) throw new UsageError(`--techniques: unknown technique ${JSON.stringify(t)} (known: ${TECHNIQUES.join(', ')})`);
       const faults = raw.fault !== undefined ? parseList(raw.fault, (f) => f, '--fault') : undefined;
@@ -109,6 +150,7 @@ export function register(program: Command, ctx: CommandContext): void {
             seed: raw.seed !== undefined ? parseSeed(raw.seed) : 20261128,
             ...(raw.out !== undefined ? { out: raw.out } : {}),
             json: raw.json === true,
+            ...(raw.fuzzRatio ? { fuzzRatio: { runs: raw.runs !== undefined ? parsePositiveInt(raw.runs, '--runs') : 400, seeds: raw.seeds !== undefined ? parsePositiveInt(raw.seeds, '--seeds') : 5 } } : {}),
           },
           ctx.io,
         ),

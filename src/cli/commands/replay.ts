@@ -25,6 +25,7 @@ import { resolvePath } from '../options.js';
 import { checkInputIds, loadTargetModel, resolveModelSpec } from '../verify-options.js';
 import { writeCounterexampleFiles } from './fuzz.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
+import { saveCounterexamples } from '../save-to.js';
 
 export const name = 'replay';
 
@@ -35,6 +36,8 @@ export interface ReplayCommandOptions {
   readonly report?: string;
   readonly html?: string;
   readonly json: boolean;
+  /** Corpus folder: keep this run with its verdict now as a regression test (save-to.ts). */
+  readonly saveTo?: string;
 }
 
 function short(h: string): string {
@@ -69,6 +72,7 @@ export async function runReplay(o: ReplayCommandOptions, io: Io): Promise<number
   // Output paths first: a bad one is exit 2 before the replay runs.
   if (o.report) validateOutputDir(o.report, '--report', io.cwd);
   if (o.html) validateOutputFile(o.html, '--html', io.cwd);
+  if (o.saveTo !== undefined) validateOutputDir(o.saveTo, '--save-to', io.cwd);
   // A design from an engine module: load the module the token names (or the one --engine-module
   // loaded, if it is the same file content) before replaying.
   const info = decodeTokenInfo(o.token);
@@ -84,6 +88,7 @@ export async function runReplay(o: ReplayCommandOptions, io: Io): Promise<number
     writeFileAtomicSync(path, counterexampleHtml(rep, buildForensics(spec)));
     io.err(`wrote ${path}\n`);
   }
+  if (o.saveTo !== undefined) saveCounterexamples(io, o.saveTo, [{ spec, source: `japari replay (${rep.verdict === 'fail' ? `violates ${rep.properties.join(', ')}` : 'passes'})` }], 'any');
   if (o.json) {
     io.out(
       stableStringify({
@@ -115,7 +120,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--report <dir>', 'also write the report (JSON, Markdown, SVG timeline, HTML page) here')
     .option('--html <file>', 'also write the self-contained HTML page of the counterexample here')
     .option('--json', 'print one JSON document')
-    .action(async (token: string, raw: { model?: string; report?: string; html?: string; json?: boolean }) =>
+    .option('--save-to <dir>', 'keep this run as a regression test in this corpus folder (e.g. test/corpus/), expecting the verdict it has now')
+    .action(async (token: string, raw: { model?: string; report?: string; html?: string; json?: boolean; saveTo?: string }) =>
       ctx.setExit(
         await runReplay(
           {
@@ -123,6 +129,7 @@ export function register(program: Command, ctx: CommandContext): void {
             ...(raw.model !== undefined ? { model: raw.model } : {}),
             ...(raw.report !== undefined ? { report: raw.report } : {}),
             ...(raw.html !== undefined ? { html: raw.html } : {}),
+            ...(raw.saveTo !== undefined ? { saveTo: raw.saveTo } : {}),
             json: raw.json === true,
           },
           ctx.io,

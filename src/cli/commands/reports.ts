@@ -1,7 +1,8 @@
 /**
  * `japari reports`: regenerate the canonical reports under reports/ (findings, verification of
  * the default model, proofs, benchmarks, mutants -- whichever producers are registered),
- * byte-identically; `--check` compares instead of writing and exits 1 when a report is stale.
+ * byte-identically; `--check` compares instead of writing and exits 1 when a report is stale,
+ * or when a finding is no longer found by its deterministic search (named; nothing written).
  */
 import type { Command } from 'commander';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { resolvePath } from '../options.js';
 import { createStyle } from '../style.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import '../../report/producers.js';
+import { FindingLost } from '../../report/findings.js';
 import '../../bench/fidelity.js';
 
 export const name = 'reports';
@@ -30,7 +32,9 @@ export async function runReports(o: ReportsOptions, io: Io): Promise<number> {
   const st = createStyle(io);
   if (!o.check) validateOutputDir(o.root, '--root', io.cwd);
   const progress = createProgress(io, 'reports');
-  const r = await generateReports(o.root, {
+  let r: Awaited<ReturnType<typeof generateReports>>;
+  try {
+    r = await generateReports(o.root, {
     check: o.check,
     ...(o.only ? { only: o.only } : {}),
     onStep: (e) => {
@@ -38,7 +42,14 @@ export async function runReports(o: ReportsOptions, io: Io): Promise<number> {
       else if (e.phase === 'inside') progress.step(`${e.producer}: ${e.text} (${(e.done ?? 0) + 1} of ${e.total})`, e.index, e.count);
       else progress.step(`${e.producer}: ${e.files} file(s) produced`, e.index + 1, e.count);
     },
-  });
+    });
+  } catch (e) {
+    // A finding its deterministic search no longer finds is a failed check, not a bug (nothing written).
+    if (!(e instanceof FindingLost)) throw e;
+    progress.done();
+    io.out(`${st.verdict('fail')} ${e.message}\n`);
+    return EXIT_CHECK_FAILED;
+  }
   progress.done();
   if (r.skipped.length > 0) {
     io.out(`${r.skipped.length} report(s) need ../shared for some of their rows; ${o.check ? 'not compared' : 'committed versions kept'}:\n${r.skipped.map((p) => `  ${p}`).join('\n')}\n`);
