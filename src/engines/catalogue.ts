@@ -441,9 +441,12 @@ export const FINDINGS = [
         "The encoding is the authors' (a +-0x4000 offset on half-scale values, the state read back from the sign, no guard against half-scale values of 0x4000 or more); what drives kws's fc3 beyond it is japari's scale choice (the calibrated exponents plus one, stateful/half.ts), not the authors' find_max_multiplier, which picks scales on the first sample under a bound of 8140. Whether the authors' scales leave later inputs room needs their scale selection modelled.",
       code: [REF.statefulEncoding, REF.statefulBound],
       builds: ['later'],
-      reach: { evaluated: false, text: "kws at B = 1 under japari's scales: 14 of 200 synthetic inputs reach 0x4000 at fc3 (the authors' KWS inputs are not available); lenet, mnist and har stay below it on every input tried, cifar10 was not scanned" },
+      reach: {
+        evaluated: false,
+        text: "kws at B = 1 under japari's scales: 14 of 200 synthetic inputs reach 0x4000 at fc3 (the authors' KWS inputs are not available); lenet, mnist and har stay below it on every input tried, cifar10 was not scanned. tiny-features, whose input-channel slices' partial sums are built to saturate, breaks at every B, with lost work too: stale partial-sum states read as finished (japari check's exploration section); the authors rescale partial sums to fit (find_max_multiplier on the conv output, ConvMerge scales back), which japari's fixed scales do not model",
+      },
       accepted: 'yes: no assert bounds the values (an earlier encoding asserted -0x2000 <= val < 0x6000 in get_value_state_bit)',
-      effects: ['wrong output'],
+      effects: ['wrong output', 'lost or repeated work'],
     },
   },
   {
