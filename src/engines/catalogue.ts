@@ -103,7 +103,16 @@ export interface FindingProvenance {
   /** Builds read that do not have it, and why. */
   readonly notIn?: readonly { readonly build: BuildId; readonly why: string }[];
   /** Whether a configuration the authors evaluated (their models, B = 1, 2, 4) triggers it, and how that was established. */
-  readonly reach: { readonly evaluated: boolean; readonly text: string };
+  readonly reach: {
+    readonly evaluated: boolean;
+    readonly text: string;
+    /**
+     * Built-in models on which the faithful design is known to break through this finding even
+     * without a power failure: `japari check` reports that design there as n/a (known finding),
+     * never as PASS, and only when the uninterrupted run itself fails.
+     */
+    readonly models?: readonly string[];
+  };
   /** Whether the authors' code accepts the configuration that triggers it (asserts, compile-time checks). */
   readonly accepted: string;
   readonly effects: readonly FindingEffect[];
@@ -444,6 +453,7 @@ export const FINDINGS = [
       reach: {
         evaluated: false,
         text: "kws at B = 1 under japari's scales: 14 of 200 synthetic inputs reach 0x4000 at fc3 (the authors' KWS inputs are not available); lenet, mnist and har stay below it on every input tried, cifar10 was not scanned. tiny-features, whose input-channel slices' partial sums are built to saturate, breaks at every B, with lost work too: stale partial-sum states read as finished (japari check's exploration section); the authors rescale partial sums to fit (find_max_multiplier on the conv output, ConvMerge scales back), which japari's fixed scales do not model",
+        models: ['tiny-features'],
       },
       accepted: 'yes: no assert bounds the values (an earlier encoding asserted -0x2000 <= val < 0x6000 in get_value_state_bit)',
       effects: ['wrong output', 'lost or repeated work'],
