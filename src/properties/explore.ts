@@ -49,6 +49,11 @@ export interface ExploreOptions {
   readonly parities?: 1 | 2;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
+  /**
+   * Linear mode: run each recovery in place on the cursor's memories and roll its writes back
+   * (default), or, false, on copy-on-write snapshots of them (slow twin).
+   */
+  readonly journal?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
   /**
    * depth2/depth3, pruned: called for every recovery that nested failures were placed in, with
@@ -637,9 +642,24 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
     const firstSeek = monitor ? monitoredSeek(monitor.view()) : null;
     const start = { action: pt.action, boots: 2, failures: 1 };
     const deeper = depth > 1;
-    const nvm1 = cursor.nvm.snapshot();
-    const led1 = cursor.ledger.snapshot();
-    const first = subRun(d, g, insp, o, deeper ? nvm1.snapshot() : nvm1, deeper ? led1.snapshot() : led1, start, firstSeek, [], deeper, deeper ? undefined : retired);
+    let first: SubRunOutcome;
+    let nvm1: PagedMemory | null = null;
+    let led1: PagedMemory | null = null;
+    if (!deeper && o.journal !== false) {
+      // In place on the cursor's memories, rolled back afterwards (no copy-on-write copies).
+      cursor.nvm.startJournal();
+      cursor.ledger.startJournal();
+      try {
+        first = subRun(d, g, insp, o, cursor.nvm, cursor.ledger, start, firstSeek, [], false, retired);
+      } finally {
+        cursor.nvm.rollback();
+        cursor.ledger.rollback();
+      }
+    } else {
+      nvm1 = cursor.nvm.snapshot();
+      led1 = cursor.ledger.snapshot();
+      first = subRun(d, g, insp, o, deeper ? nvm1.snapshot() : nvm1, deeper ? led1.snapshot() : led1, start, firstSeek, [], deeper, deeper ? undefined : retired);
+    }
     if (!deeper) retired = first.dev;
     explored++;
     naive++;
@@ -655,7 +675,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
     }
     if (deeper) {
       naive += fullUnits(first);
-      nested(first, nvm1, led1, [pt.action], pt.k, layer);
+      nested(first, nvm1!, led1!, [pt.action], pt.k, layer);
     }
     o.onProgress?.(++firstsDone, total);
   }
