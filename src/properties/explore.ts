@@ -50,7 +50,8 @@ export interface ExploreOptions {
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
   /**
-   * Linear mode: run each recovery in place on the cursor's memories and roll its writes back
+   * Run each recovery that receives no nested failure (every recovery in linear mode, the last
+   * failure's in depth 2/3) in place on the memories it starts from and roll its writes back
    * (default), or, false, on copy-on-write snapshots of them (slow twin).
    */
   readonly journal?: boolean;
@@ -604,10 +605,27 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
       if (!inLayer(ep)) continue;
       const a2 = dv.writeLogAction[k2]!;
       const deeper = level + 1 < depth;
-      const nvmS = nvm2.snapshot();
-      const ledS = led2.snapshot();
-      // The run mutates the memories it is given: keep the failure state for its own nested failures.
-      const r = subRun(d, g, insp, o, deeper ? nvmS.snapshot() : nvmS, deeper ? ledS.snapshot() : ledS, { action: a2, boots: level + 2, failures: level + 1 }, mon ? monitoredSeek(mon.view()) : null, [], deeper, deeper ? undefined : retired);
+      const start2 = { action: a2, boots: level + 2, failures: level + 1 };
+      const seek2 = mon ? monitoredSeek(mon.view()) : null;
+      let r: SubRunOutcome;
+      let nvmS: PagedMemory | null = null;
+      let ledS: PagedMemory | null = null;
+      if (!deeper && o.journal !== false) {
+        // The last failure of a schedule: in place on the window's memories, rolled back after.
+        nvm2.startJournal();
+        led2.startJournal();
+        try {
+          r = subRun(d, g, insp, o, nvm2, led2, start2, seek2, [], false, retired);
+        } finally {
+          nvm2.rollback();
+          led2.rollback();
+        }
+      } else {
+        nvmS = nvm2.snapshot();
+        ledS = led2.snapshot();
+        // The run mutates the memories it is given: keep the failure state for its own nested failures.
+        r = subRun(d, g, insp, o, deeper ? nvmS.snapshot() : nvmS, deeper ? ledS.snapshot() : ledS, start2, seek2, [], deeper, deeper ? undefined : retired);
+      }
       if (!deeper) retired = r.dev;
       explored++;
       if (level + 1 === 2) pairs++;
@@ -627,7 +645,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
       if (deeper) {
         // Naive triples under this pair: every unit of its full recovery.
         naive += fullUnits(r);
-        nested(r, nvmS, ledS, schedule, firstUnit, layer);
+        nested(r, nvmS!, ledS!, schedule, firstUnit, layer);
       }
     }
     // Naive nested failures after the window: under a pair of the uninterrupted run (depth 3),
