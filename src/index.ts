@@ -59,6 +59,7 @@ export {
   hawaii,
   japari,
   japariLoopCount,
+  stateful,
   type EngineDesign,
 } from './engines/designs.js';
 export type { Engine, FaultSet } from './engines/registry.js';
@@ -68,6 +69,8 @@ export { type Preservation, type SeekOutcome, NO_HOOKS } from './engines/referen
 export { RecordStore, initialRecord, type ModelRecord, type SlotState } from './engines/common/record.js';
 export { newerIsCopy1, bumpVersion, writeTarget } from './engines/common/rules.js';
 export { psb, flipStateBit, firstUnfinishedJob, footprintSaysFinished, layerEndSteps, type LayerEndStep, type TpTable } from './engines/japari/rules.js';
+export { embedState, clearState, stateOfWord, stateSaysFinished, hasState } from './engines/stateful/rules.js';
+export { halfScale } from './engines/stateful/half.js';
 export { valueWord, countedValues, slotWordOf } from './engines/reference/geometry.js';
 export { type IndicatorScheme, staleIndicators, tornWords } from './engines/scheme.js';
 export type { LayerScheme } from './engines/registry.js';

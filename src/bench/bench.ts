@@ -6,6 +6,7 @@
  */
 import { availableParallelism, cpus, platform, arch } from 'node:os';
 import { PROFILES, activePowerW } from '../device/profile.js';
+import { LIBRARY_DEFAULT_FIRMWARE } from '../engines/reference/firmware.js';
 import type { EngineKind } from '../engines/reference/plan.js';
 import { VERSION } from '../index.js';
 import { type Condition, traceName } from './conditions.js';
@@ -43,6 +44,9 @@ export interface BenchReport {
   readonly japari_version: string;
   readonly profile: string;
   readonly profile_name: string;
+  /** The firmware build (firmware.ts) and the ablation, if any. */
+  readonly firmware: string;
+  readonly ablate: string | null;
   readonly placement: string;
   readonly fixes: boolean;
   readonly input: number;
@@ -228,6 +232,8 @@ export async function runBench(
     japari_version: VERSION,
     profile: spec.profile,
     profile_name: profile.name,
+    firmware: spec.firmware ?? LIBRARY_DEFAULT_FIRMWARE,
+    ablate: spec.ablate ?? null,
     placement: spec.placement,
     fixes: spec.fixes,
     input: spec.input,

@@ -19,6 +19,7 @@ const ENGINE_COLOR_MAP: Readonly<Record<string, string>> = {
   hawaii: '#D55E00',
   japari: '#0072B2',
   'japari-loopcount': '#009E73',
+  stateful: '#CC79A7',
 };
 
 export const CATEGORY_COLORS: Readonly<Record<Category, string>> = {
@@ -54,6 +55,7 @@ export function engineColor(engine: EngineKind): string {
 const BATCH_SHADES: Readonly<Record<string, readonly string[]>> = {
   japari: ['#9ECAE1', '#6BAED6', '#2171B5', '#08306B'],
   'japari-loopcount': ['#A1D99B', '#74C476', '#238B45', '#00441B'],
+  stateful: ['#FCC5C0', '#F768A1', '#AE017E', '#49006A'],
   hawaii: ['#FDD0A2', '#FDAE6B', '#E6550D', '#7F2704'],
   continuous: ['#BDBDBD', '#969696', '#636363', '#252525'],
 };

@@ -43,7 +43,7 @@ function engineShort(e: EngineKind): string {
   return ENGINE_SHORT_MAP[e] ?? e;
 }
 
-const ENGINE_SHORT_MAP: Readonly<Record<string, string>> = { continuous: 'continuous', hawaii: 'HAWAII', japari: 'JAPARI', 'japari-loopcount': 'JAPARI loop-count' };
+const ENGINE_SHORT_MAP: Readonly<Record<string, string>> = { continuous: 'continuous', hawaii: 'HAWAII', japari: 'JAPARI', 'japari-loopcount': 'JAPARI loop-count', stateful: 'Stateful' };
 
 function key(...xs: (string | number)[]): string {
   return xs.join('|');

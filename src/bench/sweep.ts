@@ -16,7 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadModel, type LoadedModel } from '../model/models.js';
 import { Deployment, runInference, type RunResult } from '../engines/runner.js';
-import type { EngineKind } from '../engines/reference/plan.js';
+import type { EngineKind, Ablation } from '../engines/reference/plan.js';
 import { LC_BATCHES } from '../engines/japari-loopcount/plan.js';
 import { fixesFor } from '../engines/catalogue.js';
 import { PROFILES, type NvmPlacement } from '../device/profile.js';
@@ -46,6 +46,10 @@ export interface SweepSpec {
   readonly batches: readonly number[];
   readonly conditions: readonly Condition[];
   readonly profile: ProfileName;
+  /** Firmware build (firmware.ts); absent: the library default. */
+  readonly firmware?: string;
+  /** An ablation (continuous power only). */
+  readonly ablate?: Ablation | null;
   readonly placement: NvmPlacement;
   /** Run the corrected variants (engine/faults.ts FIXES) instead of the published engines. */
   readonly fixes: boolean;
@@ -185,6 +189,8 @@ function engineParams(spec: SweepSpec, engine: EngineKind, batch: number) {
     batch,
     placement: spec.placement,
     profile: PROFILES[spec.profile]!,
+    ...(spec.firmware !== undefined ? { firmware: spec.firmware } : {}),
+    ...(spec.ablate ? { ablate: spec.ablate } : {}),
     ...(spec.fixes ? { fixes: fixesFor(engine) } : {}),
   };
 }

@@ -16,6 +16,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { loadEngineModule } from '../properties/modules.js';
 import { VERSION } from '../util/version.js';
 import * as models from './commands/models.js';
+import * as calibrate from './commands/calibrate.js';
+import * as plan from './commands/plan.js';
 import * as run from './commands/run.js';
 import * as check from './commands/check.js';
 import * as prove from './commands/prove.js';
@@ -28,7 +30,7 @@ import * as reports from './commands/reports.js';
 import * as mutants from './commands/mutants.js';
 
 /** Every command, in help order. */
-export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, merge, replay, reports, mutants, bench, prove];
+export const COMMANDS: readonly CommandModule[] = [check, run, models, fuzz, explore, merge, replay, reports, mutants, bench, prove, calibrate, plan];
 
 export function buildProgram(ctx: CommandContext, commands: readonly CommandModule[] = COMMANDS): Command {
   const { io } = ctx;

@@ -7,7 +7,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import type { EngineKind } from '../engines/reference/plan.js';
+import { type EngineKind, type Ablation, ABLATIONS } from '../engines/reference/plan.js';
+import { type FirmwareId, FIRMWARE_IDS } from '../engines/reference/firmware.js';
 import { designOf, engineKinds } from '../engines/designs.js';
 import { PROFILES, type DeviceProfile, type NvmPlacement } from '../device/profile.js';
 import { type Capacitor, type Harvester, DEVICE_MD_CAPACITOR, loadPowerTrace, meanWatts, ratedVmax, validateCapacitor } from '../device/energy.js';
@@ -32,6 +33,16 @@ export function parseEngine(t: string, option = '--engine'): EngineKind {
     throw new UsageError(`${option}: expected one of ${engineKinds().join(', ')}, got ${JSON.stringify(t)}`);
   }
 }
+/** A firmware build id (firmware.ts); anything else is a usage error naming the ids. */
+export function parseFirmware(t: string, option = '--firmware'): FirmwareId {
+  return oneOf(t.trim(), FIRMWARE_IDS, option);
+}
+
+/** An ablation (plan.ts ABLATIONS). */
+export function parseAblation(t: string, option = '--ablate'): Ablation {
+  return oneOf(t.trim(), ABLATIONS, option);
+}
+
 export const parsePlacement = (t: string, option = '--placement'): NvmPlacement => oneOf(t, PLACEMENTS, option);
 export const parseProfileName = (t: string, option = '--profile'): ProfileName => oneOf(t, PROFILE_NAMES, option);
 

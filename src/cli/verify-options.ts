@@ -5,12 +5,14 @@
  */
 import type { EngineKind } from '../engines/reference/plan.js';
 import type { NvmPlacement } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
+import { type FirmwareId, FIRMWARE_IDS, DEFAULT_FIRMWARE } from '../engines/reference/firmware.js';
+import { parseFirmware } from './options.js';
+import { FAULT_IDS, FIX_IDS, VARIANT_IDS, fixesFor } from '../engines/catalogue.js';
 import { UsageError } from '../util/errors.js';
 import { parseList, parseNonNegativeInt, parsePositiveInt } from './units.js';
 import { parseEngine, parsePlacement, parseProfileName, resolvePath, type ProfileName } from './options.js';
 import { loadModel, type LoadedModel } from '../model/models.js';
-import { checkBatch, designOf } from '../engines/designs.js';
+import { checkBatch, designOf, builtinKinds } from '../engines/designs.js';
 import type { Io } from './io.js';
 
 export interface RawVerifyFlags {
@@ -19,6 +21,7 @@ export interface RawVerifyFlags {
   readonly batch?: string;
   readonly placement?: string;
   readonly profile?: string;
+  readonly firmware?: string;
   readonly fault?: string;
   readonly fix?: string;
   readonly input?: string;
@@ -31,6 +34,7 @@ export interface VerifyTarget {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: ProfileName;
+  readonly firmware: FirmwareId;
   readonly faults: readonly string[];
   readonly fixes: readonly string[];
   readonly input: number;
@@ -95,7 +99,7 @@ export function loadTargetModel(io: Pick<Io, 'err'>, model: string): LoadedModel
 export function parseFaults(text: string | undefined): string[] {
   if (text === undefined || text === 'none') return [];
   const ids = parseList(text, (s) => s, '--fault');
-  for (const id of ids) if (!(FAULT_IDS as readonly string[]).includes(id)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list)`);
+  for (const id of ids) if (![...FAULT_IDS, ...VARIANT_IDS].includes(id as never)) throw new UsageError(`--fault: unknown fault ${JSON.stringify(id)} (see japari mutants --list; published-code variants: ${VARIANT_IDS.join(', ')})`);
   return [...new Set(ids)].sort();
 }
 
@@ -112,6 +116,7 @@ export function parseVerifyTarget(raw: RawVerifyFlags, io: Pick<Io, 'cwd'> = { c
     batch,
     placement: parsePlacement(raw.placement ?? VERIFY_DEFAULTS.placement),
     profile: parseProfileName(raw.profile ?? VERIFY_DEFAULTS.profile),
+    firmware: parseFirmware(raw.firmware ?? DEFAULT_FIRMWARE),
     faults: parseFaults(raw.fault),
     fixes: parseFixes(raw.fix, engine),
     input: parseNonNegativeInt(raw.input ?? VERIFY_DEFAULTS.input, '--input'),
@@ -121,18 +126,19 @@ export function parseVerifyTarget(raw: RawVerifyFlags, io: Pick<Io, 'cwd'> = { c
 
 /** The deployment part of a target (what fuzz/explore/replay specs and the JSON reports share). */
 export function deploymentOfTarget(t: VerifyTarget) {
-  return { model: t.model, engine: t.engine, batch: t.batch, placement: t.placement, profile: t.profile, faults: t.faults, fixes: t.fixes };
+  return { model: t.model, engine: t.engine, batch: t.batch, placement: t.placement, profile: t.profile, firmware: t.firmware, faults: t.faults, fixes: t.fixes };
 }
 
 /** Register the shared flags on a commander command. */
 export function addVerifyFlags<T extends { option(flags: string, description: string): T }>(cmd: T, o: { drawnInputs?: boolean } = {}): T {
   return cmd
     .option('--model <name>', `model: lenet, tiny-*, mnist, har, kws, cifar10, rnd:..., or a .onnx path (default ${VERIFY_DEFAULTS.model})`)
-    .option('--engine <engine>', `continuous, hawaii, japari or japari-loopcount (default ${VERIFY_DEFAULTS.engine})`)
+    .option('--engine <engine>', `${builtinKinds().join(', ')} (default ${VERIFY_DEFAULTS.engine})`)
     .option('--batch <B>', 'preservation granularity B (default 1)')
     .option('--placement <nvm>', 'spi-fram or internal-fram (default spi-fram)')
     .option('--profile <name>', 'device cost profile: inas2021 or tinas2024 (default inas2021)')
-    .option('--fault <ids>', 'seeded faults to switch on (comma-separated; see japari mutants --list)')
+    .option('--firmware <id>', `firmware build: ${FIRMWARE_IDS.join(', ')} (default ${DEFAULT_FIRMWARE})`)
+    .option('--fault <ids>', `seeded faults to switch on (comma-separated; see japari mutants --list), or published-code variants: ${VARIANT_IDS.join(', ')}`)
     .option('--fix <ids>', 'corrections of published-design findings: ids, all, or none (default none: the published design)')
     .option('--input <n>', `input of the checked inference: a sample index or a seed (default ${o.drawnInputs ? 'drawn per schedule' : VERIFY_DEFAULTS.input})`)
     .option('--warmup <n,...>', `inputs of uninterrupted inferences run first, so stale indicators sit in NVM, or none (default ${o.drawnInputs ? 'none or one, drawn per schedule' : VERIFY_DEFAULTS.warmup})`);

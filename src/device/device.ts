@@ -27,7 +27,7 @@
  *
  * Determinism: a run is a function of (profile, program, seed, supply). No clocks, no Math.random.
  */
-import type { DeviceProfile, NvmPlacement, Cost } from './profile.js';
+import { type DeviceProfile, type NvmPlacement, type Cost, NJ_PER_CPU_CYCLE } from './profile.js';
 import { PagedMemory } from './paged.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC, matMulRowQ15, sat16, wrap16 } from './lea.js';
 import {
@@ -250,6 +250,20 @@ export class Device {
   private readonly writeUnit: 1 | 2;
   private readonly wCost: Cost;
   private readonly rCost: Cost;
+  /**
+   * While set, events cost nothing (they still take their actions): work japari's storage model
+   * does that the modelled firmware does not (a build's Concat is metadata: no data moves).
+   * The engine sets it around such work; a reboot clears it.
+   */
+  uncharged = false;
+  /** Firmware software overhead per SPI transaction and per program-FRAM copy (cycles). */
+  private readonly spiOver: number;
+  private readonly romOver: number;
+  /**
+   * Event counts the build profiles' calibration fits against (src/engines/reference/firmware.ts):
+   * [SPI transactions, program-FRAM copies, firmware loop iterations, footprint-record calls].
+   */
+  readonly counts = new Float64Array(4);
   private readonly accScratch = ACC_SCRATCH;
   private readonly garbage: GarbagePattern;
   private readonly seed: number;
@@ -277,6 +291,8 @@ export class Device {
     this.writeUnit = nvmProfile.writeUnitBytes;
     this.wCost = nvmProfile.write;
     this.rCost = nvmProfile.read;
+    this.spiOver = o.placement === 'spi-fram' ? (o.profile.overheads?.spiCallCycles ?? 0) : 0;
+    this.romOver = o.profile.overheads?.paramCallCycles ?? 0;
     // Reusing a retired device's SRAM arrays avoids allocating 12 KB per exploration sub-run;
     // the contents are overwritten with garbage below, as after any power-on.
     const donor = o.reuse;
@@ -350,6 +366,12 @@ export class Device {
    * are accounted; on a shortfall the caller applies the partial effect and calls `fail()`.
    */
   private admit(units: number, fixedCycles: number, cyclesPerUnit: number, fixedNj: number, njPerUnit: number, cat: number): number {
+    if (this.uncharged) {
+      fixedCycles = 0;
+      cyclesPerUnit = 0;
+      fixedNj = 0;
+      njPerUnit = 0;
+    }
     let k = units;
     if (this.action + units > this.nextFail) k = Math.max(0, this.nextFail - this.action);
     let cycles = fixedCycles + cyclesPerUnit * units;
@@ -445,7 +467,9 @@ export class Device {
    */
   dmaFromRom(romWord: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.profile.rom.read;
-    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
+    const o = this.romOver;
+    if (!this.uncharged) this.counts[1]!++;
+    const done = this.admit(1, o + c.fixedCycles + c.cyclesPerUnit * words, 0, o * NJ_PER_CPU_CYCLE + c.fixedNj + c.njPerUnit * words, 0, cat);
     if (this.trace) this.record('dma-rom', label, cat, this.action - done, done, 1);
     if (done < 1) this.fail(label);
     this.sram.set(this.rom.subarray(romWord, romWord + words), sramWord);
@@ -459,7 +483,9 @@ export class Device {
    */
   dmaFromNvm(nvmByte: number, sramWord: number, words: number, cat: CatId, label: string): void {
     const c = this.rCost;
-    const done = this.admit(1, c.fixedCycles + c.cyclesPerUnit * words, 0, c.fixedNj + c.njPerUnit * words, 0, cat);
+    const o = this.spiOver;
+    if (!this.uncharged) this.counts[0]!++;
+    const done = this.admit(1, o + c.fixedCycles + c.cyclesPerUnit * words, 0, o * NJ_PER_CPU_CYCLE + c.fixedNj + c.njPerUnit * words, 0, cat);
     if (this.trace) this.record('dma-read', label, cat, this.action - done, done, 1, nvmByte, nvmByte + 2 * words);
     if (done < 1) this.fail(label);
     this.nvm.readBytes(nvmByte, this.sramBytes, 2 * sramWord, 2 * words);
@@ -479,7 +505,9 @@ export class Device {
     const units = (2 * words) / this.writeUnit;
     const perUnitCycles = c.cyclesPerUnit / (2 / this.writeUnit);
     const perUnitNj = c.njPerUnit / (2 / this.writeUnit);
-    const done = this.admit(units, c.fixedCycles, perUnitCycles, c.fixedNj, perUnitNj, cat);
+    const o = this.spiOver;
+    if (!this.uncharged) this.counts[0]!++;
+    const done = this.admit(units, o + c.fixedCycles, perUnitCycles, o * NJ_PER_CPU_CYCLE + c.fixedNj, perUnitNj, cat);
     if (indicatorWords > 0) this.moveToIndicator(cat, done, units, indicatorWords, words, perUnitCycles, perUnitNj);
     this.landWrite(sramWord, nvmByte, done);
     if (this.trace) this.record('dma-write', label, cat, this.action - done, done, units, nvmByte, nvmByte + 2 * words);
@@ -605,7 +633,10 @@ export class Device {
     // Overlap: the LEA's cycles hide under the transfer (or vice versa); charge the longer
     // duration once, split so the write units carry the transfer's share.
     const extraLea = Math.max(0, leaCycles - dmaCycles);
-    const written = this.admit(units, wc.fixedCycles, perUnitCycles, wc.fixedNj, perUnitNj, catWrite);
+    // The driver's call chain runs on the CPU before the DMA starts: it never overlaps.
+    const o = this.spiOver;
+    if (!this.uncharged) this.counts[0]!++;
+    const written = this.admit(units, o + wc.fixedCycles, perUnitCycles, o * NJ_PER_CPU_CYCLE + wc.fixedNj, perUnitNj, catWrite);
     if (indicatorWords > 0) this.moveToIndicator(catWrite, written, units, indicatorWords, wWords, perUnitCycles, perUnitNj);
     this.landWrite(wSram, wNvm, written);
     if (this.trace) this.record('lea+dma-write', label, catWrite, this.action - written, written, units, wNvm, wNvm + 2 * wWords);
@@ -655,6 +686,29 @@ export class Device {
     const done = this.admit(1, c.fixedCycles * count, 0, c.fixedNj * count, 0, cat);
     if (this.trace) this.record('cpu', label, cat, this.action - done, done, 1, undefined, undefined, `${op} x${count}`);
     if (done < 1) this.fail(label);
+  }
+
+  /**
+   * Firmware software work that device.md measures no operation for (loop bookkeeping of a
+   * build, a named constant of its profile): `cycles` CPU cycles at the CPU's energy per cycle
+   * (NJ_PER_CPU_CYCLE). One action. `loops` and `calls` tally the firmware loop iterations and
+   * bookkeeping calls the cycles stand for (calibration fits their constants).
+   */
+  software(cycles: number, cat: CatId, label: string, loops = 0, calls = 0): void {
+    this.counts[2]! += loops;
+    this.counts[3]! += calls;
+    if (cycles <= 0) return;
+    const done = this.admit(1, cycles, 0, cycles * NJ_PER_CPU_CYCLE, 0, cat);
+    if (this.trace) this.record('cpu', label, cat, this.action - done, done, 1, undefined, undefined, `${cycles} cycles`);
+    if (done < 1) this.fail(label);
+  }
+
+  /**
+   * An ablated write (firmware-2021.md "Ablations"): the words land so that later layers read
+   * the right values, but the transfer costs nothing and takes no action (continuous power only).
+   */
+  landUncharged(sramWord: number, nvmByte: number, words: number): void {
+    this.landWrite(sramWord, nvmByte, (2 * words) / this.writeUnit);
   }
 
   /** Read an SRAM word (no cost by itself: charge CPU work with `cpu`). */
@@ -775,6 +829,7 @@ export class Device {
    */
   reboot(): void {
     this.reexecUntil = -1;
+    this.uncharged = false;
     const s = this.supply;
     if (s.kind === 'energy') {
       const c = s.capacitor;

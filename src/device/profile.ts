@@ -81,6 +81,20 @@ export interface DeviceProfile {
   /** Active current per MHz (uA/MHz) and the supply voltage used to derive the active power draw. */
   readonly activeUaPerMhz: number;
   readonly supplyVolts: number;
+  /**
+   * Software overheads of a firmware build on top of the microbenchmarked transfers (set by a
+   * build profile, src/engines/reference/firmware.ts; absent: none). CPU cycles the driver call
+   * chain spends per transfer; they never overlap the LEA. Energy: NJ_PER_CPU_CYCLE per cycle.
+   */
+  readonly overheads?: FirmwareOverheads;
+}
+
+export interface FirmwareOverheads {
+  /** Per SPI FRAM transaction (read or write): the driver call chain around the DMA. */
+  readonly spiCallCycles: number;
+  /** Per copy from program FRAM (my_memcpy_from_param): the call chain around the block DMA. */
+  readonly paramCallCycles: number;
+  readonly source: string;
 }
 
 const DEVICE_MD = '../shared/reference/device.md';

@@ -7,11 +7,12 @@ import { continuous } from './continuous/design.js';
 import { hawaii } from './hawaii/design.js';
 import { japari } from './japari/design.js';
 import { japariLoopCount } from './japari-loopcount/design.js';
+import { stateful } from './stateful/design.js';
 
-export const BUILTIN_DESIGNS = [continuous, hawaii, japari, japariLoopCount] as const;
+export const BUILTIN_DESIGNS = [continuous, hawaii, japari, japariLoopCount, stateful] as const;
 for (const d of BUILTIN_DESIGNS) registerBuiltin(d);
 
-export { continuous, hawaii, japari, japariLoopCount };
+export { continuous, hawaii, japari, japariLoopCount, stateful };
 
 // The registry's lookups, from the module that guarantees the built-in designs are registered.
 export { designOf, hasEngine, engineKinds, isBuiltinEngine, checkBatch, registerEngine, type EngineDesign } from './registry.js';

@@ -15,7 +15,7 @@
  */
 import type { Device } from '../device/device.js';
 import type { QuantizedNetwork } from '../model/quantize.js';
-import type { EnginePlan, EngineParams } from './reference/plan.js';
+import type { EnginePlan, EngineParams, TensorRef } from './reference/plan.js';
 import type { Inspector } from './inspect.js';
 import type { IndicatorScheme } from './scheme.js';
 
@@ -64,6 +64,11 @@ export interface EngineDesign {
    * distinguishability and seeker exactness for each, with no SMT written by the design's author.
    */
   schemes?(plan: EnginePlan): readonly LayerScheme[];
+  /**
+   * Stored words of a tensor -> the values its computation defines (the harness's view of an
+   * output). Absent: the stored words are the values. Stateful clears the states it embeds.
+   */
+  decodeStored?(plan: EnginePlan, t: TensorRef, stored: Int16Array): Int16Array;
   /**
    * For a design loaded from a user's module: the module's path and content hash (replay tokens
    * name them, so a replay against a changed module is refused).

@@ -94,7 +94,8 @@ export class Deployment {
   readTensor(nvm: PagedMemory, t: TensorRef): Int16Array {
     const bytes = new Uint8Array(2 * t.layout.words);
     nvm.readBytes(t.base, bytes, 0, bytes.length);
-    return unpack(t.layout, new Int16Array(bytes.buffer));
+    const stored = new Int16Array(bytes.buffer);
+    return unpack(t.layout, this.design.decodeStored ? this.design.decodeStored(this.plan, t, stored) : stored);
   }
 
   records(): RecordStore {

@@ -44,8 +44,12 @@ export function extWords(n: number, b: number): number {
   return n + Math.floor(n / b);
 }
 
-export function fmapLayout(C: number, H: number, W: number, orient: Orient, fpEvery: number): Layout {
-  const Cs = fpEvery > 0 ? extWords(ceilTo(C, fpEvery), fpEvery) : C;
+/**
+ * `groups` (without footprints): channels rounded up to a multiple of it with zero filters, no
+ * footprint words (Stateful: its states ride in the last value of each group of B).
+ */
+export function fmapLayout(C: number, H: number, W: number, orient: Orient, fpEvery: number, groups = 1): Layout {
+  const Cs = fpEvery > 0 ? extWords(ceilTo(C, fpEvery), fpEvery) : ceilTo(C, groups);
   const words = Cs * H * W;
   return { kind: 'fmap', C, H, W, orient, fpEvery, Cs, words, fpEnd: fpEvery > 0 ? words : 0 };
 }

@@ -174,6 +174,15 @@ export function quantize(net: Network, calibration: readonly Float32Array[]): Qu
   const exps = new Map<string, number>();
   for (const t of net.shapes.keys()) exps.set(t, need.get(g.find(t)) ?? 0);
 
+  return { net, exps, ...foldWeights(net, exps), calibrationInputs: calibration.length };
+}
+
+/**
+ * Quantize every conv/gemm's weights and bias for given tensor scales (the policy above: the
+ * rescaling folded into the weights, truncation, saturation). `quantize` uses it with the scales
+ * it chooses; a design that stores tensors at other scales (Stateful's half scale) re-folds with it.
+ */
+export function foldWeights(net: Network, exps: ReadonlyMap<string, number>): { nodes: QNode[]; weightSaturations: number } {
   let weightSaturations = 0;
   const nodes: QNode[] = net.nodes.map((node): QNode => {
     const op = node.op;
@@ -199,5 +208,5 @@ export function quantize(net: Network, calibration: readonly Float32Array[]): Qu
     }
     return { kind: 'gemm', node, op, weightQ, biasQ, inFeatures: op.weight.length / op.outFeatures };
   });
-  return { net, exps, nodes, weightSaturations, calibrationInputs: calibration.length };
+  return { nodes, weightSaturations };
 }

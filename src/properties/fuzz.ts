@@ -23,6 +23,8 @@ export interface EngineChoice {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: string;
+  /** Firmware build (firmware.ts); absent: the library default. */
+  readonly firmware?: string;
   readonly faults: readonly string[];
   readonly fixes: readonly string[];
 }
@@ -90,6 +92,7 @@ function specOf(o: FuzzOptions, c: Case): RunSpec {
     batch: c.batch,
     placement: c.placement,
     profile: o.profile,
+    ...(o.firmware !== undefined ? { firmware: o.firmware } : {}),
     faults: o.faults,
     fixes: o.fixes,
     input: c.input,

@@ -83,6 +83,7 @@ export function campaignIdentity(c: CampaignSpec, hashes: { readonly model: stri
     batch: r.batch,
     placement: r.placement,
     profile: r.profile,
+    ...(r.firmware !== undefined ? { firmware: r.firmware } : {}),
     faults: r.faults,
     fixes: r.fixes,
     input: r.input,

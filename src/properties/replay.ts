@@ -13,8 +13,8 @@ import { UsageError } from '../util/errors.js';
 const deployments = new Map<string, Deployment>();
 
 /** The deployment a run spec describes (cached). */
-export function deploymentOf(s: Pick<RunSpec, 'model' | 'engine' | 'batch' | 'placement' | 'profile' | 'faults' | 'fixes'>): Deployment {
-  const key = JSON.stringify([s.model, s.engine, s.batch, s.placement, s.profile, s.faults, s.fixes]);
+export function deploymentOf(s: Pick<RunSpec, 'model' | 'engine' | 'batch' | 'placement' | 'profile' | 'faults' | 'fixes' | 'firmware'>): Deployment {
+  const key = JSON.stringify([s.model, s.engine, s.batch, s.placement, s.profile, s.faults, s.fixes, s.firmware ?? null]);
   let d = deployments.get(key);
   if (!d) {
     if (!(s.profile in PROFILES)) throw new UsageError(`unknown device profile ${s.profile} (known: ${Object.keys(PROFILES).join(', ')})`);

@@ -8,6 +8,7 @@
  *   m model   h sha256 of the model (hex, LoadedModel.contentHash)   v japari version
  *   e engine  b B  p placement (s|i)  d profile  x faults  y fixes
  *   i input   w warm-up inputs  s garbage seed  g garbage (r|s|Q15 constant)  f schedule
+ *   r firmware build (optional; absent: the library default, as in tokens made before it existed)
  * "jp1." tokens (before the hash and version were recorded; reports/mutants/ still holds them)
  * decode with the same rules minus h and v.
  *
@@ -22,10 +23,11 @@ import { engineKinds, hasEngine, designOf } from '../engines/registry.js';
 import '../engines/designs.js';
 import type { NvmPlacement } from '../device/profile.js';
 import { PROFILES } from '../device/profile.js';
-import { FAULT_IDS, FIX_IDS, fixesFor } from '../engines/catalogue.js';
+import { FAULT_IDS, FIX_IDS, VARIANT_IDS, fixesFor } from '../engines/catalogue.js';
 import { loadModel } from '../model/models.js';
 import { UsageError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
+import { FIRMWARE_IDS, LIBRARY_DEFAULT_FIRMWARE } from '../engines/reference/firmware.js';
 
 export interface RunSpec {
   readonly model: string;
@@ -33,6 +35,8 @@ export interface RunSpec {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: string;
+  /** Firmware build (firmware.ts); absent: the library default (tokens made before build profiles). */
+  readonly firmware?: string;
   readonly faults: readonly string[];
   readonly fixes: readonly string[];
   /** Input id (sample index or seed, see models.ts). */
@@ -91,6 +95,9 @@ export function encodeToken(s: RunSpec): string {
     g: garbageCode(s.garbage),
     f: s.schedule,
     ...(module ? { k: [module.path, module.sha256] } : {}),
+    // r: the firmware build, written only when it is not the library default, so tokens made
+    // before build profiles (no r) still decode to the build they ran on.
+    ...(s.firmware !== undefined && s.firmware !== LIBRARY_DEFAULT_FIRMWARE ? { r: s.firmware } : {}),
   };
   return PREFIX + Buffer.from(JSON.stringify(o), 'utf8').toString('base64url');
 }
@@ -116,7 +123,7 @@ export function decodeTokenInfo(token: string): TokenInfo {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError('replay token is corrupted (not a JSON object)');
   const rec = o as Record<string, unknown>;
   const keys = format === 'jp2' ? ['m', 'h', 'v', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'] : ['m', 'e', 'b', 'p', 'd', 'x', 'y', 'i', 'w', 's', 'g', 'f'];
-  const optional = format === 'jp2' ? ['k'] : [];
+  const optional = format === 'jp2' ? ['k', 'r'] : [];
   const extra = Object.keys(rec).filter((k) => !keys.includes(k) && !optional.includes(k));
   if (extra.length > 0) throw new UsageError(`replay token: unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
   const missing = keys.filter((k) => !Object.hasOwn(rec, k));
@@ -157,7 +164,7 @@ export function decodeTokenInfo(token: string): TokenInfo {
   if (p !== 's' && p !== 'i') throw bad('placement', p, 's (SPI FRAM) or i (internal FRAM)');
   const profile = rec['d'];
   if (typeof profile !== 'string' || !Object.hasOwn(PROFILES, profile)) throw bad('profile', profile, `one of ${Object.keys(PROFILES).join(', ')}`);
-  const faults = ids(rec['x'], 'faults', FAULT_IDS) as RunSpec['faults'];
+  const faults = ids(rec['x'], 'faults', [...FAULT_IDS, ...VARIANT_IDS]) as RunSpec['faults'];
   const fixes = ids(rec['y'], 'fixes', FIX_IDS) as RunSpec['fixes'];
   const engineFixes: readonly string[] = fixesFor(engine);
   for (const f of fixes) if (!engineFixes.includes(f)) throw bad('fixes', f, `a fix of the ${engine} engine (${engineFixes.join(', ') || 'none'})`);
@@ -183,12 +190,19 @@ export function decodeTokenInfo(token: string): TokenInfo {
     modelHash = h;
     version = v;
   }
+  let firmware: string | undefined;
+  if (Object.hasOwn(rec, 'r')) {
+    const r = rec['r'];
+    if (typeof r !== 'string' || !(FIRMWARE_IDS as readonly string[]).includes(r)) throw bad('firmware', r, `one of ${FIRMWARE_IDS.join(', ')}`);
+    firmware = r;
+  }
   const spec: RunSpec = {
     model,
     engine: engine as EngineKind,
     batch,
     placement: p === 's' ? 'spi-fram' : 'internal-fram',
     profile,
+    ...(firmware !== undefined ? { firmware } : {}),
     faults,
     fixes,
     input,
@@ -211,6 +225,7 @@ export function paramsOf(s: RunSpec): EngineParams {
     batch: s.batch,
     placement: s.placement,
     profile: PROFILES[s.profile]!,
+    ...(s.firmware !== undefined ? { firmware: s.firmware } : {}),
     faults: s.faults,
     fixes: s.fixes,
   };

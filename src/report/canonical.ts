@@ -17,7 +17,8 @@ import { fuzz } from '../properties/fuzz.js';
 import { deploymentOf } from '../properties/replay.js';
 import { explore } from '../properties/explore.js';
 import { loadModel } from '../model/models.js';
-import { fixesFor } from '../engines/catalogue.js';
+import { fixesFor, findingSpec } from '../engines/catalogue.js';
+import { findingsTable, leadsTable, buildsList, provenanceMarkdown, provenanceJson, deviationsMarkdown, type ReplayEvidence } from './provenance.js';
 import type { EngineKind } from '../engines/reference/plan.js';
 
 export interface ReportFile {
@@ -53,10 +54,11 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     title: f.title,
     design: f.design,
     explanation: f.explanation,
+    provenance: provenanceJson(f),
     discovery: f.discovery,
     properties: o.properties,
     fails_without_power_failures: o.failsWithoutFailures,
-    ...(f.fix ? { fix: f.fix, fixed_variant_passes: o.fixedPasses } : {}),
+    ...(f.corrected ? { corrected: f.corrected.what, corrected_passes: o.fixedPasses } : f.fix ? { fix: f.fix, fixed_variant_passes: o.fixedPasses } : {}),
     replay: encodeToken(o.spec),
     counterexample: rep,
   };
@@ -67,9 +69,14 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     `- properties violated: ${o.properties.join(', ')}`,
     `- fails even without power failures: ${o.failsWithoutFailures ? 'yes' : 'no'}`,
     `- found by: ${f.discovery}`,
-    ...(f.fix ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`] : ['- corrected variant: none (the fix is not clear-cut; see the explanation)']),
+    ...(f.corrected
+      ? [`- corrected variant: ${f.corrected.what}; the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`]
+      : f.fix
+        ? [`- corrected variant: fix \`${f.fix}\` (\`--fix ${f.fix}\`); the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}`]
+        : ['- corrected variant: none (the fix is not clear-cut; see the explanation)']),
     `- replay: \`japari replay ${encodeToken(o.spec)}\``,
     '',
+    ...provenanceMarkdown(f),
     '## Why',
     '',
     f.explanation,
@@ -85,28 +92,32 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
 
 export const findingsProducer: Producer = {
   id: 'findings',
-  description: 'published-design findings with counterexamples (reports/findings/)',
+  description: 'published-design findings with provenance and counterexamples, deviations from the authors\' code (reports/findings/)',
   produce() {
-      const files: ReportFile[] = [];
-    const rows: string[] = [];
+    const files: ReportFile[] = [];
+    const replays = new Map<string, ReplayEvidence>();
+    const missing = new Map<string, string>();
     let partial = false;
     for (const f of FINDINGS) {
       if (!findingAvailable(f)) {
         partial = true;
-        rows.push(`| ${f.id} | ${f.title} | (needs ../shared/models: ${f.needs!.join(', ')}) | | |`);
+        missing.set(f.id, `needs ../shared/models: ${f.needs!.join(', ')}`);
         continue;
       }
       const o = evaluateFinding(f);
       files.push(...findingFiles(o));
-      rows.push(`| [${f.id}](${f.id}.md) | ${f.title} | ${o.properties.join(', ')} | ${o.spec.schedule.length} | ${f.fix ? `\`${f.fix}\`: ${o.fixedPasses ? 'passes' : 'still fails'}` : '-'} |`);
+      const corrected = f.corrected ? { what: f.corrected.what, passes: o.fixedPasses === true } : f.fix ? { what: `fix \`${f.fix}\``, passes: o.fixedPasses === true } : undefined;
+      replays.set(f.id, { report: `${f.id}.md`, properties: o.properties, failures: o.spec.schedule.length, ...(corrected ? { corrected } : {}) });
     }
     const live = evaluateLoopCountLivelock();
+    const spec = findingSpec('loopcount-non-lea-livelock')!;
     const liveJson = {
       schema: REPORT_SCHEMA,
       kind: 'finding',
       id: 'loopcount-non-lea-livelock',
-      title: 'JAPARI loop-count: layers without progress preservation never finish on the device.md supply',
-      design: 'JAPARI as first published (the original repository preserves progress only in conv/FC layers)',
+      title: spec.title,
+      design: spec.design,
+      provenance: provenanceJson(spec),
       property: 'forward-progress',
       supply: '100 uF, RC 3.0 V / 1 kOhm, Von 2.8 V, Voff 2.4 V (device.md)',
       model: 'lenet',
@@ -126,26 +137,36 @@ export const findingsProducer: Producer = {
         `- scenario: lenet, B = 1, energy-driven on ${liveJson.supply}`,
         `- outcome: ${live.completed ? 'completed' : `did not complete after ${live.powerCycles} power cycles: ${live.reason}`}; every boot restarts layer ${live.restartedLayer}`,
         '',
+        ...provenanceMarkdown(spec),
         '## Why',
         '',
-        "The original loop-count JAPARI preserves progress only inside conv and FC layers; other layers (ReLU, pooling) are recomputed from their start after every reboot. When one such layer costs more energy than one charge of the capacitor funds, every power cycle ends inside it and the inference never finishes. The engines with per-job progress in every layer (HAWAII, reference-engine JAPARI) complete on the same supply.",
+        spec.explanation,
         '',
       ].join('\n'),
     });
-    rows.push(`| [loopcount-non-lea-livelock](loopcount-non-lea-livelock.md) | ${liveJson.title} | forward-progress | energy-driven | - |`);
+    replays.set('loopcount-non-lea-livelock', { report: 'loopcount-non-lea-livelock.md', properties: live.completed ? [] : ['forward-progress'], failures: 'energy-driven' });
     const index = [
       '# Findings',
       '',
-      'Places where a published design violates a property on the executable model. Each is discovered by the command shown in its report (fuzzing with a fixed seed, or a scenario located in the uninterrupted run), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Regenerate with `npm run reports`.',
+      "Places where a design violates a property on the executable model, each with its provenance in the authors' code (issue 15). A finding is discovered by the search shown in its report (fuzzing with a fixed seed, or a scenario located in the uninterrupted run) or by a Z3 refutation (`<id>.proof.md`), replayed with every property monitored, and, where the fix is clear, replayed again with the corrected variant. Regenerate with `npm run reports`.",
       '',
-      '| finding | what | properties | failures in the schedule | corrected variant |',
-      '| --- | --- | --- | --- | --- |',
-      ...rows,
+      'Status: *published design* (the authors\' code does it), *intent* (the code cannot reach it because of another bug, but its evident design would), *reconstruction* (japari filled a gap the code leaves open: never a weakness of the published design), *artefact under review* (the mechanism is in the code, the trigger is a japari modelling choice that differs from it). Builds:',
       '',
-      'Findings of the Z3 proofs (refuted obligations) are listed in the proof reports, reports/proofs/.',
+      ...buildsList(),
+      '',
+      "Build profiles: every replay runs on japari's one behaviour model per engine (cost profile inas2021). The per-build profiles (issue 12, branch firmware) were not on main when this table was made, so no replay is yet tied to one build; the builds column says which builds' code has the behaviour, and deviations.md lists what the engines model differently.",
+      '',
+      ...findingsTable(replays, missing),
+      '',
+      '## Leads (issue 15)',
+      '',
+      ...leadsTable(),
+      '',
+      "Where japari's engines knowingly differ from the authors' code: [deviations.md](deviations.md).",
       '',
     ].join('\n');
     files.push({ path: 'findings/README.md', content: index, ...(partial ? { partial } : {}) });
+    files.push({ path: 'findings/deviations.md', content: deviationsMarkdown() });
     return files;
   },
 };
@@ -168,8 +189,9 @@ export const verificationProducer: Producer = {
     const model = 'lenet';
     const m = loadModel(model);
     const rows: VerifyRow[] = [];
-    for (const engine of ['hawaii', 'japari'] as const) {
-      for (const variant of ['published', 'corrected'] as const) {
+    for (const engine of ['hawaii', 'japari', 'stateful'] as const) {
+      // An engine without fixes has no corrected variant.
+      for (const variant of fixesFor(engine).length > 0 ? (['published', 'corrected'] as const) : (['published'] as const)) {
         for (const batch of [1, 2, 4]) {
           const fixes = variant === 'corrected' ? fixesFor(engine) : [];
           const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };

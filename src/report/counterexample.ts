@@ -4,6 +4,7 @@
  * seeker read, expected versus recovered progress, and the output difference. JSON is the
  * source of truth (schema-versioned, deterministic); Markdown and an SVG timeline render it.
  */
+import { variantSpec } from '../engines/catalogue.js';
 import type { TraceEvent } from '../device/device.js';
 import type { RunSpec } from '../properties/token.js';
 import { encodeToken } from '../properties/token.js';
@@ -141,7 +142,10 @@ export function counterexampleMarkdown(r: CounterexampleReport, svgFile?: string
   lines.push(`# Counterexample: ${r.properties.join(', ') || 'none (the run passes)'}`);
   lines.push('');
   lines.push(`- model \`${s.model}\`, engine \`${s.engine}\`, B = ${s.batch}, NVM ${s.placement}, profile ${s.profile}`);
-  if (s.faults.length) lines.push(`- seeded faults: ${s.faults.map((f) => `\`${f}\``).join(', ')}`);
+  const variants = s.faults.filter((f) => variantSpec(f) !== undefined);
+  const seeded = s.faults.filter((f) => variantSpec(f) === undefined);
+  if (variants.length) lines.push(`- published-code variant: ${variants.map((f) => `\`${f}\``).join(', ')}`);
+  if (seeded.length) lines.push(`- seeded faults: ${seeded.map((f) => `\`${f}\``).join(', ')}`);
   if (s.fixes.length) lines.push(`- fixes: ${s.fixes.map((f) => `\`${f}\``).join(', ')}`);
   lines.push(`- input ${s.input}, warm-up inferences: ${s.warmup.length ? s.warmup.join(', ') : 'none'}, garbage ${s.garbage.kind}, seed ${s.seed}`);
   lines.push(`- power fails before action(s): ${s.schedule.length ? s.schedule.join(', ') : r.verdict === 'fail' ? 'none (fails without any power failure)' : 'none'}`);

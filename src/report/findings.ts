@@ -26,6 +26,11 @@ export interface FindingSearch {
   readonly discovery: string;
   /** Produce the counterexample (deterministic). */
   readonly find: () => RunSpec;
+  /**
+   * The corrected scenario when the correction is not a catalogue fix (a variant switched off):
+   * what it is, and the spec it replays.
+   */
+  readonly corrected?: { readonly what: string; readonly spec: (s: RunSpec) => RunSpec };
 }
 
 /** A finding of the catalogue with its search. */
@@ -91,6 +96,15 @@ const SEARCHES: readonly FindingSearch[] = [
     find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, seed: 42, runs: 300 }),
   },
   {
+    id: 'hawaii-2021-08-partial-increments',
+    discovery: 'fast-check fuzzing of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value; seed 1, 200 schedules)',
+    find: () => fromFuzz({ ...BASE, model: 'tiny-concat', engine: 'hawaii', batch: 4, faults: ['hawaii-record-every-value'], seed: 1, runs: 200 }),
+    corrected: {
+      what: 'whole-B recording with a remainder reset at every layer start (the default recording with fix hawaii-layer-remainder)',
+      spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'hawaii-record-every-value'), fixes: [...new Set([...s.fixes, 'hawaii-layer-remainder'])].sort() }),
+    },
+  },
+  {
     id: 'loopcount-torn-footprint-256',
     discovery: 'targeted: the failure lands after the low byte of pixel 0\'s first footprint in the PB write of loop count 512 (lenet conv1), located in the uninterrupted run',
     find: () => {
@@ -103,9 +117,32 @@ const SEARCHES: readonly FindingSearch[] = [
     },
   },
   {
+    id: 'loopcount-retrieve-lost-lea',
+    discovery: "targeted: with the published scan (variant loopcount-published-scan), one power failure as op 1 of lenet conv1's iteration 2 writes pixel 5's running sums, located in the uninterrupted run",
+    find: () => {
+      const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const }, faults: ['loopcount-published-scan'] };
+      const l = lcLayer(spec, 'conv1');
+      // Iteration 2 of the first tile accumulates into copy 1 (flip 1); fail before pixel 5's write lands.
+      const a = eventAfterCheckpoint(spec, positionOf(l.index, lcPosition(2, 1, 5)), 'write output copy 1');
+      return { ...spec, schedule: [a] };
+    },
+    corrected: { what: "japari's reconstructed scan (the engine without the variant: destination scan, products reloaded from PB)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'loopcount-published-scan') }) },
+  },
+  {
     id: 'loopcount-dummy-weight-wrap',
     discovery: 'measured: the largest loop count per layer (cifar10 fire4/expand3x3: 2304 > 2047), then two consecutive inferences on the model',
     find: () => ({ ...BASE, model: 'cifar10', engine: 'japari-loopcount', batch: 1, input: 1, warmup: [0], seed: 1, garbage: { kind: 'random' }, schedule: [] }),
+  },
+  {
+    id: 'stateful-offset-overflow',
+    discovery: 'fast-check fuzzing of kws at B = 1 (seed 1, 300 schedules), shrunk by fast-check',
+    find: () => fromFuzz({ ...BASE, model: 'kws', engine: 'stateful', batch: 1, seed: 1, runs: 300 }),
+  },
+  {
+    id: 'stateful-seek-past-output',
+    discovery: 'fast-check fuzzing of lenet at B = 2 with the published seeker end (variant stateful-published-seek-end; seed 1, 200 schedules), shrunk by fast-check',
+    find: () => fromFuzz({ ...BASE, model: 'lenet', engine: 'stateful', batch: 2, faults: ['stateful-published-seek-end'], seed: 1, runs: 200 }),
+    corrected: { what: "japari's default seeker end (the output's jobs: the engine without the variant)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'stateful-published-seek-end') }) },
   },
 ];
 
@@ -139,6 +176,7 @@ export function evaluateFinding(f: Finding): FindingOutcome {
   if (properties.length === 0) throw new JapariError(`finding ${f.id}: the discovered scenario does not reproduce a violation`);
   const noFailure = spec.schedule.length === 0 ? faithful : replaySpec({ ...spec, schedule: [] });
   const out: FindingOutcome = { finding: f, spec, properties, failsWithoutFailures: noFailure.violations.length > 0 };
+  if (f.corrected) return { ...out, fixedPasses: replaySpec(f.corrected.spec(spec)).violations.length === 0 };
   if (!f.fix) return out;
   const fixed = replaySpec({ ...spec, fixes: [...new Set([...spec.fixes, f.fix])].sort() });
   return { ...out, fixedPasses: fixed.violations.length === 0 };

@@ -6,11 +6,14 @@
  */
 import { registerProducer } from './canonical.js';
 import { proofReportFiles } from '../smt/report.js';
+import { statefulAccuracyProducer } from './stateful-accuracy.js';
 
 registerProducer({
   id: 'proofs',
   description: 'Z3 proof obligations per deployment, and refutations of published designs (reports/proofs/, reports/findings/*.proof.*)',
   produce: (onProgress) => proofReportFiles(undefined, onProgress),
 });
+
+registerProducer(statefulAccuracyProducer);
 
 export { PRODUCERS } from './canonical.js';

@@ -69,7 +69,7 @@ const BIAS_MARK = 16384;
 
 /** Re-plan with markers in place of the layer's weights (1..n) and biases (16384 + o). */
 function markerPlan(ctx: ProveContext, node: string): EnginePlan {
-  const q = ctx.model.q;
+  const q = ctx.plan.q;
   const nodes: QNode[] = q.nodes.map((n) => {
     if (n.node.name !== node || (n.kind !== 'conv' && n.kind !== 'gemm')) return n;
     const weightQ = Int16Array.from(n.weightQ, (_, i) => i + 1);
@@ -80,7 +80,7 @@ function markerPlan(ctx: ProveContext, node: string): EnginePlan {
 }
 
 function weightSource(ctx: ProveContext, plan: EnginePlan, node: string): WeightSource {
-  const qn = qnodeOf(ctx.model.q, node);
+  const qn = qnodeOf(ctx.plan.q, node);
   const symbolic = ctx.spec.weights === 'symbolic' || (ctx.spec.weights === 'auto' && qn.weightQ.length <= SYMBOLIC_WEIGHTS_MAX);
   if (!symbolic || qn.weightQ.length >= BIAS_MARK) {
     return { symbolic: false, cell: (r) => plan.rom[r]!, weight: (k) => qn.weightQ[k]!, negBias: (o) => -qn.biasQ[o]! };
@@ -104,7 +104,7 @@ function weightSource(ctx: ProveContext, plan: EnginePlan, node: string): Weight
 // Reference engine calls
 
 function convCalls(ctx: ProveContext, c: ConvLayer, ws: WeightSource): Call[] {
-  const qc = qnodeOf(ctx.model.q, c.node) as QConv;
+  const qc = qnodeOf(ctx.plan.q, c.node) as QConv;
   const plan = ctx.plan;
   const B = plan.B;
   const aug = plan.aug;
@@ -159,7 +159,7 @@ function convCalls(ctx: ProveContext, c: ConvLayer, ws: WeightSource): Call[] {
 }
 
 function gemmCalls(ctx: ProveContext, g: GemmLayer, ws: WeightSource): Call[] {
-  const qg = qnodeOf(ctx.model.q, g.node) as QGemm;
+  const qg = qnodeOf(ctx.plan.q, g.node) as QGemm;
   const plan = ctx.plan;
   const B = plan.B;
   const la = plan.arithmetic.layers.get(g.node) ?? wholeLayer(qg.inFeatures);

@@ -22,6 +22,8 @@ export interface ProveSpec {
   readonly batch: number;
   readonly placement?: NvmPlacement;
   readonly profile?: string;
+  /** Firmware build (firmware.ts); absent: the library default. */
+  readonly firmware?: string;
   readonly fixes?: readonly string[];
   /** Seeded faults (engine/faults.ts): the proofs must refute a faulty engine. */
   readonly faults?: readonly string[];
@@ -36,7 +38,7 @@ export interface ProveSpec {
 }
 
 export interface ProveContext {
-  readonly spec: Required<Omit<ProveSpec, 'maxJobs' | 'opFilters' | 'maxRowTile'>> & { readonly maxJobs?: number; readonly opFilters?: number; readonly maxRowTile?: number };
+  readonly spec: Required<Omit<ProveSpec, 'maxJobs' | 'opFilters' | 'maxRowTile' | 'firmware'>> & { readonly firmware?: string; readonly maxJobs?: number; readonly opFilters?: number; readonly maxRowTile?: number };
   readonly model: LoadedModel;
   readonly deployment: Deployment;
   readonly plan: EnginePlan;
@@ -60,6 +62,7 @@ export function proveContext(spec: ProveSpec): ProveContext {
     batch: spec.batch,
     placement: spec.placement ?? 'spi-fram',
     profile: spec.profile ?? 'inas2021',
+    ...(spec.firmware !== undefined ? { firmware: spec.firmware } : {}),
     fixes: [...(spec.fixes ?? [])].sort(),
     faults: [...(spec.faults ?? [])].sort(),
     arithmetic: spec.arithmetic ?? TI_REFERENCE_ARITHMETIC,
@@ -75,6 +78,7 @@ export function proveContext(spec: ProveSpec): ProveContext {
     batch: full.batch,
     placement: full.placement,
     profile: PROFILES[full.profile]!,
+    ...(full.firmware !== undefined ? { firmware: full.firmware } : {}),
     fixes: full.fixes,
     faults: full.faults,
     arithmetic: full.arithmetic,
@@ -102,6 +106,7 @@ export function proveContext(spec: ProveSpec): ProveContext {
       batch: full.batch,
       placement: full.placement,
       profile: full.profile,
+      ...(full.firmware !== undefined ? { firmware: full.firmware } : {}),
       faults: full.faults,
       fixes: full.fixes,
       input,

@@ -6,12 +6,13 @@
  * LEA layers and the model record's commit atomicity).
  */
 import type { EngineDesign } from '../engines/registry.js';
-import { continuous, hawaii, japari, japariLoopCount } from '../engines/designs.js';
+import { continuous, hawaii, japari, japariLoopCount, stateful } from '../engines/designs.js';
 import type { ProveContext } from './context.js';
 import type { Obligation } from './obligation.js';
 import { japariObligations } from './japari.smt.js';
 import { hawaiiObligations } from './hawaii.smt.js';
 import { loopCountObligations } from './loopcount.smt.js';
+import { statefulObligations } from './stateful.smt.js';
 import { augmentationObligation } from './augment.smt.js';
 import { recordObligation } from './record.smt.js';
 import { schemeObligations } from './scheme.smt.js';
@@ -37,6 +38,7 @@ attachObligations(continuous, commonObligations);
 attachObligations(hawaii, hawaiiObligations);
 attachObligations(japari, japariObligations);
 attachObligations(japariLoopCount, loopCountObligations);
+attachObligations(stateful, statefulObligations);
 
 /**
  * The obligations of a deployment: its design's own encoders, or for a design without them the

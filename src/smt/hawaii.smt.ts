@@ -23,7 +23,8 @@
  */
 import type { EngineLayer } from '../engines/reference/plan.js';
 import { countedValues, valueWord, maxValuesPerWrite } from '../engines/reference/geometry.js';
-import { counterUpdate, counterWriteDue, recoveredJob } from '../engines/hawaii/rules.js';
+import { counterUpdate, counterWriteDue, recoveredJob, versionedCounterWrite } from '../engines/hawaii/rules.js';
+import { planFirmware } from '../engines/reference/plan.js';
 import { bvOps } from './ops.smt.js';
 import { Script, type BV, type Bool, add, all, any, bv, eq, extract, ite, lookup, mul, not, sle, sub, udiv, ugt, ule, ult, zext, FALSE, TRUE, urem } from './smtlib.js';
 import { type Obligation, type Counterexample, goal } from './obligation.js';
@@ -107,6 +108,59 @@ function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligatio
     tiedTo: ['hawaii/counters.ts#CounterStore.read', 'hawaii/counters.ts#CounterStore.write', 'common/rules.ts#newerIsCopy1', 'common/rules.ts#bumpVersion', 'hawaii/rules.ts#counterUpdate', 'hawaii/design.ts#startInference'],
     encoding: 'induction over the number of counter writes (every count): symbolic versions, values and torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
     goals: [goal('the reset counter pair violates the invariant', base), goal('a torn counter write is read as a mix or an older value, or breaks the invariant', s)],
+  };
+}
+
+/**
+ * The 2021 builds' update sequence (firmware-2021.md; hawaii/design.ts recordValues2021): per
+ * preserved vector floor(len/B)+1 updates, each two 1-byte version reads from NVM, then one 4-byte
+ * write {value + k, newer version + 1} to the older copy (versionedCounterWrite), k = min(B, n):
+ * B, ..., B, then len mod B -- the extra write may add 0. Symbolic pair state (the invariant),
+ * symbolic increment k in 0..B and torn prefix t (value lo, value hi, version, pad): the version
+ * reads select the copy the invariant says is newer; a reboot reads the old value while the
+ * version byte has not landed and value + k once it has -- a valid copy, never a torn mix -- and
+ * the invariant holds again.
+ */
+function counterUpdate2021(ctx: ProveContext, l: EngineLayer): Obligation {
+  const B = ctx.plan.B;
+  const base = new Script();
+  base.assert(not(all(counterInvariant(FALSE, bv(0, 8), bv(0, 8)), not(newerIsCopy1(bv(0, 8), bv(0, 8))))));
+  const s = new Script();
+  const c1 = s.declareBool('newer_is_copy1', true);
+  const v = s.declare('version', 8, 'unsigned');
+  const vo = s.declare('other_version', 8, 'unsigned');
+  const val = s.declare('value', 16, 'unsigned');
+  const valo = s.declare('other_value', 16, 'unsigned');
+  const k = s.declare('increment', 16, 'unsigned');
+  const t = s.declare('t', 8, 'unsigned');
+  s.assert(all(counterInvariant(c1, v, vo), ule(t, bv(4, 8)), ule(k, bv(B, 16))));
+  // The two version reads see NVM: copy 0 and copy 1's version bytes.
+  const v0 = ite(c1, vo, v);
+  const v1 = ite(c1, v, vo);
+  const o = bvOps(s);
+  const w = versionedCounterWrite(o, o.fromU(val), o.fromU(k), o.fromU(v0), o.fromU(v1));
+  const writesOlder = eq1(w.copy1, not(c1));
+  const nv = extract(w.value, 15, 0);
+  const nver = extract(w.version, 7, 0);
+  const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
+  const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
+  const wver = ite(ugt(t, bv(2, 8)), nver, vo);
+  const wval: BV = { w: 16, s: `(concat ${hi.s} ${lo.s})` };
+  const r0 = ite(c1, wver, v);
+  const r1 = ite(c1, v, wver);
+  const read1 = newerIsCopy1(r0, r1);
+  const read = s.observe('read', ite(eq1(read1, c1), val, wval), 'unsigned');
+  const want = s.observe('want', ite(ugt(t, bv(2, 8)), nv, val), 'unsigned');
+  const keeps = ite1(ugt(t, bv(2, 8)), all(eq1(read1, not(c1)), counterInvariant(not(c1), nver, v)), eq1(read1, c1));
+  s.assert(not(all(writesOlder, eq(read, want), keeps)));
+  return {
+    id: 'indicator-distinguishability',
+    layer: layerLabel(l),
+    layerIndex: l.index,
+    statement: `A reboot during ${l.name}'s counter update sequence of the 2021 builds (two version reads, one versioned 4-byte write, floor(len/B)+1 per vector, the last adding len mod B, possibly 0) reads a valid copy: the old value while the version byte has not landed, the new one once it has; never a torn mix.`,
+    tiedTo: ['hawaii/rules.ts#versionedCounterWrite', 'hawaii/rules.ts#recordIncrements', 'hawaii/design.ts#recordValues2021', 'hawaii/counters.ts#CounterStore.write', 'common/rules.ts#newerIsCopy1', 'common/rules.ts#bumpVersion'],
+    encoding: 'induction over the number of updates: symbolic pair state under the invariant, versions read from NVM, increment k in 0..B, torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
+    goals: [goal('the reset counter pair violates the invariant', base), goal('a torn 2021 counter update is read as a mix or an older value, writes the newer copy, or breaks the invariant', s)],
   };
 }
 
@@ -387,7 +441,7 @@ function hawaiiCommit(ctx: ProveContext, l: EngineLayer): Obligation {
 export function hawaiiObligations(ctx: ProveContext): Obligation[] {
   const out: Obligation[] = [];
   for (const l of ctx.plan.layers) {
-    out.push(counterDistinguishability(ctx, l));
+    out.push(planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' ? counterUpdate2021(ctx, l) : counterDistinguishability(ctx, l));
     out.push(counterArithmetic(ctx, l));
     if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));
     out.push(remainderSeeker(ctx, l));

@@ -17,7 +17,7 @@ const LADDER = [10, 22, 47, 100, 220, 470, 1000].map((uF) => uF / 1e6);
 function spec(over: Partial<SweepSpec> = {}): SweepSpec {
   return {
     models: ['tiny-conv'],
-    engines: ['continuous', 'hawaii', 'japari', 'japari-loopcount'],
+    engines: ['continuous', 'hawaii', 'japari', 'japari-loopcount', 'stateful'],
     batches: [1, 2, 3],
     conditions: [CONTINUOUS, constantCondition(100e-6, 5e-3), rcCondition(100e-6)],
     profile: 'inas2021',
@@ -60,8 +60,8 @@ describe('bench sweep', () => {
   it('rows follow the schema; unsupported combinations are skipped with the reason', async () => {
     const { report } = await runBench(spec({ layers: true }), { workers: 1, inProcess: true });
     // continuous at B = 1 only; hawaii at 1, 2, 3; japari at 1, 2 (its ReLU tile of 16 needs B | 16);
-    // the loop-count engine at 1, 2 (B | Tm = 8).
-    expect(report.rows).toHaveLength((1 + 3 + 2 + 2) * 3);
+    // the loop-count engine at 1, 2 (B | Tm = 8); stateful at 1, 2, 3.
+    expect(report.rows).toHaveLength((1 + 3 + 2 + 2 + 3) * 3);
     for (const r of report.rows) {
       for (const k of ROW_KEYS) expect(r, k).toHaveProperty(k);
       expect(Object.keys(r.breakdown).sort()).toEqual([...CATEGORIES].sort());
@@ -89,7 +89,7 @@ describe('bench sweep', () => {
     expect(report.models[0]!.quantized_sha256).toMatch(/^[0-9a-f]{16}$/);
     expect(report.models[0]!.baseline.compute_s).toBeGreaterThan(0);
     expect(report.device.active_power_mW).toBeCloseTo(5.664, 9);
-    expect(report.derived.min_capacitors).toHaveLength(4);
+    expect(report.derived.min_capacitors).toHaveLength(5);
     expect(report.calibration.length).toBeGreaterThan(10);
   });
 
@@ -125,7 +125,7 @@ describe('bench sweep', () => {
 
   it('minimum capacitor: completion is monotone on a dense ladder and the search lands on its edge', () => {
     const exec = new BenchExecutor(spec());
-    for (const engine of ['hawaii', 'japari', 'japari-loopcount'] as const) {
+    for (const engine of ['hawaii', 'japari', 'japari-loopcount', 'stateful'] as const) {
       const caps = Array.from({ length: 26 }, (_, i) => (20 + 2 * i) * 1e-6);
       const done = caps.map((f) => exec.run('tiny-conv', engine, 1, withCapacitor(rcCondition(100e-6), f)).row.completed);
       const first = done.indexOf(true);

@@ -16,7 +16,7 @@ describe('japari check', () => {
     const names = r.sections.find((s) => s.id === 'continuous')!.results.map((x) => x.name);
     for (const e of ['continuous', 'hawaii', 'japari']) for (const b of [1, 2, 4]) expect(names).toContain(`${e} B=${b}`);
     const energy = r.sections.find((s) => s.id === 'energy')!.results;
-    expect(energy.map((x) => x.name)).toEqual(['hawaii B=1', 'japari B=1']);
+    expect(energy.map((x) => x.name)).toEqual(['hawaii B=1', 'japari B=1', 'stateful B=1']);
     for (const x of energy) expect(x.data!['power_cycles']).toBeGreaterThan(0);
     // Exploration covers both parities on lenet and every preserving design on tiny-features.
     const explored = r.sections.find((s) => s.id === 'explore')!.results.map((x) => x.name);

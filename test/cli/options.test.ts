@@ -58,6 +58,8 @@ describe('parseRunOptions', () => {
       batch: 1,
       placement: 'spi-fram',
       profile: 'inas2021',
+      firmware: 'stateful-cnn-2021-08',
+      ablate: null,
       supply: { kind: 'continuous' },
       seed: 0,
       traceEvents: false,

@@ -379,7 +379,7 @@ describe('japari-loopcount: measured loop counts (largest loop_cnt per conv/FC l
 // violation reproduces.
 
 describe('japari-loopcount findings', () => {
-  it('finding: a torn first PB footprint across a 256 boundary sends recovery back 256 iterations (lenet conv1)', () => {
+  it('finding (intent: needs every (kr, kc) iteration): a torn first PB footprint across a 256 boundary sends recovery back 256 iterations (lenet conv1)', () => {
     // SPI FRAM lands bytes little-endian: after the low byte of PB[B] (pixel 0's first
     // footprint) lands, the word holds the new low byte and the old high byte.
     //   SIGN 0, loop_cnt 512: 0x01FF -> 0x0200 torn to 0x0100 = +256  -> recovery at iteration 256
@@ -407,7 +407,7 @@ describe('japari-loopcount findings', () => {
     }
   });
 
-  it('finding: a fresh restart in the middle of a layer leaves same-SIGN sums that the monotonicity scan accepts (lenet conv1, 2 failures)', () => {
+  it('reconstruction (R4 scan, not the published design): a fresh restart in the middle of a layer leaves same-SIGN sums that the monotonicity scan accepts (lenet conv1, 2 failures)', () => {
     // Failure 1: torn first PB footprint at loop_cnt 256 (SIGN 0): 0x00FF -> 0x0100 torn to
     // 0x0000 -> sign mismatch -> the layer restarts at loop_cnt 1 (alone, this is correct).
     // Failure 2: during the re-executed op 1 of loop_cnt 201, the first iteration of tile 8 (rows
@@ -440,7 +440,7 @@ describe('japari-loopcount findings', () => {
     }
   });
 
-  it('finding: non-LEA layers without progress preservation livelock on the device.md supply (lenet relu1 > one charge)', () => {
+  it('reconstruction (non-LEA layers, not the published design): layers without progress preservation livelock on the device.md supply (lenet relu1 > one charge)', () => {
     // relu1 ([4, 24, 24], recomputed from its start after every reboot) costs more energy than
     // one charge of the 100 uF capacitor between 2.8 V and 2.4 V (104 uJ, minus the reboot).
     for (const b of [1, 4]) {
@@ -470,7 +470,7 @@ describe('japari-loopcount findings', () => {
       return { m, d, l: lcLeaLayer(d.plan, 'squeezenet/fire4/expand3x3/BiasAdd') };
     };
 
-    it('finding: the second inference is wrong under continuous power (16 * loop_cnt wrapped in the first)', () => {
+    it('finding (intent: needs every (kr, kc) iteration): the second inference is wrong under continuous power (16 * loop_cnt wrapped in the first)', () => {
       // Inference 1 (SIGN 0) ends fire4/expand3x3 at loop_cnt 2304: 16 * 2304 wraps to -28672, so
       // PB holds FP = -1792. Inference 2 (SIGN 1) runs the layer-start recovery (JAP_CONV always
       // calls __JAP_PG_RETRIEVE): -1792 has SIGN 1's sign -> "iteration 1792"; PB and the copies
@@ -497,7 +497,7 @@ describe('japari-loopcount findings', () => {
       }
     });
 
-    it('finding: saturated running footprint sums hide an iteration whose accumulation never started', () => {
+    it('reconstruction (R4 scan, not the published design): saturated running footprint sums hide an iteration whose accumulation never started', () => {
       // Tile 40 (loop_cnt 1441..1476): its footprint sums reach 32767 by the 23rd iteration. A
       // failure right after op 0 of loop_cnt 1471 (before op 1 reads anything): the scan's anchor
       // S(1470) and the destination's S(1469) are both 32767 -> no break -> "op 1 finished" ->
@@ -508,6 +508,19 @@ describe('japari-loopcount findings', () => {
       expect(rec.find(([ly]) => ly === l.index)).toEqual([l.index, 1471, lcPosition(1472, 0, 0)]);
       expect(r.completed).toBe(true);
       expect(r.equal).toBe(false);
+    });
+
+    it('re-derived on the published scan (variant loopcount-published-scan): the same failure resumes op 1 at the last pixel from lost LEA RAM', () => {
+      // Saturation plays no part: the published scan reads the source copy's equal sums, finds no
+      // break, and op 1 continues at pixel 11 of 12 with the LEA results a reboot has lost.
+      const { m, l } = setup(4);
+      const d = new Deployment(m.q, { engine: 'japari-loopcount', batch: 4, placement: 'spi-fram', profile: msp430fr5994, faults: ['loopcount-published-scan'] });
+      const [a] = checkpointActions(d, m.inputQ(0), [positionOf(l.index, lcPosition(1471, 1, 0))]);
+      const { r, rec } = recoveries(d, m.inputQ(0), [a!]);
+      expect(rec.find(([ly]) => ly === l.index)).toEqual([l.index, 1470, lcPosition(1471, 1, 11)]);
+      expect(r.completed).toBe(true);
+      expect(r.equal).toBe(false);
+      expect(r.device.undefinedReads).toBeGreaterThan(0);
     });
 
     it('finding: any failure at loop_cnt >= 2048 under SIGN 0 restarts the layer; frequent failures never finish it', () => {

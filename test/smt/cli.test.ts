@@ -74,4 +74,9 @@ describe('japari check: the proofs section', () => {
     expect(summarise('japari', 1, 'x', [res('refuted')]).status).toBe('fail');
     expect(summarise('japari', 1, 'x', [res('unknown', { limit: 'timeout 30 s' })]).status).toBe('fail');
   });
+  it('an obligation that no layer carries is n/a, never PASS', () => {
+    const s = summarise('continuous', 1, 'seeker-exactness', []);
+    expect(s.status).toBe('n/a');
+    expect(s.detail).toMatch(/no layer/);
+  });
 });

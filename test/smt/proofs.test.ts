@@ -67,8 +67,8 @@ describe('proved with the fixes: tiny nets and lenet, HAWAII and JAPARI', () => 
 });
 
 describe('refuted on the known findings, and every refutation replays', () => {
-  it('hawaii-remainder-crosses-layers: lenet B = 3 (seeker-exactness), proved with the fix', async () => {
-    const faithful = await prove({ model: 'lenet', engine: 'hawaii', batch: 3, obligation: 'seeker-exactness', timeoutMs: T }, z3);
+  it('hawaii-remainder-crosses-layers: tiny-concat B = 4, a B the authors\' code compiles (seeker-exactness), proved with the fix', async () => {
+    const faithful = await prove({ model: 'tiny-concat', engine: 'hawaii', batch: 4, obligation: 'seeker-exactness', timeoutMs: T }, z3);
     const refuted = faithful.obligations.filter((r) => r.verdict === 'refuted');
     expect(refuted.length).toBeGreaterThan(0);
     for (const r of refuted) {
@@ -76,7 +76,7 @@ describe('refuted on the known findings, and every refutation replays', () => {
       expect((r.counterexample!['r0'] as number) > 0).toBe(true);
       expectReproduces(r);
     }
-    const fixed = await prove({ model: 'lenet', engine: 'hawaii', batch: 3, obligation: 'seeker-exactness', fixes: ['hawaii-layer-remainder'], timeoutMs: T }, z3);
+    const fixed = await prove({ model: 'tiny-concat', engine: 'hawaii', batch: 4, obligation: 'seeker-exactness', fixes: ['hawaii-layer-remainder'], timeoutMs: T }, z3);
     expectAllProved(fixed.obligations, 'fixed');
   });
 

@@ -24,7 +24,9 @@ import { loadPowerTrace } from '../../device/energy.js';
 import type { Io } from '../io.js';
 import { createStyle, type Style } from '../style.js';
 import { parseCapacitance, parseList, parsePositiveInt, parsePower, parseNonNegativeInt, parseSeed } from '../units.js';
-import { PROFILE_NAMES, capWorkers, parseEngine, parseProfileName, resolvePath, type ProfileName } from '../options.js';
+import { PROFILE_NAMES, capWorkers, parseAblation, parseEngine, parseFirmware, parseProfileName, resolvePath, type ProfileName } from '../options.js';
+import { type FirmwareId, FIRMWARE_IDS, DEFAULT_FIRMWARE } from '../../engines/reference/firmware.js';
+import { type Ablation, ABLATIONS } from '../../engines/reference/plan.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import {
   type Condition,
@@ -62,6 +64,8 @@ export interface BenchOptions {
   readonly layers: boolean;
   readonly minCap: boolean;
   readonly profile: ProfileName;
+  readonly firmware: FirmwareId;
+  readonly ablate: Ablation | null;
   readonly input: number;
   readonly seed: number;
   readonly workers: number;
@@ -86,6 +90,8 @@ export interface RawBenchFlags {
   readonly layers?: boolean;
   readonly minCap?: boolean;
   readonly profile?: string;
+  readonly firmware?: string;
+  readonly ablate?: string;
   readonly input?: string;
   readonly seed?: string;
   readonly jobs?: string;
@@ -104,7 +110,14 @@ export function standardTraces(): { present: string[]; absent: string[] } {
 
 export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
   const quick = raw.quick === true;
-  const selection = (['models', 'engines', 'batch', 'capacitor', 'power', 'trace', 'supply', 'profile', 'input', 'seed'] as const).some((k) => raw[k] !== undefined) || raw.fixes === true || raw.minCap === false;
+  const ablate = raw.ablate !== undefined ? parseAblation(raw.ablate) : null;
+  if (ablate !== null) {
+    // An ablated engine cannot recover: continuous power only (firmware-2021.md "Ablations").
+    const energy = (['capacitor', 'power', 'trace'] as const).find((k) => raw[k] !== undefined);
+    if (energy) throw new UsageError(`--ablate ${ablate}: an ablated run cannot recover, so it runs under continuous power only (drop --${energy})`);
+    if (raw.supply !== undefined && raw.supply.trim() !== 'none') throw new UsageError(`--ablate ${ablate}: continuous power only (use --supply none or drop --supply)`);
+  }
+  const selection = (['models', 'engines', 'batch', 'capacitor', 'power', 'trace', 'supply', 'profile', 'input', 'seed', 'firmware', 'ablate'] as const).some((k) => raw[k] !== undefined) || raw.fixes === true || raw.minCap === false;
   const models = raw.models !== undefined ? parseList(raw.models, (s) => s, '--models') : quick ? ['lenet'] : [...STANDARD_MODELS];
   const engines = raw.engines !== undefined ? parseList(raw.engines, (s) => parseEngine(s, '--engines'), '--engines') : builtinKinds();
   const batches = raw.batch !== undefined ? parseList(raw.batch, (s) => parsePositiveInt(s, '--batch'), '--batch') : quick ? [1, 2] : [...STANDARD_BATCHES];
@@ -127,14 +140,16 @@ export function parseBenchOptions(raw: RawBenchFlags): BenchOptions {
     models: dedupe(models),
     engines: dedupe(engines),
     batches: dedupe(batches).sort((a, b) => a - b),
-    capacitorsF: dedupe(capacitorsF),
+    capacitorsF: ablate ? [] : dedupe(capacitorsF),
     powersW: dedupe(powersW).sort((a, b) => b - a),
-    traces: dedupe(traces),
-    rc,
+    traces: ablate ? [] : dedupe(traces),
+    rc: ablate ? false : rc,
     fixes: raw.fixes === true,
     layers: raw.layers === true,
-    minCap: raw.minCap !== false,
+    minCap: ablate ? false : raw.minCap !== false,
     profile: parseProfileName(raw.profile ?? 'inas2021', '--profile'),
+    firmware: parseFirmware(raw.firmware ?? DEFAULT_FIRMWARE),
+    ablate,
     input: parseNonNegativeInt(raw.input ?? '0', '--input'),
     seed: parseSeed(raw.seed ?? '0'),
     workers,
@@ -169,6 +184,8 @@ export function buildSpec(o: BenchOptions, io: Pick<Io, 'cwd'>): SweepSpec {
     batches: o.batches,
     conditions: buildConditions(o, io),
     profile: o.profile,
+    firmware: o.firmware,
+    ablate: o.ablate,
     placement: 'spi-fram',
     fixes: o.fixes,
     layers: o.layers,
@@ -322,6 +339,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--layers', 'include the per-layer breakdown in every row (JSON)')
     .option('--no-min-cap', 'skip the minimum-capacitor search')
     .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`)
+    .option('--firmware <id>', `firmware build: ${FIRMWARE_IDS.join(', ')} (default ${DEFAULT_FIRMWARE})`)
+    .option('--ablate <what>', `run without one kind of preservation, continuous power only: ${ABLATIONS.join(', ')}`)
     .option('--input <N>', 'input sample index (seed of synthetic inputs)')
     .option('--seed <S>', 'seed of the garbage SRAM holds after each reboot')
     .option('--jobs <N>', 'worker threads (default: up to 2; at most the number of cores)')

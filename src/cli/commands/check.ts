@@ -4,7 +4,7 @@
  *
  *   quantize    lenet imports and quantizes to Q15 with no saturated weight
  *   continuous  every engine at B = 1, 2, 4 under continuous power equals the reference
- *   energy      HAWAII and JAPARI complete, equal to the reference, on device.md's energy
+ *   energy      HAWAII, JAPARI and Stateful complete, equal to the reference, on device.md's energy
  *               setting (100 uF, RC 3.0 V / 1 kOhm, Von 2.8 V, Voff 2.4 V)
  *
  * Later sections (fuzzing, exploration, proofs) join by adding an entry to CHECK_SECTIONS.
@@ -150,10 +150,10 @@ const CHECK_ENERGY_SUPPLY: SupplySpec = { kind: 'energy', capacitor: DEVICE_MD_C
 
 const energySection: CheckSection = {
   id: 'energy',
-  title: `HAWAII and JAPARI at B = 1 complete, equal to the reference, on ${describeSupply(CHECK_ENERGY_SUPPLY).replace(/^energy: /, '')}`,
+  title: `HAWAII, JAPARI and Stateful at B = 1 complete, equal to the reference, on ${describeSupply(CHECK_ENERGY_SUPPLY).replace(/^energy: /, '')}`,
   run(ctx) {
     const supply = buildSupply(CHECK_ENERGY_SUPPLY, { cwd: '.' });
-    return (['hawaii', 'japari'] as const).map((engine): CheckResult => {
+    return (['hawaii', 'japari', 'stateful'] as const).map((engine): CheckResult => {
       const name = `${engine} B=1`;
       let r: RunResult;
       try {

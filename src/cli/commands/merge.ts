@@ -20,7 +20,8 @@ import { InputError, UsageError } from '../../util/errors.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseNonNegativeInt } from '../units.js';
-import { parseEngine, parsePlacement, parseProfileName, resolvePath } from '../options.js';
+import { parseEngine, parseFirmware, parsePlacement, parseProfileName, resolvePath } from '../options.js';
+import { LIBRARY_DEFAULT_FIRMWARE } from '../../engines/reference/firmware.js';
 import { exploreJson, exploreText, type ExploreCommandOptions } from './explore.js';
 import { writeCounterexampleFiles } from './fuzz.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
@@ -91,6 +92,7 @@ function optionsOfCampaign(c: CampaignIdentity, o: MergeCommandOptions): Explore
       batch: c.batch,
       placement: parsePlacement(c.placement, 'campaign placement'),
       profile: parseProfileName(c.profile, 'campaign profile'),
+      firmware: parseFirmware(c.firmware ?? LIBRARY_DEFAULT_FIRMWARE, 'campaign firmware'),
       faults: c.faults,
       fixes: c.fixes,
       input: c.input,
@@ -149,7 +151,7 @@ export async function runMerge(o: MergeCommandOptions, io: Io): Promise<number> 
   }
   if (o.report && r.failures.length > 0) {
     const f = r.failures[0]!;
-    const spec = { model: c.model, engine: opts.target.engine, batch: c.batch, placement: opts.target.placement, profile: c.profile, faults: c.faults, fixes: c.fixes, input: c.input, warmup: c.warmup, seed: c.seed, garbage: c.garbage, schedule: f.schedule };
+    const spec = { model: c.model, engine: opts.target.engine, batch: c.batch, placement: opts.target.placement, profile: c.profile, ...(c.firmware !== undefined ? { firmware: c.firmware } : {}), faults: c.faults, fixes: c.fixes, input: c.input, warmup: c.warmup, seed: c.seed, garbage: c.garbage, schedule: f.schedule };
     const files = writeCounterexampleFiles(resolvePath(io, o.report), `counterexample-${f.violations[0]!.property}`, spec);
     if (!o.json) io.err(`wrote ${files.join(', ')}\n`);
   }

@@ -18,7 +18,8 @@ import { stableStringify } from '../../util/json.js';
 import type { Io } from '../io.js';
 import { createStyle } from '../style.js';
 import { parseDuration, parseList, parsePositiveInt } from '../units.js';
-import { PLACEMENTS, PROFILE_NAMES, parseEngine, parsePlacement, parseProfileName, type ProfileName } from '../options.js';
+import { PLACEMENTS, PROFILE_NAMES, parseEngine, parseFirmware, parsePlacement, parseProfileName, type ProfileName } from '../options.js';
+import { type FirmwareId, FIRMWARE_IDS, DEFAULT_FIRMWARE } from '../../engines/reference/firmware.js';
 import { checkBatchForEngine, loadTargetModel, parseFixes, resolveModelSpec } from '../verify-options.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { prove, parseObligationId, type ProofReport } from '../../smt/prove.js';
@@ -34,6 +35,7 @@ export interface ProveCommandOptions {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: ProfileName;
+  readonly firmware: FirmwareId;
   readonly obligation?: ObligationId;
   readonly layer?: string;
   readonly timeoutMs: number;
@@ -53,6 +55,7 @@ export interface RawProveFlags {
   readonly batch?: string;
   readonly placement?: string;
   readonly profile?: string;
+  readonly firmware?: string;
   readonly obligation?: string;
   readonly layer?: string;
   readonly timeout?: string;
@@ -104,6 +107,7 @@ export function parseProveOptions(raw: RawProveFlags, io: Pick<Io, 'cwd'> = { cw
     batch,
     placement: parsePlacement(raw.placement ?? PROVE_DEFAULTS.placement),
     profile: parseProfileName(raw.profile ?? PROVE_DEFAULTS.profile),
+    firmware: parseFirmware(raw.firmware ?? DEFAULT_FIRMWARE),
     ...(raw.obligation !== undefined ? { obligation: parseObligationId(raw.obligation) } : {}),
     ...(raw.layer !== undefined ? { layer: raw.layer } : {}),
     timeoutMs: Math.max(1, Math.round(timeoutS * 1000)),
@@ -140,6 +144,7 @@ export async function executeProve(opts: ProveCommandOptions, io: Pick<Io, 'err'
         batch: opts.batch,
         placement: opts.placement,
         profile: opts.profile,
+        firmware: opts.firmware,
         fixes: opts.fixes,
         ...(opts.arithmetic ? { arithmetic: opts.arithmetic } : {}),
         ...(opts.maxJobs !== undefined ? { maxJobs: opts.maxJobs } : {}),
@@ -212,6 +217,7 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--weights <mode>', 'augmentation transparency: concrete, symbolic (all layers) or auto (symbolic on layers with <= 64 weights)', 'auto')
     .option('--placement <where>', `NVM for feature maps: ${PLACEMENTS.join(', ')}`, PROVE_DEFAULTS.placement)
     .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`, PROVE_DEFAULTS.profile)
+    .option('--firmware <id>', `firmware build: ${FIRMWARE_IDS.join(', ')}`, DEFAULT_FIRMWARE)
     .option('--no-replay', 'do not replay refutations on the executable model')
     .option('--json', 'print one JSON document to stdout')
     .addHelpText(
@@ -220,7 +226,7 @@ export function register(program: Command, ctx: CommandContext): void {
         '',
         'Examples:',
         '  japari prove --model lenet --engine japari --json',
-        '  japari prove --model lenet --engine hawaii --batch 3 --obligation seeker-exactness',
+        '  japari prove --model tiny-concat --engine hawaii --batch 4 --obligation seeker-exactness',
         '  japari prove --model cifar10 --engine japari-loopcount --obligation indicator-arithmetic',
         '  japari prove --model mnist --engine japari --batch 4 --fix japari-gemm-column-sign --timeout 60s',
         '',

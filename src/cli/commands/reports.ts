@@ -16,6 +16,7 @@ import { resolvePath } from '../options.js';
 import { createStyle } from '../style.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import '../../report/producers.js';
+import '../../bench/fidelity.js';
 
 export const name = 'reports';
 

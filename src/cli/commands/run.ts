@@ -29,7 +29,9 @@ import {
   PROFILE_NAMES,
   buildSupply,
   describeSupply,
+  parseAblation,
   parseEngine,
+  parseFirmware,
   parsePlacement,
   parseProfileName,
   parseSupply,
@@ -37,6 +39,8 @@ import {
   resolvePath,
   supplyJson,
 } from '../options.js';
+import { type FirmwareId, FIRMWARE_IDS, DEFAULT_FIRMWARE } from '../../engines/reference/firmware.js';
+import { type Ablation, ABLATIONS } from '../../engines/reference/plan.js';
 import { type CommandContext, EXIT_CHECK_FAILED, EXIT_OK } from '../command.js';
 import { checkBatchForEngine, loadTargetModel, resolveModelSpec } from '../verify-options.js';
 
@@ -52,6 +56,8 @@ export interface RunCommandOptions {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: ProfileName;
+  readonly firmware: FirmwareId;
+  readonly ablate: Ablation | null;
   readonly supply: SupplySpec;
   /** Seed of the garbage SRAM holds after each reboot. */
   readonly seed: number;
@@ -66,6 +72,7 @@ export const RUN_DEFAULTS = {
   batch: '1',
   placement: 'spi-fram',
   profile: 'inas2021',
+  firmware: DEFAULT_FIRMWARE,
   seed: '0',
 } as const;
 
@@ -77,6 +84,8 @@ export interface RawRunFlags extends RawSupplyFlags {
   readonly batch?: string;
   readonly placement?: string;
   readonly profile?: string;
+  readonly firmware?: string;
+  readonly ablate?: string;
   readonly seed?: string;
   readonly traceEvents?: boolean;
   readonly json?: boolean;
@@ -97,6 +106,10 @@ export function parseRunOptions(raw: RawRunFlags): RunCommandOptions {
   const engine = parseEngine(raw.engine ?? RUN_DEFAULTS.engine);
   const batch = parsePositiveInt(raw.batch ?? RUN_DEFAULTS.batch, '--batch');
   checkBatchForEngine(engine, batch);
+  const supply = parseSupply(raw);
+  const ablate = raw.ablate !== undefined ? parseAblation(raw.ablate) : null;
+  // An ablated engine cannot recover (firmware-2021.md "Ablations"): continuous power only.
+  if (ablate !== null && supply.kind !== 'continuous') throw new UsageError(`--ablate ${ablate}: an ablated run cannot recover, so it runs under continuous power only (drop --fail-at/--capacitor)`);
   return {
     model,
     input: parseInputSpec(raw.input ?? RUN_DEFAULTS.input),
@@ -104,7 +117,9 @@ export function parseRunOptions(raw: RawRunFlags): RunCommandOptions {
     batch,
     placement: parsePlacement(raw.placement ?? RUN_DEFAULTS.placement),
     profile: parseProfileName(raw.profile ?? RUN_DEFAULTS.profile),
-    supply: parseSupply(raw),
+    firmware: parseFirmware(raw.firmware ?? RUN_DEFAULTS.firmware),
+    ablate,
+    supply,
     seed: parseSeed(raw.seed ?? RUN_DEFAULTS.seed),
     traceEvents: raw.traceEvents === true,
     json: raw.json === true,
@@ -129,6 +144,8 @@ export interface RunReport {
   readonly batch: number;
   readonly placement: NvmPlacement;
   readonly profile: ProfileName;
+  readonly firmware: FirmwareId;
+  readonly ablate: Ablation | null;
   /** Sample index / seed, or the input file as given. */
   readonly input: number | string;
   readonly input_kind: 'sample' | 'synthetic' | 'file';
@@ -182,7 +199,7 @@ export function executeRun(opts: RunCommandOptions, io: Pick<Io, 'cwd'>): RunRep
   const input = inputOf(m, opts.input, io);
   const profile = profileOf(opts.profile);
   const supply = buildSupply(opts.supply, io);
-  const d = new Deployment(m.q, { engine: opts.engine, batch: opts.batch, placement: opts.placement, profile });
+  const d = new Deployment(m.q, { engine: opts.engine, batch: opts.batch, placement: opts.placement, profile, firmware: opts.firmware, ablate: opts.ablate });
   // An impossible configuration is a usage error (exit 2), not a run that never finishes.
   assertChargeFundsOneJob(d, input.x, supply);
   const r = runInference(d, { input: input.x, supply, seed: opts.seed, trace: opts.traceEvents });
@@ -201,6 +218,8 @@ export function executeRun(opts: RunCommandOptions, io: Pick<Io, 'cwd'>): RunRep
     batch: opts.batch,
     placement: opts.placement,
     profile: opts.profile,
+    firmware: opts.firmware,
+    ablate: opts.ablate,
     input: opts.input.kind === 'index' ? opts.input.index : opts.input.path,
     input_kind: input.kind,
     ...(input.label !== undefined ? { label: input.label } : {}),
@@ -267,7 +286,7 @@ export function renderRun(r: RunReport, s: Style, supply: SupplySpec): string {
     (r.top1 !== r.reference_top1 ? s.warn(`  reference top-1 ${r.reference_top1}`) : '');
   const pairs: [string, string][] = [
     ['model', `${s.value(r.model)}  ${s.dim(r.model_description)}`],
-    ['engine', `${s.value(r.engine)}, B = ${r.batch}, NVM ${r.placement}, profile ${r.profile}`],
+    ['engine', `${s.value(r.engine)}, B = ${r.batch}, NVM ${r.placement}, profile ${r.profile}, firmware ${r.firmware}${r.ablate ? `, ablated: ${r.ablate}` : ''}`],
     ['input', describeInput(r)],
     ['supply', describeSupply(supply)],
     ['seed', String(r.seed)],
@@ -314,6 +333,8 @@ export function register(program: Command, ctx: CommandContext): void {
     .option('--batch <B>', 'preservation granularity B (values per progress indicator)', RUN_DEFAULTS.batch)
     .option('--placement <where>', `NVM for feature maps: ${PLACEMENTS.join(', ')}`, RUN_DEFAULTS.placement)
     .option('--profile <name>', `device cost profile: ${PROFILE_NAMES.join(', ')}`, RUN_DEFAULTS.profile)
+    .option('--firmware <id>', `firmware build: ${FIRMWARE_IDS.join(', ')}`, RUN_DEFAULTS.firmware)
+    .option('--ablate <what>', `run without one kind of preservation (continuous power only): ${ABLATIONS.join(', ')}`)
     .option('--fail-at <i,j,...>', 'power fails right before each listed atomic action (strictly ascending)')
     .option('--capacitor <C>', 'energy-driven run with this capacitor, e.g. 100uF (needs one harvester below)')
     .option('--power <P>', 'constant harvested power, e.g. 2mW')

@@ -20,7 +20,10 @@ import { num } from '../ops.js';
 import type { EngineDesign } from '../registry.js';
 import type { Inspector } from '../inspect.js';
 import { CounterStore } from './counters.js';
-import { type CounterState, counterUpdate, counterWriteDue, recoveredJob } from './rules.js';
+import { type CounterState, counterUpdate, counterWriteDue, recordEveryValue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
+import { planFirmware } from '../reference/plan.js';
+import type { FirmwareProfile } from '../reference/firmware.js';
+import { readVersion } from '../common/record.js';
 
 /** Values of a layer the inspector reasons about (conv: every computed channel, padding included). */
 export function layerValues(l: EngineLayer): number {
@@ -37,12 +40,23 @@ export class HawaiiPreservation implements Preservation {
   private counter: CounterState<number, boolean> = { value: 0, version: 0, newer1: false };
   private readonly uninitialised: boolean;
   private readonly counterFirst: boolean;
+  /** Variant hawaii-record-every-value (catalogue.ts VARIANTS): the 2021-08 recording. */
+  private readonly everyValue: boolean;
   private readonly remainderWord: number;
+  private readonly fw: FirmwareProfile;
+  /** Ablation 'indicator-preservation': the counter writes are skipped (HAWAII without footprint preservation). */
+  private readonly ablated: boolean;
+  /** The 2021-02 build writes each job's B values in a transfer of its own. */
+  readonly splitWrites: number;
 
   constructor(private readonly e: ReferenceEngine) {
+    this.fw = planFirmware(e.plan);
+    this.ablated = e.plan.params.ablate === 'indicator-preservation';
+    this.splitWrites = this.fw.hawaii.perJobValueWrites ? e.B : 0;
     this.counters = new CounterStore(e.plan.nvm.counters, e.faults.has('hawaii-single-copy'));
     this.uninitialised = e.faults.has('hawaii-remainder-uninitialised');
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
+    this.everyValue = e.faults.has('hawaii-record-every-value');
     this.remainderWord = e.plan.params.profile.sramMap.remainderWord;
   }
 
@@ -85,6 +99,17 @@ export class HawaiiPreservation implements Preservation {
   private recordValues(layer: EngineLayer, values: number): void {
     if (values <= 0) return;
     const e = this.e;
+    if (this.fw.hawaii.updates === 'floor-plus-one') return this.recordValues2021(layer, values);
+    if (this.everyValue) {
+      // Variant hawaii-record-every-value (37708ef): no remainder; min(B, n) per step.
+      for (const add of recordEveryValue(values, e.B)) {
+        const next = counterUpdate(num, this.counter, add);
+        e.dev.step('update indicator');
+        this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
+        this.counter = next;
+      }
+      return;
+    }
     if (this.uninitialised) this.remainder = e.dev.load(this.remainderWord);
     this.setRemainder(this.remainder + values);
     while (counterWriteDue(num, this.remainder, e.B)) {
@@ -93,6 +118,36 @@ export class HawaiiPreservation implements Preservation {
       this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
       this.counter = next;
       this.setRemainder(this.remainder - e.B);
+    }
+  }
+
+  /**
+   * The 2021 builds: floor(values / B) + 1 updates (recordIncrements), each two 1-byte version
+   * reads and one 4-byte write {value, version} to the older copy (versionedCounterWrite). The
+   * loop and call bookkeeping cost the build's fitted constants; under the ablation only they
+   * remain.
+   */
+  private recordValues2021(layer: EngineLayer, values: number): void {
+    const e = this.e;
+    const dev = e.dev;
+    const incs = recordIncrements(values, e.B);
+    const c = this.fw.constants;
+    dev.software(c.footprintCallCycles + c.footprintLoopCycles * incs.length, Cat.preserveIndicator, 'record footprints (bookkeeping)', incs.length, 1);
+    if (this.ablated) return;
+    for (const k of incs) {
+      dev.step('update indicator');
+      let w: { copy1: boolean; value: number; version: number };
+      if (this.fw.hawaii.versionReadsPerUpdate > 0) {
+        const v0 = readVersion(dev, this.counters.addr(layer.index, 0) + 2, Cat.preserveIndicator);
+        const v1 = this.counters.singleCopy ? v0 : readVersion(dev, this.counters.addr(layer.index, 1) + 2, Cat.preserveIndicator);
+        w = versionedCounterWrite(num, this.counter.value, k, v0, v1);
+      } else {
+        // No version reads: the volatile view of the pair picks the copy (counterUpdate's rule).
+        const n = counterUpdate(num, this.counter, k);
+        w = { copy1: n.newer1, value: n.value, version: n.version };
+      }
+      this.counters.write(dev, layer.index, w.copy1 ? 1 : 0, w.value, w.version, Cat.preserveIndicator);
+      this.counter = { value: w.value, version: w.version, newer1: w.copy1 };
     }
   }
 

@@ -58,7 +58,15 @@
  *             the B matrix and the tile's LEA results in LEA RAM; all re-derived after a reboot
  *             (a fresh engine object per boot, garbage SRAM). carry() hashes the control state.
  *
- * Deviations from the published design (choices we had to make)
+ * Published scan (variant loopcount-published-scan, catalogue.ts VARIANTS)
+ *   R4 above is japari's reconstruction. With the variant switched on, R4 is replaced by the
+ *   published scan (rules.ts publishedScanPixel; EMCLab-Sinica/JAPARI@fc4af70
+ *   libJAPARI/src/convolution.c:92-119): the source copy's first footprints from LL_MARKER = 0,
+ *   down column 0 then along the break row, a return after one channel group; op 1 resumes
+ *   there from the partial products in LEA RAM, which are garbage after a reboot (nothing
+ *   reloads them: lines 418-424). Finding loopcount-retrieve-lost-lea.
+ *
+ * Deviations from the published design (choices we had to make; reports/findings/deviations.md)
  *   - Bias: the published code applies none; A carries an extra -1.0 in the first iteration of
  *     each (r, c, m) tile, times a -bias row in the B matrix (plan.ts).
  *   - SIGN is persistent, committed with layer_idx + 1 in one record write. The published demo
@@ -70,23 +78,20 @@
  *     __JAP_matrix_mpy_q15/__JAP_ADD start the SPI write of the LEA's destination right after
  *     launching the command and rely on the LEA finishing first.
  *   - R3 compares each PB pixel's *last* footprint with pb_1 (see "published code deviations").
- *   - R4's anchor is ours (the published scan starts from LL_MARKER = 0, which cannot tell a tile
- *     whose accumulation has not started from one where it finished once the running sums are
- *     positive); its full row-major scan of every footprint is our reading of "monotone along
- *     rows, columns, channels".
+ *   - R4 is a reconstruction (deviation lc-reconstructed-scan): its anchor and its full row-major
+ *     scan of every destination footprint are ours, and it reloads the LEA results from PB; the
+ *     published scan is the variant above.
  *
- * Published code deviations we did not model (bugs of EMCLab-Sinica/JAPARI, notes section 6)
+ * Published code deviations we did not model (bugs of EMCLab-Sinica/JAPARI; each is listed in
+ * reports/findings/deviations.md)
  *   - JAP_CONV's `for(; itr.kc < KC; itr.kc++) ... }itr.kc;}` never resets kc, so every kr >= 1
  *     runs no kc iteration; we run every (kr, kc).
  *   - The tile clipping compares every tile size against ROWS (tc, tm, tn included); we clip
  *     each against its own bound.
- *   - __JAP_PG_RETRIEVE scans the *source* copy (flip ^ 1), only the first footprint of a few
- *     pixels (down column 0, then along the break row, then channel groups), and its final
- *     `if (...) ita->m = ...; return;` returns after one channel group; we scan the destination.
- *   - After recovery the published code continues op 1 with the LEA results still in (garbage)
- *     LEA RAM; we reload them from PB. Its op-0 scan reads (tm + NFPs) *bytes* per pixel and
- *     compares a pixel's first and last footprint (blind to pixels not written at all); PB
- *     offsets in op 0 miss sizeof(_q15).
+ *   - __JAP_PG_RETRIEVE's op-1 scan and the resume from LEA RAM are not the default; they are
+ *     the variant loopcount-published-scan (see above). Its op-0 scan reads (tm + NFPs) *bytes*
+ *     per pixel and compares a pixel's first and last footprint (blind to pixels not written at
+ *     all); PB offsets in op 0 miss sizeof(_q15) (deviations lc-op0-bytes, lc-pb-offset).
  *   - JAP_FC's op 1 reads the source from copy 0 instead of copy flip ^ 1, and its m loop runs
  *     `itr.m < ts.tm` in steps of 1; we run the m-tiles and ping-pong as for conv.
  */
@@ -109,6 +114,7 @@ import {
   pbFirstFootprint,
   pbLastFootprint,
   anchorFootprint,
+  sourceFootprint,
 } from './plan.js';
 import {
   type LcRuleOptions,
@@ -143,6 +149,7 @@ export function lcRuleOptions(faults: FaultSet): LcRuleOptions {
     scanFromZero: faults.has('loopcount-scan-from-zero'),
     flipNotReset: faults.has('loopcount-flip-not-reset'),
     signNotToggled: faults.has('loopcount-sign-not-toggled'),
+    publishedScan: faults.has('loopcount-published-scan'),
   };
 }
 
@@ -336,6 +343,7 @@ export class LoopCountEngine {
       replayed: (lc) => dev.cpu('add', Math.min(lc, l.iterations), Cat.seek, 'replay loop counters'),
       lastPb: (it, k) => this.readWord(pbLastFootprint(l, it, k), k === it.npix - 1 ? 'read last PB footprint' : 'read PB footprint'),
       anchor: (it) => this.readWord(anchorFootprint(l, it, B), 'read source footprint'),
+      source: (it, k) => this.readWord(sourceFootprint(l, it, B, k), 'read source footprint'),
       // One DMA per pixel of the destination copy; its footprints (plan.ts destFootprint) are
       // compared from the staging copy.
       dest: (it, k, f) => {
@@ -363,7 +371,9 @@ export class LoopCountEngine {
       this.flip = it.flip;
       this.loopCnt = loopCnt(num, iter); // int loop_cnt
       if (iter === start.iter && start.op === 1) {
-        this.reloadResults(l, it, start.pixel, it.npix);
+        // The published JAP_CONV continues op 1 from LEA RAM, which the reboot has lost
+        // (variant loopcount-published-scan); the reconstruction reloads the products from PB.
+        if (!this.opts.publishedScan) this.reloadResults(l, it, start.pixel, it.npix);
         this.accumulate(l, it, start.pixel);
         continue;
       }

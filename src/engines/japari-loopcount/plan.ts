@@ -45,7 +45,7 @@ import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
 import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
 import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } from '../../model/layout.js';
 import type { EngineParams, EnginePlan, TensorRef } from '../reference/plan.js';
-import { defaultOpFilters } from '../reference/plan.js';
+import { defaultOpFilters, commonParams } from '../reference/plan.js';
 import { recordBytes } from '../common/record.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
 import { LEA_RAM_BASE } from '../../device/device.js';
@@ -316,6 +316,11 @@ export function destFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: numb
   return l.out.copies[it.flip]! + 2 * (outputWordOf(l, it, k) + f * (B + 1) + B);
 }
 
+/** The published scan's read: the first footprint of the tile's channel group at pixel k of the source copy (flip ^ 1). */
+export function sourceFootprint(l: LcLeaLayer, it: LcIteration, B: number, k: number): number {
+  return l.out.copies[it.flip ^ 1]! + 2 * (outputWordOf(l, it, k) + B);
+}
+
 /** The seeker's reads as one-word reads of NVM (`word(addr)`: the inspector's image, the proofs' terms). */
 export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) => N): SeekReads<N, LcIteration> {
   return {
@@ -323,6 +328,7 @@ export function seekReadsOf<N>(l: LcLeaLayer, B: number, word: (addr: number) =>
     lastPb: (it, k) => word(pbLastFootprint(l, it, k)),
     anchor: (it) => word(anchorFootprint(l, it, B)),
     dest: (it, k, f) => word(destFootprint(l, it, B, k, f)),
+    source: (it, k) => word(sourceFootprint(l, it, B, k)),
   };
 }
 
@@ -855,7 +861,8 @@ function layoutNvm(pl: LcPlanner): NvmLayout {
 
 export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan {
   const net: Network = q.net;
-  const profile = p.profile;
+  const common = commonParams(p);
+  const profile = common.profile;
   const B = p.batch;
   if (!(LC_BATCHES as readonly number[]).includes(B)) {
     throw new ConfigError(`japari-loopcount: B must divide the output-channel tile Tm = ${LC_TM} (1, 2, 4 or 8), got B = ${p.batch}`);
@@ -866,6 +873,11 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
     batch: B,
     placement: p.placement,
     profile,
+    // The loop-count design is not one of the measured builds: it records the build for replay
+    // and pays its per-transfer overheads; the build's graph transformation does not apply.
+    firmware: common.fw.id,
+    firmwareConstants: common.constants,
+    ablate: common.ablate,
     piggyback: false,
     arithmetic: arith,
     opFilters: p.opFilters ?? defaultOpFilters(net.name),

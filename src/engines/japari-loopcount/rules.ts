@@ -67,6 +67,11 @@ export interface LcRuleOptions {
   readonly flipNotReset: boolean;
   /** loopcount-sign-not-toggled: layer end commits layer_idx + 1 but leaves SIGN as it was. */
   readonly signNotToggled: boolean;
+  /**
+   * Variant loopcount-published-scan (catalogue.ts VARIANTS; not a fault): once op 0 finished,
+   * the published scan (publishedScanPixel) decides where op 1 resumes, instead of R4.
+   */
+  readonly publishedScan?: boolean;
 }
 
 export const NO_RULE_FAULTS: LcRuleOptions = { firstPbOnly: false, resumeNext: false, scanFromZero: false, flipNotReset: false, signNotToggled: false };
@@ -202,6 +207,35 @@ export function firstBreak<N, B>(o: Ops<N, B>, sign1: B, anchor: N, npix: number
   return from(0, 0, anchor);
 }
 
+/**
+ * The published op-1 scan of __JAP_PG_RETRIEVE (EMCLab-Sinica/JAPARI@fc4af70
+ * libJAPARI/src/convolution.c:92-119), for a tile of tr x tc pixels whose op 0 finished: the
+ * source copy's first footprint (channel group 0) of each pixel is read (`src(k)`, k = r * tc +
+ * c), from LL_MARKER = 0 -- down column 0 until a break in monotonicity or the last row, then,
+ * from LL_MARKER = 0 again, along that row until a break or the last column; then one read of
+ * the first channel group, after which the code returns whatever it holds. op 1 resumes at that
+ * pixel (with channel 0). Never "op 1 finished": there is no path to the next iteration.
+ */
+export function publishedScanPixel<N, B>(o: Ops<N, B>, sign1: B, tr: number, tc: number, src: (k: number) => N, compared: () => void): N {
+  const finish = (r: number, c: number): N => {
+    // The channel-group loop: one read and one comparison, then `return` on both branches.
+    src(r * tc + c);
+    compared();
+    return o.k(r * tc + c);
+  };
+  const cols = (r: number, c: number, ll: N): N => {
+    const v = src(r * tc + c);
+    compared();
+    return o.when(breaksMonotonicity(o, sign1, v, ll), () => finish(r, c), () => (c === tc - 1 ? finish(r, c) : cols(r, c + 1, v)));
+  };
+  const rows = (r: number, ll: N): N => {
+    const v = src(r * tc);
+    compared();
+    return o.when(breaksMonotonicity(o, sign1, v, ll), () => cols(r, 0, o.k(0)), () => (r === tr - 1 ? cols(r, 0, o.k(0)) : rows(r + 1, v)));
+  };
+  return rows(0, o.k(0));
+}
+
 /** Where a conv/FC layer resumes: iteration (loop_cnt), operation (0/1), pixel, and why (HOW_*). */
 export interface Resume<N> {
   readonly iter: N;
@@ -219,6 +253,9 @@ export interface IterationShape {
   readonly nfp: number;
   /** The first iteration of its tile (op 1 writes copy 0 directly; R4 is anchored at pb_1). */
   readonly first: boolean;
+  /** Rows and columns of its tile (npix = tr * tc), for the published scan. */
+  readonly tr?: number;
+  readonly tc?: number;
 }
 
 /**
@@ -235,6 +272,8 @@ export interface SeekReads<N, I extends IterationShape> {
   anchor(it: I): N;
   /** Footprint f of pixel k in the destination copy (copy flip). */
   dest(it: I, k: number, f: number): N;
+  /** The published scan's read: the first footprint of the tile's channel group at pixel k in the source copy (copy flip ^ 1). */
+  source?(it: I, k: number): N;
   /** R2 replayed the loop counters up to lc. */
   replayed?(lc: N): void;
   /** One footprint comparison was made (R3, R4). */
@@ -258,6 +297,12 @@ export function resumeWithin<N, B, I extends IterationShape>(o: Ops<N, B>, sign1
     r3.found,
     () => resume(o, it.iter, 0, r3.at, HOW_OP0),
     () => {
+      if (opts.publishedScan) {
+        const src = r.source;
+        if (!src) throw new Error('the published scan needs the source-copy reads (SeekReads.source)');
+        const px = publishedScanPixel(o, sign1, it.tr ?? 1, it.tc ?? it.npix, (k) => src(it, k), compared);
+        return resume(o, it.iter, 1, px, HOW_OP1);
+      }
       // The published scan starts from LL_MARKER = 0 (fault loopcount-scan-from-zero); ours from
       // the value that precedes the destination: pb_1 in a tile's first iteration, else S(lc - 1).
       const anchor = opts.scanFromZero ? o.k(0) : it.first ? pb1 : r.anchor(it);

@@ -61,15 +61,23 @@ export function jobMapOf(plan: EnginePlan, layer: EngineLayer): JobMap {
   if (layer.jobMap === 'generic') return { kind: 'generic', B, words: out.words };
   const c = layer as ConvLayer;
   const jobsPerCall = plan.params.faults.includes('japari-job-map-unpadded') ? Math.max(1, Math.floor(Math.min(c.otc, c.OC) / B)) : c.otc / B;
+  return convJobMap(plan, c, jobsPerCall, c.callWords);
+}
+
+/**
+ * The job map of a conv output: per input slice, filter tile, output pixel and job inside one LEA
+ * call of `callWords` stored words holding `jobsPerCall` jobs (Stateful-CNN job_index_to_offset).
+ */
+export function convJobMap(plan: EnginePlan, c: ConvLayer, jobsPerCall: number, callWords: number): JobMap {
   const perTile = c.Pout * c.Qout * jobsPerCall;
   const perSlice = c.filterTiles * perTile;
   return {
     kind: 'conv',
-    B,
-    words: out.words,
-    sliceWords: out.layout.words,
-    Cs: out.layout.Cs,
-    callWords: c.callWords,
+    B: plan.B,
+    words: c.out.words,
+    sliceWords: c.out.layout.words,
+    Cs: c.out.layout.Cs,
+    callWords,
     jobsPerCall,
     perTile,
     perSlice,
@@ -248,14 +256,25 @@ export class JapariPreservation implements Preservation {
   }
 }
 
-/** The inspector: the engine's job map, psb and finished predicate on a NVM image. */
-export function japariInspector(plan: EnginePlan): Inspector {
+/**
+ * The inspector of a design whose job j is marked by one word of the layer's output (JAPARI's
+ * footprint, Stateful's state word): the job's B value words start at `firstWord(l, j)`, its
+ * indicator is word `word(l, j)`, and the seeker's verdict is `finished(stored, psb(x))`.
+ */
+export function outputWordInspector(
+  plan: EnginePlan,
+  d: {
+    jobs(l: number): number;
+    firstWord(l: number, j: number): number;
+    word(l: number, j: number): number;
+    finished(stored: number, psbAtX: number): boolean;
+    seeks(l: number): boolean;
+  },
+): Inspector {
   const records = new RecordStore(plan.nvm.record, plan.nvm.recordBytes, plan.nvm.slots.length);
   const layers = plan.layers;
   const B = plan.B;
-  const maps = layers.map((l) => jobMapOf(plan, l));
-  const trustsSign = plan.params.faults.includes('japari-seek-trusts-sign');
-  const insp: Inspector = {
+  return {
     active: true,
     exact: true,
     plan,
@@ -263,26 +282,42 @@ export function japariInspector(plan: EnginePlan): Inspector {
     layerName: (l) => layers[l]!.name,
     outputBase: (l) => layers[l]!.out.base,
     outputWords: (l) => layers[l]!.out.words,
-    jobs: (l) => jobCount(maps[l]!),
+    jobs: (l) => d.jobs(l),
     jobWords: (l, j, out) => {
-      const fp = jobFootprintWord(num, maps[l]!, j);
-      for (let i = 0; i < B; i++) out[i] = fp - B + i;
+      const first = d.firstWord(l, j);
+      for (let i = 0; i < B; i++) out[i] = first + i;
       return B;
     },
     jobWordsMax: B,
-    indicatorAddr: (l, j) => layers[l]!.out.base + 2 * jobFootprintWord(num, maps[l]!, j),
+    indicatorAddr: (l, j) => layers[l]!.out.base + 2 * d.word(l, j),
     seekerFinished: (l, j, read: NvmRead, rec) => {
       const layer = layers[l]!;
-      const x = jobFootprintWord(num, maps[l]!, j);
+      const x = d.word(l, j);
       const addr = layer.out.base + 2 * x;
       if (addr + 2 > plan.nvm.end) return false;
-      const expected = -psb(num, rec.slots[layer.out.slot]!, slotWordOf(plan, layer.out, x));
-      return footprintSaysFinished(num, read16(read, addr), expected, { trustsSign });
+      return d.finished(read16(read, addr), psb(num, rec.slots[layer.out.slot]!, slotWordOf(plan, layer.out, x)));
     },
     maxLagJobs: () => 0,
     record: (read) => records.peek(read),
     recordRange: [plan.nvm.record, plan.nvm.record + 2 * plan.nvm.recordBytes],
-    seeks: (l) => seeksAt(layers[l]!) && maps[l]!.kind !== 'none',
+    seeks: (l) => d.seeks(l),
+  };
+}
+
+/** The inspector: the engine's job map, psb and finished predicate on a NVM image. */
+export function japariInspector(plan: EnginePlan): Inspector {
+  const layers = plan.layers;
+  const B = plan.B;
+  const maps = layers.map((l) => jobMapOf(plan, l));
+  const trustsSign = plan.params.faults.includes('japari-seek-trusts-sign');
+  const insp: Inspector = {
+    ...outputWordInspector(plan, {
+      jobs: (l) => jobCount(maps[l]!),
+      firstWord: (l, j) => jobFootprintWord(num, maps[l]!, j) - B,
+      word: (l, j) => jobFootprintWord(num, maps[l]!, j),
+      finished: (stored, p) => footprintSaysFinished(num, stored, -p, { trustsSign }),
+      seeks: (l) => seeksAt(layers[l]!) && maps[l]!.kind !== 'none',
+    }),
     aliasing: (read, epoch, l, j, tag, warmed) => footprintAliasing(insp, read, epoch, l, j, tag, warmed),
   };
   return insp;

@@ -47,6 +47,8 @@ import type { Preservation } from './preservation.js';
 import { slotWordOf } from './geometry.js';
 import { num } from '../ops.js';
 import { flipStateBit } from '../japari/rules.js';
+import { planFirmware } from './plan.js';
+import type { FirmwareProfile } from './firmware.js';
 
 export type { SeekOutcome } from './preservation.js';
 
@@ -75,9 +77,14 @@ export class ReferenceEngine {
   /** Row tile start of the conv kernel and whether a result write is pending (piggyback). */
   private rowTileStart = -1;
   private pendingWrite = 0;
+  /** The firmware build (firmware.ts) and whether output writes are ablated. */
+  readonly fw: FirmwareProfile;
+  private readonly noOutputs: boolean;
 
   constructor(plan: EnginePlan, faults: FaultSet, preservation: PreservationFactory) {
     this.plan = plan;
+    this.fw = planFirmware(plan);
+    this.noOutputs = plan.params.ablate === 'output-preservation';
     this.B = plan.B;
     this.faults = new Set([...faults, ...plan.params.faults]);
     this.fixes = new Set(plan.params.fixes);
@@ -208,15 +215,26 @@ export class ReferenceEngine {
    * Words before `countFrom` were already counted by HAWAII before a reboot (an aligned tile
    * re-executed from its start): they are rewritten but not counted again.
    */
-  private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number, countFrom = word0): void {
+  private preserve(layer: EngineLayer, bufWord: number, word0: number, n: number, countFrom = word0, perWord = false): void {
     if (n <= 0) return;
     const out = layer.out;
     this.dev.step('preserve job');
     const from = Math.min(word0 + n, Math.max(word0, countFrom));
     const fresh = this.realValues(out, from, word0 + n - from);
     const p = this.preservation;
+    // Transfer size: one word on the per-element paths, one job of B values where the build
+    // writes each job in a transfer of its own (Preservation.splitWrites), else the whole vector.
+    // The design's hooks run once around the vector (hawaii_record_footprints per LEA call).
+    const chunk = perWord ? 1 : (p.splitWrites ?? 0) > 0 ? p.splitWrites! : n;
     p.beforeWrite(layer, out, bufWord, word0, n, fresh);
-    this.dev.dmaToNvm(bufWord, out.base + 2 * word0, n, Cat.preserveOutput, 'preserve job', p.indicatorWords(out, word0, n));
+    if (this.noOutputs) {
+      this.dev.landUncharged(bufWord, out.base + 2 * word0, n);
+    } else {
+      for (let i = 0; i < n; i += chunk) {
+        const k = Math.min(chunk, n - i);
+        this.dev.dmaToNvm(bufWord + i, out.base + 2 * (word0 + i), k, Cat.preserveOutput, k === n ? 'preserve job' : 'preserve part', p.indicatorWords(out, word0 + i, k));
+      }
+    }
     p.afterWrite(layer, fresh);
   }
 
@@ -231,6 +249,7 @@ export class ReferenceEngine {
       const k = Math.min(512, n - done);
       this.dev.dmaFromNvm(t.base + 2 * (word + done), sram + done, k, cat, label);
     }
+    this.preservation.clearInputs?.(t, sram, word, n);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -251,7 +270,15 @@ export class ReferenceEngine {
       case 'gap':
         return this.gap(layer);
       case 'concat':
-        return this.concat(layer, resume);
+        if (!this.fw.transform.concatMetadata) return this.concat(layer, resume);
+        // The build's Concat is metadata: japari's storage still gets the concatenated tensor,
+        // but the copies cost nothing (firmware-2021.md "Graph transformation").
+        this.dev.uncharged = true;
+        try {
+          return this.concat(layer, resume);
+        } finally {
+          this.dev.uncharged = false;
+        }
       case 'add':
         return this.add(layer, resume);
       default:
@@ -294,7 +321,7 @@ export class ReferenceEngine {
         // Fault 'cache-trusted-after-reboot': the resumed filter tile is assumed still in LEA RAM.
         if (!(resuming && this.faults.has('cache-trusted-after-reboot') && dev.boots > 1)) {
           dev.release(c.lea.b, c.lea.a - c.lea.b);
-          dev.dmaFromRom(s.rom[f]!, c.lea.b, s.L * c.ncolsLea, Cat.fetch, 'fetch filter tile');
+          this.fetchFilters(c, s, f, width);
         }
         for (let q = resuming ? q0 : 0; q < c.Qout; q++) {
           // Row tiles stay aligned to multiples of rowTile; a resume inside a tile fetches the
@@ -356,6 +383,22 @@ export class ReferenceEngine {
   }
 
   private pending = { buf: 0, word: 0, n: 0 };
+
+  /**
+   * Load one filter tile into LEA RAM. The 2021 builds copy per (filter, kh, kw) with an
+   * interleave (conv.cpp): as many my_memcpy_from_param calls, here as many contiguous parts of
+   * the same words (each call pays the per-call cost; the words are the same). The later code
+   * copies the tile in one call.
+   */
+  private fetchFilters(c: ConvLayer, s: ConvLayer['slices'][number], f: number, width: number): void {
+    const words = s.L * c.ncolsLea;
+    const calls = this.fw.transform.filterCopyPerKernelPosition ? Math.min(words, width * c.kP * c.kQ) : 1;
+    for (let i = 0; i < calls; i++) {
+      const a = Math.floor((i * words) / calls);
+      const b = Math.floor(((i + 1) * words) / calls);
+      if (b > a) this.dev.dmaFromRom(s.rom[f]! + a, c.lea.b + a, b - a, Cat.fetch, 'fetch filter tile');
+    }
+  }
 
   /** Stored word of input channel `ch` (fault 'japari-strip-wrong-position' keeps footprints, drops values). */
   private inputChanWord(L: TensorRef['layout'], ch: number): number {
@@ -474,9 +517,15 @@ export class ReferenceEngine {
         dev.checkpoint(positionOf(g.index, word0 + first), this.carry());
         dev.step('fetch tile');
         dev.release(g.lea.b, g.lea.c0 - g.lea.b);
-        // One read per weight row (Stateful-CNN gemm: my_memcpy_from_param per row).
+        // One read per weight row (Stateful-CNN gemm: my_memcpy_from_param per row); under
+        // JAPARI the 2021 builds copy one B-group (+ its footprint column) per call.
+        const group = call.fps && this.fw.japari.fcWeightCopyPerGroup ? this.B + 1 : g.ncolsLea;
         for (let row = 0; row < rows + 2; row++) {
-          dev.dmaFromRom(tile.rom[j]! + row * g.ncolsLea, g.lea.b + row * g.ncolsLea, g.ncolsLea, Cat.fetch, 'fetch weight row');
+          for (let c0 = 0; c0 < g.ncolsLea; c0 += group) {
+            const w = c0 + group >= call.words ? g.ncolsLea - c0 : group;
+            dev.dmaFromRom(tile.rom[j]! + row * g.ncolsLea + c0, g.lea.b + row * g.ncolsLea + c0, w, Cat.fetch, 'fetch weight row');
+            if (w !== group) break;
+          }
         }
         this.preservation.beforeGemmCall(g, call, rows, word0);
         dev.step('compute');
@@ -503,6 +552,13 @@ export class ReferenceEngine {
         dev.step('compute');
         dev.leaVector('add', m.lea.acc, m.lea.tmp, m.lea.acc, n, Cat.compute, 'merge');
       }
+      if (this.fw.transform.mergeScales) {
+        // The 2021 builds' merge scales every value with one LEA command (conv.cpp ConvMerge).
+        // japari folds the scale into the weights (README "Quantization"), so the command is
+        // charged as a value-neutral LEA pass over the chunk (max(x, x) = x).
+        dev.step('compute');
+        dev.leaVector('max', m.lea.acc, m.lea.acc, m.lea.acc, n, Cat.compute, 'merge scale');
+      }
       this.preservation.embedIndicators(m.out, m.lea.acc, o, n);
       this.preserve(m, m.lea.acc, o, n, resume);
       this.releaseAfter(m.lea.acc, m.lea.end - m.lea.acc);
@@ -520,7 +576,8 @@ export class ReferenceEngine {
       dev.progress(r.index, o);
       dev.checkpoint(positionOf(r.index, o), this.carry());
       dev.step('fetch tile');
-      this.fetch(r.in, o, r.buf, n, Cat.fetch, 'fetch tile');
+      if (r.perElement) for (let i = 0; i < n; i++) this.fetch(r.in, o + i, r.buf + i, 1, Cat.fetch, 'fetch value');
+      else this.fetch(r.in, o, r.buf, n, Cat.fetch, 'fetch tile');
       dev.step('compute');
       let values = 0;
       for (let i = 0; i < n; i++) {
@@ -530,10 +587,24 @@ export class ReferenceEngine {
         values++;
       }
       dev.cpu('max', values, Cat.compute, 'relu');
+      this.footprintModulo(r.out, values);
       this.preservation.embedIndicators(r.out, r.buf, o, n);
-      this.preserve(r, r.buf, o, n, resume);
+      if (r.perElement) {
+        // One read and one write per value, each recorded on its own (op_handlers.cpp, 2021).
+        for (let i = 0; i < n; i++) this.preserve(r, r.buf + i, o + i, 1, resume, true);
+      } else {
+        this.preserve(r, r.buf, o, n, resume);
+      }
       this.releaseAfter(r.buf, n);
     }
+  }
+
+  /**
+   * JAPARI's footprint position test `% (BATCH_SIZE + 1)` per element: a software division in
+   * builds where BATCH_SIZE is a runtime global (firmware-2021.md; op_handlers.cpp, pooling.cpp).
+   */
+  private footprintModulo(out: TensorRef, values: number): void {
+    if (out.layout.fpEvery > 0 && this.fw.japari.runtimeModulo) this.dev.cpu('div', values, Cat.preserveIndicator, 'footprint position modulo');
   }
 
   /** MaxPool: per output pixel, read each in-bounds window pixel, take the channel-wise max. */
@@ -562,7 +633,13 @@ export class ReferenceEngine {
           if (ix < 0 || ix >= inL.W) continue;
           const px = hw ? iy * inL.W + ix : ix * inL.H + iy;
           dev.step('fetch tile');
-          this.fetch(m.in, px * Cs, taken === 0 ? m.acc : m.buf, Cs, Cat.fetch, 'fetch window pixel');
+          if (m.perElement) {
+            // One output value at a time: a single-word read per window element (pooling.cpp, 2021).
+            const dst = taken === 0 ? m.acc : m.buf;
+            for (let w = 0; w < Cs; w++) this.fetch(m.in, px * Cs + w, dst + w, 1, Cat.fetch, 'fetch window value');
+          } else {
+            this.fetch(m.in, px * Cs, taken === 0 ? m.acc : m.buf, Cs, Cat.fetch, 'fetch window pixel');
+          }
           if (taken > 0) {
             dev.step('compute');
             for (let c = 0; c < inL.C; c++) {
@@ -575,8 +652,9 @@ export class ReferenceEngine {
           taken++;
         }
       }
+      this.footprintModulo(m.out, inL.C);
       this.preservation.embedIndicators(m.out, m.acc, k * Cs, Cs);
-      this.preserve(m, m.acc + first, k * Cs + first, Cs - first);
+      this.preserve(m, m.acc + first, k * Cs + first, Cs - first, k * Cs + first, m.perElement);
       this.releaseAfter(m.buf, 2 * Cs);
     }
   }
@@ -607,10 +685,12 @@ export class ReferenceEngine {
         for (let cc = 0; cc < outL.C; cc++) if (chanWord(outL, cc) === w) c = cc;
         v = c < 0 ? 0 : Math.trunc(sums[c]! / npix);
         dev.cpu('div', 1, Cat.compute, 'average');
+        if (this.preservation.embedValue) v = this.preservation.embedValue(g.out, w, v);
       }
       dev.store(g.out1, v);
       dev.step('preserve job');
-      dev.dmaToNvm(g.out1, g.out.base + 2 * w, 1, Cat.preserveOutput, 'preserve value', indicator !== null ? 1 : 0);
+      if (this.noOutputs) dev.landUncharged(g.out1, g.out.base + 2 * w, 1);
+      else dev.dmaToNvm(g.out1, g.out.base + 2 * w, 1, Cat.preserveOutput, 'preserve value', indicator !== null ? 1 : 0);
     }
     this.releaseAfter(g.out1, 1);
   }

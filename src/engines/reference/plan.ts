@@ -28,6 +28,16 @@ import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js
 import { LEA_RAM_BASE } from '../../device/device.js';
 import { ConfigError, InputError } from '../../util/errors.js';
 import { recordBytes } from '../common/record.js';
+import { type FirmwareId, type FirmwareProfile, type FittedConstants, firmwareOf, deviceFor, withConstants, LIBRARY_DEFAULT_FIRMWARE } from './firmware.js';
+
+/**
+ * output-preservation: outputs are not written to NVM (Baseline, JAPARI without output
+ * preservation); indicator-preservation: progress indicators are not written (HAWAII without
+ * footprint preservation). Modelled as writes that land at no cost, so later layers still read
+ * the right values (the run cannot recover, so it runs under continuous power only).
+ */
+export type Ablation = 'output-preservation' | 'indicator-preservation';
+export const ABLATIONS: readonly Ablation[] = ['output-preservation', 'indicator-preservation'];
 
 /** An engine kind of the registry (src/engines/registry.ts): built-in or registered by a user. */
 export type EngineKind = string;
@@ -47,6 +57,12 @@ export interface EngineParams {
   readonly maxRowTile?: number;
   /** Number of NVM feature-map slots (default: 3, more if liveness needs them). */
   readonly slots?: number;
+  /** The firmware build (firmware.ts FIRMWARE_IDS); default LIBRARY_DEFAULT_FIRMWARE. */
+  readonly firmware?: string;
+  /** Override the build's fitted constants (calibration only). */
+  readonly firmwareConstants?: FittedConstants | null;
+  /** An ablation the authors measured (firmware-2021.md "Ablations"); continuous power only. */
+  readonly ablate?: Ablation | null;
   /** Seeded faults switched on (catalogue.ts FAULTS; the Deployment checks they belong to the engine). */
   readonly faults?: readonly string[];
   /** Corrections of published-design findings switched on (catalogue.ts FIXES). */
@@ -158,6 +174,8 @@ export interface ReluLayer extends LayerCommon {
   /** Stored words per tile (16 real values and their footprints). */
   readonly tile: number;
   readonly buf: number;
+  /** One read and one write per value (a ReLU after an FC layer in the 2021 builds). */
+  readonly perElement: boolean;
 }
 
 export interface MaxPoolLayer extends LayerCommon {
@@ -166,6 +184,8 @@ export interface MaxPoolLayer extends LayerCommon {
   readonly op: MaxPoolOp;
   readonly buf: number;
   readonly acc: number;
+  /** One output value at a time: single-word window reads and one single-word write (feeds a Reshape, 2021 builds). */
+  readonly perElement: boolean;
 }
 
 export interface GapLayer extends LayerCommon {
@@ -206,7 +226,10 @@ export interface NvmMap {
 
 export interface EnginePlan {
   readonly q: QuantizedNetwork;
-  readonly params: Required<Omit<EngineParams, 'arithmetic' | 'opFilters' | 'maxRowTile' | 'slots' | 'faults' | 'fixes'>> & {
+  readonly params: Required<Omit<EngineParams, 'arithmetic' | 'opFilters' | 'maxRowTile' | 'slots' | 'faults' | 'fixes' | 'firmware' | 'ablate' | 'firmwareConstants'>> & {
+    readonly firmware: FirmwareId;
+    readonly firmwareConstants: FittedConstants | null;
+    readonly ablate: Ablation | null;
     readonly faults: readonly string[];
     readonly fixes: readonly string[];
     readonly arithmetic: LeaArithmetic;
@@ -314,27 +337,51 @@ export interface ReferenceLayout {
    * through ReLU, pooling, merge and add.
    */
   readonly footprints: boolean;
+  /**
+   * Stateful: conv output channels rounded up to a multiple of B (zero filters) and output tiles
+   * kept whole multiples of B, without footprint words (implied by `footprints`).
+   */
+  readonly groups?: boolean;
 }
 
 /**
  * Plan a deployment on the reference engine. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
  * InputError for an operator layout the engines cannot run.
  */
+/** The build a plan's parameters name. */
+export function planFirmware(plan: EnginePlan): FirmwareProfile {
+  const fw = firmwareOf(plan.params.firmware);
+  return plan.params.firmwareConstants ? withConstants(fw, plan.params.firmwareConstants) : fw;
+}
+
+/** Parameters every planner shares: the build, its device costs and the ablation. */
+export function commonParams(p: EngineParams): { fw: FirmwareProfile; profile: DeviceProfile; ablate: Ablation | null; constants: FittedConstants | null } {
+  const constants = p.firmwareConstants ?? null;
+  const named = firmwareOf(p.firmware ?? LIBRARY_DEFAULT_FIRMWARE);
+  const fw = constants ? withConstants(named, constants) : named;
+  return { fw, profile: deviceFor(p.profile, fw), ablate: p.ablate ?? null, constants };
+}
+
 export function planReference(q: QuantizedNetwork, p: EngineParams, layout: ReferenceLayout): EnginePlan {
   const net: Network = q.net;
-  const profile = p.profile;
+  const { fw, profile, ablate } = commonParams(p);
   const usable = profile.sram.leaUsableWords;
   const B = p.batch;
   if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
   const aug = layout.footprints;
-  const opf = p.opFilters ?? defaultOpFilters(net.name);
+  const grouped = aug || layout.groups === true;
+  const opf = p.opFilters ?? fw.transform.opFilters ?? defaultOpFilters(net.name);
   const maxRowTile = p.maxRowTile ?? 8;
   const params = {
     engine: p.engine,
     batch: B,
     placement: p.placement,
     profile,
-    piggyback: p.piggyback ?? true,
+    firmware: fw.id,
+    firmwareConstants: p.firmwareConstants ?? null,
+    ablate,
+    // An ablated output write costs nothing, so there is nothing to overlap.
+    piggyback: p.piggyback ?? (fw.overlap && ablate !== 'output-preservation'),
     arithmetic: p.arithmetic ?? TI_REFERENCE_ARITHMETIC,
     opFilters: opf,
     maxRowTile,
@@ -392,6 +439,8 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
     storage.set(name, { name, layout, slices, producer, lastUse: -1 });
   };
 
+  // Tensors a Reshape reads (Stateful-CNN: a MaxPool feeding one gets the NHWC-to-NCHW flag).
+  const reshaped = new Set(q.nodes.filter((n) => n.node.op.kind === 'reshape').map((n) => n.node.inputs[0]!));
   for (const qn of q.nodes) {
     const node = qn.node;
     const op = node.op;
@@ -448,16 +497,16 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const nSlices = sliceRanges.length;
         // Arithmetic: one part per input-channel slice, term order follows the input orientation.
         arithLayers.set(node.name, { parts: sliceRanges.map(([c0, c1]) => ({ c0, c1, pos: null })), order: orientIn });
-        const OCp = aug ? ceilTo(OC, B) : OC;
+        const OCp = grouped ? ceilTo(OC, B) : OC;
         const maxSeg = roundEven(kQ * ict + 1);
         const maxL = kP * maxSeg;
         // Output tile per engine.
         const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
         let otc = OCp;
-        const nOf = (t: number) => (aug ? 2 * t : t);
+        const nOf = (t: number) => (aug || fw.transform.doubledOutputTile ? 2 * t : t);
         while ((nOf(otc) + 2) * filterLen > usable) {
           const next = Math.floor(otc / 2);
-          if (next < 1 || (aug && next % B !== 0)) break;
+          if (next < 1 || (grouped && next % B !== 0)) break;
           otc = next;
         }
         let callWords = aug ? extWords(otc, B) : otc;
@@ -469,7 +518,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           while (rowTile > 1 && need() > usable) rowTile--;
           if (need() <= usable) break;
           const next = Math.floor(otc / 2);
-          if (next < 1 || (aug && next % B !== 0)) {
+          if (next < 1 || (grouped && next % B !== 0)) {
             throw new ConfigError(`${where}: tiles do not fit LEA RAM: needs ${need()} words with ${otc} output channels per call, the device has ${usable}`);
           }
           otc = next;
@@ -481,7 +530,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           // The reference engine's result buffer holds 100 words (algorithms.md).
           while (ncolsLea > 100) {
             const next = Math.floor(otc / 2);
-            if (next < 1 || (aug && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
+            if (next < 1 || (grouped && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
             otc = next;
             callWords = aug ? extWords(otc, B) : otc;
             ncolsLea = roundEven(callWords);
@@ -523,10 +572,11 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           }
           return { c0, c1, segLen, L, biasRow, rom };
         });
-        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp);
+        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp, grouped ? B : 1);
         const li = layers.length + pending.length;
         use(src, li);
-        const outName = nSlices > 1 ? `${node.output}#partials` : node.output;
+        const merged = nSlices > 1 || fw.transform.mergeAfterEveryConvGemm;
+        const outName = merged ? `${node.output}#partials` : node.output;
         define(outName, outLayout, nSlices, li);
         const conv = {
           kind: 'conv' as const,
@@ -557,7 +607,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           stage: 0,
         };
         pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...conv, in: ref(src), out: ref(outName) }) });
-        if (nSlices > 1) addMerge(node.name, outName, node.output);
+        if (merged) addMerge(node.name, outName, node.output);
         break;
       }
       case 'gemm': {
@@ -633,7 +683,8 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const li = layers.length + pending.length;
         use(src, li);
         const nSlices = tiles.length;
-        const outName = nSlices > 1 ? `${node.output}#partials` : node.output;
+        const merged = nSlices > 1 || fw.transform.mergeAfterEveryConvGemm;
+        const outName = merged ? `${node.output}#partials` : node.output;
         define(outName, outLayout, nSlices, li);
         const gemm = {
           kind: 'gemm' as const,
@@ -650,7 +701,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           lea: { a: aAddr, b: bAddr, c0: c0Addr, c1: c1Addr, end },
         };
         pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...gemm, in: ref(src), out: ref(outName) }) });
-        if (nSlices > 1) addMerge(node.name, outName, node.output);
+        if (merged) addMerge(node.name, outName, node.output);
         break;
       }
       case 'relu': {
@@ -661,7 +712,8 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         define(node.output, st.layout, 1, li);
         const tile = aug ? extWords(16, B) : 16; // RELU_TILE_SIZE = 16 real values
         if (aug && 16 % B !== 0) throw new ConfigError(`${where}: the reference engine's ReLU tile of 16 values needs B to divide 16, got B = ${B}`);
-        const l = { kind: 'relu' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, tile, buf: LEA_RAM_BASE };
+        const perElement = fw.transform.fcReluPerElement && st.layout.kind === 'vec';
+        const l = { kind: 'relu' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, tile, buf: LEA_RAM_BASE, perElement };
         useLea(LEA_RAM_BASE + tile, where);
         pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
         break;
@@ -674,7 +726,9 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
         const [, OH, OW] = outShape as [number, number, number];
         const li = layers.length + pending.length;
         use(src, li);
-        define(node.output, fmapLayout(inL.C, OH, OW, inL.orient, fp), 1, li);
+        // The kernel addresses input and output pixels with one stride: keep the input's stored
+        // channels (Stateful's zero-filter padding included).
+        define(node.output, fp > 0 ? fmapLayout(inL.C, OH, OW, inL.orient, fp) : fmapLayout(inL.C, OH, OW, inL.orient, 0, inL.Cs), 1, li);
         const l = {
           kind: 'maxpool' as const,
           index: li,
@@ -684,6 +738,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
           op,
           buf: LEA_RAM_BASE,
           acc: LEA_RAM_BASE + inL.Cs,
+          perElement: fw.transform.maxPoolPerElement && reshaped.has(node.output),
         };
         useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
         pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
@@ -784,6 +839,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const slotUser: (StorageTensor | null)[] = [];
   let cursor = -1;
   let slotBytes = 0;
+  let largest = '';
   pending.forEach((pl, li) => {
     const t = storage.get(pl.writes)!;
     const dead = (u: StorageTensor | null) => u === null || u.lastUse < li;
@@ -806,6 +862,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
     slotUser[chosen] = t;
     slotOf.set(pl.writes, chosen);
     cursor = chosen;
+    if (2 * t.layout.words * t.slices > slotBytes) largest = t.name;
     slotBytes = Math.max(slotBytes, 2 * t.layout.words * t.slices);
   });
   while (slotUser.length < nSlotsWanted) slotUser.push(null);
@@ -822,7 +879,12 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const slotAddrs = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
   const end = slotsBase + nSlots * slotBytes;
   const nvmBytes = profile.nvm[p.placement].bytes;
-  if (end > nvmBytes) throw new ConfigError(`${net.name}: needs ${end} bytes of NVM, ${p.placement} has ${nvmBytes}`);
+  if (end > nvmBytes) {
+    // Every slot holds the largest tensor (Stateful-CNN: NUM_SLOTS slots of one size).
+    throw new ConfigError(
+      `${net.name}: tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots (${end} bytes of NVM in all, from byte ${slotsBase}); ${p.placement} has ${nvmBytes}`,
+    );
+  }
 
   const ref = (t: string): TensorRef => {
     const st = storage.get(t)!;

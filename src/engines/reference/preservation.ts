@@ -24,6 +24,8 @@ export interface Preservation {
    * inference from its first layer, and nothing is reported as a recovery.
    */
   readonly preserves: boolean;
+  /** When > 0: the kernels write outputs in transfers of at most this many words, each with its own hooks (a build's per-job writes). */
+  readonly splitWrites?: number;
   /** A boot starts (before the model record is loaded). */
   boot(): void;
   /** A new inference starts (after layer_idx is reset, before the record commit that sets it running). */
@@ -50,6 +52,13 @@ export interface Preservation {
   layerEnd(layer: EngineLayer, last: boolean): readonly LayerEndStep[];
   /** Mix the design's volatile state that lives across checkpoints into the carry hash. */
   carry(mix: (v: number) => void): void;
+  /**
+   * Optional (Stateful's state clearer): after a kernel read tensor words [word, word + n) into
+   * SRAM at `sram`, turn the stored words back into the values the kernels compute with.
+   */
+  clearInputs?(t: TensorRef, sram: number, word: number, n: number): void;
+  /** Optional (Stateful): the word the GAP stores at output word w for its computed value v. */
+  embedValue?(out: TensorRef, w: number, v: number): number;
 }
 
 /** Hooks that do nothing: a design overrides what it needs. */

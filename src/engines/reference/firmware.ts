@@ -1,0 +1,194 @@
+/**
+ * Build profiles: the firmware whose latency was measured, as data (firmware-2021.md).
+ *
+ * The published HAWAII, JAPARI and Stateful latencies come from two 2021 builds of the authors'
+ * reference engine (EMCLab-Sinica/Stateful-CNN): `stateful-cnn-2021-02` (commit 672ed9a:
+ * CIFAR-10 SqueezeNet, KWS) and `stateful-cnn-2021-08` (commit 37708ef: MNIST LeNet). A profile
+ * fixes everything in which a build differs from another: the graph transformation of
+ * dnn-models/transform.py, each design's preservation pattern, whether LEA compute overlaps the
+ * output DMA, the SPI framing and the named per-call software overheads. The planner
+ * (plan.ts), the kernels (engine.ts) and the designs' preservations read the profile; nothing
+ * compares build ids.
+ *
+ * `stateful-cnn-later` keeps japari's earlier behaviour: algorithms.md "Reference engine
+ * parameters", which describe the engine's later (late 2021/2022) code.
+ *
+ * Citations: "fw21" = ../shared/reference/firmware-2021.md, "alg" = algorithms.md, "dev" =
+ * device.md; code as EMCLab-Sinica/Stateful-CNN@commit:path.
+ */
+import type { DeviceProfile, FirmwareOverheads } from '../../device/profile.js';
+import { UsageError } from '../../util/errors.js';
+import { FITTED } from './firmware-fit.js';
+
+export type FirmwareId = 'stateful-cnn-2021-02' | 'stateful-cnn-2021-08' | 'stateful-cnn-later';
+/** A variant of a build registered at run time (registerFirmwareVariant), e.g. one fact toggled. */
+export type FirmwareVariantId = `${FirmwareId}~${string}`;
+export const FIRMWARE_IDS: readonly FirmwareId[] = ['stateful-cnn-2021-02', 'stateful-cnn-2021-08', 'stateful-cnn-later'];
+/** The default build of every command (the issue: the later of the two measured builds). */
+export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
+/** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles). */
+export const LIBRARY_DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-later';
+
+/** The free constants of a build: fitted by `japari calibrate` on calibration.md only. */
+export interface FittedConstants {
+  /** CPU cycles of the driver call chain around one SPI FRAM transaction (extfram.c). */
+  readonly spiCallCycles: number;
+  /** CPU cycles of one my_memcpy_from_param call around the block DMA from program FRAM (gemm.cpp, conv.cpp). */
+  readonly paramCallCycles: number;
+  /** CPU cycles of one iteration of hawaii_record_footprints' loop (op_utils.cpp), counter write excluded. */
+  readonly footprintLoopCycles: number;
+  /** CPU cycles of one call of hawaii_record_footprints and its caller's bookkeeping (op_utils.cpp). */
+  readonly footprintCallCycles: number;
+}
+
+export const FREE_CONSTANTS: readonly (keyof FittedConstants)[] = ['spiCallCycles', 'paramCallCycles', 'footprintLoopCycles', 'footprintCallCycles'];
+
+export interface FirmwareProfile {
+  readonly id: FirmwareId;
+  readonly title: string;
+  /** Where the build's code is. */
+  readonly code: string;
+  /** Graph transformation (dnn-models/transform.py). */
+  readonly transform: {
+    /** FC outputs per LEA call for every model; null: per model (alg: 4, or 2 for CIFAR-10). */
+    readonly opFilters: number | null;
+    /** The LEA-buffer fit uses the doubled output tile (2 x otc + 2) for every method, not only JAPARI. */
+    readonly doubledOutputTile: boolean;
+    /** A merge node after every Conv and Gemm, even with a single input tile. */
+    readonly mergeAfterEveryConvGemm: boolean;
+    /** The merge scales every value with one LEA command per chunk (ConvMerge handler). */
+    readonly mergeScales: boolean;
+    /** A MaxPool that feeds a Reshape runs one output value at a time (k x k single-word reads, one single-word write). */
+    readonly maxPoolPerElement: boolean;
+    /** A ReLU after an FC layer reads and writes each value separately. */
+    readonly fcReluPerElement: boolean;
+    /** Conv filters are copied from program FRAM per (filter, kh, kw) (conv.cpp), not per tile. */
+    readonly filterCopyPerKernelPosition: boolean;
+    /** Concat is metadata: the next Conv reads the halves in place; no data moves, no time passes. */
+    readonly concatMetadata: boolean;
+  };
+  /** LEA compute overlaps the output's SPI DMA (piggyback). */
+  readonly overlap: boolean;
+  readonly hawaii: {
+    /**
+     * 'per-full-batch': one counter write per full B values, remainder carried (alg);
+     * 'floor-plus-one': hawaii_record_footprints loops `for (n = len; n >= 0; n -= B)`, floor(len/B)+1
+     * counter updates per preserved vector, each adding min(B, n) (fw21, op_utils.cpp).
+     */
+    readonly updates: 'per-full-batch' | 'floor-plus-one';
+    /** 1-byte SPI version reads before each counter write (get_newer_copy_id: 2; alg: 0). */
+    readonly versionReadsPerUpdate: number;
+    /** Each job's B values are written in a transfer of their own (the 2021-02 build). */
+    readonly perJobValueWrites: boolean;
+  };
+  readonly japari: {
+    /** FC weights copied one B-group per my_memcpy_from_param call (copy_size = MIN_VAL(BATCH_SIZE, tile_width), gemm.cpp). */
+    readonly fcWeightCopyPerGroup: boolean;
+    /** `% (BATCH_SIZE + 1)` per element in ReLU and MaxPool: one software division each (op_handlers.cpp, pooling.cpp). */
+    readonly runtimeModulo: boolean;
+  };
+  /** SPI framing bytes (extfram.c): WREN on its own chip-select cycle, then WRITE + 3 address bytes; READ + 3 address bytes. */
+  readonly spi: { readonly writeFramingBytes: number; readonly readFramingBytes: number };
+  /** The fitted software overheads (firmware-fit.ts, written by `japari calibrate`). */
+  readonly constants: FittedConstants;
+  /** Where each fact comes from. */
+  readonly sources: { readonly [fact: string]: string };
+}
+
+const FW21 = 'firmware-2021.md';
+const ZERO: FittedConstants = { spiCallCycles: 0, paramCallCycles: 0, footprintLoopCycles: 0, footprintCallCycles: 0 };
+
+const SOURCES_2021 = {
+  opFilters: `${FW21} "Graph transformation": op_filters = 4 for every model (Stateful-CNN dnn-models/transform.py ~175-219)`,
+  doubledOutputTile: `${FW21} "Graph transformation": (output_tile_c * 2 + 1) + 1 for every method (transform.py ~459-465)`,
+  mergeAfterEveryConvGemm: `${FW21} "Graph transformation": a merge follows every Conv and Gemm (transform.py ~335-349)`,
+  mergeScales: `${FW21}: the merge reads, scales and writes every output value (conv.cpp ConvMerge)`,
+  maxPoolPerElement: `${FW21}: MaxPool feeding a Reshape: k x k single-word reads and one single-word write per output (pooling.cpp)`,
+  fcReluPerElement: `${FW21}: ReLU after an FC layer reads and writes each value separately (op_handlers.cpp)`,
+  filterCopyPerKernelPosition: `${FW21} "Per-operation structure": conv filters load per (filter, kh, kw) with an interleave (conv.cpp)`,
+  concatMetadata: `${FW21} "Graph transformation": Concat is metadata (op_handlers.cpp Concat); japari still materialises the tensor for its storage model, at no cost`,
+  hawaiiUpdates: `${FW21}: hawaii_record_footprints loops for (n = len; n >= 0; n -= B) (Stateful-CNN common/op_utils.cpp, 2021)`,
+  versionReads: `${FW21}: write_hawaii_layer_footprint -> commit_versioned_data -> get_newer_copy_id: two 1-byte version reads, one 4-byte write (platform.cpp)`,
+  fcWeightCopyPerGroup: `${FW21}: copy_size = MIN_VAL(BATCH_SIZE, tile_width) (gemm.cpp)`,
+  runtimeModulo: `${FW21}: BATCH_SIZE is a runtime global, % (BATCH_SIZE + 1) per element in ReLU and MaxPool (op_handlers.cpp, pooling.cpp)`,
+  spi: `${FW21} "NVM traffic": WREN on its own CS cycle, WRITE + 3-byte address; READ + 3-byte address (EMCLab-Sinica/MSP43X-CY15B10X extfram.c); framing is inside device.md's per-transfer DMA cost`,
+  constants: 'fitted by `japari calibrate` on calibration.md (src/engines/reference/firmware-fit.ts)',
+};
+
+export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
+  'stateful-cnn-2021-02': {
+    id: 'stateful-cnn-2021-02',
+    title: 'Stateful-CNN as built in Feb 2021 (CIFAR-10 SqueezeNet, KWS)',
+    code: 'EMCLab-Sinica/Stateful-CNN@672ed9a',
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
+    // fw21 "The two builds": no overlap of LEA compute and output DMA in 672ed9a.
+    overlap: false,
+    hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: true },
+    japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
+    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
+  },
+  'stateful-cnn-2021-08': {
+    id: 'stateful-cnn-2021-08',
+    title: 'Stateful-CNN as built in Aug 2021 (MNIST LeNet)',
+    code: 'EMCLab-Sinica/Stateful-CNN@37708ef',
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
+    // fw21 "The two builds": the LEA command starts, then the output's SPI DMA (c7f2ab5, a63e7b4, ea4eace).
+    overlap: true,
+    hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
+    japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
+    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
+  },
+  'stateful-cnn-later': {
+    id: 'stateful-cnn-later',
+    title: 'the reference engine as algorithms.md describes it (later code; japari before build profiles)',
+    code: 'algorithms.md "Reference engine parameters"',
+    transform: { opFilters: null, doubledOutputTile: false, mergeAfterEveryConvGemm: false, mergeScales: false, maxPoolPerElement: false, fcReluPerElement: false, filterCopyPerKernelPosition: false, concatMetadata: false },
+    overlap: true,
+    hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
+    japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
+    spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    constants: ZERO,
+    sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },
+  },
+};
+
+/** The build profile with this id; a UsageError naming the ids otherwise. */
+export function firmwareOf(id: string): FirmwareProfile {
+  const f = (FIRMWARE as Record<string, FirmwareProfile>)[id] ?? VARIANTS.get(id);
+  if (!f) throw new UsageError(`unknown firmware ${JSON.stringify(id)}: expected one of ${FIRMWARE_IDS.join(', ')}`);
+  return f;
+}
+
+const VARIANTS = new Map<string, FirmwareProfile>();
+
+/**
+ * Register a variant of a build under `${build}~${name}` (the fidelity report toggles one fact
+ * at a time to measure what it moves). Variants live in this process only: replay tokens and
+ * the command line know the three builds.
+ */
+export function registerFirmwareVariant(base: FirmwareId, name: string, change: (f: FirmwareProfile) => FirmwareProfile): FirmwareVariantId {
+  const id = `${base}~${name}` as FirmwareVariantId;
+  VARIANTS.set(id, { ...change(FIRMWARE[base]), id: id as unknown as FirmwareId });
+  return id;
+}
+
+/** A build with other constants (calibration explores these). */
+export function withConstants(f: FirmwareProfile, c: FittedConstants): FirmwareProfile {
+  return { ...f, constants: c };
+}
+
+/** The device profile a build runs on: the board's costs plus the build's per-transfer overheads. */
+export function deviceFor(base: DeviceProfile, f: FirmwareProfile): DeviceProfile {
+  const c = f.constants;
+  if (c.spiCallCycles === 0 && c.paramCallCycles === 0) return base;
+  const overheads: FirmwareOverheads = {
+    spiCallCycles: c.spiCallCycles,
+    paramCallCycles: c.paramCallCycles,
+    source: `${f.id}: ${SOURCES_2021.constants}`,
+  };
+  return { ...base, name: `${base.name} + ${f.id}`, overheads };
+}
