@@ -50,6 +50,18 @@ export const exploreSection: CheckSection = {
       const run = { model: FEATURES_MODEL, engine: design.kind, batch, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
       const r = explore(deploymentOf(run), { input: model.inputQ(1), warmup: [model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
       const f = r.failures[0];
+      if (r.golden.length > 0) {
+        // The design fails without any power failure here (e.g. a value encoding that cannot hold
+        // saturated values): nothing about recovery can be judged; the run replays.
+        const g = r.golden[0]!;
+        out.push({
+          name: `${design.kind} B=${batch} on ${FEATURES_MODEL}`,
+          status: 'n/a',
+          detail: `its uninterrupted inference already violates ${g.property} on ${FEATURES_MODEL} (${g.message}); replay ${encodeToken({ ...run, ...(g.phase === 1 ? { warmup: [2, 2] } : {}), schedule: [] })}`,
+          data: { golden_violations: r.golden.length },
+        });
+        continue;
+      }
       out.push({
         name: `${design.kind} B=${batch} on ${FEATURES_MODEL}`,
         status: r.verdict,
