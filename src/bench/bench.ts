@@ -14,6 +14,9 @@ import { planSweep, BENCH_SCHEMA, type SweepSpec, type BenchRow, type ModelInfo,
 import { runJobs } from './pool.js';
 import { speedups, bestBatches, lowerBound, boundRatios, checkMinCaps, type Speedup, type BestBatch, type LowerBound, type BoundRatio, type MinCapCheck } from './derive.js';
 import { calibrate, type CalibrationRow } from './calibration.js';
+import { explorationSpeed, type ExplorationSpeed } from './explore-speed.js';
+import { designOf } from '../engines/designs.js';
+import { ConfigError, EngineStuck } from '../util/errors.js';
 
 /** A condition as report data: traces by file name (paths differ between machines). */
 export interface ConditionJson {
@@ -92,6 +95,8 @@ export interface ModelSpeed {
   readonly load_s: number;
   /** Uninterrupted runs (continuous power) per engine: modelled on-time per wall second and device actions per wall second. */
   readonly uninterrupted: Readonly<Record<string, { readonly runs: number; readonly on_s_per_wall_s: number; readonly actions_per_wall_s: number }>>;
+  /** Exhaustive exploration on a sample of this model's failure points: points/s and pairs/s (explore-speed.ts); null when not measured. */
+  readonly exploration: ExplorationSpeed | null;
 }
 
 export interface SpeedReport {
@@ -118,6 +123,22 @@ export function conditionJson(c: Condition): ConditionJson {
     ...(c.capacitor ? { von: c.capacitor.von, voff: c.capacitor.voff } : {}),
     ...(h ? { harvester: h.kind === 'trace' ? { kind: 'trace', file: `${traceName(h.path)}.trace`, mean_mW: h.meanWatts * 1e3 } : { ...h } } : {}),
   };
+}
+
+/**
+ * Exploration speed of one model, in this thread after the sweep: JAPARI (else the first engine
+ * of the sweep that preserves progress) at the sweep's smallest B.
+ */
+function explorationOf(spec: SweepSpec, model: string): ExplorationSpeed | null {
+  const engine = spec.engines.find((e) => e === 'japari') ?? spec.engines.find((e) => designOf(e).preserves);
+  if (!engine) return null;
+  const batch = Math.min(...spec.batches);
+  try {
+    return explorationSpeed(model, { engine, batch, profile: spec.profile, placement: spec.placement, seed: spec.seed });
+  } catch (e) {
+    if (e instanceof EngineStuck || e instanceof ConfigError) return null;
+    throw e;
+  }
 }
 
 export function defaultWorkers(): number {
@@ -253,6 +274,7 @@ export async function runBench(
       latency_s_per_wall_s: a.lat / w,
       actions_per_wall_s: a.actions / w,
       load_s: plan.loadSeconds[m] ?? 0,
+      exploration: explorationOf(spec, m),
       uninterrupted: Object.fromEntries(
         [...a.unint].map(([e, u]) => [e, { runs: u.runs, on_s_per_wall_s: u.on / Math.max(u.wall, 1e-9), actions_per_wall_s: u.actions / Math.max(u.wall, 1e-9) }]),
       ),

@@ -622,6 +622,32 @@ export function renderSpeed(speed: SpeedReport): string {
     '',
     table(['model', ...engines.map((e) => `${e}`)], unint),
     '',
+    '## Exhaustive exploration, beside the actions/s above (same run)',
+    '',
+    table(
+      ['model', 'engine', 'write units', 'single failures sampled', 'points/s (wall)', 'points/s (CPU)', 'pairs sampled', 'pairs/s (wall)', 'pairs/s (CPU)', 'device actions/s (all runs)', 'setup (s)'],
+      speed.models
+        .filter((m) => m.exploration)
+        .map((m) => {
+          const x = m.exploration!;
+          return [
+            m.model,
+            `${x.engine} B=${x.batch}`,
+            String(x.write_units),
+            `${x.points} (every ${x.linear_stride})`,
+            x.points_per_wall_s.toFixed(0),
+            x.points_per_cpu_s.toFixed(0),
+            `${x.pairs} (under every ${x.pairs_stride}-th)`,
+            x.pairs_per_wall_s.toFixed(0),
+            x.pairs_per_cpu_s.toFixed(0),
+            `${(m.actions_per_wall_s / 1e6).toFixed(2)} M`,
+            x.setup_wall_s.toFixed(2),
+          ];
+        }),
+    ),
+    '',
+    "A point is one failure placed at a write unit: rebuild the NVM state from the nearest checkpoint, reboot with garbage SRAM, seek, re-execute until the state equals the uninterrupted run's, check the seek (src/properties/explore.ts). A pair is a second failure inside such a recovery (`japari explore --depth 2`). Both rates leave out recording the uninterrupted run (setup, once per campaign); CPU rates count this thread's CPU time, robust to other processes on the machine.",
+    '',
     'Simulated on-time is the device\'s modelled active time; latency adds the recharge time, which the model computes in closed form (so it costs nothing to simulate). A device action is one atomic step of the model (a DMA transfer, one byte of an SPI write, an LEA command, a CPU step). Wall time per run includes the Q15 reference computed once per deployment and the JIT warm-up of the first runs.',
     '',
     'Slowest jobs:',

@@ -36,6 +36,8 @@ export class PagedMemory {
   private root: Dir[];
   private rootOwner: number;
   private id: number;
+  /** While journaling: (address, previous byte) of every byte written, for rollback(). */
+  private journal: number[] | null = null;
 
   constructor(bytes: number) {
     if (bytes <= 0 || bytes % (PAGE_BYTES * PAGES_PER_DIR) !== 0) {
@@ -67,9 +69,29 @@ export class PagedMemory {
     return s;
   }
 
+  /**
+   * Record every write from now on, so that rollback() can undo them in place. Exploration runs
+   * a recovery directly on its cursor's memory this way instead of on a copy-on-write snapshot,
+   * which saves the page, directory and root copies of every recovery (the snapshot path is the
+   * slow twin: test/properties/explore.test.ts compares them).
+   */
+  startJournal(): void {
+    if (this.journal) throw new RangeError('startJournal: already journaling');
+    this.journal = [];
+  }
+
+  /** Undo every write since startJournal(), newest first, and stop journaling. */
+  rollback(): void {
+    const j = this.journal;
+    if (!j) throw new RangeError('rollback: not journaling');
+    this.journal = null;
+    for (let i = j.length - 2; i >= 0; i -= 2) this.writeU8(j[i]!, j[i + 1]!);
+  }
+
   /** Overwrite this memory's contents with `other`'s (O(1); shares pages copy-on-write). */
   restoreFrom(other: PagedMemory): void {
     if (other.bytes !== this.bytes) throw new RangeError('restoreFrom: size mismatch');
+    if (this.journal) throw new RangeError('restoreFrom: not while journaling');
     this.root = other.root;
     this.rootOwner = NOBODY;
     this.id = nextOwnerId++;
@@ -110,6 +132,7 @@ export class PagedMemory {
   }
 
   writeU8(addr: number, value: number): void {
+    if (this.journal) this.journal.push(addr, this.readU8(addr));
     this.writablePage(addr)[addr & PAGE_MASK] = value;
   }
 
@@ -131,6 +154,7 @@ export class PagedMemory {
   /** Copy `len` bytes from `src[srcOff..]` into NVM at `addr`. */
   writeBytes(addr: number, src: Uint8Array, srcOff: number, len: number): void {
     this.check(addr, len);
+    if (this.journal) for (let i = 0; i < len; i++) this.journal.push(addr + i, this.readU8(addr + i));
     let done = 0;
     while (done < len) {
       const a = addr + done;

@@ -54,6 +54,12 @@ export interface ExploreOptions {
   readonly parities?: 1 | 2;
   /** Use full from-scratch checks instead of the incremental monitor (slow twin). */
   readonly fullChecks?: boolean;
+  /**
+   * Run each recovery that receives no nested failure (every recovery in linear mode, the last
+   * failure's in depth 2/3) in place on the memories it starts from and roll its writes back
+   * (default), or, false, on copy-on-write snapshots of them (slow twin).
+   */
+  readonly journal?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
   /**
    * depth2/depth3, pruned: called for every recovery that nested failures were placed in, with
@@ -605,10 +611,27 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
       if (!inLayer(ep)) continue;
       const a2 = dv.writeLogAction[k2]!;
       const deeper = level + 1 < depth;
-      const nvmS = nvm2.snapshot();
-      const ledS = led2.snapshot();
-      // The run mutates the memories it is given: keep the failure state for its own nested failures.
-      const r = subRun(d, g, insp, o, deeper ? nvmS.snapshot() : nvmS, deeper ? ledS.snapshot() : ledS, { action: a2, boots: level + 2, failures: level + 1 }, mon ? monitoredSeek(mon.view()) : null, [], deeper, deeper ? undefined : retired);
+      const start2 = { action: a2, boots: level + 2, failures: level + 1 };
+      const seek2 = mon ? monitoredSeek(mon.view()) : null;
+      let r: SubRunOutcome;
+      let nvmS: PagedMemory | null = null;
+      let ledS: PagedMemory | null = null;
+      if (!deeper && o.journal !== false) {
+        // The last failure of a schedule: in place on the window's memories, rolled back after.
+        nvm2.startJournal();
+        led2.startJournal();
+        try {
+          r = subRun(d, g, insp, o, nvm2, led2, start2, seek2, [], false, retired);
+        } finally {
+          nvm2.rollback();
+          led2.rollback();
+        }
+      } else {
+        nvmS = nvm2.snapshot();
+        ledS = led2.snapshot();
+        // The run mutates the memories it is given: keep the failure state for its own nested failures.
+        r = subRun(d, g, insp, o, deeper ? nvmS.snapshot() : nvmS, deeper ? ledS.snapshot() : ledS, start2, seek2, [], deeper, deeper ? undefined : retired);
+      }
       if (!deeper) retired = r.dev;
       explored++;
       if (level + 1 === 2) pairs++;
@@ -628,7 +651,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
       if (deeper) {
         // Naive triples under this pair: every unit of its full recovery.
         naive += fullUnits(r);
-        nested(r, nvmS, ledS, schedule, firstUnit, layer);
+        nested(r, nvmS!, ledS!, schedule, firstUnit, layer);
       }
     }
     // Naive nested failures after the window: under a pair of the uninterrupted run (depth 3),
@@ -643,9 +666,24 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
     const firstSeek = monitor ? monitoredSeek(monitor.view()) : null;
     const start = { action: pt.action, boots: 2, failures: 1 };
     const deeper = depth > 1;
-    const nvm1 = cursor.nvm.snapshot();
-    const led1 = cursor.ledger.snapshot();
-    const first = subRun(d, g, insp, o, deeper ? nvm1.snapshot() : nvm1, deeper ? led1.snapshot() : led1, start, firstSeek, [], deeper, deeper ? undefined : retired);
+    let first: SubRunOutcome;
+    let nvm1: PagedMemory | null = null;
+    let led1: PagedMemory | null = null;
+    if (!deeper && o.journal !== false) {
+      // In place on the cursor's memories, rolled back afterwards (no copy-on-write copies).
+      cursor.nvm.startJournal();
+      cursor.ledger.startJournal();
+      try {
+        first = subRun(d, g, insp, o, cursor.nvm, cursor.ledger, start, firstSeek, [], false, retired);
+      } finally {
+        cursor.nvm.rollback();
+        cursor.ledger.rollback();
+      }
+    } else {
+      nvm1 = cursor.nvm.snapshot();
+      led1 = cursor.ledger.snapshot();
+      first = subRun(d, g, insp, o, deeper ? nvm1.snapshot() : nvm1, deeper ? led1.snapshot() : led1, start, firstSeek, [], deeper, deeper ? undefined : retired);
+    }
     if (!deeper) retired = first.dev;
     explored++;
     naive++;
@@ -661,7 +699,7 @@ function explorePhase(d: Deployment, o: ExploreOptions): ExploreResult {
     }
     if (deeper) {
       naive += fullUnits(first);
-      nested(first, nvm1, led1, [pt.action], pt.k, layer);
+      nested(first, nvm1!, led1!, [pt.action], pt.k, layer);
     }
     o.onProgress?.(++firstsDone, total);
   }

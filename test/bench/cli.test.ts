@@ -66,6 +66,15 @@ describe('japari bench', () => {
     // Wall-clock figures stay out of the deterministic report.
     expect(md).not.toMatch(/per wall s/);
     expect(readFileSync(join(dir, 'speed.md'), 'utf8')).toMatch(/MACHINE-DEPENDENT/);
+    // Exploration speed per model, beside the actions/s of the same run.
+    expect(readFileSync(join(dir, 'speed.md'), 'utf8')).toMatch(/## Exhaustive exploration.*\n\n.*points\/s \(wall\).*pairs\/s \(wall\)/);
+    const speed = JSON.parse(readFileSync(join(dir, 'speed.json'), 'utf8')) as { models: { model: string; exploration: { points: number; pairs: number; points_per_cpu_s: number; pairs_per_cpu_s: number } }[] };
+    for (const m of speed.models) {
+      expect(m.exploration.points, m.model).toBeGreaterThan(0);
+      expect(m.exploration.pairs, m.model).toBeGreaterThan(0);
+      expect(m.exploration.points_per_cpu_s).toBeGreaterThan(0);
+      expect(m.exploration.pairs_per_cpu_s).toBeGreaterThan(0);
+    }
     expect(io.stdout()).toMatch(/report written to rep\//);
   });
 

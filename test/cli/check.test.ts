@@ -18,7 +18,10 @@ describe('japari check', () => {
     const energy = r.sections.find((s) => s.id === 'energy')!.results;
     expect(energy.map((x) => x.name)).toEqual(['hawaii B=1', 'japari B=1', 'stateful B=1']);
     for (const x of energy) expect(x.data!['power_cycles']).toBeGreaterThan(0);
-  });
+    // Exploration covers both parities on lenet and every preserving design on tiny-features.
+    const explored = r.sections.find((s) => s.id === 'explore')!.results.map((x) => x.name);
+    expect(explored).toEqual(expect.arrayContaining(['hawaii B=1', 'japari B=1', 'japari-loopcount B=4 on tiny-features']));
+  }, 300_000);
 
   it('a failing section fails the check (exit 1); n/a does not', async () => {
     const sections: CheckSection[] = [

@@ -38,3 +38,24 @@ describe('garbage after power-on', () => {
     expect(expected(7, 2)).not.toEqual(expected(8, 2));
   });
 });
+
+describe('journaled NVM', () => {
+  it('rollback restores every byte written since startJournal, through writeU8 and writeBytes, sharing or not', async () => {
+    const { PagedMemory } = await import('../../src/device/paged.js');
+    const m = new PagedMemory(1 << 16);
+    for (let a = 0; a < 4096; a += 7) m.writeU8(a, a & 0xff);
+    const before = m.snapshot();
+    m.startJournal();
+    m.writeBytes(250, Uint8Array.from({ length: 600 }, (_, i) => (i * 13) & 0xff), 0, 600);
+    m.writeU8(3, 99);
+    m.writeU8(3, 100);
+    const mid = m.snapshot(); // a snapshot taken while journaling keeps its state
+    m.writeU8(60000, 5);
+    expect(m.equals(before)).toBe(false);
+    m.rollback();
+    expect(m.firstDifference(before)).toBe(-1);
+    expect(mid.readU8(3)).toBe(100);
+    expect(mid.readU8(251)).toBe(13);
+    expect(() => m.rollback()).toThrow(/not journaling/);
+  });
+});

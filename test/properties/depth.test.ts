@@ -85,6 +85,13 @@ describe('depth-2 pruning is sound: the expanded pruned failing set equals the u
     });
   }
 
+  it('nested recoveries run in place and rolled back agree with recoveries on snapshots', () => {
+    const fast = depth2('hawaii', ['hawaii-counter-before-data']);
+    const slow = depth2('hawaii', ['hawaii-counter-before-data'], { journal: false });
+    expect(fast.pruned.failures).toEqual(slow.pruned.failures);
+    expect(fast.pruned.stats).toEqual(slow.pruned.stats);
+  });
+
   it('the incremental monitor inside recovery windows agrees with from-scratch checks', () => {
     const fast = depth2('hawaii', ['hawaii-counter-before-data']);
     const slow = depth2('hawaii', ['hawaii-counter-before-data'], { fullChecks: true });

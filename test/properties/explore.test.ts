@@ -75,6 +75,17 @@ describe('shortcuts agree with their slow twins', () => {
     }
   });
 
+  it('recoveries run in place and rolled back agree with recoveries on copy-on-write snapshots', () => {
+    for (const [model, engine, batch, faults, fixes] of CASES) {
+      const { m, d } = deploy(model, engine, batch, faults, fixes);
+      const fast = explore(d, opts(m));
+      const slow = explore(d, opts(m, { journal: false }));
+      expect(fast.failures).toEqual(slow.failures);
+      expect(fast.stats).toEqual(slow.stats);
+      expect(fast.golden).toEqual(slow.golden);
+    }
+  });
+
   it('shards partition the search', () => {
     const { m, d } = deploy('tiny-concat', 'hawaii', 4);
     const whole = explore(d, opts(m));
