@@ -68,7 +68,9 @@ describe('parseRunOptions', () => {
   });
 
   it('validates each flag', () => {
-    expect(() => parseRunOptions({ engine: 'nope' })).toThrow(/--engine: expected one of continuous, hawaii, japari, japari-loopcount, stateful/);
+    expect(() => parseRunOptions({ engine: 'no-such-engine' })).toThrow(/--engine: expected one of continuous, hawaii, japari, japari-loopcount/);
+    expect(() => parseRunOptions({ firmware: 'x' })).toThrow(/--firmware: expected one of stateful-cnn-2021-02, stateful-cnn-2021-08, stateful-cnn-later/);
+    expect(() => parseRunOptions({ ablate: 'output-preservation', failAt: '5' })).toThrow(/continuous power only/);
     expect(() => parseRunOptions({ batch: '0' })).toThrow(/--batch/);
     expect(() => parseRunOptions({ placement: 'sram' })).toThrow(/--placement/);
     expect(() => parseRunOptions({ profile: 'x' })).toThrow(/--profile: expected one of inas2021, tinas2024/);
