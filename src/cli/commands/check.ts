@@ -191,10 +191,10 @@ export interface CheckReport {
 }
 
 /**
- * The build check runs by default: the later code, not DEFAULT_FIRMWARE, while two results under
- * stateful-cnn-2021-08 are open (JAPARI B = 1 on lenet cannot finish on device.md's 100 uF RC
- * supply -- one FC call with per-group weight copies needs more than one charge -- and Stateful
- * B = 4 on tiny-features fails exploration after the single-slice merges). `--firmware` picks any build.
+ * The build check runs by default: the later code, not DEFAULT_FIRMWARE, while one result under
+ * stateful-cnn-2021-08 is open: JAPARI B = 1 on lenet cannot finish on device.md's 100 uF RC
+ * supply (one FC call with per-group weight copies needs more than one charge). `--firmware`
+ * picks any build. (Stateful B = 4 on tiny-features fails exploration under every build.)
  */
 export const CHECK_FIRMWARE: FirmwareId = LIBRARY_DEFAULT_FIRMWARE;
 
