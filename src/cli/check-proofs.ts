@@ -56,7 +56,7 @@ export const proofsSection: CheckSection = {
     try {
       for (const engine of PROOF_ENGINES) {
         for (const batch of PROOF_BATCHES) {
-          const spec = { model: ctx.modelName, engine, batch, placement: ctx.placement, profile: ctx.profileName };
+          const spec = { model: ctx.modelName, engine, batch, placement: ctx.placement, profile: ctx.profileName, firmware: ctx.firmware };
           const report = await prove({ ...spec, timeoutMs: PROOF_TIMEOUT_MS }, sharedZ3());
           const results: ObligationResult[] = [];
           for (const r of report.obligations) {

@@ -27,6 +27,8 @@ export interface CheckContext {
   readonly profileName: ProfileName;
   readonly profile: DeviceProfile;
   readonly placement: NvmPlacement;
+  /** The firmware build every engine runs as (firmware.ts; the commands' default). */
+  readonly firmware: string;
 }
 
 export interface CheckSection {

@@ -28,7 +28,7 @@ export const exploreSection: CheckSection = {
   run(ctx) {
     const out: CheckResult[] = [];
     for (const engine of ['hawaii', 'japari'] as const) {
-      const run = { model: ctx.modelName, engine, batch: 1, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
+      const run = { model: ctx.modelName, engine, batch: 1, placement: ctx.placement, profile: ctx.profileName, firmware: ctx.firmware, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
       const r = explore(deploymentOf(run), { input: ctx.model.inputQ(1), warmup: [ctx.model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
       const f = r.failures[0];
       out.push({
@@ -48,7 +48,7 @@ export const exploreSection: CheckSection = {
       if (!design.preserves) continue;
       const batch = design.batches && !design.batches.includes(FEATURES_BATCH) ? Math.max(...design.batches.filter((b) => b <= FEATURES_BATCH)) : FEATURES_BATCH;
       const model = loadModel(FEATURES_MODEL);
-      const run = { model: FEATURES_MODEL, engine: design.kind, batch, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
+      const run = { model: FEATURES_MODEL, engine: design.kind, batch, placement: ctx.placement, profile: ctx.profileName, firmware: ctx.firmware, faults: [], fixes: [], input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
       const r = explore(deploymentOf(run), { input: model.inputQ(1), warmup: [model.inputQ(2)], seed: 3, mode: 'linear', parities: 2 });
       const f = r.failures[0];
       // A design the catalogue says breaks on this model without any power failure (a known
@@ -86,7 +86,7 @@ export const fuzzSection: CheckSection = {
   run(ctx) {
     const out: CheckResult[] = [];
     for (const engine of ['hawaii', 'japari'] as const) {
-      const r = fuzz({ model: ctx.modelName, engine, batch: 2, placement: ctx.placement, profile: ctx.profileName, faults: [], fixes: [], seed: 20261128, runs: 40 });
+      const r = fuzz({ model: ctx.modelName, engine, batch: 2, placement: ctx.placement, profile: ctx.profileName, firmware: ctx.firmware, faults: [], fixes: [], seed: 20261128, runs: 40 });
       out.push({
         name: `${engine} B=2`,
         status: r.verdict,
