@@ -413,31 +413,36 @@ function fail(ctx: NodeCtx, msg: string): never {
   throw new InputError(`node ${ctx.name} (${ctx.opType}): ${msg}`);
 }
 
+/**
+ * The state of one lowering: ONNX values, IR drafts and shapes, views and generated names, with
+ * the primitives every operator handler uses (values, layout, emission). The handlers
+ * themselves are module functions, one per op_type, dispatched by OP_HANDLERS.
+ */
 class Lowering {
   /** ONNX tensor name -> what it is. */
-  private readonly values = new Map<string, Value>();
+  readonly values = new Map<string, Value>();
   /** ONNX tensor name -> number of node inputs reading it. */
   private readonly consumers = new Map<string, number>();
   private readonly graphOutputs: readonly string[];
   private readonly drafts: Draft[] = [];
   /** IR tensor -> the draft producing it. */
-  private readonly producer = new Map<string, Draft>();
+  readonly producer = new Map<string, Draft>();
   /** IR tensor -> its IR shape. The network input is absent until its layout is fixed. */
-  private readonly irShapes = new Map<string, Shape>();
+  readonly irShapes = new Map<string, Shape>();
   /** IR tensor -> the ONNX tensors that are views of it. */
-  private readonly aliases = new Map<string, string[]>();
+  readonly aliases = new Map<string, string[]>();
   /** `${tensor}@${shape}` -> the reshape already emitted for that demand. */
   private readonly reshapes = new Map<string, string>();
   /** Every ONNX tensor name and every IR name handed out, so generated names never collide. */
-  private readonly takenTensors = new Set<string>();
+  readonly takenTensors = new Set<string>();
   private readonly takenNodes = new Set<string>();
-  private readonly inputName: string;
-  private readonly inputShape: Shape;
+  readonly inputName: string;
+  readonly inputShape: Shape;
   /** Folded input Transpose: IR input axis i is ONNX input axis inputPerm[i]. */
-  private inputPerm: number[] | null = null;
+  inputPerm: number[] | null = null;
 
   constructor(
-    private readonly opset: number,
+    readonly opset: number,
     graph: onnx.IGraphProto,
   ) {
     const nodes = graph.node ?? [];
@@ -499,25 +504,25 @@ class Lowering {
     return v;
   }
 
-  private activation(ctx: NodeCtx, v: Value | null, role: string): Activation {
+  activation(ctx: NodeCtx, v: Value | null, role: string): Activation {
     if (!v) fail(ctx, `input ${role} is missing`);
     if (v.kind !== 'activation') fail(ctx, `input ${role} ('${v.name}') is a constant; ${ctx.opType} of constants is not supported`);
     return v;
   }
 
-  private constant(ctx: NodeCtx, v: Value | null, role: string, dtype: DType): Constant {
+  constant(ctx: NodeCtx, v: Value | null, role: string, dtype: DType): Constant {
     if (!v) fail(ctx, `input ${role} is missing`);
     if (v.kind !== 'constant') fail(ctx, `input ${role} must be a constant (an initializer or Constant), it is computed at run time`);
     if (v.dtype !== dtype) fail(ctx, `input ${role} ('${v.name}') must be a ${dtype} tensor`);
     return v;
   }
 
-  private setConstant(out: string, dims: Shape, data: Float64Array, dtype: DType): void {
+  setConstant(out: string, dims: Shape, data: Float64Array, dtype: DType): void {
     this.values.set(out, { kind: 'constant', name: out, dims, data, dtype });
   }
 
   /** ONNX tensor `out` is a view of IR tensor `tensor` with batch-free shape `shape`. */
-  private setView(out: string, tensor: string, shape: Shape): void {
+  setView(out: string, tensor: string, shape: Shape): void {
     this.values.set(out, { kind: 'activation', tensor, shape });
     this.aliases.get(tensor)!.push(out);
   }
@@ -527,14 +532,14 @@ class Lowering {
    * viewing it has exactly one reader and none is a graph output. Then the next node may
    * rewrite how the tensor is produced (fold a bias into it, transpose the input).
    */
-  private isPrivateChain(tensor: string): boolean {
+  isPrivateChain(tensor: string): boolean {
     return this.aliases.get(tensor)!.every((n) => this.consumers.get(n) === 1 && !this.graphOutputs.includes(n));
   }
 
   // -- layout ----------------------------------------------------------------------------------
 
   /** The IR shape of `a`'s tensor; a still-open input layout is fixed to its natural IR shape. */
-  private layoutOf(ctx: NodeCtx, a: Activation): Shape {
+  layoutOf(ctx: NodeCtx, a: Activation): Shape {
     const cur = this.irShapes.get(a.tensor);
     if (cur) return cur;
     const shape = naturalIrShape(ctx, a.shape);
@@ -543,7 +548,7 @@ class Lowering {
   }
 
   /** An IR tensor holding `a` in IR shape `want`: `a`'s own, or a (shared) reshape of it. */
-  private demand(ctx: NodeCtx, a: Activation, want: Shape): string {
+  demand(ctx: NodeCtx, a: Activation, want: Shape): string {
     const cur = this.irShapes.get(a.tensor);
     if (!cur) {
       this.irShapes.set(a.tensor, want); // the network input takes the first layout asked of it
@@ -586,7 +591,7 @@ class Lowering {
   }
 
   /** Emit the IR node for ONNX node `ctx` producing ONNX tensor `out` (also the IR tensor's name). */
-  private emitFor(ctx: NodeCtx, op: Op, inputs: readonly string[], out: string, view?: (ir: Shape) => Shape): void {
+  emitFor(ctx: NodeCtx, op: Op, inputs: readonly string[], out: string, view?: (ir: Shape) => Shape): void {
     this.emit(ctx.name, op, inputs, out);
     this.aliases.get(out)!.push(out);
     const ir = this.irShapes.get(out)!;
@@ -615,418 +620,417 @@ class Lowering {
   }
 
   private lowerOp(ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
-    const arity = (min: number, max = min): void => {
-      if (ins.length < min || ins.length > max) fail(ctx, `expects ${min === max ? min : `${min}..${max}`} inputs, got ${ins.length}`);
-    };
-    switch (ctx.opType) {
-      case 'Constant':
-        arity(0);
-        return this.lowerConstant(ctx, attrs, out);
-      case 'Identity':
-        arity(1);
-        return this.reshapeLike(ctx, ins[0]!, out, (full) => full);
-      case 'Dropout':
-        arity(1, 3);
-        return this.lowerDropout(ctx, attrs, ins, out);
-      case 'Reshape': {
-        arity(2);
-        const target = [...this.constant(ctx, ins[1]!, 'shape', 'int').data];
-        // allowzero (opset 14): 1 makes a 0 in the target a real zero-size axis.
-        const allowZero = attrs.int('allowzero', 0) !== 0;
-        return this.reshapeLike(ctx, ins[0]!, out, (full) => resolveReshape(ctx, full, target, allowZero));
+    const handler = OP_HANDLERS.get(ctx.opType);
+    if (!handler) fail(ctx, `operator ${ctx.opType} is not supported`);
+    handler(this, ctx, attrs, ins, out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operator handlers: one per ONNX op_type, dispatched by OP_HANDLERS
+// ---------------------------------------------------------------------------------------------
+
+/** Lowers one ONNX node (its input count not yet checked) into `g`. */
+type OpHandler = (g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string) => void;
+
+function arity(ctx: NodeCtx, ins: readonly (Value | null)[], min: number, max = min): void {
+  if (ins.length < min || ins.length > max) fail(ctx, `expects ${min === max ? min : `${min}..${max}`} inputs, got ${ins.length}`);
+}
+
+/** The supported ai.onnx operators. */
+const OP_HANDLERS = new Map<string, OpHandler>([
+  ['Constant', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 0), lowerConstant(g, ctx, attrs, out))],
+  ['Identity', (g, ctx, _attrs, ins, out) => (arity(ctx, ins, 1), reshapeLike(g, ctx, ins[0]!, out, (full) => full))],
+  ['Dropout', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 1, 3), lowerDropout(g, ctx, attrs, ins, out))],
+  ['Reshape', lowerReshape],
+  ['Flatten', lowerFlatten],
+  ['Squeeze', lowerSqueeze],
+  ['Unsqueeze', lowerUnsqueeze],
+  ['Transpose', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 1), lowerTranspose(g, ctx, attrs, ins[0]!, out))],
+  ['Conv', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 2, 3), lowerConv(g, ctx, attrs, ins, out))],
+  ['MaxPool', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 1), lowerMaxPool(g, ctx, attrs, ins[0]!, out))],
+  ['GlobalAveragePool', (g, ctx, _attrs, ins, out) => (arity(ctx, ins, 1), lowerGap(g, ctx, ins[0]!, out))],
+  ['Relu', lowerRelu],
+  ['Softmax', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 1), lowerSoftmax(g, ctx, attrs, ins[0]!, out))],
+  ['Add', (g, ctx, _attrs, ins, out) => (arity(ctx, ins, 2), lowerAdd(g, ctx, ins[0]!, ins[1]!, out))],
+  ['Concat', lowerConcat],
+  ['MatMul', (g, ctx, _attrs, ins, out) => (arity(ctx, ins, 2), lowerMatMul(g, ctx, ins[0]!, ins[1]!, out))],
+  ['Gemm', (g, ctx, attrs, ins, out) => (arity(ctx, ins, 2, 3), lowerGemm(g, ctx, attrs, ins, out))],
+]);
+
+function lowerReshape(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  arity(ctx, ins, 2);
+  const target = [...g.constant(ctx, ins[1]!, 'shape', 'int').data];
+  // allowzero (opset 14): 1 makes a 0 in the target a real zero-size axis.
+  const allowZero = attrs.int('allowzero', 0) !== 0;
+  reshapeLike(g, ctx, ins[0]!, out, (full) => resolveReshape(ctx, full, target, allowZero));
+}
+
+function lowerFlatten(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  arity(ctx, ins, 1);
+  const axis = attrs.int('axis', 1);
+  reshapeLike(g, ctx, ins[0]!, out, (full) => {
+    const a = axis < 0 ? axis + full.length : axis;
+    if (a < 0 || a > full.length) fail(ctx, `axis=${axis} is out of range for rank ${full.length}`);
+    return [numel(full.slice(0, a)), numel(full.slice(a))];
+  });
+}
+
+function lowerSqueeze(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  // axes: an attribute before opset 13, an optional input from 13 on.
+  const axes = g.opset >= 13 ? (arity(ctx, ins, 1, 2), optionalInts(g, ctx, ins[1], 'axes')) : (arity(ctx, ins, 1), attrs.ints('axes'));
+  reshapeLike(g, ctx, ins[0]!, out, (full, batched) => squeezeShape(ctx, full, axes, batched));
+}
+
+function lowerUnsqueeze(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  const axes = g.opset >= 13 ? (arity(ctx, ins, 2), optionalInts(g, ctx, ins[1], 'axes')) : (arity(ctx, ins, 1), attrs.ints('axes'));
+  if (!axes) fail(ctx, 'axes are required');
+  reshapeLike(g, ctx, ins[0]!, out, (full, batched) => unsqueezeShape(ctx, full, axes, batched));
+}
+
+function lowerRelu(g: Lowering, ctx: NodeCtx, _attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  arity(ctx, ins, 1);
+  const x = g.activation(ctx, ins[0]!, 'X');
+  g.layoutOf(ctx, x);
+  g.emitFor(ctx, { kind: 'relu' }, [x.tensor], out, () => x.shape);
+}
+
+function optionalInts(g: Lowering, ctx: NodeCtx, v: Value | null | undefined, role: string): number[] | undefined {
+  return v ? [...g.constant(ctx, v, role, 'int').data] : undefined;
+}
+
+function lowerConstant(g: Lowering, ctx: NodeCtx, attrs: Attrs, out: string): void {
+  const t = attrs.tensor('value');
+  const f = attrs.float('value_float', NaN);
+  const fs = attrs.floats('value_floats');
+  const i = attrs.has('value_int') ? attrs.int('value_int', 0) : undefined;
+  const is = attrs.ints('value_ints');
+  // Any other value_* attribute (sparse_value, value_string(s)) is left unread: finish() rejects it.
+  if (t) {
+    const c = decodeTensor(t, `node ${ctx.name} (Constant)`);
+    return g.setConstant(out, c.dims, c.data, c.dtype);
+  }
+  if (!Number.isNaN(f)) return g.setConstant(out, [], Float64Array.of(f), 'float');
+  if (fs) return g.setConstant(out, [fs.length], Float64Array.from(fs), 'float');
+  if (i !== undefined) return g.setConstant(out, [], Float64Array.of(i), 'int');
+  if (is) return g.setConstant(out, [is.length], Float64Array.from(is), 'int');
+  if (!attrs.has('sparse_value') && !attrs.has('value_string') && !attrs.has('value_strings')) fail(ctx, 'no value attribute');
+}
+
+/** Dropout at inference is the identity (Operators.md, Dropout: "Y = X" when not training). */
+function lowerDropout(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  attrs.float('ratio', 0.5); // irrelevant at inference
+  attrs.int('seed', 0); // opset 12: irrelevant at inference
+  if (attrs.has('is_test') && attrs.int('is_test', 1) === 0) fail(ctx, 'is_test=0 (training mode) is not supported');
+  const training = ins[2];
+  if (training) {
+    const t = g.constant(ctx, training, 'training_mode', 'int');
+    if (t.data.some((v) => v !== 0)) fail(ctx, 'training_mode=true is not supported');
+  }
+  if (ins[1] && ins[1].kind !== 'constant') fail(ctx, 'input ratio must be a constant');
+  reshapeLike(g, ctx, ins[0]!, out, (full) => full);
+}
+
+/**
+ * A data-order-preserving operator: on a constant it is evaluated; on an activation it makes a
+ * view. `shapeOf` maps the full input shape to the full output shape; for activations the full
+ * shape is [1, ...batch-free] (`batched` = true) and the batch axis must stay in front.
+ */
+function reshapeLike(g: Lowering, ctx: NodeCtx, v: Value | null, out: string, shapeOf: (full: Shape, batched: boolean) => Shape): void {
+  if (!v) fail(ctx, 'input data is missing');
+  if (v.kind === 'constant') return g.setConstant(out, shapeOf(v.dims, false), v.data, v.dtype);
+  const full = [1, ...v.shape];
+  const res = shapeOf(full, true);
+  if (res.length === 0 || res[0] !== 1) {
+    fail(ctx, `${shapeStr(full)} -> ${shapeStr(res)} does not keep the batch axis first`);
+  }
+  g.setView(out, v.tensor, res.slice(1));
+}
+
+function lowerTranspose(g: Lowering, ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
+  const rank = v.kind === 'constant' ? v.dims.length : v.shape.length + 1;
+  const perm = attrs.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
+    fail(ctx, `perm=[${perm}] is not a permutation of ${rank} axes`);
+  }
+  if (v.kind === 'constant') {
+    const data = transposeData(v.data, v.dims, perm, new Float64Array(v.data.length));
+    return g.setConstant(out, perm.map((p) => v.dims[p]!), data, v.dtype);
+  }
+  if (perm[0] !== 0) fail(ctx, `perm=[${perm}] moves the batch axis`);
+  const bf = perm.slice(1).map((p) => p - 1);
+  const shape = bf.map((p) => v.shape[p]!);
+  // Moving only size-1 axes keeps the data order: a view.
+  const moved = bf.filter((p) => v.shape[p] !== 1);
+  if (moved.every((p, i) => i === 0 || moved[i - 1]! < p)) return g.setView(out, v.tensor, shape);
+  // A transpose of the input that nothing else reads is folded into the input layout.
+  const foldable =
+    v.tensor === g.inputName &&
+    !g.irShapes.has(g.inputName) &&
+    g.inputPerm === null &&
+    sameShape(v.shape, g.inputShape) &&
+    g.isPrivateChain(g.inputName);
+  if (!foldable) fail(ctx, `perm=[${perm}] reorders the data; only a transpose of the network input can be folded`);
+  g.inputPerm = bf;
+  g.setView(out, v.tensor, shape);
+}
+
+/** Window attributes shared by Conv and MaxPool (auto_pad, pads, strides, dilations). */
+function window(ctx: NodeCtx, attrs: Attrs, kernel: readonly number[], spatialIn: readonly number[]): Window {
+  const r = kernel.length;
+  if (r !== 1 && r !== 2) fail(ctx, `${r}-D windows are not supported`);
+  if (spatialIn.length !== r) fail(ctx, `input of spatial rank ${spatialIn.length} does not match a ${r}-D kernel`);
+  const strides = attrs.ints('strides') ?? new Array<number>(r).fill(1);
+  if (strides.length !== r || strides.some((s) => s < 1)) fail(ctx, `strides=[${strides}] is invalid`);
+  const dil = attrs.ints('dilations');
+  if (dil && dil.some((d) => d !== 1)) fail(ctx, `dilations=[${dil}] is not supported`);
+  const autoPad = attrs.string('auto_pad') ?? 'NOTSET';
+  let pads = attrs.ints('pads');
+  if (pads && (pads.length !== 2 * r || pads.some((p) => p < 0))) fail(ctx, `pads=[${pads}] is invalid`);
+  switch (autoPad) {
+    case 'NOTSET':
+      pads ??= new Array<number>(2 * r).fill(0);
+      break;
+    case 'VALID':
+      if (pads && pads.some((p) => p !== 0)) fail(ctx, `auto_pad=VALID with pads=[${pads}]`);
+      pads = new Array<number>(2 * r).fill(0);
+      break;
+    case 'SAME_UPPER':
+    case 'SAME_LOWER': {
+      if (pads && pads.some((p) => p !== 0)) fail(ctx, `auto_pad=${autoPad} with explicit pads=[${pads}]`);
+      // Operators.md (Conv, auto_pad): output = ceil(input / stride); the total padding is
+      // split evenly, the odd unit at the end (SAME_UPPER) or at the beginning (SAME_LOWER).
+      const begin: number[] = [];
+      const end: number[] = [];
+      for (let i = 0; i < r; i++) {
+        const outDim = Math.ceil(spatialIn[i]! / strides[i]!);
+        const total = Math.max(0, (outDim - 1) * strides[i]! + kernel[i]! - spatialIn[i]!);
+        const small = Math.floor(total / 2);
+        begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
+        end.push(autoPad === 'SAME_UPPER' ? total - small : small);
       }
-      case 'Flatten': {
-        arity(1);
-        const axis = attrs.int('axis', 1);
-        return this.reshapeLike(ctx, ins[0]!, out, (full) => {
-          const a = axis < 0 ? axis + full.length : axis;
-          if (a < 0 || a > full.length) fail(ctx, `axis=${axis} is out of range for rank ${full.length}`);
-          return [numel(full.slice(0, a)), numel(full.slice(a))];
-        });
-      }
-      case 'Squeeze': {
-        // axes: an attribute before opset 13, an optional input from 13 on.
-        const axes = this.opset >= 13 ? (arity(1, 2), this.optionalInts(ctx, ins[1], 'axes')) : (arity(1), attrs.ints('axes'));
-        return this.reshapeLike(ctx, ins[0]!, out, (full, batched) => squeezeShape(ctx, full, axes, batched));
-      }
-      case 'Unsqueeze': {
-        const axes = this.opset >= 13 ? (arity(2), this.optionalInts(ctx, ins[1], 'axes')) : (arity(1), attrs.ints('axes'));
-        if (!axes) fail(ctx, 'axes are required');
-        return this.reshapeLike(ctx, ins[0]!, out, (full, batched) => unsqueezeShape(ctx, full, axes, batched));
-      }
-      case 'Transpose':
-        arity(1);
-        return this.lowerTranspose(ctx, attrs, ins[0]!, out);
-      case 'Conv':
-        arity(2, 3);
-        return this.lowerConv(ctx, attrs, ins, out);
-      case 'MaxPool':
-        arity(1);
-        return this.lowerMaxPool(ctx, attrs, ins[0]!, out);
-      case 'GlobalAveragePool':
-        arity(1);
-        return this.lowerGap(ctx, ins[0]!, out);
-      case 'Relu': {
-        arity(1);
-        const x = this.activation(ctx, ins[0]!, 'X');
-        this.layoutOf(ctx, x);
-        return this.emitFor(ctx, { kind: 'relu' }, [x.tensor], out, () => x.shape);
-      }
-      case 'Softmax':
-        arity(1);
-        return this.lowerSoftmax(ctx, attrs, ins[0]!, out);
-      case 'Add':
-        arity(2);
-        return this.lowerAdd(ctx, ins[0]!, ins[1]!, out);
-      case 'Concat':
-        return this.lowerConcat(ctx, attrs, ins, out);
-      case 'MatMul':
-        arity(2);
-        return this.lowerMatMul(ctx, ins[0]!, ins[1]!, out);
-      case 'Gemm':
-        arity(2, 3);
-        return this.lowerGemm(ctx, attrs, ins, out);
-      default:
-        fail(ctx, `operator ${ctx.opType} is not supported`);
+      pads = [...begin, ...end];
+      break;
     }
+    default:
+      fail(ctx, `auto_pad=${autoPad} is not supported`);
   }
-
-  private optionalInts(ctx: NodeCtx, v: Value | null | undefined, role: string): number[] | undefined {
-    return v ? [...this.constant(ctx, v, role, 'int').data] : undefined;
+  // ONNX pads are [x1_begin, x2_begin, ..., x1_end, x2_end]; the IR's are [top, left, bottom, right].
+  if (r === 1) {
+    return { kernel: [1, kernel[0]!], stride: [1, strides[0]!], pads: [0, pads[0]!, 0, pads[1]!], input: [1, spatialIn[0]!] };
   }
+  return {
+    kernel: [kernel[0]!, kernel[1]!],
+    stride: [strides[0]!, strides[1]!],
+    pads: [pads[0]!, pads[1]!, pads[2]!, pads[3]!],
+    input: [spatialIn[0]!, spatialIn[1]!],
+  };
+}
 
-  private lowerConstant(ctx: NodeCtx, attrs: Attrs, out: string): void {
-    const t = attrs.tensor('value');
-    const f = attrs.float('value_float', NaN);
-    const fs = attrs.floats('value_floats');
-    const i = attrs.has('value_int') ? attrs.int('value_int', 0) : undefined;
-    const is = attrs.ints('value_ints');
-    // Any other value_* attribute (sparse_value, value_string(s)) is left unread: finish() rejects it.
-    if (t) {
-      const c = decodeTensor(t, `node ${ctx.name} (Constant)`);
-      return this.setConstant(out, c.dims, c.data, c.dtype);
+/**
+ * Emit a windowed op (Conv/MaxPool) over `x` with `channels` channels. `build` makes the op
+ * for a window orientation (`swapped`: H and W exchanged, see the header's "Orientation").
+ * The ONNX output is a view in the ONNX orientation, rank `spatial` + 1.
+ */
+function emitWindowed(
+  g: Lowering,
+  ctx: NodeCtx,
+  x: Activation,
+  channels: number,
+  win: Window,
+  spatial: number,
+  build: (w: Window, swapped: boolean) => Op,
+  out: string,
+): void {
+  const cur = g.irShapes.get(x.tensor);
+  const [h, w] = win.input;
+  const want: Shape = [channels, h, w];
+  let swapped = false;
+  if (cur && !sameShape(cur, want) && sameShape(cur, [channels, w, h]) && (h === 1 || w === 1)) {
+    const op = build(swapWindow(win), true);
+    const probe = inferNodeShape({ name: ctx.name, op, inputs: [x.tensor], output: out }, [cur]);
+    swapped = probe[1] === 1 || probe[2] === 1; // the output keeps one order for both orientations
+  }
+  const input = swapped ? x.tensor : g.demand(ctx, x, want);
+  const op = build(swapped ? swapWindow(win) : win, swapped);
+  g.emitFor(ctx, op, [input], out, (ir) => {
+    const [c, oh, ow] = swapped ? [ir[0]!, ir[2]!, ir[1]!] : [ir[0]!, ir[1]!, ir[2]!];
+    return spatial === 1 ? [c, ow] : [c, oh, ow];
+  });
+}
+
+function lowerConv(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  const x = g.activation(ctx, ins[0]!, 'X');
+  const w = g.constant(ctx, ins[1]!, 'W', 'float');
+  const b = ins[2] ? g.constant(ctx, ins[2], 'B', 'float') : null;
+  const group = attrs.int('group', 1);
+  if (group !== 1) fail(ctx, `group=${group} is not supported`);
+  const [oc, ic, ...kernel] = w.dims as number[];
+  if (oc === undefined || ic === undefined || kernel.length < 1) fail(ctx, `weight shape ${shapeStr(w.dims)} is not [M, C, k...]`);
+  const ks = attrs.ints('kernel_shape');
+  if (ks && !sameShape(ks, kernel)) fail(ctx, `kernel_shape=[${ks}] disagrees with weight shape ${shapeStr(w.dims)}`);
+  if (x.shape[0] !== ic) fail(ctx, `input ${shapeStr(x.shape)} has ${x.shape[0]} channels, the weight expects ${ic}`);
+  if (b && b.data.length !== oc) fail(ctx, `bias has ${b.data.length} values for ${oc} output channels`);
+  const win = window(ctx, attrs, kernel, x.shape.slice(1));
+  const bias = b ? Float32Array.from(b.data) : null;
+  emitWindowed(g, 
+    ctx,
+    x,
+    ic,
+    win,
+    kernel.length,
+    (wn, swapped) => ({
+      kind: 'conv',
+      weight: Float32Array.from(swapped ? swapLastTwo(w.data, oc * ic, wn.kernel[1], wn.kernel[0]) : w.data),
+      bias,
+      outChannels: oc,
+      kernel: wn.kernel,
+      stride: wn.stride,
+      pads: wn.pads,
+    }),
+    out,
+  );
+}
+
+function lowerMaxPool(g: Lowering, ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
+  const x = g.activation(ctx, v, 'X');
+  const kernel = attrs.ints('kernel_shape');
+  if (!kernel) fail(ctx, 'kernel_shape is required');
+  const ceil = attrs.int('ceil_mode', 0);
+  if (ceil !== 0) fail(ctx, `ceil_mode=${ceil} is not supported`);
+  // storage_order only affects the Indices output, which lowerNode already refuses when used.
+  const order = attrs.int('storage_order', 0);
+  if (order !== 0) fail(ctx, `storage_order=${order} is not supported`);
+  const win = window(ctx, attrs, kernel, x.shape.slice(1));
+  emitWindowed(g, ctx, x, x.shape[0]!, win, kernel.length, (wn) => ({ kind: 'maxpool', kernel: wn.kernel, stride: wn.stride, pads: wn.pads }), out);
+}
+
+function lowerGap(g: Lowering, ctx: NodeCtx, v: Value, out: string): void {
+  const x = g.activation(ctx, v, 'X');
+  if (x.shape.length !== 2 && x.shape.length !== 3) fail(ctx, `input ${shapeStr(x.shape)} is not [C, W] or [C, H, W]`);
+  const c = x.shape[0]!;
+  // The mean over all positions of a channel does not care how they are laid out.
+  const cur = g.irShapes.get(x.tensor);
+  const input = cur && cur.length === 3 && cur[0] === c ? x.tensor : g.demand(ctx, x, naturalIrShape(ctx, x.shape));
+  g.emitFor(ctx, { kind: 'gap' }, [input], out, () => x.shape.map((d, i) => (i === 0 ? d : 1)));
+}
+
+/**
+ * Softmax over all batch-free elements. Before opset 13 the input is coerced to 2-D at `axis`
+ * (default 1), so axis 1 means all of them; from 13 on it is over one axis (default -1),
+ * which equals all of them when every other batch-free axis has size 1.
+ */
+function lowerSoftmax(g: Lowering, ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
+  const x = g.activation(ctx, v, 'X');
+  const rank = x.shape.length + 1;
+  const axis = attrs.int('axis', g.opset >= 13 ? -1 : 1);
+  const a = normAxis(axis, rank);
+  if (a === null || a === 0) fail(ctx, `axis=${axis} is not supported`);
+  if (g.opset >= 13 && x.shape.some((d, i) => i !== a - 1 && d !== 1)) {
+    fail(ctx, `axis=${axis} on ${shapeStr(x.shape)} is a softmax over part of the tensor, which is not supported`);
+  }
+  g.layoutOf(ctx, x);
+  g.emitFor(ctx, { kind: 'softmax' }, [x.tensor], out, () => x.shape);
+}
+
+function lowerAdd(g: Lowering, ctx: NodeCtx, a: Value, b: Value, out: string): void {
+  if (a.kind === 'activation' && b.kind === 'activation') {
+    if (!sameShape(a.shape, b.shape)) fail(ctx, `broadcasting Add of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} is not supported`);
+    const shape = g.layoutOf(ctx, a);
+    const bt = g.demand(ctx, b, shape);
+    return g.emitFor(ctx, { kind: 'add' }, [a.tensor, bt], out, () => a.shape);
+  }
+  if (a.kind === 'activation' && b.kind === 'constant') return foldBias(g, ctx, a, b, out);
+  if (a.kind === 'constant' && b.kind === 'activation') return foldBias(g, ctx, b, a, out);
+  fail(ctx, 'Add of two constants is not supported');
+}
+
+/** Add(x, c) after a Conv/Gemm becomes (part of) that node's bias; see the header's "Folds". */
+function foldBias(g: Lowering, ctx: NodeCtx, x: Activation, c: Constant, out: string): void {
+  const p = g.producer.get(x.tensor);
+  const op = p?.op;
+  if (!p || !op || (op.kind !== 'conv' && op.kind !== 'gemm')) {
+    fail(ctx, `Add of the constant '${c.name}' is supported only as the bias of a directly preceding Conv, Gemm or MatMul`);
+  }
+  if (!g.isPrivateChain(x.tensor)) fail(ctx, `cannot fold '${c.name}' into ${p.name}: its output is also read elsewhere`);
+  if (c.dtype !== 'float') fail(ctx, `constant '${c.name}' is not a float tensor`);
+  const full = [1, ...x.shape];
+  const bc = broadcastTo(c.dims, c.data, full);
+  if (!bc) fail(ctx, `constant '${c.name}' ${shapeStr(c.dims)} does not broadcast onto ${shapeStr(full)}`);
+  const channels = op.kind === 'conv' ? op.outChannels : op.outFeatures;
+  const per = bc.length / channels;
+  const bias = new Float32Array(channels);
+  for (let ch = 0; ch < channels; ch++) {
+    const v = bc[ch * per]!;
+    for (let j = 1; j < per; j++) {
+      if (bc[ch * per + j] !== v) fail(ctx, `constant '${c.name}' ${shapeStr(c.dims)} is not constant per channel of ${p.name}`);
     }
-    if (!Number.isNaN(f)) return this.setConstant(out, [], Float64Array.of(f), 'float');
-    if (fs) return this.setConstant(out, [fs.length], Float64Array.from(fs), 'float');
-    if (i !== undefined) return this.setConstant(out, [], Float64Array.of(i), 'int');
-    if (is) return this.setConstant(out, [is.length], Float64Array.from(is), 'int');
-    if (!attrs.has('sparse_value') && !attrs.has('value_string') && !attrs.has('value_strings')) fail(ctx, 'no value attribute');
+    bias[ch] = (op.bias?.[ch] ?? 0) + v;
   }
+  p.op = op.kind === 'conv' ? { ...op, bias } : { ...op, bias };
+  // Rename the IR tensor after the Add's output: it now holds the Add's values.
+  const old = p.output;
+  if (g.takenTensors.has(out) && g.irShapes.has(out)) fail(ctx, `output '${out}' is produced twice`);
+  p.output = out;
+  g.producer.delete(old);
+  g.producer.set(out, p);
+  g.irShapes.set(out, g.irShapes.get(old)!);
+  g.irShapes.delete(old);
+  g.aliases.set(out, [...g.aliases.get(old)!, out]);
+  g.aliases.delete(old);
+  g.values.set(out, { kind: 'activation', tensor: out, shape: x.shape });
+}
 
-  /** Dropout at inference is the identity (Operators.md, Dropout: "Y = X" when not training). */
-  private lowerDropout(ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
-    attrs.float('ratio', 0.5); // irrelevant at inference
-    attrs.int('seed', 0); // opset 12: irrelevant at inference
-    if (attrs.has('is_test') && attrs.int('is_test', 1) === 0) fail(ctx, 'is_test=0 (training mode) is not supported');
-    const training = ins[2];
-    if (training) {
-      const t = this.constant(ctx, training, 'training_mode', 'int');
-      if (t.data.some((v) => v !== 0)) fail(ctx, 'training_mode=true is not supported');
-    }
-    if (ins[1] && ins[1].kind !== 'constant') fail(ctx, 'input ratio must be a constant');
-    this.reshapeLike(ctx, ins[0]!, out, (full) => full);
-  }
+function lowerConcat(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  if (ins.length < 2) fail(ctx, `expects at least 2 inputs, got ${ins.length}`);
+  const xs = ins.map((v, i) => g.activation(ctx, v, `#${i}`));
+  const rank = xs[0]!.shape.length;
+  if (xs.some((x) => x.shape.length !== rank)) fail(ctx, 'inputs differ in rank');
+  const axis = attrs.int('axis', NaN);
+  if (Number.isNaN(axis)) fail(ctx, 'axis is required');
+  if (normAxis(axis, rank + 1) !== 1) fail(ctx, `axis=${axis} is not the channel axis (only channel concatenation is supported)`);
+  const inputs = xs.map((x) => g.demand(ctx, x, naturalIrShape(ctx, x.shape, true)));
+  const channels = xs.reduce((s, x) => s + x.shape[0]!, 0);
+  g.emitFor(ctx, { kind: 'concat' }, inputs, out, () => [channels, ...xs[0]!.shape.slice(1)]);
+}
 
-  /**
-   * A data-order-preserving operator: on a constant it is evaluated; on an activation it makes a
-   * view. `shapeOf` maps the full input shape to the full output shape; for activations the full
-   * shape is [1, ...batch-free] (`batched` = true) and the batch axis must stay in front.
-   */
-  private reshapeLike(ctx: NodeCtx, v: Value | null, out: string, shapeOf: (full: Shape, batched: boolean) => Shape): void {
-    if (!v) fail(ctx, 'input data is missing');
-    if (v.kind === 'constant') return this.setConstant(out, shapeOf(v.dims, false), v.data, v.dtype);
-    const full = [1, ...v.shape];
-    const res = shapeOf(full, true);
-    if (res.length === 0 || res[0] !== 1) {
-      fail(ctx, `${shapeStr(full)} -> ${shapeStr(res)} does not keep the batch axis first`);
-    }
-    this.setView(out, v.tensor, res.slice(1));
-  }
+/** MatMul(x, B) with x [K] (batch-free) and a constant B [K, N]: gemm with weight B^T. */
+function lowerMatMul(g: Lowering, ctx: NodeCtx, a: Value, b: Value, out: string): void {
+  const x = g.activation(ctx, a, 'A');
+  const w = g.constant(ctx, b, 'B', 'float');
+  if (x.shape.length !== 1) fail(ctx, `input A ${shapeStr(x.shape)} (batch-free) is not a vector; batched MatMul is not supported`);
+  if (w.dims.length !== 2 || w.dims[0] !== x.shape[0]) fail(ctx, `B ${shapeStr(w.dims)} does not match A with ${x.shape[0]} features`);
+  const [k, n] = w.dims as [number, number];
+  const weight = Float32Array.from(transposeData(w.data, [k, n], [1, 0], new Float64Array(k * n)));
+  const input = g.demand(ctx, x, [k]);
+  g.emitFor(ctx, { kind: 'gemm', weight, bias: null, outFeatures: n }, [input], out);
+}
 
-  private lowerTranspose(ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
-    const rank = v.kind === 'constant' ? v.dims.length : v.shape.length + 1;
-    const perm = attrs.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
-      fail(ctx, `perm=[${perm}] is not a permutation of ${rank} axes`);
-    }
-    if (v.kind === 'constant') {
-      const data = transposeData(v.data, v.dims, perm, new Float64Array(v.data.length));
-      return this.setConstant(out, perm.map((p) => v.dims[p]!), data, v.dtype);
-    }
-    if (perm[0] !== 0) fail(ctx, `perm=[${perm}] moves the batch axis`);
-    const bf = perm.slice(1).map((p) => p - 1);
-    const shape = bf.map((p) => v.shape[p]!);
-    // Moving only size-1 axes keeps the data order: a view.
-    const moved = bf.filter((p) => v.shape[p] !== 1);
-    if (moved.every((p, i) => i === 0 || moved[i - 1]! < p)) return this.setView(out, v.tensor, shape);
-    // A transpose of the input that nothing else reads is folded into the input layout.
-    const foldable =
-      v.tensor === this.inputName &&
-      !this.irShapes.has(this.inputName) &&
-      this.inputPerm === null &&
-      sameShape(v.shape, this.inputShape) &&
-      this.isPrivateChain(this.inputName);
-    if (!foldable) fail(ctx, `perm=[${perm}] reorders the data; only a transpose of the network input can be folded`);
-    this.inputPerm = bf;
-    this.setView(out, v.tensor, shape);
+/** Gemm: Y = alpha * A' * B' + beta * C (Operators.md, Gemm), A being the batch-free row. */
+function lowerGemm(g: Lowering, ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
+  const x = g.activation(ctx, ins[0]!, 'A');
+  const b = g.constant(ctx, ins[1]!, 'B', 'float');
+  const c = ins[2] ? g.constant(ctx, ins[2], 'C', 'float') : null;
+  const transA = attrs.int('transA', 0);
+  if (transA !== 0) fail(ctx, `transA=${transA} is not supported (it would put the batch axis second)`);
+  const transB = attrs.int('transB', 0);
+  const alpha = attrs.float('alpha', 1);
+  const beta = attrs.float('beta', 1);
+  if (x.shape.length !== 1) fail(ctx, `input A ${shapeStr(x.shape)} (batch-free) is not a vector`);
+  if (b.dims.length !== 2) fail(ctx, `B ${shapeStr(b.dims)} is not a matrix`);
+  const k = x.shape[0]!;
+  const [n, kb] = transB ? [b.dims[0]!, b.dims[1]!] : [b.dims[1]!, b.dims[0]!];
+  if (kb !== k) fail(ctx, `B ${shapeStr(b.dims)} (transB=${transB}) does not match A with ${k} features`);
+  const nk = transB ? b.data : transposeData(b.data, [k, n], [1, 0], new Float64Array(k * n));
+  const weight = Float32Array.from(nk, (v) => alpha * v);
+  let bias: Float32Array | null = null;
+  if (c) {
+    const bc = broadcastTo(c.dims, c.data, [1, n]);
+    if (!bc) fail(ctx, `C ${shapeStr(c.dims)} does not broadcast onto [1, ${n}]`);
+    bias = Float32Array.from(bc, (v) => beta * v);
   }
-
-  /** Window attributes shared by Conv and MaxPool (auto_pad, pads, strides, dilations). */
-  private window(ctx: NodeCtx, attrs: Attrs, kernel: readonly number[], spatialIn: readonly number[]): Window {
-    const r = kernel.length;
-    if (r !== 1 && r !== 2) fail(ctx, `${r}-D windows are not supported`);
-    if (spatialIn.length !== r) fail(ctx, `input of spatial rank ${spatialIn.length} does not match a ${r}-D kernel`);
-    const strides = attrs.ints('strides') ?? new Array<number>(r).fill(1);
-    if (strides.length !== r || strides.some((s) => s < 1)) fail(ctx, `strides=[${strides}] is invalid`);
-    const dil = attrs.ints('dilations');
-    if (dil && dil.some((d) => d !== 1)) fail(ctx, `dilations=[${dil}] is not supported`);
-    const autoPad = attrs.string('auto_pad') ?? 'NOTSET';
-    let pads = attrs.ints('pads');
-    if (pads && (pads.length !== 2 * r || pads.some((p) => p < 0))) fail(ctx, `pads=[${pads}] is invalid`);
-    switch (autoPad) {
-      case 'NOTSET':
-        pads ??= new Array<number>(2 * r).fill(0);
-        break;
-      case 'VALID':
-        if (pads && pads.some((p) => p !== 0)) fail(ctx, `auto_pad=VALID with pads=[${pads}]`);
-        pads = new Array<number>(2 * r).fill(0);
-        break;
-      case 'SAME_UPPER':
-      case 'SAME_LOWER': {
-        if (pads && pads.some((p) => p !== 0)) fail(ctx, `auto_pad=${autoPad} with explicit pads=[${pads}]`);
-        // Operators.md (Conv, auto_pad): output = ceil(input / stride); the total padding is
-        // split evenly, the odd unit at the end (SAME_UPPER) or at the beginning (SAME_LOWER).
-        const begin: number[] = [];
-        const end: number[] = [];
-        for (let i = 0; i < r; i++) {
-          const outDim = Math.ceil(spatialIn[i]! / strides[i]!);
-          const total = Math.max(0, (outDim - 1) * strides[i]! + kernel[i]! - spatialIn[i]!);
-          const small = Math.floor(total / 2);
-          begin.push(autoPad === 'SAME_UPPER' ? small : total - small);
-          end.push(autoPad === 'SAME_UPPER' ? total - small : small);
-        }
-        pads = [...begin, ...end];
-        break;
-      }
-      default:
-        fail(ctx, `auto_pad=${autoPad} is not supported`);
-    }
-    // ONNX pads are [x1_begin, x2_begin, ..., x1_end, x2_end]; the IR's are [top, left, bottom, right].
-    if (r === 1) {
-      return { kernel: [1, kernel[0]!], stride: [1, strides[0]!], pads: [0, pads[0]!, 0, pads[1]!], input: [1, spatialIn[0]!] };
-    }
-    return {
-      kernel: [kernel[0]!, kernel[1]!],
-      stride: [strides[0]!, strides[1]!],
-      pads: [pads[0]!, pads[1]!, pads[2]!, pads[3]!],
-      input: [spatialIn[0]!, spatialIn[1]!],
-    };
-  }
-
-  /**
-   * Emit a windowed op (Conv/MaxPool) over `x` with `channels` channels. `build` makes the op
-   * for a window orientation (`swapped`: H and W exchanged, see the header's "Orientation").
-   * The ONNX output is a view in the ONNX orientation, rank `spatial` + 1.
-   */
-  private emitWindowed(
-    ctx: NodeCtx,
-    x: Activation,
-    channels: number,
-    win: Window,
-    spatial: number,
-    build: (w: Window, swapped: boolean) => Op,
-    out: string,
-  ): void {
-    const cur = this.irShapes.get(x.tensor);
-    const [h, w] = win.input;
-    const want: Shape = [channels, h, w];
-    let swapped = false;
-    if (cur && !sameShape(cur, want) && sameShape(cur, [channels, w, h]) && (h === 1 || w === 1)) {
-      const op = build(swapWindow(win), true);
-      const probe = inferNodeShape({ name: ctx.name, op, inputs: [x.tensor], output: out }, [cur]);
-      swapped = probe[1] === 1 || probe[2] === 1; // the output keeps one order for both orientations
-    }
-    const input = swapped ? x.tensor : this.demand(ctx, x, want);
-    const op = build(swapped ? swapWindow(win) : win, swapped);
-    this.emitFor(ctx, op, [input], out, (ir) => {
-      const [c, oh, ow] = swapped ? [ir[0]!, ir[2]!, ir[1]!] : [ir[0]!, ir[1]!, ir[2]!];
-      return spatial === 1 ? [c, ow] : [c, oh, ow];
-    });
-  }
-
-  private lowerConv(ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
-    const x = this.activation(ctx, ins[0]!, 'X');
-    const w = this.constant(ctx, ins[1]!, 'W', 'float');
-    const b = ins[2] ? this.constant(ctx, ins[2], 'B', 'float') : null;
-    const group = attrs.int('group', 1);
-    if (group !== 1) fail(ctx, `group=${group} is not supported`);
-    const [oc, ic, ...kernel] = w.dims as number[];
-    if (oc === undefined || ic === undefined || kernel.length < 1) fail(ctx, `weight shape ${shapeStr(w.dims)} is not [M, C, k...]`);
-    const ks = attrs.ints('kernel_shape');
-    if (ks && !sameShape(ks, kernel)) fail(ctx, `kernel_shape=[${ks}] disagrees with weight shape ${shapeStr(w.dims)}`);
-    if (x.shape[0] !== ic) fail(ctx, `input ${shapeStr(x.shape)} has ${x.shape[0]} channels, the weight expects ${ic}`);
-    if (b && b.data.length !== oc) fail(ctx, `bias has ${b.data.length} values for ${oc} output channels`);
-    const win = this.window(ctx, attrs, kernel, x.shape.slice(1));
-    const bias = b ? Float32Array.from(b.data) : null;
-    this.emitWindowed(
-      ctx,
-      x,
-      ic,
-      win,
-      kernel.length,
-      (wn, swapped) => ({
-        kind: 'conv',
-        weight: Float32Array.from(swapped ? swapLastTwo(w.data, oc * ic, wn.kernel[1], wn.kernel[0]) : w.data),
-        bias,
-        outChannels: oc,
-        kernel: wn.kernel,
-        stride: wn.stride,
-        pads: wn.pads,
-      }),
-      out,
-    );
-  }
-
-  private lowerMaxPool(ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
-    const x = this.activation(ctx, v, 'X');
-    const kernel = attrs.ints('kernel_shape');
-    if (!kernel) fail(ctx, 'kernel_shape is required');
-    const ceil = attrs.int('ceil_mode', 0);
-    if (ceil !== 0) fail(ctx, `ceil_mode=${ceil} is not supported`);
-    // storage_order only affects the Indices output, which lowerNode already refuses when used.
-    const order = attrs.int('storage_order', 0);
-    if (order !== 0) fail(ctx, `storage_order=${order} is not supported`);
-    const win = this.window(ctx, attrs, kernel, x.shape.slice(1));
-    this.emitWindowed(ctx, x, x.shape[0]!, win, kernel.length, (wn) => ({ kind: 'maxpool', kernel: wn.kernel, stride: wn.stride, pads: wn.pads }), out);
-  }
-
-  private lowerGap(ctx: NodeCtx, v: Value, out: string): void {
-    const x = this.activation(ctx, v, 'X');
-    if (x.shape.length !== 2 && x.shape.length !== 3) fail(ctx, `input ${shapeStr(x.shape)} is not [C, W] or [C, H, W]`);
-    const c = x.shape[0]!;
-    // The mean over all positions of a channel does not care how they are laid out.
-    const cur = this.irShapes.get(x.tensor);
-    const input = cur && cur.length === 3 && cur[0] === c ? x.tensor : this.demand(ctx, x, naturalIrShape(ctx, x.shape));
-    this.emitFor(ctx, { kind: 'gap' }, [input], out, () => x.shape.map((d, i) => (i === 0 ? d : 1)));
-  }
-
-  /**
-   * Softmax over all batch-free elements. Before opset 13 the input is coerced to 2-D at `axis`
-   * (default 1), so axis 1 means all of them; from 13 on it is over one axis (default -1),
-   * which equals all of them when every other batch-free axis has size 1.
-   */
-  private lowerSoftmax(ctx: NodeCtx, attrs: Attrs, v: Value, out: string): void {
-    const x = this.activation(ctx, v, 'X');
-    const rank = x.shape.length + 1;
-    const axis = attrs.int('axis', this.opset >= 13 ? -1 : 1);
-    const a = normAxis(axis, rank);
-    if (a === null || a === 0) fail(ctx, `axis=${axis} is not supported`);
-    if (this.opset >= 13 && x.shape.some((d, i) => i !== a - 1 && d !== 1)) {
-      fail(ctx, `axis=${axis} on ${shapeStr(x.shape)} is a softmax over part of the tensor, which is not supported`);
-    }
-    this.layoutOf(ctx, x);
-    this.emitFor(ctx, { kind: 'softmax' }, [x.tensor], out, () => x.shape);
-  }
-
-  private lowerAdd(ctx: NodeCtx, a: Value, b: Value, out: string): void {
-    if (a.kind === 'activation' && b.kind === 'activation') {
-      if (!sameShape(a.shape, b.shape)) fail(ctx, `broadcasting Add of ${shapeStr(a.shape)} and ${shapeStr(b.shape)} is not supported`);
-      const shape = this.layoutOf(ctx, a);
-      const bt = this.demand(ctx, b, shape);
-      return this.emitFor(ctx, { kind: 'add' }, [a.tensor, bt], out, () => a.shape);
-    }
-    if (a.kind === 'activation' && b.kind === 'constant') return this.foldBias(ctx, a, b, out);
-    if (a.kind === 'constant' && b.kind === 'activation') return this.foldBias(ctx, b, a, out);
-    fail(ctx, 'Add of two constants is not supported');
-  }
-
-  /** Add(x, c) after a Conv/Gemm becomes (part of) that node's bias; see the header's "Folds". */
-  private foldBias(ctx: NodeCtx, x: Activation, c: Constant, out: string): void {
-    const p = this.producer.get(x.tensor);
-    const op = p?.op;
-    if (!p || !op || (op.kind !== 'conv' && op.kind !== 'gemm')) {
-      fail(ctx, `Add of the constant '${c.name}' is supported only as the bias of a directly preceding Conv, Gemm or MatMul`);
-    }
-    if (!this.isPrivateChain(x.tensor)) fail(ctx, `cannot fold '${c.name}' into ${p.name}: its output is also read elsewhere`);
-    if (c.dtype !== 'float') fail(ctx, `constant '${c.name}' is not a float tensor`);
-    const full = [1, ...x.shape];
-    const bc = broadcastTo(c.dims, c.data, full);
-    if (!bc) fail(ctx, `constant '${c.name}' ${shapeStr(c.dims)} does not broadcast onto ${shapeStr(full)}`);
-    const channels = op.kind === 'conv' ? op.outChannels : op.outFeatures;
-    const per = bc.length / channels;
-    const bias = new Float32Array(channels);
-    for (let ch = 0; ch < channels; ch++) {
-      const v = bc[ch * per]!;
-      for (let j = 1; j < per; j++) {
-        if (bc[ch * per + j] !== v) fail(ctx, `constant '${c.name}' ${shapeStr(c.dims)} is not constant per channel of ${p.name}`);
-      }
-      bias[ch] = (op.bias?.[ch] ?? 0) + v;
-    }
-    p.op = op.kind === 'conv' ? { ...op, bias } : { ...op, bias };
-    // Rename the IR tensor after the Add's output: it now holds the Add's values.
-    const old = p.output;
-    if (this.takenTensors.has(out) && this.irShapes.has(out)) fail(ctx, `output '${out}' is produced twice`);
-    p.output = out;
-    this.producer.delete(old);
-    this.producer.set(out, p);
-    this.irShapes.set(out, this.irShapes.get(old)!);
-    this.irShapes.delete(old);
-    this.aliases.set(out, [...this.aliases.get(old)!, out]);
-    this.aliases.delete(old);
-    this.values.set(out, { kind: 'activation', tensor: out, shape: x.shape });
-  }
-
-  private lowerConcat(ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
-    if (ins.length < 2) fail(ctx, `expects at least 2 inputs, got ${ins.length}`);
-    const xs = ins.map((v, i) => this.activation(ctx, v, `#${i}`));
-    const rank = xs[0]!.shape.length;
-    if (xs.some((x) => x.shape.length !== rank)) fail(ctx, 'inputs differ in rank');
-    const axis = attrs.int('axis', NaN);
-    if (Number.isNaN(axis)) fail(ctx, 'axis is required');
-    if (normAxis(axis, rank + 1) !== 1) fail(ctx, `axis=${axis} is not the channel axis (only channel concatenation is supported)`);
-    const inputs = xs.map((x) => this.demand(ctx, x, naturalIrShape(ctx, x.shape, true)));
-    const channels = xs.reduce((s, x) => s + x.shape[0]!, 0);
-    this.emitFor(ctx, { kind: 'concat' }, inputs, out, () => [channels, ...xs[0]!.shape.slice(1)]);
-  }
-
-  /** MatMul(x, B) with x [K] (batch-free) and a constant B [K, N]: gemm with weight B^T. */
-  private lowerMatMul(ctx: NodeCtx, a: Value, b: Value, out: string): void {
-    const x = this.activation(ctx, a, 'A');
-    const w = this.constant(ctx, b, 'B', 'float');
-    if (x.shape.length !== 1) fail(ctx, `input A ${shapeStr(x.shape)} (batch-free) is not a vector; batched MatMul is not supported`);
-    if (w.dims.length !== 2 || w.dims[0] !== x.shape[0]) fail(ctx, `B ${shapeStr(w.dims)} does not match A with ${x.shape[0]} features`);
-    const [k, n] = w.dims as [number, number];
-    const weight = Float32Array.from(transposeData(w.data, [k, n], [1, 0], new Float64Array(k * n)));
-    const input = this.demand(ctx, x, [k]);
-    this.emitFor(ctx, { kind: 'gemm', weight, bias: null, outFeatures: n }, [input], out);
-  }
-
-  /** Gemm: Y = alpha * A' * B' + beta * C (Operators.md, Gemm), A being the batch-free row. */
-  private lowerGemm(ctx: NodeCtx, attrs: Attrs, ins: readonly (Value | null)[], out: string): void {
-    const x = this.activation(ctx, ins[0]!, 'A');
-    const b = this.constant(ctx, ins[1]!, 'B', 'float');
-    const c = ins[2] ? this.constant(ctx, ins[2], 'C', 'float') : null;
-    const transA = attrs.int('transA', 0);
-    if (transA !== 0) fail(ctx, `transA=${transA} is not supported (it would put the batch axis second)`);
-    const transB = attrs.int('transB', 0);
-    const alpha = attrs.float('alpha', 1);
-    const beta = attrs.float('beta', 1);
-    if (x.shape.length !== 1) fail(ctx, `input A ${shapeStr(x.shape)} (batch-free) is not a vector`);
-    if (b.dims.length !== 2) fail(ctx, `B ${shapeStr(b.dims)} is not a matrix`);
-    const k = x.shape[0]!;
-    const [n, kb] = transB ? [b.dims[0]!, b.dims[1]!] : [b.dims[1]!, b.dims[0]!];
-    if (kb !== k) fail(ctx, `B ${shapeStr(b.dims)} (transB=${transB}) does not match A with ${k} features`);
-    const nk = transB ? b.data : transposeData(b.data, [k, n], [1, 0], new Float64Array(k * n));
-    const weight = Float32Array.from(nk, (v) => alpha * v);
-    let bias: Float32Array | null = null;
-    if (c) {
-      const bc = broadcastTo(c.dims, c.data, [1, n]);
-      if (!bc) fail(ctx, `C ${shapeStr(c.dims)} does not broadcast onto [1, ${n}]`);
-      bias = Float32Array.from(bc, (v) => beta * v);
-    }
-    const input = this.demand(ctx, x, [k]);
-    this.emitFor(ctx, { kind: 'gemm', weight, bias, outFeatures: n }, [input], out);
-  }
+  const input = g.demand(ctx, x, [k]);
+  g.emitFor(ctx, { kind: 'gemm', weight, bias, outFeatures: n }, [input], out);
 }
 
 // ---------------------------------------------------------------------------------------------

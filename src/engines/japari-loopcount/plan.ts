@@ -47,6 +47,7 @@ import { type Layout, fmapLayout, vecLayout, chanWord, ceilTo, logicalOfWords } 
 import type { EngineParams, EnginePlan, TensorRef } from '../reference/plan.js';
 import { defaultOpFilters, commonParams } from '../reference/plan.js';
 import { recordBytes } from '../common/record.js';
+import { RomImage } from '../common/rom.js';
 import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js';
 import { LEA_RAM_BASE } from '../../device/device.js';
 import { ConfigError, InputError, assertNever } from '../../util/errors.js';
@@ -387,8 +388,7 @@ class LcPlanner {
   private readonly alias = new Map<string, string>();
   readonly tensors = new Map<string, Pending>();
   readonly inputLayout: Layout;
-  readonly romBlocks: Int16Array[] = [];
-  romWords = 0;
+  private readonly romImage = new RomImage();
   leaWordsUsed = 0;
   readonly arithLayers = new Map<string, LayerArithmetic>();
   readonly builds: Build[] = [];
@@ -422,13 +422,6 @@ class LcPlanner {
   private use(t: string, li: number): void {
     const s = this.tensors.get(t)!;
     s.lastUse = Math.max(s.lastUse, li);
-  }
-
-  private addRom(block: Int16Array): number {
-    const off = this.romWords;
-    this.romBlocks.push(block);
-    this.romWords += block.length;
-    return off;
   }
 
   private useLea(end: number, where: string): void {
@@ -535,7 +528,7 @@ class LcPlanner {
               for (let i = 0; i < tn; i++) m[i * ncols + col] = qc.weightQ[((o * C + n0 + i) * kh + kr) * kw + kc]!;
               if (firstBlock) m[(tn + 1) * ncols + col] = -qc.biasQ[o]!;
             }
-            rom[((mi * nN + ni) * kh + kr) * kw + kc] = this.addRom(m);
+            rom[((mi * nN + ni) * kh + kr) * kw + kc] = this.romImage.add(m);
           }
         }
       }
@@ -628,7 +621,7 @@ class LcPlanner {
           for (let i = 0; i < tn; i++) m[i * ncols + col] = qg.weightQ[o * K + feats[n0 + i]!]!;
           if (ni === 0) m[(tn + 1) * ncols + col] = -qg.biasQ[o]!;
         }
-        rom[mi * nN + ni] = this.addRom(m);
+        rom[mi * nN + ni] = this.romImage.add(m);
       }
     }
     const parts: ArithPart[] = [];
@@ -771,13 +764,7 @@ class LcPlanner {
 
   /** The program image: every ROM block, in the order they were added. */
   rom(): Int16Array {
-    const rom = new Int16Array(this.romWords);
-    let o = 0;
-    for (const blk of this.romBlocks) {
-      rom.set(blk, o);
-      o += blk.length;
-    }
-    return rom;
+    return this.romImage.image();
   }
 }
 

@@ -18,9 +18,9 @@
  * Every tile is checked against the real LEA RAM footprint of the engine's buffers; a layer
  * that cannot fit is a ConfigError that says how many words it needs.
  */
-import type { Network, Shape, ConvOp, MaxPoolOp } from '../../model/ir.js';
+import type { Network, Node, Shape, ConvOp, MaxPoolOp } from '../../model/ir.js';
 import { numel, shapeStr } from '../../model/ir.js';
-import type { QuantizedNetwork, QConv, QGemm } from '../../model/quantize.js';
+import type { QuantizedNetwork, QNode, QConv, QGemm } from '../../model/quantize.js';
 import type { ArithmeticPlan, LayerArithmetic, ArithPart } from '../../model/q15.js';
 import { type Layout, type Orient, fmapLayout, vecLayout, chanWord, extWords, ceilTo, logicalOfWords } from '../../model/layout.js';
 import type { DeviceProfile, NvmPlacement } from '../../device/profile.js';
@@ -28,6 +28,7 @@ import { type LeaArithmetic, TI_REFERENCE_ARITHMETIC } from '../../device/lea.js
 import { LEA_RAM_BASE } from '../../device/device.js';
 import { ConfigError, InputError } from '../../util/errors.js';
 import { recordBytes } from '../common/record.js';
+import { RomImage } from '../common/rom.js';
 import { type FirmwareId, type FirmwareProfile, type FittedConstants, firmwareOf, deviceFor, withConstants, LIBRARY_DEFAULT_FIRMWARE } from './firmware.js';
 
 /**
@@ -344,10 +345,6 @@ export interface ReferenceLayout {
   readonly groups?: boolean;
 }
 
-/**
- * Plan a deployment on the reference engine. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
- * InputError for an operator layout the engines cannot run.
- */
 /** The build a plan's parameters name. */
 export function planFirmware(plan: EnginePlan): FirmwareProfile {
   const fw = firmwareOf(plan.params.firmware);
@@ -362,17 +359,84 @@ export function commonParams(p: EngineParams): { fw: FirmwareProfile; profile: D
   return { fw, profile: deviceFor(p.profile, fw), ablate: p.ablate ?? null, constants };
 }
 
-export function planReference(q: QuantizedNetwork, p: EngineParams, layout: ReferenceLayout): EnginePlan {
-  const net: Network = q.net;
-  const { fw, profile, ablate } = commonParams(p);
-  const usable = profile.sram.leaUsableWords;
-  const B = p.batch;
-  if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
-  const aug = layout.footprints;
-  const grouped = aug || layout.groups === true;
-  const opf = p.opFilters ?? fw.transform.opFilters ?? defaultOpFilters(net.name);
-  const maxRowTile = p.maxRowTile ?? 8;
-  const params = {
+/** A layer waiting for its tensors' NVM slots: references are built after slotting. */
+interface Pending {
+  readonly build: (ref: (t: string) => TensorRef) => EngineLayer;
+  readonly reads: string[];
+  readonly writes: string;
+}
+
+/** What the per-layer planners of planReference share: the deployment's settings and the tables under construction. */
+interface PlanCtx {
+  readonly net: Network;
+  readonly fw: FirmwareProfile;
+  /** LEA RAM words a layer may use. */
+  readonly usable: number;
+  readonly B: number;
+  /** Footprints in feature maps (JAPARI). */
+  readonly aug: boolean;
+  /** Conv output channels rounded up to a multiple of B (JAPARI, Stateful). */
+  readonly grouped: boolean;
+  /** Footprint interval of stored feature maps: B under JAPARI, else 0. */
+  readonly fp: number;
+  readonly opf: number;
+  readonly maxRowTile: number;
+  /** Fix 'japari-pad-vector-groups': vectors (FC, GAP outputs) padded to whole groups of B. */
+  readonly padVec: boolean;
+  /** Weight of the footprint column (fault 'japari-dummy-weight-2' makes it 2). */
+  readonly dummyWeight: number;
+  /** Storage tensors, and aliases (reshape/softmax view their input's storage). */
+  readonly storage: Map<string, StorageTensor>;
+  readonly alias: Map<string, string>;
+  readonly arithLayers: Map<string, LayerArithmetic>;
+  /** The read-only program image (pre-arranged filter matrices). */
+  readonly rom: RomImage;
+  leaWordsUsed: number;
+  /** Pending layer definitions, in execution order (a layer's index is its position here). */
+  readonly pending: Pending[];
+  /** Tensors a Reshape reads (Stateful-CNN: a MaxPool feeding one gets the NHWC-to-NCHW flag). */
+  readonly reshaped: ReadonlySet<string>;
+}
+
+/** The IR node a layer planner is planning. */
+interface PlanNode {
+  readonly qn: QNode;
+  readonly node: Node;
+  /** Error prefix, e.g. "node Conv_0 (conv)". */
+  readonly where: string;
+  readonly outShape: Shape;
+}
+
+function resolve(ctx: PlanCtx, t: string): string {
+  let r = t;
+  while (ctx.alias.has(r)) r = ctx.alias.get(r)!;
+  return r;
+}
+
+/** Check that a layer's LEA RAM buffers, ending at word address `end`, fit the device. */
+function useLea(ctx: PlanCtx, end: number, where: string): void {
+  const used = end - LEA_RAM_BASE;
+  if (used > ctx.usable) throw new ConfigError(`${where}: needs ${used} words of LEA RAM, the device has ${ctx.usable}`);
+  ctx.leaWordsUsed = Math.max(ctx.leaWordsUsed, used);
+}
+
+/** The index the next pending layer takes. */
+function nextLayer(ctx: PlanCtx): number {
+  return ctx.pending.length;
+}
+
+function use(ctx: PlanCtx, t: string, layerIdx: number): void {
+  const s = ctx.storage.get(t)!;
+  s.lastUse = Math.max(s.lastUse, layerIdx);
+}
+
+function define(ctx: PlanCtx, name: string, layout: Layout, slices: number, producer: number): void {
+  ctx.storage.set(name, { name, layout, slices, producer, lastUse: -1 });
+}
+
+/** The settings planReference records in the plan (EnginePlan.params). */
+function planParams(p: EngineParams, fw: FirmwareProfile, profile: DeviceProfile, ablate: Ablation | null, B: number, opf: number, maxRowTile: number): EnginePlan['params'] {
+  return {
     engine: p.engine,
     batch: B,
     placement: p.placement,
@@ -389,459 +453,577 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
     faults: [...(p.faults ?? [])].sort(),
     fixes: [...(p.fixes ?? [])].sort(),
   };
-  const fp = aug ? B : 0;
-  // Fix 'japari-pad-vector-groups': vectors (FC, GAP outputs) padded to whole groups of B.
-  const padVec = aug && params.fixes.includes('japari-pad-vector-groups');
-  const dummyWeight = params.faults.includes('japari-dummy-weight-2') ? 2 : 1;
+}
 
-  // Storage tensors and aliases (reshape/softmax view their input's storage).
-  const alias = new Map<string, string>();
-  const resolve = (t: string): string => {
-    let r = t;
-    while (alias.has(r)) r = alias.get(r)!;
-    return r;
+/**
+ * Plan a deployment on the reference engine. Throws ConfigError when a layer cannot be tiled or the NVM is too small,
+ * InputError for an operator layout the engines cannot run.
+ */
+export function planReference(q: QuantizedNetwork, p: EngineParams, layout: ReferenceLayout): EnginePlan {
+  const net: Network = q.net;
+  const { fw, profile, ablate } = commonParams(p);
+  const B = p.batch;
+  if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
+  const aug = layout.footprints;
+  const opf = p.opFilters ?? fw.transform.opFilters ?? defaultOpFilters(net.name);
+  const params = planParams(p, fw, profile, ablate, B, opf, p.maxRowTile ?? 8);
+  const ctx: PlanCtx = {
+    net,
+    fw,
+    usable: profile.sram.leaUsableWords,
+    B,
+    aug,
+    grouped: aug || layout.groups === true,
+    fp: aug ? B : 0,
+    opf,
+    maxRowTile: params.maxRowTile,
+    padVec: aug && params.fixes.includes('japari-pad-vector-groups'),
+    dummyWeight: params.faults.includes('japari-dummy-weight-2') ? 2 : 1,
+    storage: new Map(),
+    alias: new Map(),
+    arithLayers: new Map(),
+    rom: new RomImage(),
+    leaWordsUsed: 0,
+    pending: [],
+    reshaped: new Set(q.nodes.filter((n) => n.node.op.kind === 'reshape').map((n) => n.node.inputs[0]!)),
   };
-  const storage = new Map<string, StorageTensor>();
-  const inShape = net.input.shape;
-  const inF = asFmap(inShape);
-  storage.set(net.input.name, {
+  const inF = asFmap(net.input.shape);
+  ctx.storage.set(net.input.name, {
     name: net.input.name,
-    layout: inF ? fmapLayout(inF[0], inF[1], inF[2], 'hw', 0) : vecLayout(numel(inShape), 0),
+    layout: inF ? fmapLayout(inF[0], inF[1], inF[2], 'hw', 0) : vecLayout(numel(net.input.shape), 0),
     slices: 1,
     producer: -1,
     lastUse: -1,
   });
+  for (const qn of q.nodes) planNode(ctx, qn);
 
-  const layers: EngineLayer[] = [];
-  const arithLayers = new Map<string, LayerArithmetic>();
-  const romBlocks: Int16Array[] = [];
-  let romWords = 0;
-  const addRom = (block: Int16Array): number => {
-    const off = romWords;
-    romBlocks.push(block);
-    romWords += block.length;
-    return off;
+  const outputName = resolve(ctx, net.output);
+  ctx.storage.get(outputName)!.lastUse = Infinity;
+  if (ctx.pending.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
+  const { slotOf, nSlots, slotBytes, largest } = assignSlots(ctx, params.slots);
+  const { nvm, slotsBase } = nvmMap(ctx, nSlots, slotBytes);
+  const nvmBytes = profile.nvm[p.placement].bytes;
+  if (nvm.end > nvmBytes) {
+    // Every slot holds the largest tensor (Stateful-CNN: NUM_SLOTS slots of one size).
+    throw new ConfigError(
+      `${net.name}: tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots (${nvm.end} bytes of NVM in all, from byte ${slotsBase}); ${p.placement} has ${nvmBytes}`,
+    );
+  }
+  const ref = (t: string): TensorRef => tensorRef(ctx, slotOf, nvm, t);
+  const layers: EngineLayer[] = ctx.pending.map((pl) => pl.build(ref));
+  return {
+    q,
+    params,
+    aug,
+    B,
+    layers,
+    input: ref(net.input.name),
+    output: ref(outputName),
+    outputTensor: outputName,
+    nvm,
+    rom: ctx.rom.image(),
+    arithmetic: { name: `reference engine (input-channel tiles; ${params.arithmetic === TI_REFERENCE_ARITHMETIC ? 'TI arithmetic' : 'custom arithmetic'})`, lea: params.arithmetic, layers: ctx.arithLayers },
+    leaWordsUsed: ctx.leaWordsUsed,
+    stages: layers.map((l) => ({ name: l.name, kind: l.kind })),
   };
-  let leaWordsUsed = 0;
-  const useLea = (end: number, where: string): void => {
-    const used = end - LEA_RAM_BASE;
-    if (used > usable) throw new ConfigError(`${where}: needs ${used} words of LEA RAM, the device has ${usable}`);
-    leaWordsUsed = Math.max(leaWordsUsed, used);
-  };
-  // Pending layer definitions refer to tensors by name; references are built after slotting.
-  type Pending = { build: (ref: (t: string) => TensorRef) => EngineLayer; reads: string[]; writes: string };
-  const pending: Pending[] = [];
-  const use = (t: string, layerIdx: number) => {
-    const s = storage.get(t)!;
-    s.lastUse = Math.max(s.lastUse, layerIdx);
-  };
-  const define = (name: string, layout: Layout, slices: number, producer: number) => {
-    storage.set(name, { name, layout, slices, producer, lastUse: -1 });
-  };
+}
 
-  // Tensors a Reshape reads (Stateful-CNN: a MaxPool feeding one gets the NHWC-to-NCHW flag).
-  const reshaped = new Set(q.nodes.filter((n) => n.node.op.kind === 'reshape').map((n) => n.node.inputs[0]!));
-  for (const qn of q.nodes) {
-    const node = qn.node;
-    const op = node.op;
-    const where = `node ${node.name} (${op.kind})`;
-    const outShape = net.shapes.get(node.output)!;
-    switch (op.kind) {
-      case 'reshape':
-      case 'softmax': {
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const target = asFmap(outShape);
-        const from = st.layout;
-        // A reshape is a view when the stored order is unchanged: flattening to a vector (a gemm
-        // reads any layout through its word -> feature map), or the same [C, H, W] once rank-2
-        // [C, W] is read as [C, 1, W] (Squeeze/Unsqueeze around 1-D convs).
-        const flatToVec = outShape.length === 1;
-        const same =
-          target !== null &&
-          ((from.kind === 'fmap' && target[0] === from.C && target[1] === from.H && target[2] === from.W) ||
-            (from.kind === 'vec' && target[0] === from.C && target[1] === 1 && target[2] === 1));
-        if (op.kind === 'reshape' && !flatToVec && !same) {
-          throw new InputError(`${where}: cannot reshape ${shapeStr(net.shapes.get(node.inputs[0]!)!)} to ${shapeStr(outShape)} without moving data`);
-        }
-        alias.set(node.output, src);
-        break;
-      }
-      case 'conv': {
-        const qc = qn as QConv;
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const inL = st.layout;
-        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
-        const orientIn = inL.orient;
-        const [kh, kw] = op.kernel;
-        const [sh, sw] = op.stride;
-        const [pt, pl] = op.pads;
-        const hw = orientIn === 'hw';
-        const kP = hw ? kh : kw;
-        const kQ = hw ? kw : kh;
-        const sP = hw ? sh : sw;
-        const sQ = hw ? sw : sh;
-        const padP = hw ? pt : pl;
-        const padQ = hw ? pl : pt;
-        const [, OH, OW] = outShape as [number, number, number];
-        const Pin = hw ? inL.H : inL.W;
-        const Qin = hw ? inL.W : inL.H;
-        const Pout = hw ? OH : OW;
-        const Qout = hw ? OW : OH;
-        const C = qc.inChannels;
-        const OC = op.outChannels;
-        const ict = convInputTile(C, OC, kP, kQ, usable, Math.min(opf, OC), where);
-        const sliceRanges: [number, number][] = [];
-        for (let c0 = 0; c0 < C; c0 += ict) sliceRanges.push([c0, Math.min(C, c0 + ict)]);
-        const nSlices = sliceRanges.length;
-        // Arithmetic: one part per input-channel slice, term order follows the input orientation.
-        arithLayers.set(node.name, { parts: sliceRanges.map(([c0, c1]) => ({ c0, c1, pos: null })), order: orientIn });
-        const OCp = grouped ? ceilTo(OC, B) : OC;
-        const maxSeg = roundEven(kQ * ict + 1);
-        const maxL = kP * maxSeg;
-        // Output tile per engine.
-        const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
-        let otc = OCp;
-        const nOf = (t: number) => (aug || fw.transform.doubledOutputTile ? 2 * t : t);
-        while ((nOf(otc) + 2) * filterLen > usable) {
-          const next = Math.floor(otc / 2);
-          if (next < 1 || (grouped && next % B !== 0)) break;
-          otc = next;
-        }
-        let callWords = aug ? extWords(otc, B) : otc;
-        let ncolsLea = roundEven(callWords);
-        // Fit the real buffers: B matrix, A rows of one row tile, two result buffers.
-        let rowTile = Math.min(Pout, maxRowTile);
-        const need = () => maxL * ncolsLea + ((rowTile - 1) * sP + kP) * maxSeg + 2 * ncolsLea;
-        for (;;) {
-          while (rowTile > 1 && need() > usable) rowTile--;
-          if (need() <= usable) break;
-          const next = Math.floor(otc / 2);
-          if (next < 1 || (grouped && next % B !== 0)) {
-            throw new ConfigError(`${where}: tiles do not fit LEA RAM: needs ${need()} words with ${otc} output channels per call, the device has ${usable}`);
-          }
-          otc = next;
-          callWords = aug ? extWords(otc, B) : otc;
-          ncolsLea = roundEven(callWords);
-          rowTile = Math.min(Pout, maxRowTile);
-        }
-        if (ncolsLea > 100) {
-          // The reference engine's result buffer holds 100 words (algorithms.md).
-          while (ncolsLea > 100) {
-            const next = Math.floor(otc / 2);
-            if (next < 1 || (grouped && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
-            otc = next;
-            callWords = aug ? extWords(otc, B) : otc;
-            ncolsLea = roundEven(callWords);
-          }
-        }
-        const filterTiles = Math.ceil(OCp / otc);
-        const bAddr = LEA_RAM_BASE;
-        const aAddr = bAddr + maxL * ncolsLea;
-        const c0Addr = aAddr + ((rowTile - 1) * sP + kP) * maxSeg;
-        const c1Addr = c0Addr + ncolsLea;
-        const end = c1Addr + ncolsLea;
-        useLea(end, where);
-        // ROM: B matrices per (slice, filter tile).
-        const slices: ConvSlice[] = sliceRanges.map(([c0, c1], t) => {
-          const ctw = c1 - c0;
-          const segLen = roundEven(kQ * ctw + 1);
-          const L = kP * segLen;
-          const biasRow = (kP - 1) * segLen + kQ * ctw;
-          const rom: number[] = [];
-          for (let f = 0; f < filterTiles; f++) {
-            const m = new Int16Array(L * ncolsLea);
-            for (let j = 0; j < otc; j++) {
-              const o = f * otc + j;
-              const col = aug ? j + Math.floor(j / B) : j;
-              if (o >= OC) continue; // zero filter (JAPARI rounds channels up to a multiple of B)
-              for (let a = 0; a < kP; a++) {
-                for (let b = 0; b < kQ; b++) {
-                  const [r, s] = hw ? [a, b] : [b, a];
-                  for (let c = c0; c < c1; c++) {
-                    const row = a * segLen + b * ctw + (c - c0);
-                    m[row * ncolsLea + col] = qc.weightQ[((o * C + c) * kh + r) * kw + s]!;
-                  }
-                }
-              }
-              if (t === 0) m[biasRow * ncolsLea + col] = -qc.biasQ[o]!;
-            }
-            if (aug) for (let k = B; k < callWords; k += B + 1) m[biasRow * ncolsLea + k] = dummyWeight; // patched to psb(x) at run time
-            rom.push(addRom(m));
-          }
-          return { c0, c1, segLen, L, biasRow, rom };
-        });
-        const outLayout = fmapLayout(OC, OH, OW, flip(orientIn), fp, grouped ? B : 1);
-        const li = layers.length + pending.length;
-        use(src, li);
-        const merged = nSlices > 1 || fw.transform.mergeAfterEveryConvGemm;
-        const outName = merged ? `${node.output}#partials` : node.output;
-        define(outName, outLayout, nSlices, li);
-        const conv = {
-          kind: 'conv' as const,
-          index: li,
-          name: node.name,
-          node: node.name,
-          jobMap: 'conv' as const,
-          op,
-          slices,
-          OC,
-          OCp,
-          otc,
-          filterTiles,
-          callWords,
-          ncolsLea,
-          kP,
-          kQ,
-          sP,
-          sQ,
-          padP,
-          padQ,
-          Pin,
-          Qin,
-          Pout,
-          Qout,
-          rowTile,
-          lea: { b: bAddr, a: aAddr, c0: c0Addr, c1: c1Addr, end },
-          stage: 0,
-        };
-        pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...conv, in: ref(src), out: ref(outName) }) });
-        if (merged) addMerge(node.name, outName, node.output);
-        break;
-      }
-      case 'gemm': {
-        const qg = qn as QGemm;
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const inL = st.layout;
-        const N = op.outFeatures;
-        // Real input words in storage order, and the logical feature each holds.
-        const logical = logicalOfWords(inL);
-        const words: number[] = [];
-        const feats: number[] = [];
-        for (let w = 0; w < inL.words; w++) {
-          const isFpWord = inL.fpEvery > 0 && w < inL.fpEnd && w % (inL.fpEvery + 1) === inL.fpEvery;
-          if (isFpWord) continue;
-          words.push(w);
-          feats.push(logical[w]!); // -1 for padded channels (zero filters): weight 0
-        }
-        const K = words.length;
-        // Fix 'japari-pad-vector-groups': whole groups of B per LEA call (wider calls when B > op_filters).
-        const opfL = padVec ? ceilTo(opf, B) : opf;
-        const kt = gemmInputTile(K, opfL, usable, where);
-        const tileRanges: [number, number][] = [];
-        for (let r0 = 0; r0 < K; r0 += kt) tileRanges.push([r0, Math.min(K, r0 + kt)]);
-        const parts: ArithPart[] = tileRanges.map(([r0, r1]) => ({
-          c0: 0,
-          c1: 0,
-          pos: null,
-          features: Int32Array.from(feats.slice(r0, r1).filter((f) => f >= 0)),
-        }));
-        arithLayers.set(node.name, { parts, order: 'hw' });
-        // Calls: op_filters outputs each; footprints only for full groups of B inside a call.
-        const fpsInCall = aug && B <= opfL;
-        const calls: { n0: number; width: number; words: number; off: number; fps: boolean }[] = [];
-        const padded = padVec && fpsInCall;
-        // Columns computed: N real outputs, under the fix padded with zero filters to whole groups.
-        const Nc = padded ? ceilTo(N, B) : N;
-        let off = 0;
-        for (let n0 = 0; n0 < Nc; n0 += opfL) {
-          const width = Math.min(opfL, Nc - n0);
-          const cw = fpsInCall ? extWords(width, B) : width;
-          calls.push({ n0, width, words: cw, off, fps: fpsInCall });
-          off += cw;
-        }
-        const outLayout = vecLayout(N, fpsInCall ? B : 0, padded);
-        if (outLayout.words !== off) throw new ConfigError(`${where}: internal layout mismatch (${outLayout.words} vs ${off})`);
-        const ncolsLea = roundEven(Math.max(...calls.map((c) => c.words)));
-        const aAddr = LEA_RAM_BASE;
-        const bAddr = aAddr + roundEven(kt + 2);
-        const c0Addr = bAddr + (kt + 2) * ncolsLea;
-        const c1Addr = c0Addr + ncolsLea;
-        const end = c1Addr + ncolsLea;
-        useLea(end, where);
-        const tiles: GemmTile[] = tileRanges.map(([r0, r1], t) => {
-          const rows = r1 - r0 + 2;
-          const rom = calls.map((call) => {
-            const m = new Int16Array(rows * ncolsLea);
-            for (let j = 0; j < call.width; j++) {
-              const n = call.n0 + j;
-              if (n >= N) continue; // zero filter (padding)
-              const col = call.fps ? j + Math.floor(j / B) : j;
-              for (let r = r0; r < r1; r++) {
-                const f = feats[r]!;
-                if (f >= 0) m[(r - r0) * ncolsLea + col] = qg.weightQ[n * qg.inFeatures + f]!;
-              }
-              if (t === 0) m[(r1 - r0) * ncolsLea + col] = -qg.biasQ[n]!;
-            }
-            if (call.fps) for (let k = B; k < call.words; k += B + 1) m[(r1 - r0) * ncolsLea + k] = 1;
-            return addRom(m);
-          });
-          return { r0, r1, rom };
-        });
-        const li = layers.length + pending.length;
-        use(src, li);
-        const nSlices = tiles.length;
-        const merged = nSlices > 1 || fw.transform.mergeAfterEveryConvGemm;
-        const outName = merged ? `${node.output}#partials` : node.output;
-        define(outName, outLayout, nSlices, li);
-        const gemm = {
-          kind: 'gemm' as const,
-          index: li,
-          name: node.name,
-          node: node.name,
-          jobMap: 'generic' as const,
-          N,
-          inWords: Int32Array.from(words),
-          tiles,
-          opFilters: opfL,
-          calls,
-          ncolsLea,
-          lea: { a: aAddr, b: bAddr, c0: c0Addr, c1: c1Addr, end },
-        };
-        pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...gemm, in: ref(src), out: ref(outName) }) });
-        if (merged) addMerge(node.name, outName, node.output);
-        break;
-      }
-      case 'relu': {
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const li = layers.length + pending.length;
-        use(src, li);
-        define(node.output, st.layout, 1, li);
-        const tile = aug ? extWords(16, B) : 16; // RELU_TILE_SIZE = 16 real values
-        if (aug && 16 % B !== 0) throw new ConfigError(`${where}: the reference engine's ReLU tile of 16 values needs B to divide 16, got B = ${B}`);
-        const perElement = fw.transform.fcReluPerElement && st.layout.kind === 'vec';
-        const l = { kind: 'relu' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, tile, buf: LEA_RAM_BASE, perElement };
-        useLea(LEA_RAM_BASE + tile, where);
-        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
-        break;
-      }
-      case 'maxpool': {
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const inL = st.layout;
-        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
-        const [, OH, OW] = outShape as [number, number, number];
-        const li = layers.length + pending.length;
-        use(src, li);
-        // The kernel addresses input and output pixels with one stride: keep the input's stored
-        // channels (Stateful's zero-filter padding included).
-        define(node.output, fp > 0 ? fmapLayout(inL.C, OH, OW, inL.orient, fp) : fmapLayout(inL.C, OH, OW, inL.orient, 0, inL.Cs), 1, li);
-        const l = {
-          kind: 'maxpool' as const,
-          index: li,
-          name: node.name,
-          node: node.name,
-          jobMap: 'generic' as const,
-          op,
-          buf: LEA_RAM_BASE,
-          acc: LEA_RAM_BASE + inL.Cs,
-          perElement: fw.transform.maxPoolPerElement && reshaped.has(node.output),
-        };
-        useLea(LEA_RAM_BASE + 2 * inL.Cs, where);
-        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
-        break;
-      }
-      case 'gap': {
-        const src = resolve(node.inputs[0]!);
-        const st = storage.get(src)!;
-        const inL = st.layout;
-        if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
-        const li = layers.length + pending.length;
-        use(src, li);
-        define(node.output, vecLayout(inL.C, fp, padVec), 1, li);
-        const l = { kind: 'gap' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, out1: LEA_RAM_BASE + inL.Cs };
-        useLea(LEA_RAM_BASE + inL.Cs + 2, where);
-        pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
-        break;
-      }
-      case 'concat': {
-        const srcs = node.inputs.map(resolve);
-        const ls = srcs.map((s) => storage.get(s)!.layout);
-        const orient = ls[0]!.orient;
-        if (ls.some((l) => l.kind !== 'fmap' || (l.orient !== orient && l.H > 1 && l.W > 1))) {
-          throw new InputError(`${where}: concatenated feature maps must share one layout orientation`);
-        }
-        const [C, H, W] = outShape as [number, number, number];
-        const li = layers.length + pending.length;
-        for (const s of srcs) use(s, li);
-        const outL = fmapLayout(C, H, W, orient, fp);
-        define(node.output, outL, 1, li);
-        const inMax = Math.max(...ls.map((l) => l.Cs));
-        const l = { kind: 'concat' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, outBuf: LEA_RAM_BASE + inMax };
-        useLea(LEA_RAM_BASE + inMax + outL.Cs, where);
-        pending.push({ reads: srcs, writes: node.output, build: (ref) => ({ ...l, ins: srcs.map(ref), out: ref(node.output) }) });
-        break;
-      }
-      case 'add': {
-        const a = resolve(node.inputs[0]!);
-        const b = resolve(node.inputs[1]!);
-        const la = storage.get(a)!.layout;
-        const lb = storage.get(b)!.layout;
-        if (la.words !== lb.words || la.orient !== lb.orient || la.Cs !== lb.Cs) {
-          throw new InputError(`${where}: operands are stored in different layouts (add needs equal orientation and channel layout)`);
-        }
-        const li = layers.length + pending.length;
-        use(a, li);
-        use(b, li);
-        define(node.output, la, 1, li);
-        const chunk = Math.min(la.words, aug ? Math.max(B + 1, Math.floor(256 / (B + 1)) * (B + 1)) : 256);
-        const l = {
-          kind: 'add' as const,
-          index: li,
-          name: node.name,
-          node: node.name,
-          jobMap: 'generic' as const,
-          chunk,
-          lea: { x: LEA_RAM_BASE, y: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
-        };
-        useLea(LEA_RAM_BASE + 2 * chunk, where);
-        pending.push({ reads: [a, b], writes: node.output, build: (ref) => ({ ...l, a: ref(a), b: ref(b), out: ref(node.output) }) });
-        break;
-      }
+/** Where tensor `t` is stored once slots are assigned (the input sample region for the network input). */
+function tensorRef(ctx: PlanCtx, slotOf: ReadonlyMap<string, number>, nvm: NvmMap, t: string): TensorRef {
+  const st = ctx.storage.get(t)!;
+  if (st.producer < 0 && t === ctx.net.input.name) {
+    return { name: t, slot: -1, base: nvm.samples, layout: st.layout, slices: 1, words: st.layout.words };
+  }
+  const slot = slotOf.get(t);
+  if (slot === undefined) throw new ConfigError(`internal: tensor ${t} has no slot`);
+  return { name: t, slot, base: nvm.slots[slot]!, layout: st.layout, slices: st.slices, words: st.layout.words * st.slices };
+}
+
+/** Dispatch one IR node to the planner of its layer kind. */
+function planNode(ctx: PlanCtx, qn: QNode): void {
+  const node = qn.node;
+  const op = node.op;
+  const n: PlanNode = { qn, node, where: `node ${node.name} (${op.kind})`, outShape: ctx.net.shapes.get(node.output)! };
+  switch (op.kind) {
+    case 'reshape':
+    case 'softmax':
+      return planView(ctx, n, op.kind);
+    case 'conv':
+      return planConv(ctx, n, qn as QConv, op);
+    case 'gemm':
+      return planGemm(ctx, n, qn as QGemm, op.outFeatures);
+    case 'relu':
+      return planRelu(ctx, n);
+    case 'maxpool':
+      return planMaxPool(ctx, n, op);
+    case 'gap':
+      return planGap(ctx, n);
+    case 'concat':
+      return planConcat(ctx, n);
+    case 'add':
+      return planAdd(ctx, n);
+  }
+}
+
+/** Reshape and softmax run nothing: their output aliases the input's storage. */
+function planView(ctx: PlanCtx, { node, where, outShape }: PlanNode, kind: 'reshape' | 'softmax'): void {
+  const src = resolve(ctx, node.inputs[0]!);
+  const st = ctx.storage.get(src)!;
+  const target = asFmap(outShape);
+  const from = st.layout;
+  // A reshape is a view when the stored order is unchanged: flattening to a vector (a gemm
+  // reads any layout through its word -> feature map), or the same [C, H, W] once rank-2
+  // [C, W] is read as [C, 1, W] (Squeeze/Unsqueeze around 1-D convs).
+  const flatToVec = outShape.length === 1;
+  const same =
+    target !== null &&
+    ((from.kind === 'fmap' && target[0] === from.C && target[1] === from.H && target[2] === from.W) ||
+      (from.kind === 'vec' && target[0] === from.C && target[1] === 1 && target[2] === 1));
+  if (kind === 'reshape' && !flatToVec && !same) {
+    throw new InputError(`${where}: cannot reshape ${shapeStr(ctx.net.shapes.get(node.inputs[0]!)!)} to ${shapeStr(outShape)} without moving data`);
+  }
+  ctx.alias.set(node.output, src);
+}
+
+/** Kernel, stride and padding of a conv along the input's outer (P) and inner (Q) spatial axes. */
+type ConvGeometry = Pick<ConvLayer, 'kP' | 'kQ' | 'sP' | 'sQ' | 'padP' | 'padQ' | 'Pin' | 'Qin' | 'Pout' | 'Qout'> & {
+  /** The input is stored 'hw' (P = H, Q = W). */
+  readonly hw: boolean;
+};
+
+function convGeometry(op: ConvOp, inL: Layout, outShape: Shape): ConvGeometry {
+  const [kh, kw] = op.kernel;
+  const [sh, sw] = op.stride;
+  const [pt, pl] = op.pads;
+  const hw = inL.orient === 'hw';
+  const [, OH, OW] = outShape as [number, number, number];
+  return {
+    hw,
+    kP: hw ? kh : kw,
+    kQ: hw ? kw : kh,
+    sP: hw ? sh : sw,
+    sQ: hw ? sw : sh,
+    padP: hw ? pt : pl,
+    padQ: hw ? pl : pt,
+    Pin: hw ? inL.H : inL.W,
+    Qin: hw ? inL.W : inL.H,
+    Pout: hw ? OH : OW,
+    Qout: hw ? OW : OH,
+  };
+}
+
+/** A conv's output tile: channels per LEA call, stored words per call, LEA columns and output rows per row tile. */
+interface ConvOutputTile {
+  /** Longest A-row segment and A-vector (of the widest input-channel slice). */
+  readonly maxSeg: number;
+  readonly maxL: number;
+  readonly otc: number;
+  readonly callWords: number;
+  readonly ncolsLea: number;
+  readonly rowTile: number;
+}
+
+/**
+ * The output tile per engine (algorithms.md "Reference engine parameters": n = 2 * otc for JAPARI,
+ * otc otherwise), then shrunk until the real buffers fit: B matrix, A rows of one row tile, two
+ * result buffers; and one call's result fits the 100-word result buffer.
+ */
+function convOutputTile(ctx: PlanCtx, g: ConvGeometry, OCp: number, ict: number, where: string): ConvOutputTile {
+  const { aug, B, grouped, usable } = ctx;
+  const { kP, kQ, sP, Pout } = g;
+  const maxSeg = roundEven(kQ * ict + 1);
+  const maxL = kP * maxSeg;
+  const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
+  let otc = OCp;
+  const nOf = (t: number) => (aug || ctx.fw.transform.doubledOutputTile ? 2 * t : t);
+  while ((nOf(otc) + 2) * filterLen > usable) {
+    const next = Math.floor(otc / 2);
+    if (next < 1 || (grouped && next % B !== 0)) break;
+    otc = next;
+  }
+  let callWords = aug ? extWords(otc, B) : otc;
+  let ncolsLea = roundEven(callWords);
+  // Fit the real buffers: B matrix, A rows of one row tile, two result buffers.
+  let rowTile = Math.min(Pout, ctx.maxRowTile);
+  const need = () => maxL * ncolsLea + ((rowTile - 1) * sP + kP) * maxSeg + 2 * ncolsLea;
+  for (;;) {
+    while (rowTile > 1 && need() > usable) rowTile--;
+    if (need() <= usable) break;
+    const next = Math.floor(otc / 2);
+    if (next < 1 || (grouped && next % B !== 0)) {
+      throw new ConfigError(`${where}: tiles do not fit LEA RAM: needs ${need()} words with ${otc} output channels per call, the device has ${usable}`);
+    }
+    otc = next;
+    callWords = aug ? extWords(otc, B) : otc;
+    ncolsLea = roundEven(callWords);
+    rowTile = Math.min(Pout, ctx.maxRowTile);
+  }
+  if (ncolsLea > 100) {
+    // The reference engine's result buffer holds 100 words (algorithms.md).
+    while (ncolsLea > 100) {
+      const next = Math.floor(otc / 2);
+      if (next < 1 || (grouped && next % B !== 0)) throw new ConfigError(`${where}: one LEA call would produce ${ncolsLea} words; the result buffer holds 100`);
+      otc = next;
+      callWords = aug ? extWords(otc, B) : otc;
+      ncolsLea = roundEven(callWords);
     }
   }
+  return { maxSeg, maxL, otc, callWords, ncolsLea, rowTile };
+}
 
-  function addMerge(nodeName: string, partials: string, final: string): void {
-    const st = storage.get(partials)!;
-    const li = layers.length + pending.length;
-    use(partials, li);
-    define(final, st.layout, 1, li);
-    const L = st.layout;
-    // Stateful-CNN ConvMerge: chunks of 2 x OC stored words (JAPARI: whole jobs).
-    let chunk = Math.min(L.words, 2 * L.Cs);
-    if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
-    chunk = Math.min(chunk, Math.floor(usable / 2));
-    if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
-    const l = {
-      kind: 'merge' as const,
-      index: li,
-      name: `${nodeName}/merge`,
-      node: nodeName,
-      jobMap: 'generic' as const,
-      chunk,
-      lea: { acc: LEA_RAM_BASE, tmp: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
-    };
-    useLea(LEA_RAM_BASE + 2 * chunk, `node ${nodeName} (merge)`);
-    pending.push({ reads: [partials], writes: final, build: (ref) => ({ ...l, in: ref(partials), out: ref(final) }) });
+/** ROM: the B matrix of every (input-channel slice, filter tile) of a conv. */
+function convSlices(ctx: PlanCtx, qc: QConv, op: ConvOp, g: ConvGeometry, sliceRanges: readonly [number, number][], tile: ConvOutputTile, filterTiles: number): ConvSlice[] {
+  const { aug, B } = ctx;
+  const { otc, callWords, ncolsLea } = tile;
+  const { kP, kQ, hw } = g;
+  const [kh, kw] = op.kernel;
+  const C = qc.inChannels;
+  const OC = op.outChannels;
+  return sliceRanges.map(([c0, c1], t) => {
+    const ctw = c1 - c0;
+    const segLen = roundEven(kQ * ctw + 1);
+    const L = kP * segLen;
+    const biasRow = (kP - 1) * segLen + kQ * ctw;
+    const rom: number[] = [];
+    for (let f = 0; f < filterTiles; f++) {
+      const m = new Int16Array(L * ncolsLea);
+      for (let j = 0; j < otc; j++) {
+        const o = f * otc + j;
+        const col = aug ? j + Math.floor(j / B) : j;
+        if (o >= OC) continue; // zero filter (JAPARI rounds channels up to a multiple of B)
+        for (let a = 0; a < kP; a++) {
+          for (let b = 0; b < kQ; b++) {
+            const [r, s] = hw ? [a, b] : [b, a];
+            for (let c = c0; c < c1; c++) {
+              const row = a * segLen + b * ctw + (c - c0);
+              m[row * ncolsLea + col] = qc.weightQ[((o * C + c) * kh + r) * kw + s]!;
+            }
+          }
+        }
+        if (t === 0) m[biasRow * ncolsLea + col] = -qc.biasQ[o]!;
+      }
+      if (aug) for (let k = B; k < callWords; k += B + 1) m[biasRow * ncolsLea + k] = ctx.dummyWeight; // patched to psb(x) at run time
+      rom.push(ctx.rom.add(m));
+    }
+    return { c0, c1, segLen, L, biasRow, rom };
+  });
+}
+
+/**
+ * The output of a conv or FC layer that reads `src` and leaves `nSlices` slices (partial sums):
+ * with more than one, or when the build merges after every conv/FC, it is `#partials` and a
+ * merge layer follows.
+ */
+function slicedOutput(ctx: PlanCtx, node: Node, src: string, layout: Layout, nSlices: number): { li: number; outName: string; merged: boolean } {
+  const li = nextLayer(ctx);
+  use(ctx, src, li);
+  const merged = nSlices > 1 || ctx.fw.transform.mergeAfterEveryConvGemm;
+  const outName = merged ? `${node.output}#partials` : node.output;
+  define(ctx, outName, layout, nSlices, li);
+  return { li, outName, merged };
+}
+
+/** A conv layer (tiling per the header), followed by a merge when it leaves partial sums. */
+function planConv(ctx: PlanCtx, { node, where, outShape }: PlanNode, qc: QConv, op: ConvOp): void {
+  const src = resolve(ctx, node.inputs[0]!);
+  const inL = ctx.storage.get(src)!.layout;
+  if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+  const g = convGeometry(op, inL, outShape);
+  const C = qc.inChannels;
+  const OC = op.outChannels;
+  const ict = convInputTile(C, OC, g.kP, g.kQ, ctx.usable, Math.min(ctx.opf, OC), where);
+  const sliceRanges: [number, number][] = [];
+  for (let c0 = 0; c0 < C; c0 += ict) sliceRanges.push([c0, Math.min(C, c0 + ict)]);
+  const nSlices = sliceRanges.length;
+  // Arithmetic: one part per input-channel slice, term order follows the input orientation.
+  ctx.arithLayers.set(node.name, { parts: sliceRanges.map(([c0, c1]) => ({ c0, c1, pos: null })), order: inL.orient });
+  const OCp = ctx.grouped ? ceilTo(OC, ctx.B) : OC;
+  const tile = convOutputTile(ctx, g, OCp, ict, where);
+  const { maxSeg, maxL, otc, ncolsLea, rowTile } = tile;
+  const filterTiles = Math.ceil(OCp / otc);
+  const bAddr = LEA_RAM_BASE;
+  const aAddr = bAddr + maxL * ncolsLea;
+  const c0Addr = aAddr + ((rowTile - 1) * g.sP + g.kP) * maxSeg;
+  const c1Addr = c0Addr + ncolsLea;
+  const end = c1Addr + ncolsLea;
+  useLea(ctx, end, where);
+  const slices = convSlices(ctx, qc, op, g, sliceRanges, tile, filterTiles);
+  const [, OH, OW] = outShape as [number, number, number];
+  const outLayout = fmapLayout(OC, OH, OW, flip(inL.orient), ctx.fp, ctx.grouped ? ctx.B : 1);
+  const { li, outName, merged } = slicedOutput(ctx, node, src, outLayout, nSlices);
+  const conv = {
+    kind: 'conv' as const,
+    index: li,
+    name: node.name,
+    node: node.name,
+    jobMap: 'conv' as const,
+    op,
+    slices,
+    OC,
+    OCp,
+    otc,
+    filterTiles,
+    callWords: tile.callWords,
+    ncolsLea,
+    kP: g.kP,
+    kQ: g.kQ,
+    sP: g.sP,
+    sQ: g.sQ,
+    padP: g.padP,
+    padQ: g.padQ,
+    Pin: g.Pin,
+    Qin: g.Qin,
+    Pout: g.Pout,
+    Qout: g.Qout,
+    rowTile,
+    lea: { b: bAddr, a: aAddr, c0: c0Addr, c1: c1Addr, end },
+    stage: 0,
+  };
+  ctx.pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...conv, in: ref(src), out: ref(outName) }) });
+  if (merged) addMerge(ctx, node.name, outName, node.output);
+}
+
+/** The real input words of a gemm in storage order, and the logical feature each holds (-1: a padded channel). */
+function gemmInputWords(inL: Layout): { words: number[]; feats: number[] } {
+  const logical = logicalOfWords(inL);
+  const words: number[] = [];
+  const feats: number[] = [];
+  for (let w = 0; w < inL.words; w++) {
+    const isFpWord = inL.fpEvery > 0 && w < inL.fpEnd && w % (inL.fpEvery + 1) === inL.fpEvery;
+    if (isFpWord) continue;
+    words.push(w);
+    feats.push(logical[w]!); // -1 for padded channels (zero filters): weight 0
   }
+  return { words, feats };
+}
 
-  const outputName = resolve(net.output);
-  const outSt = storage.get(outputName)!;
-  outSt.lastUse = Infinity;
-  if (pending.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
+type GemmCall = GemmLayer['calls'][number];
 
-  // Slot assignment: round robin over slots whose tensor is dead (Stateful-CNN get_next_slot).
-  const nSlotsWanted = params.slots;
+/** Calls: op_filters outputs each; footprints only for full groups of B inside a call. */
+function gemmCalls(ctx: PlanCtx, N: number, opfL: number, where: string): { calls: GemmCall[]; outLayout: Layout } {
+  const { aug, B, padVec } = ctx;
+  const fpsInCall = aug && B <= opfL;
+  const calls: GemmCall[] = [];
+  const padded = padVec && fpsInCall;
+  // Columns computed: N real outputs, under the fix padded with zero filters to whole groups.
+  const Nc = padded ? ceilTo(N, B) : N;
+  let off = 0;
+  for (let n0 = 0; n0 < Nc; n0 += opfL) {
+    const width = Math.min(opfL, Nc - n0);
+    const cw = fpsInCall ? extWords(width, B) : width;
+    calls.push({ n0, width, words: cw, off, fps: fpsInCall });
+    off += cw;
+  }
+  const outLayout = vecLayout(N, fpsInCall ? B : 0, padded);
+  if (outLayout.words !== off) throw new ConfigError(`${where}: internal layout mismatch (${outLayout.words} vs ${off})`);
+  return { calls, outLayout };
+}
+
+/** ROM: per input tile, one B block [(r1 - r0 + 2) x ncolsLea] per call; the bias row in tile 0 only. */
+function gemmTiles(ctx: PlanCtx, qg: QGemm, N: number, feats: readonly number[], tileRanges: readonly [number, number][], calls: readonly GemmCall[], ncolsLea: number): GemmTile[] {
+  const B = ctx.B;
+  return tileRanges.map(([r0, r1], t) => {
+    const rows = r1 - r0 + 2;
+    const rom = calls.map((call) => {
+      const m = new Int16Array(rows * ncolsLea);
+      for (let j = 0; j < call.width; j++) {
+        const n = call.n0 + j;
+        if (n >= N) continue; // zero filter (padding)
+        const col = call.fps ? j + Math.floor(j / B) : j;
+        for (let r = r0; r < r1; r++) {
+          const f = feats[r]!;
+          if (f >= 0) m[(r - r0) * ncolsLea + col] = qg.weightQ[n * qg.inFeatures + f]!;
+        }
+        if (t === 0) m[(r1 - r0) * ncolsLea + col] = -qg.biasQ[n]!;
+      }
+      if (call.fps) for (let k = B; k < call.words; k += B + 1) m[(r1 - r0) * ncolsLea + k] = 1;
+      return ctx.rom.add(m);
+    });
+    return { r0, r1, rom };
+  });
+}
+
+/** An FC layer (tiling per the header), followed by a merge when it leaves partial sums. */
+function planGemm(ctx: PlanCtx, { node, where }: PlanNode, qg: QGemm, N: number): void {
+  const src = resolve(ctx, node.inputs[0]!);
+  const inL = ctx.storage.get(src)!.layout;
+  const { words, feats } = gemmInputWords(inL);
+  const K = words.length;
+  // Fix 'japari-pad-vector-groups': whole groups of B per LEA call (wider calls when B > op_filters).
+  const opfL = ctx.padVec ? ceilTo(ctx.opf, ctx.B) : ctx.opf;
+  const kt = gemmInputTile(K, opfL, ctx.usable, where);
+  const tileRanges: [number, number][] = [];
+  for (let r0 = 0; r0 < K; r0 += kt) tileRanges.push([r0, Math.min(K, r0 + kt)]);
+  const parts: ArithPart[] = tileRanges.map(([r0, r1]) => ({
+    c0: 0,
+    c1: 0,
+    pos: null,
+    features: Int32Array.from(feats.slice(r0, r1).filter((f) => f >= 0)),
+  }));
+  ctx.arithLayers.set(node.name, { parts, order: 'hw' });
+  const { calls, outLayout } = gemmCalls(ctx, N, opfL, where);
+  const ncolsLea = roundEven(Math.max(...calls.map((c) => c.words)));
+  const aAddr = LEA_RAM_BASE;
+  const bAddr = aAddr + roundEven(kt + 2);
+  const c0Addr = bAddr + (kt + 2) * ncolsLea;
+  const c1Addr = c0Addr + ncolsLea;
+  const end = c1Addr + ncolsLea;
+  useLea(ctx, end, where);
+  const tiles = gemmTiles(ctx, qg, N, feats, tileRanges, calls, ncolsLea);
+  const { li, outName, merged } = slicedOutput(ctx, node, src, outLayout, tiles.length);
+  const gemm = {
+    kind: 'gemm' as const,
+    index: li,
+    name: node.name,
+    node: node.name,
+    jobMap: 'generic' as const,
+    N,
+    inWords: Int32Array.from(words),
+    tiles,
+    opFilters: opfL,
+    calls,
+    ncolsLea,
+    lea: { a: aAddr, b: bAddr, c0: c0Addr, c1: c1Addr, end },
+  };
+  ctx.pending.push({ reads: [src], writes: outName, build: (ref) => ({ ...gemm, in: ref(src), out: ref(outName) }) });
+  if (merged) addMerge(ctx, node.name, outName, node.output);
+}
+
+function planRelu(ctx: PlanCtx, { node, where }: PlanNode): void {
+  const { aug, B } = ctx;
+  const src = resolve(ctx, node.inputs[0]!);
+  const st = ctx.storage.get(src)!;
+  const li = nextLayer(ctx);
+  use(ctx, src, li);
+  define(ctx, node.output, st.layout, 1, li);
+  const tile = aug ? extWords(16, B) : 16; // RELU_TILE_SIZE = 16 real values
+  if (aug && 16 % B !== 0) throw new ConfigError(`${where}: the reference engine's ReLU tile of 16 values needs B to divide 16, got B = ${B}`);
+  const perElement = ctx.fw.transform.fcReluPerElement && st.layout.kind === 'vec';
+  const l = { kind: 'relu' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, tile, buf: LEA_RAM_BASE, perElement };
+  useLea(ctx, LEA_RAM_BASE + tile, where);
+  ctx.pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+}
+
+function planMaxPool(ctx: PlanCtx, { node, where, outShape }: PlanNode, op: MaxPoolOp): void {
+  const src = resolve(ctx, node.inputs[0]!);
+  const inL = ctx.storage.get(src)!.layout;
+  if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+  const [, OH, OW] = outShape as [number, number, number];
+  const li = nextLayer(ctx);
+  use(ctx, src, li);
+  // The kernel addresses input and output pixels with one stride: keep the input's stored
+  // channels (Stateful's zero-filter padding included).
+  define(ctx, node.output, ctx.fp > 0 ? fmapLayout(inL.C, OH, OW, inL.orient, ctx.fp) : fmapLayout(inL.C, OH, OW, inL.orient, 0, inL.Cs), 1, li);
+  const l = {
+    kind: 'maxpool' as const,
+    index: li,
+    name: node.name,
+    node: node.name,
+    jobMap: 'generic' as const,
+    op,
+    buf: LEA_RAM_BASE,
+    acc: LEA_RAM_BASE + inL.Cs,
+    perElement: ctx.fw.transform.maxPoolPerElement && ctx.reshaped.has(node.output),
+  };
+  useLea(ctx, LEA_RAM_BASE + 2 * inL.Cs, where);
+  ctx.pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+}
+
+function planGap(ctx: PlanCtx, { node, where }: PlanNode): void {
+  const src = resolve(ctx, node.inputs[0]!);
+  const inL = ctx.storage.get(src)!.layout;
+  if (inL.kind !== 'fmap') throw new InputError(`${where}: input must be a feature map`);
+  const li = nextLayer(ctx);
+  use(ctx, src, li);
+  define(ctx, node.output, vecLayout(inL.C, ctx.fp, ctx.padVec), 1, li);
+  const l = { kind: 'gap' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, out1: LEA_RAM_BASE + inL.Cs };
+  useLea(ctx, LEA_RAM_BASE + inL.Cs + 2, where);
+  ctx.pending.push({ reads: [src], writes: node.output, build: (ref) => ({ ...l, in: ref(src), out: ref(node.output) }) });
+}
+
+function planConcat(ctx: PlanCtx, { node, where, outShape }: PlanNode): void {
+  const srcs = node.inputs.map((t) => resolve(ctx, t));
+  const ls = srcs.map((s) => ctx.storage.get(s)!.layout);
+  const orient = ls[0]!.orient;
+  if (ls.some((l) => l.kind !== 'fmap' || (l.orient !== orient && l.H > 1 && l.W > 1))) {
+    throw new InputError(`${where}: concatenated feature maps must share one layout orientation`);
+  }
+  const [C, H, W] = outShape as [number, number, number];
+  const li = nextLayer(ctx);
+  for (const s of srcs) use(ctx, s, li);
+  const outL = fmapLayout(C, H, W, orient, ctx.fp);
+  define(ctx, node.output, outL, 1, li);
+  const inMax = Math.max(...ls.map((l) => l.Cs));
+  const l = { kind: 'concat' as const, index: li, name: node.name, node: node.name, jobMap: 'generic' as const, buf: LEA_RAM_BASE, outBuf: LEA_RAM_BASE + inMax };
+  useLea(ctx, LEA_RAM_BASE + inMax + outL.Cs, where);
+  ctx.pending.push({ reads: srcs, writes: node.output, build: (ref) => ({ ...l, ins: srcs.map(ref), out: ref(node.output) }) });
+}
+
+function planAdd(ctx: PlanCtx, { node, where }: PlanNode): void {
+  const { aug, B } = ctx;
+  const a = resolve(ctx, node.inputs[0]!);
+  const b = resolve(ctx, node.inputs[1]!);
+  const la = ctx.storage.get(a)!.layout;
+  const lb = ctx.storage.get(b)!.layout;
+  if (la.words !== lb.words || la.orient !== lb.orient || la.Cs !== lb.Cs) {
+    throw new InputError(`${where}: operands are stored in different layouts (add needs equal orientation and channel layout)`);
+  }
+  const li = nextLayer(ctx);
+  use(ctx, a, li);
+  use(ctx, b, li);
+  define(ctx, node.output, la, 1, li);
+  const chunk = Math.min(la.words, aug ? Math.max(B + 1, Math.floor(256 / (B + 1)) * (B + 1)) : 256);
+  const l = {
+    kind: 'add' as const,
+    index: li,
+    name: node.name,
+    node: node.name,
+    jobMap: 'generic' as const,
+    chunk,
+    lea: { x: LEA_RAM_BASE, y: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
+  };
+  useLea(ctx, LEA_RAM_BASE + 2 * chunk, where);
+  ctx.pending.push({ reads: [a, b], writes: node.output, build: (ref) => ({ ...l, a: ref(a), b: ref(b), out: ref(node.output) }) });
+}
+
+/** The merge after a conv or FC layer that leaves partial sums: sums the slices into `final`. */
+function addMerge(ctx: PlanCtx, nodeName: string, partials: string, final: string): void {
+  const { aug, B } = ctx;
+  const st = ctx.storage.get(partials)!;
+  const li = nextLayer(ctx);
+  use(ctx, partials, li);
+  define(ctx, final, st.layout, 1, li);
+  const L = st.layout;
+  // Stateful-CNN ConvMerge: chunks of 2 x OC stored words (JAPARI: whole jobs).
+  let chunk = Math.min(L.words, 2 * L.Cs);
+  if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
+  chunk = Math.min(chunk, Math.floor(ctx.usable / 2));
+  if (aug && L.fpEvery > 0) chunk = Math.max(B + 1, Math.floor(chunk / (B + 1)) * (B + 1));
+  const l = {
+    kind: 'merge' as const,
+    index: li,
+    name: `${nodeName}/merge`,
+    node: nodeName,
+    jobMap: 'generic' as const,
+    chunk,
+    lea: { acc: LEA_RAM_BASE, tmp: LEA_RAM_BASE + chunk, end: LEA_RAM_BASE + 2 * chunk },
+  };
+  useLea(ctx, LEA_RAM_BASE + 2 * chunk, `node ${nodeName} (merge)`);
+  ctx.pending.push({ reads: [partials], writes: final, build: (ref) => ({ ...l, in: ref(partials), out: ref(final) }) });
+}
+
+/**
+ * Slot assignment: round robin over slots whose tensor is dead (Stateful-CNN get_next_slot).
+ * Every slot holds the largest tensor; `largest` names it for the error when the NVM is too small.
+ */
+function assignSlots(ctx: PlanCtx, nSlotsWanted: number): { slotOf: Map<string, number>; nSlots: number; slotBytes: number; largest: string } {
   const slotOf = new Map<string, number>();
   const slotUser: (StorageTensor | null)[] = [];
   let cursor = -1;
   let slotBytes = 0;
   let largest = '';
-  pending.forEach((pl, li) => {
-    const t = storage.get(pl.writes)!;
+  ctx.pending.forEach((pl, li) => {
+    const t = ctx.storage.get(pl.writes)!;
     const dead = (u: StorageTensor | null) => u === null || u.lastUse < li;
     let chosen = -1;
     for (let k = 1; k <= slotUser.length; k++) {
@@ -867,58 +1049,21 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   });
   while (slotUser.length < nSlotsWanted) slotUser.push(null);
   const nSlots = slotUser.length;
-  if (nSlots > RECORD_SLOTS_MAX) throw new ConfigError(`${net.name}: needs ${nSlots} NVM slots, at most ${RECORD_SLOTS_MAX} are supported`);
-  slotBytes = ceilTo(slotBytes, 16);
+  if (nSlots > RECORD_SLOTS_MAX) throw new ConfigError(`${ctx.net.name}: needs ${nSlots} NVM slots, at most ${RECORD_SLOTS_MAX} are supported`);
+  return { slotOf, nSlots, slotBytes: ceilTo(slotBytes, 16), largest };
+}
 
+/** NVM addresses: record shadow pair, HAWAII footprint counters, the input sample, then the slots. */
+function nvmMap(ctx: PlanCtx, nSlots: number, slotBytes: number): { nvm: NvmMap; slotsBase: number } {
   const recBytes = recordBytes(nSlots);
   const record = 0;
   const counters = ceilTo(2 * recBytes, 16);
-  const samplesAddr = ceilTo(counters + 8 * pending.length, 16);
-  const inSt = storage.get(net.input.name)!;
-  const slotsBase = ceilTo(samplesAddr + 2 * inSt.layout.words, 256);
-  const slotAddrs = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
+  const samples = ceilTo(counters + 8 * ctx.pending.length, 16);
+  const inSt = ctx.storage.get(ctx.net.input.name)!;
+  const slotsBase = ceilTo(samples + 2 * inSt.layout.words, 256);
+  const slots = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
   const end = slotsBase + nSlots * slotBytes;
-  const nvmBytes = profile.nvm[p.placement].bytes;
-  if (end > nvmBytes) {
-    // Every slot holds the largest tensor (Stateful-CNN: NUM_SLOTS slots of one size).
-    throw new ConfigError(
-      `${net.name}: tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots (${end} bytes of NVM in all, from byte ${slotsBase}); ${p.placement} has ${nvmBytes}`,
-    );
-  }
-
-  const ref = (t: string): TensorRef => {
-    const st = storage.get(t)!;
-    const storageName = t;
-    if (st.producer < 0 && storageName === net.input.name) {
-      return { name: t, slot: -1, base: samplesAddr, layout: st.layout, slices: 1, words: st.layout.words };
-    }
-    const slot = slotOf.get(storageName);
-    if (slot === undefined) throw new ConfigError(`internal: tensor ${t} has no slot`);
-    return { name: t, slot, base: slotAddrs[slot]!, layout: st.layout, slices: st.slices, words: st.layout.words * st.slices };
-  };
-  for (const pl of pending) layers.push(pl.build(ref));
-
-  const rom = new Int16Array(romWords);
-  let o = 0;
-  for (const b of romBlocks) {
-    rom.set(b, o);
-    o += b.length;
-  }
-  return {
-    q,
-    params,
-    aug,
-    B,
-    layers,
-    input: ref(net.input.name),
-    output: ref(outputName),
-    outputTensor: outputName,
-    nvm: { record, recordBytes: recBytes, counters, samples: samplesAddr, slots: slotAddrs, slotBytes, end },
-    rom,
-    arithmetic: { name: `reference engine (input-channel tiles; ${params.arithmetic === TI_REFERENCE_ARITHMETIC ? 'TI arithmetic' : 'custom arithmetic'})`, lea: params.arithmetic, layers: arithLayers },
-    leaWordsUsed,
-    stages: layers.map((l) => ({ name: l.name, kind: l.kind })),
-  };
+  return { nvm: { record, recordBytes: recBytes, counters, samples, slots, slotBytes, end }, slotsBase };
 }
 
 function flip(o: Orient): Orient {
