@@ -89,16 +89,7 @@ function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligatio
   s.assert(eq1(next.newer1, not(c1)));
   const nv = extract(next.value, 15, 0);
   const nver = extract(next.version, 7, 0);
-  const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
-  const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
-  const wver = ite(ugt(t, bv(2, 8)), nver, vo);
-  const wval: BV = { w: 16, s: `(concat ${hi.s} ${lo.s})` };
-  const r0 = ite(c1, wver, v);
-  const r1 = ite(c1, v, wver);
-  const read1 = newerIsCopy1(r0, r1);
-  const read = s.observe('read', ite(eq1(read1, c1), val, wval), 'unsigned');
-  const want = s.observe('want', ite(ugt(t, bv(2, 8)), nv, val), 'unsigned');
-  const keeps = ite1(ugt(t, bv(2, 8)), all(eq1(read1, not(c1)), counterInvariant(not(c1), nver, v)), eq1(read1, c1));
+  const { read, want, keeps } = tornCounterWrite(s, { c1, v, vo, val, valo, t, nv, nver });
   s.assert(not(all(readsRight, eq(read, want), keeps)));
   return {
     id: 'indicator-distinguishability',
@@ -109,6 +100,30 @@ function counterDistinguishability(ctx: ProveContext, l: EngineLayer): Obligatio
     encoding: 'induction over the number of counter writes (every count): symbolic versions, values and torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
     goals: [goal('the reset counter pair violates the invariant', base), goal('a torn counter write is read as a mix or an older value, or breaks the invariant', s)],
   };
+}
+
+/**
+ * A counter write {nv, nver} to the older copy (copy 1 is newer iff c1; newer version v, value val;
+ * older version vo, value valo) torn after t of its bytes (value lo, value hi, version, pad): what
+ * a reboot reads, what it should read (the new value once the version byte has landed, the old one
+ * before), and whether the pair then selects the right copy under the invariant again.
+ */
+function tornCounterWrite(
+  s: Script,
+  x: { readonly c1: Bool; readonly v: BV; readonly vo: BV; readonly val: BV; readonly valo: BV; readonly t: BV; readonly nv: BV; readonly nver: BV },
+): { read: BV; want: BV; keeps: Bool } {
+  const { c1, v, vo, val, valo, t, nv, nver } = x;
+  const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
+  const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
+  const wver = ite(ugt(t, bv(2, 8)), nver, vo);
+  const wval: BV = { w: 16, s: `(concat ${hi.s} ${lo.s})` };
+  const r0 = ite(c1, wver, v);
+  const r1 = ite(c1, v, wver);
+  const read1 = newerIsCopy1(r0, r1);
+  const read = s.observe('read', ite(eq1(read1, c1), val, wval), 'unsigned');
+  const want = s.observe('want', ite(ugt(t, bv(2, 8)), nv, val), 'unsigned');
+  const keeps = ite1(ugt(t, bv(2, 8)), all(eq1(read1, not(c1)), counterInvariant(not(c1), nver, v)), eq1(read1, c1));
+  return { read, want, keeps };
 }
 
 /**
@@ -142,16 +157,7 @@ function counterUpdate2021(ctx: ProveContext, l: EngineLayer): Obligation {
   const writesOlder = eq1(w.copy1, not(c1));
   const nv = extract(w.value, 15, 0);
   const nver = extract(w.version, 7, 0);
-  const lo = ite(ugt(t, bv(0, 8)), extract(nv, 7, 0), extract(valo, 7, 0));
-  const hi = ite(ugt(t, bv(1, 8)), extract(nv, 15, 8), extract(valo, 15, 8));
-  const wver = ite(ugt(t, bv(2, 8)), nver, vo);
-  const wval: BV = { w: 16, s: `(concat ${hi.s} ${lo.s})` };
-  const r0 = ite(c1, wver, v);
-  const r1 = ite(c1, v, wver);
-  const read1 = newerIsCopy1(r0, r1);
-  const read = s.observe('read', ite(eq1(read1, c1), val, wval), 'unsigned');
-  const want = s.observe('want', ite(ugt(t, bv(2, 8)), nv, val), 'unsigned');
-  const keeps = ite1(ugt(t, bv(2, 8)), all(eq1(read1, not(c1)), counterInvariant(not(c1), nver, v)), eq1(read1, c1));
+  const { read, want, keeps } = tornCounterWrite(s, { c1, v, vo, val, valo, t, nv, nver });
   s.assert(not(all(writesOlder, eq(read, want), keeps)));
   return {
     id: 'indicator-distinguishability',
