@@ -194,6 +194,7 @@ export const FAULTS = [
   { id: 'hawaii-single-copy', engine: 'hawaii', area: 'counter versioning', description: 'write the footprint counter in place (no shadow copy), so a torn write corrupts it' },
   { id: 'hawaii-resume-next-job', engine: 'hawaii', area: 'seeker boundary', description: 'resume at counter / B + 1 (off-by-one when turning the counter into a job index)' },
   { id: 'hawaii-no-counter-reset', engine: 'hawaii', area: 'inference start', description: 'do not reset the footprint counters when a new inference starts' },
+  { id: 'hawaii-write-newer-copy', engine: 'hawaii', area: 'counter versioning', description: 'write each counter update over the newer copy of the pair (version bumped) instead of the older one, so a torn update corrupts the copy a reboot reads' },
   { id: 'hawaii-remainder-uninitialised', engine: 'hawaii', area: 'volatile state after reboot', description: 'keep the unrecorded-values remainder in a volatile global that is not re-initialised after a reboot' },
   { id: 'cache-trusted-after-reboot', engine: 'japari', area: 'volatile state after reboot', description: 'trust the filter tile cached in LEA RAM after a reboot instead of reloading it' },
   { id: 'record-version-first', engine: 'hawaii', area: 'commit ordering', description: 'write the model record with its version byte first, so a torn commit selects a half-written copy' },
