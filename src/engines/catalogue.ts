@@ -222,6 +222,13 @@ export const FIXES = [
     description: "reset HAWAII's volatile remainder of unrecorded values at every layer start, so leftovers of one layer never advance the next layer's counter",
   },
   {
+    id: 'hawaii-whole-job-increments',
+    engine: 'hawaii',
+    finding: 'hawaii-2021-08-partial-increments',
+    description:
+      "on the 2021 builds' update sequence (version reads, versioned write), add whole B only: the values of a partial job wait in a volatile remainder reset at every layer start (and by every reboot), so the counter stays on the multiples of B and a resumed run never counts a value twice",
+  },
+  {
     id: 'japari-gemm-slice-jobs',
     engine: 'japari',
     finding: 'japari-gemm-slice-job-map',
@@ -324,7 +331,7 @@ export const FINDINGS = [
       code: [REF.hawaiiRemainder],
       builds: ['2021-02', 'later'],
       notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: finding hawaii-2021-08-partial-increments)' }],
-      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model' },
+      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model. Its Z3 refutation and replay are on the later-code profile: japari\'s stateful-cnn-2021-02 profile records as firmware-2021.md describes (floor(len/B)+1 updates per vector, no remainder carried), so the remainder model does not describe that engine -- which is why the earlier 2021-02 refutation (the remainder model applied to it) did not replay; on that profile the 2021 seeker obligation refutes tiny-concat B = 4 through partial increments instead (finding hawaii-2021-08-partial-increments), with replays reproducing' },
       accepted: 'B = 4 (the fuzz counterexample) is accepted; the earlier Z3 refutation used B = 3, which the code does not compile -- its canonical proof now runs at B = 4 on tiny-concat',
       effects: ['wrong output'],
     },
@@ -342,10 +349,14 @@ export const FINDINGS = [
       code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
       builds: ['2021-08'],
       notIn: [
-        { build: '2021-02', why: 'records whole B only and carries a static remainder' },
+        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a). japari's stateful-cnn-2021-02 profile follows firmware-2021.md instead (floor(len/B)+1 updates per vector, min(B, n) each, no remainder), and there the mechanism replays too (tiny-concat B = 4, branch_b): the two sources disagree on 672ed9a's recording" },
         { build: 'later', why: 'records whole B only and carries a static remainder' },
       ],
-      reach: { evaluated: false, text: 'needs a vector shorter than, or not a multiple of, B inside a layer, then two failures in that layer; not found by fuzzing mnist (the model measured on this build) at B = 2 and 4 (100 schedules each, seed 1); found on tiny-concat (odd channel counts) at B = 4' },
+      reach: {
+        evaluated: true,
+        text:
+          'needs a vector not a multiple of B inside a layer, then two failures in that layer. mnist at B = 4 on its own build triggers it: its last FC (Times212) writes its 10 outputs in LEA calls of 4, 4 and 2 (op_filters 4), and the call of 2 leaves the counter off the multiples of 4; the 2021 seeker-exactness obligation (japari prove --model mnist --engine hawaii --batch 4 --firmware stateful-cnn-2021-08, two failures in the layer) refutes Times212 and its replay on stateful-cnn-2021-08 (failures before actions 208310 and 208593, input 0) ends with a wrong output. Fuzzing mnist at B = 2 and 4 (100 schedules each, seed 1) missed that window; mnist at B = 2 and lenet at B = 2, 4 are proved (BMC depth 2). It is the cause of all 31 wrong HAWAII outputs of the committed bench on the default build 2021-08 (reports/bench/README.md): 29 complete with the reference output under fix hawaii-whole-job-increments alone, 2 (lenet and kws B = 8 at 100uF/rf-obstruction) make no forward progress under it, and all 31, replayed from their power failures, show a job seen finished whose values are not durable. 30 of them are at B = 8, which the authors did not evaluate; the other is har at B = 4, 100uF/2mW, and HAR is not one of the authors\' models (mnist, kws, cifar10)',
+      },
       accepted: 'B = 4 is accepted',
       effects: ['wrong output'],
     },

@@ -47,7 +47,7 @@ function writeFaults(ctx: ProveContext): CounterWriteFaults {
 export function startRemainders(ctx: ProveContext, l: number): Map<number, number> {
   const B = ctx.plan.B;
   const out = new Map<number, number>([[0, l]]);
-  if (ctx.spec.fixes.includes('hawaii-layer-remainder')) return out;
+  if (ctx.spec.fixes.includes('hawaii-layer-remainder') || ctx.spec.fixes.includes('hawaii-whole-job-increments')) return out;
   let sum = 0;
   for (let f = l - 1; f >= 0; f--) {
     sum += countedValues(ctx.plan.layers[f]!);
@@ -653,7 +653,10 @@ export function hawaiiObligations(ctx: ProveContext): Obligation[] {
     out.push(planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' ? counterUpdate2021(ctx, l) : counterDistinguishability(ctx, l));
     out.push(counterArithmetic(ctx, l));
     if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));
-    out.push(planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' ? seeker2021(ctx, l) : remainderSeeker(ctx, l));
+    // The 2021 recording counts values; with fix hawaii-whole-job-increments it counts whole B with
+    // a per-layer remainder, which the remainder model describes.
+    const valuesCounted = planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' && !ctx.spec.fixes.includes('hawaii-whole-job-increments');
+    out.push(valuesCounted ? seeker2021(ctx, l) : remainderSeeker(ctx, l));
     out.push(hawaiiCommit(ctx, l));
   }
   out.push(recordObligation(ctx));

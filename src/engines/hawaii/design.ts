@@ -42,6 +42,8 @@ export class HawaiiPreservation implements Preservation {
   private readonly counterFirst: boolean;
   /** Variant hawaii-record-every-value (catalogue.ts VARIANTS): the 2021-08 recording. */
   private readonly everyValue: boolean;
+  /** Fix 'hawaii-whole-job-increments': the 2021 update sequence adds whole B only (remainder per layer). */
+  private readonly wholeJobs: boolean;
   /** Fault 'hawaii-write-newer-copy': counter updates overwrite the newer copy. */
   private readonly writeFaults: CounterWriteFaults;
   private readonly remainderWord: number;
@@ -60,6 +62,7 @@ export class HawaiiPreservation implements Preservation {
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
     this.everyValue = e.faults.has('hawaii-record-every-value');
     this.writeFaults = { writeNewer: e.faults.has('hawaii-write-newer-copy') };
+    this.wholeJobs = e.fixes.has('hawaii-whole-job-increments');
     this.remainderWord = e.plan.params.profile.sramMap.remainderWord;
   }
 
@@ -80,8 +83,8 @@ export class HawaiiPreservation implements Preservation {
 
   enterLayer(): void {
     if (this.uninitialised) this.e.dev.store(this.remainderWord, this.remainder);
-    // Fix 'hawaii-layer-remainder': leftovers of one layer never count for the next.
-    if (this.e.fixes.has('hawaii-layer-remainder')) this.setRemainder(0);
+    // Fixes 'hawaii-layer-remainder', 'hawaii-whole-job-increments': leftovers of one layer never count for the next.
+    if (this.e.fixes.has('hawaii-layer-remainder') || this.wholeJobs) this.setRemainder(0);
   }
 
   /** Called at every layer start (Stateful-CNN run_recovery under HAWAII). */
@@ -133,7 +136,17 @@ export class HawaiiPreservation implements Preservation {
   private recordValues2021(layer: EngineLayer, values: number): void {
     const e = this.e;
     const dev = e.dev;
-    const incs = recordIncrements(values, e.B);
+    let incs: number[];
+    if (this.wholeJobs) {
+      // Fix hawaii-whole-job-increments: + B per full B of the remainder, the rest waits.
+      if (this.uninitialised) this.remainder = dev.load(this.remainderWord);
+      this.setRemainder(this.remainder + values);
+      incs = [];
+      while (counterWriteDue(num, this.remainder, e.B)) {
+        incs.push(e.B);
+        this.setRemainder(this.remainder - e.B);
+      }
+    } else incs = recordIncrements(values, e.B);
     const c = this.fw.constants;
     dev.software(c.footprintCallCycles + c.footprintLoopCycles * incs.length, Cat.preserveIndicator, 'record footprints (bookkeeping)', incs.length, 1);
     if (this.ablated) return;
