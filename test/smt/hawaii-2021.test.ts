@@ -67,6 +67,15 @@ describe('HAWAII seeker exactness on the 2021 builds (counter of values, min(B, 
     expect(r.verdict).toBe('proved');
   }, 120_000);
 
+  it('with fix hawaii-whole-job-increments (whole B, per-layer remainder) the remainder model applies and branch_b is proved on both builds', async () => {
+    for (const firmware of ['stateful-cnn-2021-08', 'stateful-cnn-2021-02'] as const) {
+      const ctx = proveContext({ model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware, fixes: ['hawaii-whole-job-increments'] });
+      const o = hawaiiObligations(ctx).find((x) => x.id === 'seeker-exactness' && x.layer.includes('branch_b (#3)'))!;
+      expect(o.tiedTo).toContain('hawaii/rules.ts#counterWriteDue');
+      expect((await runObligation(z3, o, { timeoutMs: 60_000, replay: false })).verdict).toBe('proved');
+    }
+  }, 120_000);
+
   it('the later build keeps the remainder model', () => {
     const ctx = proveContext({ model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-later' });
     const o = hawaiiObligations(ctx).find((x) => x.id === 'seeker-exactness')!;
