@@ -10,6 +10,9 @@ import { proveContext } from '../../src/smt/context.js';
 import { hawaiiObligations } from '../../src/smt/hawaii.smt.js';
 import { runObligation } from '../../src/smt/obligation.js';
 import { Z3Runtime } from '../../src/smt/runtime.js';
+import { replaySpec } from '../../src/properties/replay.js';
+import { decodeToken } from '../../src/properties/token.js';
+import { sharedAvailable, SHARED_MODELS } from '../../src/util/shared.js';
 
 const z3 = new Z3Runtime({ workers: 2 });
 afterAll(async () => {
@@ -74,6 +77,18 @@ describe('HAWAII seeker exactness on the 2021 builds (counter of values, min(B, 
       expect(o.tiedTo).toContain('hawaii/rules.ts#counterWriteDue');
       expect((await runObligation(z3, o, { timeoutMs: 60_000, replay: false })).verdict).toBe('proved');
     }
+  }, 120_000);
+
+  it.skipIf(!sharedAvailable('models', SHARED_MODELS.mnist))('mnist (measured on 2021-08) at B = 4: the last FC (10 outputs in calls of 4, 4, 2) is refuted and the replay ends with a wrong output (../shared/models; skipped when absent)', async () => {
+    const r = await runObligation(z3, seeker('mnist', 4, 'stateful-cnn-2021-08', 'Times212'), { timeoutMs: 60_000 });
+    expect(r.verdict).toBe('refuted');
+    expect(r.finding).toBe('hawaii-2021-08-partial-increments');
+    expect(r.replay && 'reproduced' in r.replay && r.replay.reproduced).toBe(true);
+    const token = r.replay && 'token' in r.replay ? r.replay.token : '';
+    const run = replaySpec(decodeToken(token));
+    expect(run.result.completed).toBe(true);
+    expect(run.result.equal).toBe(false);
+    expect(run.violations.some((v) => v.property === 'equivalence')).toBe(true);
   }, 120_000);
 
   it('the later build keeps the remainder model', () => {
