@@ -349,7 +349,7 @@ export const FINDINGS = [
       code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
       builds: ['2021-08'],
       notIn: [
-        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a). japari's stateful-cnn-2021-02 profile follows firmware-2021.md instead (floor(len/B)+1 updates per vector, min(B, n) each, no remainder), and there the mechanism replays too (tiny-concat B = 4, branch_b): the two sources disagree on 672ed9a's recording" },
+        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a). japari's stateful-cnn-2021-02 profile follows firmware-2021.md instead (floor(len/B)+1 updates per vector, min(B, n) each, no remainder), and on that profile the mechanism replays on the models measured on that build: kws at B = 2 and 4 (the per-element ReLU after each FC records one value per update; japari prove --model kws --engine hawaii --batch 2 --firmware stateful-cnn-2021-02 refutes fc1/Relu, fc2/Relu, fc3/Relu, replays reproducing) and cifar10 at B = 4 (conv10, 10 channels per pixel: 4, 4, 2), as on tiny-concat B = 4. The two sources disagree on 672ed9a's recording, and which one holds decides whether the 2021-02 build has this finding" },
         { build: 'later', why: 'records whole B only and carries a static remainder' },
       ],
       reach: {
