@@ -475,6 +475,29 @@ function vectors2021(ctx: ProveContext, l: EngineLayer): Vectors2021 {
 }
 
 /**
+ * cum[x] as a term: a lookup over the vectors, or -- when the vector lengths repeat with a short
+ * period P (sum S per period; the last period may be cut) -- floor(x / P) * S + pre[x mod P],
+ * which keeps large layers small for the solver. The two agree on every x <= M (checked here).
+ */
+function cumOf(v: Vectors2021): (x: BV) => BV {
+  const M = v.cum.length - 1;
+  const lens = v.cum.slice(1).map((c, k) => c - v.cum[k]!);
+  let P = 0;
+  for (let p = 1; p <= Math.min(64, M); p++) {
+    if (lens.every((l, k) => l === lens[k % p])) {
+      P = p;
+      break;
+    }
+  }
+  if (P === 0 || M < 4 * P) return (x) => lookup(v.cum, x, 32);
+  const pre = [0];
+  for (let k = 0; k < P; k++) pre.push(pre[k]! + lens[k]!);
+  const S = pre[P]!;
+  for (let x = 0; x <= M; x++) if (Math.floor(x / P) * S + pre[x % P]! !== v.cum[x]) throw new Error(`periodic cum disagrees at ${x}`);
+  return (x) => add(mul(udiv(x, bv(P, 32)), bv(S, 32)), lookup(pre, urem(x, bv(P, 32)), 32));
+}
+
+/**
  * Seeker exactness under the 2021 builds' recording (hawaii/rules.ts recordIncrements, design.ts
  * recordValues2021): after each preserved vector of len values the counter gets floor(len/B)+1
  * updates adding min(B, n), so it counts values, and the first unfinished job is counter / B
@@ -509,7 +532,7 @@ function seeker2021(ctx: ProveContext, l: EngineLayer): Obligation {
       const during = s.declareBool(`${tag}_during_data`, true);
       const k = s.declare(`${tag}_values_landed`, 32, 'unsigned');
       const q = s.declare(`${tag}_updates_done`, 32, 'unsigned');
-      const cumAt = (x: BV) => lookup(v.cum, x, 32);
+      const cumAt = cumOf(v);
       const start = s.observe(`${tag}_start`, ite(eq(i, m), p, cumAt(i)), 'unsigned');
       const end = s.define(cumAt(add(i, k32(1))), `${tag}_end`);
       const len = s.define(sub(end, start), `${tag}_len`);
