@@ -317,8 +317,11 @@ export function slotLayoutFor(fw: FirmwareProfile, model: string, footprints: bo
 
 /**
  * The engine-independent conv input tile (algorithms.md tile search with n = 2 * otc). With
- * `fit` (the 2021 transform.py), the tile also halves until the partial sums of all input tiles
- * fit one slot: C / ict * OC * OH * OW * 2 < slot bytes (determine_conv_tile_c's params_len).
+ * `fit` (the 2021 transform.py, determine_conv_tile_c), the partial sums of all input tiles must
+ * also fit one slot: params_len = C / ict * OC * OH * OW * 2 < slot bytes. transform.py halves the
+ * input tile while they do not, but halving only adds partial sums (params_len doubles), so the
+ * rule never changes a tile: it either holds at the LEA tile or transform.py fails (its assert on
+ * input_tile_c). Here that failure is a ConfigError naming the tensor and the bytes.
  */
 export function convInputTile(
   C: number,
@@ -330,6 +333,21 @@ export function convInputTile(
   where: string,
   fit?: { readonly tensor: string; readonly outValues: number; readonly slotBytes: number; readonly origin: string },
 ): number {
+  const ict = leaInputTile(C, OC, kP, kQ, usable, minOtc, where);
+  if (fit) {
+    const paramsLen = (C / ict) * fit.outValues * 2;
+    if (!(paramsLen < fit.slotBytes)) {
+      const n = Math.ceil(C / ict);
+      throw new ConfigError(
+        `${where}: tensor ${fit.tensor} (partial sums of ${n} input tile${n === 1 ? '' : 's'} before the merge) needs ${paramsLen} bytes, an NVM slot holds ${fit.slotBytes} (${fit.origin}); smaller input tiles only add partial sums`,
+      );
+    }
+  }
+  return ict;
+}
+
+/** The input tile the LEA buffer allows. */
+function leaInputTile(C: number, OC: number, kP: number, kQ: number, usable: number, minOtc: number, where: string): number {
   let ict = C % 2 === 1 ? C : largestPow2Dividing(C, 128);
   for (;;) {
     const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
@@ -342,14 +360,8 @@ export function convInputTile(
         break;
       }
     }
-    const paramsLen = fit ? (C / ict) * fit.outValues * 2 : 0;
-    if (ok && (!fit || paramsLen < fit.slotBytes)) return ict;
+    if (ok) return ict;
     if (ict === 1) {
-      if (ok && fit) {
-        throw new ConfigError(
-          `${where}: tensor ${fit.tensor} (partial sums of ${C} input tiles before the merge) needs ${paramsLen} bytes even with 1 input channel per tile, an NVM slot holds ${fit.slotBytes} (${fit.origin})`,
-        );
-      }
       throw new ConfigError(
         `${where}: a ${kP}x${kQ} kernel with ${OC} output channels cannot be tiled into ${usable} words of LEA RAM even with 1 input channel per tile`,
       );
