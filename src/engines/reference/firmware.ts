@@ -29,6 +29,21 @@ export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
 /** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles). */
 export const LIBRARY_DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-later';
 
+/**
+ * The hardware's configurations: which build ran which of the authors' models (firmware-2021.md
+ * "The two builds": CIFAR-10 SqueezeNet and KWS on 672ed9a, MNIST on 37708ef).
+ */
+export const MEASURED_BUILDS: readonly { readonly build: FirmwareId; readonly model: string }[] = [
+  { build: 'stateful-cnn-2021-08', model: 'mnist' },
+  { build: 'stateful-cnn-2021-02', model: 'kws' },
+  { build: 'stateful-cnn-2021-02', model: 'cifar10' },
+];
+
+/** The build a model runs as when verified: the one the hardware ran it on, else DEFAULT_FIRMWARE. */
+export function buildOfModel(model: string): FirmwareId {
+  return MEASURED_BUILDS.find((h) => h.model === model)?.build ?? DEFAULT_FIRMWARE;
+}
+
 /** The free constants of a build: fitted by `japari calibrate` on calibration.md only. */
 export interface FittedConstants {
   /** CPU cycles of the driver call chain around one SPI FRAM transaction (extfram.c). */
