@@ -477,10 +477,14 @@ function vectors2021(ctx: ProveContext, l: EngineLayer): Vectors2021 {
 /**
  * cum[x] as a term: a lookup over the vectors, or -- when the vector lengths repeat with a short
  * period P (sum S per period; the last period may be cut) -- floor(x / P) * S + pre[x mod P],
- * which keeps large layers small for the solver. The two agree on every x <= M (checked here).
+ * which keeps large layers small for the solver. The two agree on every x <= M (checked here);
+ * SEEKER2021_ENCODING.periodic = false selects the plain lookup (the twin the tests compare with).
  */
+export const SEEKER2021_ENCODING = { periodic: true };
+
 function cumOf(v: Vectors2021): (x: BV) => BV {
   const M = v.cum.length - 1;
+  if (!SEEKER2021_ENCODING.periodic) return (x) => lookup(v.cum, x, 32);
   const lens = v.cum.slice(1).map((c, k) => c - v.cum[k]!);
   let P = 0;
   for (let p = 1; p <= Math.min(64, M); p++) {

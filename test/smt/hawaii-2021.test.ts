@@ -7,7 +7,7 @@
  */
 import { describe, it, expect, afterAll } from 'vitest';
 import { proveContext } from '../../src/smt/context.js';
-import { hawaiiObligations } from '../../src/smt/hawaii.smt.js';
+import { hawaiiObligations, SEEKER2021_ENCODING } from '../../src/smt/hawaii.smt.js';
 import { runObligation } from '../../src/smt/obligation.js';
 import { Z3Runtime } from '../../src/smt/runtime.js';
 import { replaySpec } from '../../src/properties/replay.js';
@@ -89,6 +89,23 @@ describe('HAWAII seeker exactness on the 2021 builds (counter of values, min(B, 
     expect(run.result.completed).toBe(true);
     expect(run.result.equal).toBe(false);
     expect(run.violations.some((v) => v.property === 'equivalence')).toBe(true);
+  }, 120_000);
+
+  it('the periodic encoding of the vector table gives the verdicts of the plain lookup (tiny-conv B=4, every layer: three periodic tables, refuted and proved)', async () => {
+    const verdicts = async () => {
+      const ctx = proveContext({ model: 'tiny-conv', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-08' });
+      const os = hawaiiObligations(ctx).filter((x) => x.id === 'seeker-exactness');
+      return Promise.all(os.map(async (o) => (await runObligation(z3, o, { timeoutMs: 60_000, replay: false })).verdict));
+    };
+    const periodic = await verdicts();
+    SEEKER2021_ENCODING.periodic = false;
+    try {
+      expect(await verdicts()).toEqual(periodic);
+    } finally {
+      SEEKER2021_ENCODING.periodic = true;
+    }
+    expect(periodic).toContain('refuted');
+    expect(periodic).toContain('proved');
   }, 120_000);
 
   it('the later build keeps the remainder model', () => {
