@@ -363,7 +363,7 @@ export const FINDINGS = [
     id: 'hawaii-2021-08-partial-increments',
     engine: 'hawaii',
     title: 'HAWAII (Aug 2021 build): partial counter increments are counted again after recovery, so the counter runs ahead of the data',
-    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the engine variant hawaii-record-every-value',
+    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the stateful-cnn-2021-08 profile (on the later code\'s profile by the engine variant hawaii-record-every-value)',
     explanation:
       "The Aug 2021 build records each preserved vector with `for (n = len; n >= 0; n -= B)`, adding MIN(B, n) to the layer's counter per step. A vector whose length is not a multiple of B leaves the counter off the multiples of B. Recovery rounds the counter down to a job (counter / B) and redoes the values of the partial job, and recording them adds them to the counter a second time: the counter now runs ahead of the values durably written. A later power failure in the same layer resumes past work that was never done -- a job reads as finished whose values are not durable.",
     provenance: {
