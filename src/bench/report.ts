@@ -429,8 +429,20 @@ function skippedSection(report: BenchReport): string {
   return report.skipped.map((s) => `- ${s.model === '*' ? 'every model' : s.model}, ${s.engine === '*' ? 'every engine' : s.engine}${s.batch !== null ? `, B = ${s.batch}` : ''}: ${s.reason}`).join('\n');
 }
 
+/** Each wrong output with its cause: the findings whose fix, alone, makes the same run right (sweep.ts WrongAttribution). */
 function wrongOutputs(report: BenchReport): string[] {
-  return report.rows.filter((r) => r.completed && !r.equal).map((r) => `${r.model} ${r.engine} B=${r.batch} ${r.condition}`);
+  return report.rows
+    .filter((r) => r.completed && !r.equal)
+    .map((r) => {
+      const a = r.attribution;
+      if (!a) return `${r.model} ${r.engine} B=${r.batch} ${r.condition}`;
+      const seen = a.replay.first_violation ? `; its ${a.replay.failures} failures replayed${a.replay.same_output ? ' (same output)' : ' (a different output)'}: ${a.replay.first_violation}` : '';
+      const cause =
+        a.findings.length > 0
+          ? ` (${a.findings.join(', ')}: right with fix ${a.fixed_by.join(', ')}${seen})`
+          : ` (not attributed by a fix: ${a.tried.length > 0 ? a.tried.map((t) => `fix ${t.fix}: ${t.outcome}`).join(', ') : 'the engine has none'}${seen})`;
+      return `${r.model} ${r.engine} B=${r.batch} ${r.condition}${cause}`;
+    });
 }
 
 export function renderMarkdown(report: BenchReport, chartList: readonly Chart[]): string {
@@ -451,7 +463,7 @@ export function renderMarkdown(report: BenchReport, chartList: readonly Chart[])
     'Every number here is modelled: the same inputs give the same numbers, byte for byte. Wall-clock figures (how fast the simulator runs) are machine-dependent and live apart, in [speed.md](speed.md).',
     '',
     `${report.rows.length} runs; ${stalls} made no forward progress (shown as "stall"). ` +
-      (wrong.length ? `**${wrong.length} completed runs produced a wrong output** (marked WRONG, never counted): ${wrong.join(', ')}.` : 'Every completed run produced the bit-exact reference output.'),
+      (wrong.length ? `**${wrong.length} completed runs produced a wrong output** (marked WRONG, never counted; the cause in parentheses is the finding whose fix, switched on alone, makes the same run complete with the reference output): ${wrong.join(', ')}.` : 'Every completed run produced the bit-exact reference output.'),
     '',
     '## Summary',
     '',

@@ -18,7 +18,8 @@ import { loadModel, type LoadedModel } from '../model/models.js';
 import { Deployment, runInference, type RunResult } from '../engines/runner.js';
 import type { EngineKind, Ablation } from '../engines/reference/plan.js';
 import { LC_BATCHES } from '../engines/japari-loopcount/plan.js';
-import { fixesFor } from '../engines/catalogue.js';
+import { fixesFor, FIXES } from '../engines/catalogue.js';
+import { checkScenario } from '../properties/properties.js';
 import { PROFILES, type NvmPlacement } from '../device/profile.js';
 import { CATEGORIES, type Category } from '../device/device.js';
 import { JapariError, UsageError, ConfigError, InputError } from '../util/errors.js';
@@ -106,6 +107,27 @@ export interface BenchRow {
   readonly actions: number;
   readonly breakdown: BreakdownFigures;
   readonly layers?: readonly LayerRow[];
+  /** A completed run of a published engine with a wrong output: which corrections fix it (attributeWrong). */
+  readonly attribution?: WrongAttribution;
+}
+
+/**
+ * Why a completed run gave a wrong output: the same run (model, engine, B, condition, input,
+ * SRAM seed) repeated with each correction of the engine (catalogue.ts FIXES) on its own. A fix
+ * whose run completes with the reference output names its finding as the cause.
+ */
+export interface WrongAttribution {
+  /** Every fix of the engine tried, in catalogue order, with the run's outcome under it. */
+  readonly tried: readonly { readonly fix: string; readonly outcome: 'reference output' | 'wrong output' | 'no forward progress' }[];
+  /** The fixes under which the run completes with the reference output. */
+  readonly fixed_by: readonly string[];
+  /** Their findings (catalogue.ts FINDINGS ids). */
+  readonly findings: readonly string[];
+  /**
+   * The mechanism: the run's power failures (the actions they cut) replayed as a schedule under
+   * japari's property checks -- whether the replay gives the same output, and its first violation.
+   */
+  readonly replay: { readonly failures: number; readonly same_output: boolean; readonly first_violation: string | null };
 }
 
 /** A (model, engine, B) the sweep does not run, and why. */
@@ -289,8 +311,39 @@ export class BenchExecutor {
       actions: r.actions,
       breakdown: figures(r.breakdown, hz),
       ...(this.spec.layers ? { layers: this.layerRows(d, r, hz) } : {}),
+      ...(r.completed && !r.equal && !this.spec.fixes ? { attribution: this.attributeWrong(model, engine, batch, cond) } : {}),
     };
     return { row, wall_s };
+  }
+
+  /** A wrong output of the published engine: the same run under each fix of the engine (WrongAttribution). */
+  attributeWrong(model: string, engine: EngineKind, batch: number, cond: Condition): WrongAttribution {
+    const m = this.model(model);
+    const tried: { fix: string; outcome: 'reference output' | 'wrong output' | 'no forward progress' }[] = [];
+    const fixed: string[] = [];
+    for (const fix of fixesFor(engine)) {
+      const d = new Deployment(m.q, { ...engineParams(this.spec, engine, batch), fixes: [fix] });
+      let r: RunResult | null = null;
+      try {
+        r = runInference(d, { input: m.inputQ(this.spec.input), supply: supplyOf(cond), seed: this.spec.seed, stallLimit: this.spec.stallLimit, maxPowerCycles: this.spec.maxPowerCycles });
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+      }
+      const outcome = !r || !r.completed ? 'no forward progress' : r.equal ? 'reference output' : 'wrong output';
+      tried.push({ fix, outcome });
+      if (outcome === 'reference output') fixed.push(fix);
+    }
+    const findings = [...new Set(fixed.map((f) => FIXES.find((x) => x.id === f)!.finding))];
+    // The published run again, noting where each power failure cut it, then that schedule checked.
+    const d = this.deployment(model, engine, batch);
+    const input = m.inputQ(this.spec.input);
+    const cuts: number[] = [];
+    const r = runInference(d, { input, supply: supplyOf(cond), seed: this.spec.seed, stallLimit: this.spec.stallLimit, maxPowerCycles: this.spec.maxPowerCycles, onFailure: (dev) => cuts.push(dev.action) });
+    const checked = checkScenario(d, { input, warmup: [], failAt: cuts, seed: this.spec.seed });
+    const same = checked.result.completed && checked.result.output.length === r.output.length && checked.result.output.every((x, i) => x === r.output[i]);
+    const v = checked.violations[0];
+    const first = v ? `${v.property} (boot ${v.boot}): ${v.message}` : null;
+    return { tried, fixed_by: fixed, findings, replay: { failures: cuts.length, same_output: same, first_violation: first } };
   }
 
   private layerRows(d: Deployment, r: RunResult, hz: number): LayerRow[] {

@@ -217,6 +217,7 @@ export const FAULTS = [
   { id: 'hawaii-single-copy', engine: 'hawaii', area: 'counter versioning', description: 'write the footprint counter in place (no shadow copy), so a torn write corrupts it' },
   { id: 'hawaii-resume-next-job', engine: 'hawaii', area: 'seeker boundary', description: 'resume at counter / B + 1 (off-by-one when turning the counter into a job index)' },
   { id: 'hawaii-no-counter-reset', engine: 'hawaii', area: 'inference start', description: 'do not reset the footprint counters when a new inference starts' },
+  { id: 'hawaii-write-newer-copy', engine: 'hawaii', area: 'counter versioning', description: 'write each counter update over the newer copy of the pair (version bumped) instead of the older one, so a torn update corrupts the copy a reboot reads' },
   { id: 'hawaii-remainder-uninitialised', engine: 'hawaii', area: 'volatile state after reboot', description: 'keep the unrecorded-values remainder in a volatile global that is not re-initialised after a reboot' },
   { id: 'cache-trusted-after-reboot', engine: 'japari', area: 'volatile state after reboot', description: 'trust the filter tile cached in LEA RAM after a reboot instead of reloading it' },
   { id: 'record-version-first', engine: 'hawaii', area: 'commit ordering', description: 'write the model record with its version byte first, so a torn commit selects a half-written copy' },
@@ -242,6 +243,13 @@ export const FIXES = [
     engine: 'hawaii',
     finding: 'hawaii-remainder-crosses-layers',
     description: "reset HAWAII's volatile remainder of unrecorded values at every layer start, so leftovers of one layer never advance the next layer's counter",
+  },
+  {
+    id: 'hawaii-whole-job-increments',
+    engine: 'hawaii',
+    finding: 'hawaii-2021-08-partial-increments',
+    description:
+      "on the 2021 builds' update sequence (version reads, versioned write), add whole B only: the values of a partial job wait in a volatile remainder reset at every layer start (and by every reboot), so the counter stays on the multiples of B and a resumed run never counts a value twice",
   },
   {
     id: 'japari-gemm-slice-jobs',
@@ -346,7 +354,7 @@ export const FINDINGS = [
       code: [REF.hawaiiRemainder],
       builds: ['2021-02', 'later'],
       notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: finding hawaii-2021-08-partial-increments)' }],
-      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model' },
+      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model. Its Z3 refutation and replay are on the later-code profile: japari\'s stateful-cnn-2021-02 profile records as firmware-2021.md describes (floor(len/B)+1 updates per vector, no remainder carried), so the remainder model does not describe that engine -- which is why the earlier 2021-02 refutation (the remainder model applied to it) did not replay; on that profile the 2021 seeker obligation refutes tiny-concat B = 4 through partial increments instead (finding hawaii-2021-08-partial-increments), with replays reproducing' },
       accepted: 'B = 4 (the fuzz counterexample) is accepted; the earlier Z3 refutation used B = 3, which the code does not compile -- its canonical proof now runs at B = 4 on tiny-concat',
       effects: ['wrong output'],
     },
@@ -355,7 +363,7 @@ export const FINDINGS = [
     id: 'hawaii-2021-08-partial-increments',
     engine: 'hawaii',
     title: 'HAWAII (Aug 2021 build): partial counter increments are counted again after recovery, so the counter runs ahead of the data',
-    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the engine variant hawaii-record-every-value',
+    design: 'HAWAII footprint counters as recorded by EMCLab-Sinica/Stateful-CNN@37708ef (hawaii_record_footprints), modelled by the stateful-cnn-2021-08 profile (on the later code\'s profile by the engine variant hawaii-record-every-value)',
     explanation:
       "The Aug 2021 build records each preserved vector with `for (n = len; n >= 0; n -= B)`, adding MIN(B, n) to the layer's counter per step. A vector whose length is not a multiple of B leaves the counter off the multiples of B. Recovery rounds the counter down to a job (counter / B) and redoes the values of the partial job, and recording them adds them to the counter a second time: the counter now runs ahead of the values durably written. A later power failure in the same layer resumes past work that was never done -- a job reads as finished whose values are not durable.",
     provenance: {
@@ -364,10 +372,14 @@ export const FINDINGS = [
       code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
       builds: ['2021-08'],
       notIn: [
-        { build: '2021-02', why: 'records whole B only and carries a static remainder' },
+        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a). japari's stateful-cnn-2021-02 profile follows firmware-2021.md instead (floor(len/B)+1 updates per vector, min(B, n) each, no remainder), and on that profile the mechanism replays on the models measured on that build: kws at B = 2 and 4 (the per-element ReLU after each FC records one value per update; japari prove --model kws --engine hawaii --batch 2 --firmware stateful-cnn-2021-02 refutes fc1/Relu, fc2/Relu, fc3/Relu, replays reproducing) and cifar10 at B = 4 (conv10, 10 channels per pixel: 4, 4, 2), as on tiny-concat B = 4. The two sources disagree on 672ed9a's recording, and which one holds decides whether the 2021-02 build has this finding" },
         { build: 'later', why: 'records whole B only and carries a static remainder' },
       ],
-      reach: { evaluated: false, text: 'needs a vector shorter than, or not a multiple of, B inside a layer, then two failures in that layer; not found by fuzzing mnist (the model measured on this build) at B = 2 and 4 (100 schedules each, seed 1); found on tiny-concat (odd channel counts) at B = 4' },
+      reach: {
+        evaluated: true,
+        text:
+          'needs a vector not a multiple of B inside a layer, then two failures in that layer. mnist at B = 4 on its own build triggers it: its last FC (Times212) writes its 10 outputs in LEA calls of 4, 4 and 2 (op_filters 4), and the call of 2 leaves the counter off the multiples of 4; the 2021 seeker-exactness obligation (japari prove --model mnist --engine hawaii --batch 4 --firmware stateful-cnn-2021-08, two failures in the layer) refutes Times212 and its replay on stateful-cnn-2021-08 (failures before actions 208310 and 208593, input 0) ends with a wrong output. Fuzzing mnist at B = 2 and 4 (100 schedules each, seed 1) missed that window; mnist at B = 2 and lenet at B = 2, 4 are proved (BMC depth 2). It is the cause of all 31 wrong HAWAII outputs of the committed bench on the default build 2021-08 (reports/bench/README.md): 29 complete with the reference output under fix hawaii-whole-job-increments alone, 2 (lenet and kws B = 8 at 100uF/rf-obstruction) make no forward progress under it, and all 31, replayed from their power failures, show a job seen finished whose values are not durable. 30 of them are at B = 8, which the authors did not evaluate; the other is har at B = 4, 100uF/2mW, and HAR is not one of the authors\' models (mnist, kws, cifar10)',
+      },
       accepted: 'B = 4 is accepted',
       effects: ['wrong output'],
     },

@@ -118,11 +118,11 @@ const SEARCHES: readonly FindingSearch[] = [
   },
   {
     id: 'hawaii-2021-08-partial-increments',
-    discovery: 'exhaustive exploration of every pair of failures (stopped at the first failing pair; no single failure fails) of tiny-concat (odd channel counts) at B = 4 with the Aug 2021 recording (variant hawaii-record-every-value); first seen by fast-check fuzzing',
-    find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0, faults: ['hawaii-record-every-value'] }, false, 'depth2'),
+    discovery: 'exhaustive exploration of every pair of failures (stopped at the first failing pair; no single failure fails) of tiny-concat (odd channel counts) at B = 4 on the Aug 2021 build\'s profile (stateful-cnn-2021-08: floor(len/B)+1 updates of min(B, n), version reads, versioned writes); first seen by fast-check fuzzing with the variant hawaii-record-every-value',
+    find: () => fromExplore({ ...RUN, firmware: 'stateful-cnn-2021-08', model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }, false, 'depth2'),
     corrected: {
-      what: 'whole-B recording with a remainder reset at every layer start (the default recording with fix hawaii-layer-remainder)',
-      spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'hawaii-record-every-value'), fixes: [...new Set([...s.fixes, 'hawaii-layer-remainder'])].sort() }),
+      what: 'the same update sequence adding whole B only, the rest in a remainder reset at every layer start (fix hawaii-whole-job-increments)',
+      spec: (s) => ({ ...s, fixes: [...new Set([...s.fixes, 'hawaii-whole-job-increments'])].sort() }),
     },
   },
   {

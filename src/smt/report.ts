@@ -37,9 +37,15 @@ export interface ProofTarget {
 export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   ...(['hawaii', 'japari', 'japari-loopcount', 'stateful'] as const).flatMap((engine) => [1, 2].map((batch) => ({ model: 'lenet', engine, batch }))),
   // The HAWAII remainder at a B the authors' code compiles (B = 3 does not): tiny-concat's odd channel counts at B = 4.
-  // On 672ed9a's profile: the Feb 2021 build (and the later code) has the static remainder; 37708ef records every value.
-  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-02' },
-  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['hawaii-layer-remainder'] },
+  // On the later code's profile, the one whose recording carries the static remainder: japari's stateful-cnn-2021-02
+  // profile records as firmware-2021.md describes (floor(len/B)+1 updates per vector, no remainder), so a remainder
+  // counterexample does not replay there (catalogue: hawaii-remainder-crosses-layers, reach).
+  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-later' },
+  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-later', fixes: ['hawaii-layer-remainder'] },
+  // The Aug 2021 recording's partial increments on the model measured on that build, at a B the authors evaluated:
+  // mnist's last FC writes 10 outputs in calls of 4, 4, 2 (hawaii-2021-08-partial-increments); whole-B increments fix it.
+  { model: 'mnist', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-08' },
+  { model: 'mnist', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-08', fixes: ['hawaii-whole-job-increments'] },
   { model: 'tiny-fc', engine: 'japari', batch: 1 },
   { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
   { model: 'mnist', engine: 'japari', batch: 4 },

@@ -20,7 +20,7 @@ import { num } from '../ops.js';
 import type { EngineDesign } from '../registry.js';
 import type { Inspector } from '../inspect.js';
 import { CounterStore } from './counters.js';
-import { type CounterState, counterUpdate, counterWriteDue, recordEveryValue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
+import { type CounterState, type CounterWriteFaults, counterUpdate, counterWriteDue, recordEveryValue, recoveredJob, recordIncrements, versionedCounterWrite } from './rules.js';
 import { planFirmware } from '../reference/plan.js';
 import type { FirmwareProfile } from '../reference/firmware.js';
 import { readVersion } from '../common/record.js';
@@ -42,6 +42,10 @@ export class HawaiiPreservation implements Preservation {
   private readonly counterFirst: boolean;
   /** Variant hawaii-record-every-value (catalogue.ts VARIANTS): the 2021-08 recording. */
   private readonly everyValue: boolean;
+  /** Fix 'hawaii-whole-job-increments': the 2021 update sequence adds whole B only (remainder per layer). */
+  private readonly wholeJobs: boolean;
+  /** Fault 'hawaii-write-newer-copy': counter updates overwrite the newer copy. */
+  private readonly writeFaults: CounterWriteFaults;
   private readonly remainderWord: number;
   private readonly fw: FirmwareProfile;
   /** Ablation 'indicator-preservation': the counter writes are skipped (HAWAII without footprint preservation). */
@@ -57,6 +61,8 @@ export class HawaiiPreservation implements Preservation {
     this.uninitialised = e.faults.has('hawaii-remainder-uninitialised');
     this.counterFirst = e.faults.has('hawaii-counter-before-data');
     this.everyValue = e.faults.has('hawaii-record-every-value');
+    this.writeFaults = { writeNewer: e.faults.has('hawaii-write-newer-copy') };
+    this.wholeJobs = e.fixes.has('hawaii-whole-job-increments');
     this.remainderWord = e.plan.params.profile.sramMap.remainderWord;
   }
 
@@ -77,8 +83,8 @@ export class HawaiiPreservation implements Preservation {
 
   enterLayer(): void {
     if (this.uninitialised) this.e.dev.store(this.remainderWord, this.remainder);
-    // Fix 'hawaii-layer-remainder': leftovers of one layer never count for the next.
-    if (this.e.fixes.has('hawaii-layer-remainder')) this.setRemainder(0);
+    // Fixes 'hawaii-layer-remainder', 'hawaii-whole-job-increments': leftovers of one layer never count for the next.
+    if (this.e.fixes.has('hawaii-layer-remainder') || this.wholeJobs) this.setRemainder(0);
   }
 
   /** Called at every layer start (Stateful-CNN run_recovery under HAWAII). */
@@ -103,7 +109,7 @@ export class HawaiiPreservation implements Preservation {
     if (this.everyValue) {
       // Variant hawaii-record-every-value (37708ef): no remainder; min(B, n) per step.
       for (const add of recordEveryValue(values, e.B)) {
-        const next = counterUpdate(num, this.counter, add);
+        const next = counterUpdate(num, this.counter, add, this.writeFaults);
         e.dev.step('update indicator');
         this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
         this.counter = next;
@@ -113,7 +119,7 @@ export class HawaiiPreservation implements Preservation {
     if (this.uninitialised) this.remainder = e.dev.load(this.remainderWord);
     this.setRemainder(this.remainder + values);
     while (counterWriteDue(num, this.remainder, e.B)) {
-      const next = counterUpdate(num, this.counter, e.B);
+      const next = counterUpdate(num, this.counter, e.B, this.writeFaults);
       e.dev.step('update indicator');
       this.counters.write(e.dev, layer.index, next.newer1 ? 1 : 0, next.value, next.version, Cat.preserveIndicator);
       this.counter = next;
@@ -130,7 +136,17 @@ export class HawaiiPreservation implements Preservation {
   private recordValues2021(layer: EngineLayer, values: number): void {
     const e = this.e;
     const dev = e.dev;
-    const incs = recordIncrements(values, e.B);
+    let incs: number[];
+    if (this.wholeJobs) {
+      // Fix hawaii-whole-job-increments: + B per full B of the remainder, the rest waits.
+      if (this.uninitialised) this.remainder = dev.load(this.remainderWord);
+      this.setRemainder(this.remainder + values);
+      incs = [];
+      while (counterWriteDue(num, this.remainder, e.B)) {
+        incs.push(e.B);
+        this.setRemainder(this.remainder - e.B);
+      }
+    } else incs = recordIncrements(values, e.B);
     const c = this.fw.constants;
     dev.software(c.footprintCallCycles + c.footprintLoopCycles * incs.length, Cat.preserveIndicator, 'record footprints (bookkeeping)', incs.length, 1);
     if (this.ablated) return;
@@ -140,10 +156,10 @@ export class HawaiiPreservation implements Preservation {
       if (this.fw.hawaii.versionReadsPerUpdate > 0) {
         const v0 = readVersion(dev, this.counters.addr(layer.index, 0) + 2, Cat.preserveIndicator);
         const v1 = this.counters.singleCopy ? v0 : readVersion(dev, this.counters.addr(layer.index, 1) + 2, Cat.preserveIndicator);
-        w = versionedCounterWrite(num, this.counter.value, k, v0, v1);
+        w = versionedCounterWrite(num, this.counter.value, k, v0, v1, this.writeFaults);
       } else {
         // No version reads: the volatile view of the pair picks the copy (counterUpdate's rule).
-        const n = counterUpdate(num, this.counter, k);
+        const n = counterUpdate(num, this.counter, k, this.writeFaults);
         w = { copy1: n.newer1, value: n.value, version: n.version };
       }
       this.counters.write(dev, layer.index, w.copy1 ? 1 : 0, w.value, w.version, Cat.preserveIndicator);

@@ -5,6 +5,7 @@
  *
  *   counterWriteDue(r, B)        the volatile remainder holds a full B: one more counter write
  *   counterUpdate(c, B)          that write: value + B to the older copy, version bumped
+ *                                (fault 'hawaii-write-newer-copy': to the newer copy)
  *   recordEveryValue(len, B)     the 2021-08 recording: the counter increments for a vector of len
  *                                values, min(B, n) for n = len, len - B, ... >= 0
  *   recoveredJob(value, B)       recovery: first unfinished job = counter / B
@@ -28,9 +29,16 @@ export function counterWriteDue<N, B>(o: Ops<N, B>, remainder: N, B: number): B 
   return o.le(o.k(B), remainder);
 }
 
+/** The faults that change a counter update (catalogue.ts FAULTS). */
+export interface CounterWriteFaults {
+  /** 'hawaii-write-newer-copy': the update overwrites the newer copy (version bumped), not the older. */
+  readonly writeNewer: boolean;
+}
+const FAITHFUL: CounterWriteFaults = { writeNewer: false };
+
 /** One counter write: value + B into the older copy, with the newer copy's version bumped. */
-export function counterUpdate<N, B>(o: Ops<N, B>, c: CounterState<N, B>, B: number): CounterState<N, B> {
-  return { value: o.add(c.value, o.k(B)), version: bumpVersion(o, c.version), newer1: o.not(c.newer1) };
+export function counterUpdate<N, B>(o: Ops<N, B>, c: CounterState<N, B>, B: number, faults: CounterWriteFaults = FAITHFUL): CounterState<N, B> {
+  return { value: o.add(c.value, o.k(B)), version: bumpVersion(o, c.version), newer1: faults.writeNewer ? c.newer1 : o.not(c.newer1) };
 }
 
 /**
@@ -67,7 +75,7 @@ export function recordIncrements(len: number, B: number): number[] {
  * get_newer_copy_id): the two copies' versions v0, v1 are read from NVM; the older copy gets
  * {value + k, newer version + 1}. Returns the copy written and its contents.
  */
-export function versionedCounterWrite<N, B>(o: Ops<N, B>, value: N, k: N, v0: N, v1: N): { copy1: B; value: N; version: N } {
+export function versionedCounterWrite<N, B>(o: Ops<N, B>, value: N, k: N, v0: N, v1: N, faults: CounterWriteFaults = FAITHFUL): { copy1: B; value: N; version: N } {
   const newer1 = newerIsCopy1(o, v0, v1);
-  return { copy1: o.not(newer1), value: o.add(value, k), version: bumpVersion(o, o.ite(newer1, v1, v0)) };
+  return { copy1: faults.writeNewer ? newer1 : o.not(newer1), value: o.add(value, k), version: bumpVersion(o, o.ite(newer1, v1, v0)) };
 }
