@@ -178,7 +178,7 @@ function counterUpdate2021(ctx: ProveContext, l: EngineLayer): Obligation {
     id: 'indicator-distinguishability',
     layer: layerLabel(l),
     layerIndex: l.index,
-    statement: `A reboot during ${l.name}'s counter update sequence of the 2021 builds (two version reads, one versioned 4-byte write, floor(len/B)+1 per vector, the last adding len mod B, possibly 0) reads a valid copy: the old value while the version byte has not landed, the new one once it has; never a torn mix.`,
+    statement: `A reboot during ${l.name}'s counter update sequence of the 2021 builds (two version reads, one versioned 4-byte write; on 37708ef floor(len/B)+1 per vector, the last adding len mod B, possibly 0; on 672ed9a one + B per full B) reads a valid copy: the old value while the version byte has not landed, the new one once it has; never a torn mix.`,
     tiedTo: ['hawaii/rules.ts#versionedCounterWrite', 'hawaii/rules.ts#recordIncrements', 'hawaii/design.ts#recordValues2021', 'hawaii/counters.ts#CounterStore.write', 'common/rules.ts#newerIsCopy1', 'common/rules.ts#bumpVersion'],
     encoding: 'induction over the number of updates: symbolic pair state under the invariant, versions read from NVM, increment k in 0..B, torn prefix t (0..4 bytes: value lo, value hi, version, pad)',
     goals: [goal('the reset counter pair violates the invariant', base), goal('a torn 2021 counter update is read as a mix or an older value, writes the newer copy, or breaks the invariant', s)],
@@ -678,12 +678,17 @@ function hawaiiCommit(ctx: ProveContext, l: EngineLayer): Obligation {
 export function hawaiiObligations(ctx: ProveContext): Obligation[] {
   const out: Obligation[] = [];
   for (const l of ctx.plan.layers) {
-    out.push(planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' ? counterUpdate2021(ctx, l) : counterDistinguishability(ctx, l));
+    out.push(planFirmware(ctx.plan).hawaii.versionReadsPerUpdate > 0 ? counterUpdate2021(ctx, l) : counterDistinguishability(ctx, l));
     out.push(counterArithmetic(ctx, l));
     if (l.kind === 'conv' || l.kind === 'gemm') out.push(augmentationObligation(ctx, l));
     // The 2021 recording counts values; with fix hawaii-whole-job-increments it counts whole B with
     // a per-layer remainder, which the remainder model describes.
-    const valuesCounted = planFirmware(ctx.plan).hawaii.updates === 'floor-plus-one' && !ctx.spec.fixes.includes('hawaii-whole-job-increments');
+    // 672ed9a ('per-full-batch' with version reads) counts whole B with a remainder carried across
+    // layers, which the remainder model describes too; the variant hawaii-record-every-value puts
+    // 37708ef's recording on it.
+    const fw = planFirmware(ctx.plan).hawaii;
+    const everyValue = fw.versionReadsPerUpdate > 0 && ctx.plan.params.faults.includes('hawaii-record-every-value');
+    const valuesCounted = (fw.updates === 'floor-plus-one' || everyValue) && !ctx.spec.fixes.includes('hawaii-whole-job-increments');
     out.push(valuesCounted ? seeker2021(ctx, l) : remainderSeeker(ctx, l));
     out.push(hawaiiCommit(ctx, l));
   }

@@ -105,7 +105,7 @@ export class HawaiiPreservation implements Preservation {
   private recordValues(layer: EngineLayer, values: number): void {
     if (values <= 0) return;
     const e = this.e;
-    if (this.fw.hawaii.updates === 'floor-plus-one') return this.recordValues2021(layer, values);
+    if (this.fw.hawaii.versionReadsPerUpdate > 0) return this.recordValues2021(layer, values);
     if (this.everyValue) {
       // Variant hawaii-record-every-value (37708ef): no remainder; min(B, n) per step.
       for (const add of recordEveryValue(values, e.B)) {
@@ -128,17 +128,20 @@ export class HawaiiPreservation implements Preservation {
   }
 
   /**
-   * The 2021 builds: floor(values / B) + 1 updates (recordIncrements), each two 1-byte version
-   * reads and one 4-byte write {value, version} to the older copy (versionedCounterWrite). The
-   * loop and call bookkeeping cost the build's fitted constants; under the ablation only they
-   * remain.
+   * The 2021 builds, each update two 1-byte version reads and one 4-byte write {value, version}
+   * to the older copy (versionedCounterWrite). 37708ef ('floor-plus-one', or the variant
+   * hawaii-record-every-value on any build): floor(values / B) + 1 updates adding min(B, n)
+   * (recordIncrements). 672ed9a ('per-full-batch'): the static non_recorded_jobs remainder, + B
+   * per full B, carried across layers. The loop and call bookkeeping cost the build's fitted
+   * constants; under the ablation only they remain.
    */
   private recordValues2021(layer: EngineLayer, values: number): void {
     const e = this.e;
     const dev = e.dev;
     let incs: number[];
-    if (this.wholeJobs) {
-      // Fix hawaii-whole-job-increments: + B per full B of the remainder, the rest waits.
+    if (this.wholeJobs || (this.fw.hawaii.updates === 'per-full-batch' && !this.everyValue)) {
+      // 672ed9a, and fix hawaii-whole-job-increments (which also resets the remainder per layer):
+      // + B per full B of the remainder, the rest waits.
       if (this.uninitialised) this.remainder = dev.load(this.remainderWord);
       this.setRemainder(this.remainder + values);
       incs = [];

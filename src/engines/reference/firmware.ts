@@ -92,7 +92,9 @@ export interface FirmwareProfile {
   readonly overlap: boolean;
   readonly hawaii: {
     /**
-     * 'per-full-batch': one counter write per full B values, remainder carried (alg);
+     * 'per-full-batch': one counter update (+B) per full B values, the remainder carried in a
+     * static across calls and layers (alg; 672ed9a's `static non_recorded_jobs` with
+     * `for (; non_recorded_jobs >= BATCH_SIZE; non_recorded_jobs -= BATCH_SIZE)`, issue 15);
      * 'floor-plus-one': hawaii_record_footprints loops `for (n = len; n >= 0; n -= B)`, floor(len/B)+1
      * counter updates per preserved vector, each adding min(B, n) (fw21, op_utils.cpp).
      */
@@ -185,12 +187,21 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
     // fw21 "The two builds": no overlap of LEA compute and output DMA in 672ed9a.
     overlap: false,
-    hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: true },
+    // HAWAII recording: 672ed9a keeps a static non_recorded_jobs and adds whole B (issue 15: the
+    // remainder "holds in 672ed9a and at HEAD"); firmware-2021.md's floor(len/B)+1 loop is
+    // 37708ef's (issue 15 lead 1). A deviation from fw21's per-operation list (deviations.md).
+    hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 2, perJobValueWrites: true },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     nvm: NVM_2021,
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
-    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
+    sources: {
+      ...SOURCES_2021,
+      hawaiiUpdates:
+        'issue 15 ("hawaii-remainder-crosses-layers holds in 672ed9a ... where a static non_recorded_jobs is never reset"); Stateful-CNN common/op_utils.cpp (stored form: static int16_t non_recorded_jobs; for (; non_recorded_jobs >= BATCH_SIZE; non_recorded_jobs -= BATCH_SIZE) write_hawaii_layer_footprint(layer, BATCH_SIZE)); firmware-2021.md\'s floor(len/B)+1 is the 37708ef loop',
+      overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`,
+      perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own`,
+    },
   },
   'stateful-cnn-2021-08': {
     id: 'stateful-cnn-2021-08',
