@@ -11,6 +11,7 @@ import { stableStringify } from '../util/json.js';
 import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
 import { findingSpec } from '../engines/catalogue.js';
 import type { EngineKind } from '../engines/reference/plan.js';
+import type { FirmwareId } from '../engines/reference/firmware.js';
 import { prove, type ProofReport } from './prove.js';
 import { Z3Runtime } from './runtime.js';
 import { clearAnswerCache, type ObligationId, type ObligationResult } from './obligation.js';
@@ -24,6 +25,8 @@ export interface ProofTarget {
   readonly fixes?: readonly string[];
   /** Only this obligation (all when absent). */
   readonly obligation?: ObligationId;
+  /** Firmware build (firmware.ts); absent: the library default (stateful-cnn-later). */
+  readonly firmware?: FirmwareId;
 }
 
 /**
@@ -37,10 +40,12 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   { model: 'tiny-concat', engine: 'hawaii', batch: 4, fixes: ['hawaii-layer-remainder'] },
   { model: 'tiny-fc', engine: 'japari', batch: 1 },
   { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
-  { model: 'mnist', engine: 'japari', batch: 4 },
+  // The slice job map: mnist's FC in two slices (196 + 60 rows) by the Feb 2021 transform.py rule;
+  // the Aug 2021 rule, on which mnist was measured, makes one slice of 256 at B = 4.
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02' },
   // The narrow fix renumbers slice jobs but leaves FC data off the slot's grid (refuted); padding fixes it.
-  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-gemm-slice-jobs'] },
-  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-pad-vector-groups'] },
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['japari-gemm-slice-jobs'] },
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['japari-pad-vector-groups'] },
   // FC outputs without footprints (B > outputs per call): recomputing them is not enough (refuted); padding fixes it.
   { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-fc-no-footprint-recompute'] },
   { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-pad-vector-groups'] },
@@ -55,7 +60,7 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
 export const CANONICAL_TIMEOUT_MS = 120_000;
 
 export function targetName(t: ProofTarget): string {
-  return `${t.model}-${t.engine}-B${t.batch}${t.fixes && t.fixes.length > 0 ? `-fix-${[...t.fixes].sort().join('+')}` : ''}`;
+  return `${t.model}-${t.engine}-B${t.batch}${t.firmware ? `-${t.firmware}` : ''}${t.fixes && t.fixes.length > 0 ? `-fix-${[...t.fixes].sort().join('+')}` : ''}`;
 }
 
 function available(t: ProofTarget): boolean {
@@ -90,6 +95,7 @@ export function proofJson(t: ProofTarget, r: ProofReport): Record<string, unknow
     batch: r.batch,
     placement: r.placement,
     fixes: r.fixes,
+    ...(t.firmware ? { firmware: t.firmware } : {}),
     arithmetic: r.arithmetic,
     timeout_s: CANONICAL_TIMEOUT_MS / 1000,
     counts: r.counts,
@@ -184,7 +190,7 @@ export async function proofReportFiles(targets: readonly ProofTarget[] = CANONIC
     const z3 = new Z3Runtime({ workers: 1 });
     let r: ProofReport;
     try {
-      r = await prove({ model: t.model, engine: t.engine, batch: t.batch, fixes: t.fixes ?? [], ...(t.obligation ? { obligation: t.obligation } : {}), timeoutMs: CANONICAL_TIMEOUT_MS }, z3);
+      r = await prove({ model: t.model, engine: t.engine, batch: t.batch, fixes: t.fixes ?? [], ...(t.obligation ? { obligation: t.obligation } : {}), ...(t.firmware ? { firmware: t.firmware } : {}), timeoutMs: CANONICAL_TIMEOUT_MS }, z3);
     } finally {
       await z3.close();
     }
