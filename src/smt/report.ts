@@ -108,12 +108,12 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function proofMarkdown(r: ProofReport): string {
+export function proofMarkdown(r: ProofReport, firmware?: FirmwareId): string {
   const c = r.counts;
   const lines = [
-    `# Proofs: ${r.model}, ${r.engine}, B = ${r.batch}${r.fixes.length > 0 ? ` (fixes ${r.fixes.join(', ')})` : ''}`,
+    `# Proofs: ${r.model}, ${r.engine}, B = ${r.batch}${firmware ? `, build ${firmware}` : ''}${r.fixes.length > 0 ? ` (fixes ${r.fixes.join(', ')})` : ''}`,
     '',
-    `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown (Z3, ${CANONICAL_TIMEOUT_MS / 1000} s per obligation; unknown is never a pass). Regenerate with \`npm run reports\`; rerun with \`japari prove --model ${r.model} --engine ${r.engine} --batch ${r.batch}${r.fixes.length > 0 ? ` --fix ${r.fixes.join(',')}` : ''}\`.`,
+    `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown (Z3, ${CANONICAL_TIMEOUT_MS / 1000} s per obligation; unknown is never a pass). Regenerate with \`npm run reports\`; rerun with \`japari prove --model ${r.model} --engine ${r.engine} --batch ${r.batch}${firmware ? ` --firmware ${firmware}` : ''}${r.fixes.length > 0 ? ` --fix ${r.fixes.join(',')}` : ''}\`.`,
     '',
     '| obligation | layer | verdict | bound / limit | counterexample | replay |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -196,7 +196,7 @@ export async function proofReportFiles(targets: readonly ProofTarget[] = CANONIC
     }
     const name = targetName(t);
     files.push({ path: `proofs/${name}.json`, content: `${stableStringify(proofJson(t, r), 2)}\n` });
-    files.push({ path: `proofs/${name}.md`, content: proofMarkdown(r) });
+    files.push({ path: `proofs/${name}.md`, content: proofMarkdown(r, t.firmware) });
     const ids = new Set<string>();
     for (const o of r.obligations) {
       if (o.verdict !== 'refuted') continue;
