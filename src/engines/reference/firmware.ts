@@ -11,7 +11,9 @@
  * compares build ids.
  *
  * `stateful-cnn-later` keeps japari's earlier behaviour: algorithms.md "Reference engine
- * parameters", which describe the engine's later (late 2021/2022) code.
+ * parameters", which describe the engine's later (late 2021/2022) code -- except the FC input
+ * tiling, which now follows the later transform.py (FcTileRule; japari's own "largest tile that
+ * fits", gemmInputTile before issue 15, is not what that code does).
  *
  * Citations: "fw21" = ../shared/reference/firmware-2021.md, "alg" = algorithms.md, "dev" =
  * device.md; code as EMCLab-Sinica/Stateful-CNN@commit:path.
@@ -26,7 +28,7 @@ export type FirmwareVariantId = `${FirmwareId}~${string}`;
 export const FIRMWARE_IDS: readonly FirmwareId[] = ['stateful-cnn-2021-02', 'stateful-cnn-2021-08', 'stateful-cnn-later'];
 /** The default build of every command (the issue: the later of the two measured builds). */
 export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
-/** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles). */
+/** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles, FC tiling aside: see the header). */
 export const LIBRARY_DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-later';
 
 /** The free constants of a build: fitted by `japari calibrate` on calibration.md only. */
