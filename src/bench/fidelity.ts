@@ -115,6 +115,7 @@ export const FACTS: readonly { readonly id: string; readonly fact: string; reado
   { id: 'hawaii-per-job-writes', fact: 'HAWAII: each job written in its own transfer (2021-02)', off: (f) => ({ ...f, hawaii: { ...f.hawaii, perJobValueWrites: false } }) },
   { id: 'japari-fc-group-copies', fact: 'JAPARI: FC weights copied one B-group per call', off: (f) => ({ ...f, japari: { ...f.japari, fcWeightCopyPerGroup: false } }) },
   { id: 'japari-runtime-modulo', fact: 'JAPARI: runtime modulo per element in ReLU/MaxPool', off: (f) => ({ ...f, japari: { ...f.japari, runtimeModulo: false } }) },
+  { id: 'fc-tile-rule', fact: "the build's transform.py FC input tiling (toggled: the later code's rule)", off: (f) => ({ ...f, transform: { ...f.transform, fcTile: FIRMWARE['stateful-cnn-later'].transform.fcTile } }) },
   { id: 'concat-metadata', fact: 'Concat as metadata (no data moves)', off: (f) => ({ ...f, transform: { ...f.transform, concatMetadata: false } }) },
   { id: 'fitted-overheads', fact: 'the fitted per-call overheads (all four constants 0)', off: (f) => ({ ...f, constants: { spiCallCycles: 0, paramCallCycles: 0, footprintLoopCycles: 0, footprintCallCycles: 0 } }) },
 ];

@@ -48,10 +48,12 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   { model: 'mnist', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-08', fixes: ['hawaii-whole-job-increments'] },
   { model: 'tiny-fc', engine: 'japari', batch: 1 },
   { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
-  { model: 'mnist', engine: 'japari', batch: 4 },
+  // The slice job map: mnist's FC in two slices (196 + 60 rows) by the Feb 2021 transform.py rule;
+  // the Aug 2021 rule, on which mnist was measured, makes one slice of 256 at B = 4.
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02' },
   // The narrow fix renumbers slice jobs but leaves FC data off the slot's grid (refuted); padding fixes it.
-  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-gemm-slice-jobs'] },
-  { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-pad-vector-groups'] },
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['japari-gemm-slice-jobs'] },
+  { model: 'mnist', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['japari-pad-vector-groups'] },
   // FC outputs without footprints (B > outputs per call): recomputing them is not enough (refuted); padding fixes it.
   // Only the later code accepts an FC call narrower than B (both 2021 builds assert tile_width >= BATCH_SIZE).
   { model: 'lenet', engine: 'japari', batch: 8, firmware: 'stateful-cnn-later', fixes: ['japari-fc-no-footprint-recompute'] },

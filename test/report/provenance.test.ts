@@ -50,7 +50,8 @@ describe('finding provenance (catalogue)', () => {
     expect(st('hawaii-remainder-crosses-layers').builds).toEqual(['2021-02', 'later']);
     expect(st('hawaii-remainder-crosses-layers').notIn?.map((n) => n.build)).toEqual(['2021-08']);
     expect(st('japari-fc-without-footprints').builds).toEqual(['later']);
-    expect(st('japari-gemm-slice-job-map').status).toBe('artefact under review');
+    expect(st('japari-gemm-slice-job-map').status).toBe('published design');
+    expect(st('japari-gemm-slice-job-map').reach.evaluated).toBe(false);
     expect(st('loopcount-torn-footprint-256').status).toBe('intent');
     expect(st('loopcount-saturated-running-sums').status).toBe('reconstruction');
     expect(st('loopcount-non-lea-livelock').status).toBe('reconstruction');

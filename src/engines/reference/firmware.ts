@@ -11,7 +11,9 @@
  * compares build ids.
  *
  * `stateful-cnn-later` keeps japari's earlier behaviour: algorithms.md "Reference engine
- * parameters", which describe the engine's later (late 2021/2022) code.
+ * parameters", which describe the engine's later (late 2021/2022) code -- except the FC input
+ * tiling, which now follows the later transform.py (FcTileRule; japari's own "largest tile that
+ * fits", gemmInputTile before issue 15, is not what that code does).
  *
  * Citations: "fw21" = ../shared/reference/firmware-2021.md, "alg" = algorithms.md, "dev" =
  * device.md; code as EMCLab-Sinica/Stateful-CNN@commit:path.
@@ -26,7 +28,7 @@ export type FirmwareVariantId = `${FirmwareId}~${string}`;
 export const FIRMWARE_IDS: readonly FirmwareId[] = ['stateful-cnn-2021-02', 'stateful-cnn-2021-08', 'stateful-cnn-later'];
 /** The default build of every command (the issue: the later of the two measured builds). */
 export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
-/** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles). */
+/** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles, FC tiling aside: see the header). */
 export const LIBRARY_DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-later';
 
 /**
@@ -58,6 +60,32 @@ export interface FittedConstants {
 
 export const FREE_CONSTANTS: readonly (keyof FittedConstants)[] = ['spiCallCycles', 'paramCallCycles', 'footprintLoopCycles', 'footprintCallCycles'];
 
+/**
+ * The FC input tiling rule of a build (dnn-models/transform.py, determine_gemm_tile_sizes). With
+ * K input rows (the Gemm's B_rows = A_cols), N outputs, u = op_filters (tile_size_unit) and the
+ * build's B (--batch-size, for every method): tile_channel starts at min(cap, K) rounded down to a
+ * multiple of u and drops by u until the LEA buffer (1884 words) holds
+ *  - 'all-partial-sums': the input row (K + 2), the B block (rows + 2) x 2u ("* 2 to fit JAPARI
+ *    footprint kernels") and the outputs of every tile: (N + floor(N / B)) * ceil(K / rows);
+ *  - 'input-and-block': the input row (K + 2), the B block (rows + 2) x w and one output row w,
+ *    w = (extend_for_footprints(u) + 1) / 2 * 2 = u + floor(u / B) + 1 (Python 3's `/` is float
+ *    division, so the intended round-up to even is a plain + 1).
+ * The cap is min(ARM_PSTATE_LEN / u - 2, K) in the 2021 code ((8704 / tile_width) / 2 * 2 - 2) and
+ * min(K, 512) later (the DMA limit of 512 Q15 values; the pState term, 1086, never binds below it).
+ * A model with K < u makes tile_channel 0 and transform.py's loop never ends; japari then takes
+ * the whole input as one tile. When the fit fails for every multiple of u, the 2021 code widens
+ * tile_width, which only makes the fit harder (its loop does not end either): a ConfigError.
+ */
+export interface FcTileRule {
+  readonly fit: 'all-partial-sums' | 'input-and-block';
+  /** ARM_PSTATE_LEN (words) of the cap ARM_PSTATE_LEN / u - 2; null: no such term. */
+  readonly pstateWords: number | null;
+  /** The DMA cap on rows (512); null: none. */
+  readonly dmaRows: number | null;
+  /** The stored version of transform.py the rule was read from, as repo@commit:path:lines. */
+  readonly source: string;
+}
+
 export interface FirmwareProfile {
   readonly id: FirmwareId;
   readonly title: string;
@@ -81,6 +109,8 @@ export interface FirmwareProfile {
     readonly filterCopyPerKernelPosition: boolean;
     /** Concat is metadata: the next Conv reads the halves in place; no data moves, no time passes. */
     readonly concatMetadata: boolean;
+    /** FC input tiling: the rows of each slice of partial sums (determine_gemm_tile_sizes). */
+    readonly fcTile: FcTileRule;
   };
   /**
    * How the external FRAM holds feature maps (dnn-models/transform.py configs, platform.cpp
@@ -147,6 +177,41 @@ export interface NvmLayoutRule {
 const FW21 = 'firmware-2021.md';
 
 /**
+ * FC tiling rules, read from the stored versions of dnn-models/transform.py (the search index
+ * holds four and does not name the commit of each; ordered by their contents):
+ *  - the oldest (configs inline, op_filters 4 and scale 8 for every model at lines 175-219, the
+ *    doubled output tile at 459-465: the layout firmware-2021.md cites for the 2021 builds) keeps
+ *    the outputs of every tile in the LEA buffer: taken for 672ed9a;
+ *  - the next (configs.py split off, BATCH_SIZE and extend_for_footprints, the doubled output tile
+ *    and the tile_width of the 2021 gemm.cpp still there) fits the input row, the B block and one
+ *    output row: taken for 37708ef (it gives mnist's last FC one slice of 256 at B = 4, as issue 15
+ *    read 37708ef);
+ *  - the later code (7cc00fb and dnn-models/layer_utils.py after it: no tile_width, the doubled
+ *    tile for JAPARI only) keeps that fit and caps the rows at 512.
+ */
+const FC_TILE_2021_02: FcTileRule = {
+  fit: 'all-partial-sums',
+  pstateWords: 8704,
+  dmaRows: null,
+  source:
+    'EMCLab-Sinica/Stateful-CNN@672ed9a:dnn-models/transform.py:~489-531 (determine_gemm_tile_sizes: total_buffer_size = LEA_BUFFER_SIZE - (A_rows * A_cols + 2); output_len += output_len // CUR_BATCH_SIZE; total_buffer_size - (tile_channel + 2) * tile_width * 2 >= output_len * ceil(B_rows / tile_channel); lines counted in the oldest stored version from firmware-2021.md\'s anchor 459-465)',
+};
+const FC_TILE_2021_08: FcTileRule = {
+  fit: 'input-and-block',
+  pstateWords: 8704,
+  dmaRows: null,
+  source:
+    'EMCLab-Sinica/Stateful-CNN@37708ef:dnn-models/transform.py (determine_gemm_tile_sizes: full_tile_width = (extend_for_footprints(tile_width) + 1) / 2 * 2; needed_mem = (A_rows * A_cols + 2) + (tile_channel + 2) * full_tile_width + A_rows * full_tile_width <= LEA_BUFFER_SIZE; the second stored version, A_rows = 1)',
+};
+const FC_TILE_LATER: FcTileRule = {
+  fit: 'input-and-block',
+  pstateWords: null,
+  dmaRows: 512,
+  source:
+    'EMCLab-Sinica/Stateful-CNN@7cc00fb:dnn-models/transform.py (determine_gemm_tile_sizes: tile_channel = min([..., B_rows, gemm_tile_length or inf, 512]) // tile_size_unit * tile_size_unit; the same needed_mem fit; configs.py sets no gemm_tile_length) and HEAD dnn-models/layer_utils.py (the same rule, tile_input_usage)',
+};
+
+/**
  * transform.py as stored in the 2021 form (inline configs with op_filters 4 and scale 8 for every
  * model, CUR_BATCH_SIZE, the params_len check in determine_conv_tile_c): mnist 2 x 26000, cifar10
  * 3 x 65000, kws 2 x 20000 (the 2020 form had mnist 2 x 20000, cifar10 3 x 30000, without
@@ -171,6 +236,7 @@ const SOURCES_2021 = {
   fcReluPerElement: `${FW21}: ReLU after an FC layer reads and writes each value separately (op_handlers.cpp)`,
   filterCopyPerKernelPosition: `${FW21} "Per-operation structure": conv filters load per (filter, kh, kw) with an interleave (conv.cpp)`,
   concatMetadata: `${FW21} "Graph transformation": Concat is metadata (op_handlers.cpp Concat); japari still materialises the tensor for its storage model, at no cost`,
+  fcTile: 'transform.py determine_gemm_tile_sizes (see the rule\'s source)',
   hawaiiUpdates: `${FW21}: hawaii_record_footprints loops for (n = len; n >= 0; n -= B) (Stateful-CNN common/op_utils.cpp, 2021)`,
   versionReads: `${FW21}: write_hawaii_layer_footprint -> commit_versioned_data -> get_newer_copy_id: two 1-byte version reads, one 4-byte write (platform.cpp)`,
   fcWeightCopyPerGroup: `${FW21}: copy_size = MIN_VAL(BATCH_SIZE, tile_width) (gemm.cpp)`,
@@ -184,7 +250,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-2021-02',
     title: 'Stateful-CNN as built in Feb 2021 (CIFAR-10 SqueezeNet, KWS)',
     code: 'EMCLab-Sinica/Stateful-CNN@672ed9a',
-    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true, fcTile: FC_TILE_2021_02 },
     // fw21 "The two builds": no overlap of LEA compute and output DMA in 672ed9a.
     overlap: false,
     // HAWAII recording: 672ed9a keeps a static non_recorded_jobs and adds whole B (issue 15: the
@@ -207,7 +273,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-2021-08',
     title: 'Stateful-CNN as built in Aug 2021 (MNIST LeNet)',
     code: 'EMCLab-Sinica/Stateful-CNN@37708ef',
-    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true },
+    transform: { opFilters: 4, doubledOutputTile: true, mergeAfterEveryConvGemm: true, mergeScales: true, maxPoolPerElement: true, fcReluPerElement: true, filterCopyPerKernelPosition: true, concatMetadata: true, fcTile: FC_TILE_2021_08 },
     // fw21 "The two builds": the LEA command starts, then the output's SPI DMA (c7f2ab5, a63e7b4, ea4eace).
     overlap: true,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
@@ -221,7 +287,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     id: 'stateful-cnn-later',
     title: 'the reference engine as algorithms.md describes it (later code; japari before build profiles)',
     code: 'algorithms.md "Reference engine parameters"',
-    transform: { opFilters: null, doubledOutputTile: false, mergeAfterEveryConvGemm: false, mergeScales: false, maxPoolPerElement: false, fcReluPerElement: false, filterCopyPerKernelPosition: false, concatMetadata: false },
+    transform: { opFilters: null, doubledOutputTile: false, mergeAfterEveryConvGemm: false, mergeScales: false, maxPoolPerElement: false, fcReluPerElement: false, filterCopyPerKernelPosition: false, concatMetadata: false, fcTile: FC_TILE_LATER },
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
@@ -231,7 +297,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     // japari's memory map, so "free FRAM" would mean something else).
     nvm: null,
     constants: ZERO,
-    sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },
+    sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)', fcTile: `${FC_TILE_LATER.source}; japari took "the largest tile that fits the LEA buffer" (gemmInputTile) before, which the later code does not do` },
   },
 };
 

@@ -14,7 +14,7 @@
  *  - the output tile is then chosen per engine (n = 2 * otc for JAPARI, otc otherwise);
  *    output rows are processed in tiles of up to 8 (Stateful-CNN: min(H, 8 * stride) input rows).
  *  - FC: op_filters outputs per LEA call (4 for MNIST/KWS/HAR, 2 for CIFAR-10); the input
- *    tile is the largest (<= 512 rows) that fits the LEA buffer with room for B = 1 footprints.
+ *    tile follows the build's transform.py rule (firmware.ts FcTileRule, gemmInputTile).
  * Every tile is checked against the real LEA RAM footprint of the engine's buffers; a layer
  * that cannot fit is a ConfigError that says how many words it needs.
  */
@@ -29,7 +29,7 @@ import { LEA_RAM_BASE } from '../../device/device.js';
 import { ConfigError, InputError } from '../../util/errors.js';
 import { recordBytes } from '../common/record.js';
 import { RomImage } from '../common/rom.js';
-import { type FirmwareId, type FirmwareProfile, type FittedConstants, firmwareOf, deviceFor, withConstants, LIBRARY_DEFAULT_FIRMWARE } from './firmware.js';
+import { type FirmwareId, type FirmwareProfile, type FcTileRule, type FittedConstants, firmwareOf, deviceFor, withConstants, LIBRARY_DEFAULT_FIRMWARE } from './firmware.js';
 
 /**
  * output-preservation: outputs are not written to NVM (Baseline, JAPARI without output
@@ -370,13 +370,29 @@ function leaInputTile(C: number, OC: number, kP: number, kQ: number, usable: num
   }
 }
 
-/** The engine-independent FC input tile (rows of the B block). */
-export function gemmInputTile(K: number, opf: number, usable: number, where: string): number {
-  const fw = roundEven(2 * opf); // room for B = 1 footprints
-  let kt = Math.min(K, 512);
-  while (kt > 0 && kt + 2 + (kt + 2) * fw + 2 * fw > usable) kt--;
-  if (kt < 1) throw new ConfigError(`${where}: ${opf} outputs per LEA call do not fit ${usable} words of LEA RAM`);
-  return kt;
+/**
+ * The FC input tile (rows of the input and of the B block per slice of partial sums) by the build's
+ * rule (firmware.ts FcTileRule, transform.py determine_gemm_tile_sizes): K input rows, N outputs,
+ * u outputs per LEA call (op_filters), the build's B. The rule depends on no engine, so every
+ * engine of a build and B shares the tiles, and the bit-exact reference follows them (the parts
+ * of planGemm's ArithPart list).
+ */
+export function gemmInputTile(rule: FcTileRule, K: number, N: number, u: number, B: number, usable: number, where: string): number {
+  let cap = K;
+  if (rule.pstateWords !== null) cap = Math.min(cap, rule.pstateWords / u - 2); // (ARM_PSTATE_LEN / tile_width) / 2 * 2 - 2
+  if (rule.dmaRows !== null) cap = Math.min(cap, rule.dmaRows);
+  const start = Math.floor(cap / u) * u;
+  // K < u: tile_channel starts at 0 and transform.py's `while True` never ends; one tile of K rows.
+  if (start < 1) return K;
+  const fits =
+    rule.fit === 'all-partial-sums'
+      ? (tc: number) => usable - (K + 2) - (tc + 2) * u * 2 >= (N + Math.floor(N / B)) * Math.ceil(K / tc)
+      : (tc: number) => {
+          const w = u + Math.floor(u / B) + 1; // (extend_for_footprints(u) + 1) / 2 * 2 in Python 3
+          return K + 2 + (tc + 2) * w + w <= usable;
+        };
+  for (let tc = start; tc > 0; tc -= u) if (fits(tc)) return tc;
+  throw new ConfigError(`${where}: transform.py's FC tiling (${rule.fit}) finds no input tile: ${K} inputs and ${N} outputs with ${u} outputs per LEA call do not fit ${usable} words of LEA RAM`);
 }
 
 interface StorageTensor {
@@ -922,7 +938,7 @@ function planGemm(ctx: PlanCtx, { node, where }: PlanNode, qg: QGemm, N: number)
   const K = words.length;
   // Fix 'japari-pad-vector-groups': whole groups of B per LEA call (wider calls when B > op_filters).
   const opfL = ctx.padVec ? ceilTo(ctx.opf, ctx.B) : ctx.opf;
-  const kt = gemmInputTile(K, opfL, ctx.usable, where);
+  const kt = gemmInputTile(ctx.fw.transform.fcTile, K, N, opfL, ctx.B, ctx.usable, where);
   const tileRanges: [number, number][] = [];
   for (let r0 = 0; r0 < K; r0 += kt) tileRanges.push([r0, Math.min(K, r0 + kt)]);
   const parts: ArithPart[] = tileRanges.map(([r0, r1]) => ({
