@@ -356,7 +356,7 @@ export const FINDINGS = [
       code: [REF.hawaiiRemainder],
       builds: ['2021-02', 'later'],
       notIn: [{ build: '2021-08', why: 'hawaii_record_footprints records every value of each vector and carries no remainder (it has a problem of its own: finding hawaii-2021-08-partial-increments)' }],
-      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model. Its Z3 refutation and replay are on the later-code profile: japari\'s stateful-cnn-2021-02 profile records as firmware-2021.md describes (floor(len/B)+1 updates per vector, no remainder carried), so the remainder model does not describe that engine -- which is why the earlier 2021-02 refutation (the remainder model applied to it) did not replay; on that profile the 2021 seeker obligation refutes tiny-concat B = 4 through partial increments instead (finding hawaii-2021-08-partial-increments), with replays reproducing' },
+      reach: { evaluated: false, text: 'needs a layer that leaves a remainder (preserved values not a multiple of B) before a layer that a failure then hits; Z3 proves seeker-exactness, with the remainders the earlier layers leave, on mnist, kws, har and cifar10 at B = 2 and B = 4 (and lenet at B = 4); at B = 1 there is no remainder. Found on tiny-concat (odd channel counts, B = 4), not an evaluated model. Its Z3 refutation and replay run on stateful-cnn-2021-02, whose profile records as issue 15 reads 672ed9a (a static non_recorded_jobs, + B per full B): japari prove --model tiny-concat --engine hawaii --batch 4 --firmware stateful-cnn-2021-02 refutes seeker-exactness at 3 layers, every replay reproducing; with fix hawaii-layer-remainder all obligations are proved' },
       accepted: 'B = 4 (the fuzz counterexample) is accepted; the earlier Z3 refutation used B = 3, which the code does not compile -- its canonical proof now runs at B = 4 on tiny-concat',
       effects: ['wrong output'],
     },
@@ -374,13 +374,13 @@ export const FINDINGS = [
       code: [REF.hawaiiRecordAll, REF.hawaiiPreserveVector],
       builds: ['2021-08'],
       notIn: [
-        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a). japari's stateful-cnn-2021-02 profile follows firmware-2021.md instead (floor(len/B)+1 updates per vector, min(B, n) each, no remainder), and on that profile the mechanism replays on the models measured on that build: kws at B = 2 and 4 (the per-element ReLU after each FC records one value per update; japari prove --model kws --engine hawaii --batch 2 --firmware stateful-cnn-2021-02 refutes fc1/Relu, fc2/Relu, fc3/Relu, replays reproducing) and cifar10 at B = 4 (conv10, 10 channels per pixel: 4, 4, 2), as on tiny-concat B = 4. The two sources disagree on 672ed9a's recording, and which one holds decides whether the 2021-02 build has this finding" },
+        { build: '2021-02', why: "records whole B only and carries a static remainder (issue 15's reading of 672ed9a; finding hawaii-remainder-crosses-layers), which japari's stateful-cnn-2021-02 profile models. firmware-2021.md lists the floor(len/B)+1 loop among both builds' facts; it is 37708ef's (issue 15, lead 1), and deviations.md records the choice. Under the floor(len/B)+1 reading, the mechanism would reach the models measured on that build (kws at B = 2 and 4 through the per-element ReLU after each FC, cifar10 at B = 4 through conv10), which is why the choice matters" },
         { build: 'later', why: 'records whole B only and carries a static remainder' },
       ],
       reach: {
-        evaluated: true,
+        evaluated: false,
         text:
-          'needs a vector not a multiple of B inside a layer, then two failures in that layer. mnist at B = 4 on its own build triggers it: its last FC (Times212) writes its 10 outputs in LEA calls of 4, 4 and 2 (op_filters 4), and the call of 2 leaves the counter off the multiples of 4; the 2021 seeker-exactness obligation (japari prove --model mnist --engine hawaii --batch 4 --firmware stateful-cnn-2021-08, two failures in the layer) refutes Times212 and its replay on stateful-cnn-2021-08 (failures before actions 208310 and 208593, input 0) ends with a wrong output. Fuzzing mnist at B = 2 and 4 (100 schedules each, seed 1) missed that window; mnist at B = 2 and lenet at B = 2, 4 are proved (BMC depth 2). It is the cause of all 31 wrong HAWAII outputs of the committed bench on the default build 2021-08 (reports/bench/README.md): 29 complete with the reference output under fix hawaii-whole-job-increments alone, 2 (lenet and kws B = 8 at 100uF/rf-obstruction) make no forward progress under it, and all 31, replayed from their power failures, show a job seen finished whose values are not durable. 30 of them are at B = 8, which the authors did not evaluate; the other is har at B = 4, 100uF/2mW, and HAR is not one of the authors\' models (mnist, kws, cifar10)',
+          'needs a vector not a multiple of B inside a layer, followed by more work of the same layer, then two failures in that layer. On 37708ef\'s FC tiling (transform.py, one slice of 256 rows for mnist at B = 4) no configuration the authors evaluated is known to trigger it: the 2021 seeker-exactness obligation (two failures per layer, the bound it prints) proves mnist at B = 1, 2 and 4 on stateful-cnn-2021-08 -- mnist\'s last FC writes its 10 outputs in calls of 4, 4 and 2, but the call of 2 ends the layer. Under japari\'s former FC tiling (205 + 51 rows) the same FC was refuted at B = 4 with a replay ending in a wrong output, so the margin is the tiling alone. lenet at B = 2 and 4 is proved; tiny-concat at B = 4 is refuted, replays reproducing. It is the cause of all 31 wrong HAWAII outputs of the committed bench on the default build 2021-08 (reports/bench/README.md): 29 complete with the reference output under fix hawaii-whole-job-increments alone, 2 (lenet and kws B = 8 at 100uF/rf-obstruction) make no forward progress under it, and all 31, replayed from their power failures, show a job seen finished whose values are not durable. 30 of them are at B = 8, which the authors did not evaluate; the other is har at B = 4, 100uF/2mW, and HAR is not one of the authors\' models (mnist, kws, cifar10)',
       },
       accepted: 'B = 4 is accepted',
       effects: ['wrong output'],
@@ -745,6 +745,16 @@ export const DEVIATIONS = [
     japari: "by default the same binary search over the output's jobs of B values (output length / B), as algorithms.md says Stateful shares JAPARI's seeker; the published end is the variant stateful-published-seek-end. The conv input is cleared by the same state clearer as every other kernel's, and FC state columns take psb at their own offset",
     why: 'with B > 1 the published end probes words past the output (finding stateful-seek-past-output); the default is the evident design (one job per group of B values), the code is the variant',
     findings: ['stateful-seek-past-output'],
+  },
+  {
+    id: 'hawaii-2021-02-recording',
+    engines: ['hawaii'],
+    kind: 'modelling choice',
+    code: [REF.hawaiiRemainder, REF.hawaiiRecordAll],
+    published: "firmware-2021.md lists hawaii_record_footprints' `for (n = len; n >= 0; n -= B)` loop (floor(len/B)+1 updates of min(B, n)) among the facts of both 2021 builds; issue 15 reads 672ed9a as keeping a static non_recorded_jobs never reset between layers, and that loop as 37708ef's",
+    japari: 'stateful-cnn-2021-02 records with the static remainder, + B per full B (two version reads and one versioned 4-byte write each, the fitted loop and call costs); stateful-cnn-2021-08 with the floor(len/B)+1 loop; the variant hawaii-record-every-value puts the loop on any build',
+    why: "issue 15 names the commit and the statement; the search index holds both forms of op_utils.cpp but does not pin either to 672ed9a. calibration.md has no HAWAII row on 2021-02, so the fit does not depend on the choice; the blind HAWAII predictions for kws and cifar10 do (fewer updates per vector), and so does which of the two HAWAII findings the Feb 2021 build has",
+    findings: ['hawaii-remainder-crosses-layers', 'hawaii-2021-08-partial-increments'],
   },
 ] as const satisfies readonly DeviationSpec[];
 

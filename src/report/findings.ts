@@ -22,15 +22,20 @@ import { loopCountPlanOf, lcPosition } from '../engines/japari-loopcount/plan.js
 import { DEVICE_MD_CAPACITOR, DEVICE_MD_RC } from '../device/energy.js';
 import { sharedAvailable, SHARED_MODELS } from '../util/shared.js';
 import { JapariError } from '../util/errors.js';
-import { type FindingId, type FindingSpec, findingSpec } from '../engines/catalogue.js';
+import { type FindingId, type FindingSpec, findingSpec, findingProfile } from '../engines/catalogue.js';
+import { DEFAULT_FIRMWARE, type FirmwareId } from '../engines/reference/firmware.js';
 
 /** How japari rediscovers a finding of the catalogue (src/engines/catalogue.ts). */
 export interface FindingSearch {
   readonly id: FindingId;
   /** How japari found it. */
   readonly discovery: string;
-  /** Produce the counterexample (deterministic); null when the search no longer finds one. */
-  readonly find: () => RunSpec | null;
+  /**
+   * Produce the counterexample (deterministic) on `firmware`, the build profile whose code has the
+   * behaviour (catalogue findingProfile; the design's verification build for a reconstruction);
+   * null when the search no longer finds one. A search may pin another build and say why.
+   */
+  readonly find: (firmware: FirmwareId) => RunSpec | null;
   /**
    * The corrected scenario when the correction is not a catalogue fix (a variant switched off):
    * what it is, and the spec it replays.
@@ -98,28 +103,29 @@ const SEARCHES: readonly FindingSearch[] = [
   {
     id: 'japari-gemm-call-sign',
     discovery: 'exhaustive single-failure exploration (stopped at the first failing point) of the random network rnd:2:g2/r/g1/r/g2:0 after one warm-up inference; first seen by fast-check fuzzing of random networks',
-    find: () => fromExplore({ ...RUN, model: 'rnd:2:g2/r/g1/r/g2:0', engine: 'japari', batch: 1, input: 0, warmup: [0] }),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'rnd:2:g2/r/g1/r/g2:0', engine: 'japari', batch: 1, input: 0, warmup: [0] }),
   },
   {
     id: 'japari-gemm-slice-job-map',
     discovery: "exhaustive single-failure exploration (stopped at the first point with an effect) of rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0 on the Feb 2021 build (its transform.py rule splits the FC's 288 input words 192 + 96) with the other FC fixes applied; first seen by fast-check fuzzing of random networks. On mnist: Z3 at B = 4 on the same build (196 + 60 rows)",
     // The effect of the job map (skipped or lost work), not the data-dependent aliasing it also leaves.
+    // Pinned to the Feb 2021 tiling, which splits this network's FC (192 + 96 rows) where the Aug 2021 rule may not.
     find: () => fromExplore({ ...RUN, model: 'rnd:1x6x6:c3k3s1p1/c5k1s1p0/g5:0', engine: 'japari', batch: 4, firmware: 'stateful-cnn-2021-02', placement: 'internal-fram', fixes: ['japari-fc-no-footprint-recompute', 'japari-gemm-column-sign'], input: 1000000, garbage: { kind: 'constant', value: -1 } }, true),
   },
   {
     id: 'japari-fc-without-footprints',
     discovery: 'exhaustive single-failure exploration (stopped at the first point with an effect) of rnd:2:g1/r/g9:0 at B = 8 with the FC sign fix applied; first seen by fast-check fuzzing of random networks',
-    find: () => fromExplore({ ...RUN, model: 'rnd:2:g1/r/g9:0', engine: 'japari', batch: 8, fixes: ['japari-gemm-column-sign'], input: 1000000 }, true),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'rnd:2:g1/r/g9:0', engine: 'japari', batch: 8, fixes: ['japari-gemm-column-sign'], input: 1000000 }, true),
   },
   {
     id: 'hawaii-remainder-crosses-layers',
     discovery: 'exhaustive single-failure exploration (stopped at the first failing point) of tiny-concat (odd channel counts) at B = 4; first seen by fast-check fuzzing',
-    find: () => fromExplore({ ...RUN, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }),
   },
   {
     id: 'hawaii-2021-08-partial-increments',
     discovery: 'exhaustive exploration of every pair of failures (stopped at the first failing pair; no single failure fails) of tiny-concat (odd channel counts) at B = 4 on the Aug 2021 build\'s profile (stateful-cnn-2021-08: floor(len/B)+1 updates of min(B, n), version reads, versioned writes); first seen by fast-check fuzzing with the variant hawaii-record-every-value',
-    find: () => fromExplore({ ...RUN, firmware: 'stateful-cnn-2021-08', model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }, false, 'depth2'),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'tiny-concat', engine: 'hawaii', batch: 4, input: 0 }, false, 'depth2'),
     corrected: {
       what: 'the same update sequence adding whole B only, the rest in a remainder reset at every layer start (fix hawaii-whole-job-increments)',
       spec: (s) => ({ ...s, fixes: [...new Set([...s.fixes, 'hawaii-whole-job-increments'])].sort() }),
@@ -128,8 +134,8 @@ const SEARCHES: readonly FindingSearch[] = [
   {
     id: 'loopcount-torn-footprint-256',
     discovery: 'targeted: the failure lands after the low byte of pixel 0\'s first footprint in the PB write of loop count 512 (lenet conv1), located in the uninterrupted run',
-    find: () => {
-      const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const } };
+    find: (firmware) => {
+      const spec = { ...BASE, firmware, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const } };
       const l = lcLayer(spec, 'conv1');
       if (!l) return null;
       // Pixel 0's PB write in op 0 of loop count 512: PB[B] (its first footprint) is bytes 2B and
@@ -141,8 +147,8 @@ const SEARCHES: readonly FindingSearch[] = [
   {
     id: 'loopcount-retrieve-lost-lea',
     discovery: "targeted: with the published scan (variant loopcount-published-scan), one power failure as op 1 of lenet conv1's iteration 2 writes pixel 5's running sums, located in the uninterrupted run",
-    find: () => {
-      const spec = { ...BASE, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const }, faults: ['loopcount-published-scan'] };
+    find: (firmware) => {
+      const spec = { ...BASE, firmware, model: 'lenet', engine: 'japari-loopcount' as const, batch: 1, input: 0, warmup: [], seed: 11, garbage: { kind: 'random' as const }, faults: ['loopcount-published-scan'] };
       const l = lcLayer(spec, 'conv1');
       if (!l) return null;
       // Iteration 2 of the first tile accumulates into copy 1 (flip 1); fail before pixel 5's write lands.
@@ -154,17 +160,17 @@ const SEARCHES: readonly FindingSearch[] = [
   {
     id: 'loopcount-dummy-weight-wrap',
     discovery: 'measured: the largest loop count per layer (cifar10 fire4/expand3x3: 2304 > 2047), then two consecutive inferences on the model',
-    find: () => ({ ...BASE, model: 'cifar10', engine: 'japari-loopcount', batch: 1, input: 1, warmup: [0], seed: 1, garbage: { kind: 'random' }, schedule: [] }),
+    find: (firmware) => ({ ...BASE, firmware, model: 'cifar10', engine: 'japari-loopcount', batch: 1, input: 1, warmup: [0], seed: 1, garbage: { kind: 'random' }, schedule: [] }),
   },
   {
     id: 'stateful-offset-overflow',
     discovery: 'exhaustive single-failure exploration (stopped at the first failing point; the uninterrupted run already fails) of kws at B = 1, input 921 after one warm-up inference; first seen by fast-check fuzzing of kws (seed 1, 300 schedules)',
-    find: () => fromExplore({ ...RUN, model: 'kws', engine: 'stateful', batch: 1, input: 921, warmup: [0] }),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'kws', engine: 'stateful', batch: 1, input: 921, warmup: [0] }),
   },
   {
     id: 'stateful-seek-past-output',
     discovery: 'exhaustive single-failure exploration of lenet at B = 2 with the published seeker end (variant stateful-published-seek-end), stopped at the first failing point; first seen by fast-check fuzzing (seed 1, 200 schedules)',
-    find: () => fromExplore({ ...RUN, model: 'lenet', engine: 'stateful', batch: 2, input: 0, faults: ['stateful-published-seek-end'] }),
+    find: (firmware) => fromExplore({ ...RUN, firmware, model: 'lenet', engine: 'stateful', batch: 2, input: 0, faults: ['stateful-published-seek-end'] }),
     corrected: { what: "japari's default seeker end (the output's jobs: the engine without the variant)", spec: (s) => ({ ...s, faults: s.faults.filter((f) => f !== 'stateful-published-seek-end') }) },
   },
 ];
@@ -175,6 +181,11 @@ export const FINDINGS: readonly Finding[] = SEARCHES.map((x) => {
   if (!spec) throw new JapariError(`finding search ${x.id} has no catalogue entry`);
   return { ...spec, ...x };
 });
+
+/** The build profile a finding's search runs on: one whose code has the behaviour; the default build for a finding no build has. */
+export function searchProfile(f: Finding): FirmwareId {
+  return findingProfile(f.provenance) ?? DEFAULT_FIRMWARE;
+}
 
 export interface FindingOutcome {
   readonly finding: Finding;
@@ -195,7 +206,7 @@ export function findingAvailable(f: Finding): boolean {
 
 /** Discover and replay one finding (FindingLost when its search no longer finds it). */
 export function evaluateFinding(f: Finding): FindingOutcome {
-  const spec = f.find();
+  const spec = f.find(searchProfile(f));
   if (!spec) throw new FindingLost(f.id, `its search (${f.discovery}) finds no counterexample`);
   const faithful = replaySpec(spec);
   const properties = [...new Set(faithful.violations.map((v) => v.property))];

@@ -28,9 +28,10 @@ import {
  */
 export const PROOF_EVIDENCE: Partial<Record<FindingId, readonly string[]>> = {
   'japari-gemm-call-sign': ['tiny-fc-japari-B1'],
-  'japari-gemm-slice-job-map': ['mnist-japari-B4', 'mnist-japari-B4-fix-japari-gemm-slice-jobs'],
-  'japari-fc-without-footprints': ['lenet-japari-B8-fix-japari-fc-no-footprint-recompute'],
-  'hawaii-remainder-crosses-layers': ['tiny-concat-hawaii-B4'],
+  'japari-gemm-slice-job-map': ['mnist-japari-B4-on-2021-02', 'mnist-japari-B4-on-2021-02-fix-japari-gemm-slice-jobs'],
+  'japari-fc-without-footprints': ['lenet-japari-B8-on-later-fix-japari-fc-no-footprint-recompute'],
+  'hawaii-remainder-crosses-layers': ['tiny-concat-hawaii-B4-on-2021-02'],
+  'hawaii-2021-08-partial-increments': ['tiny-concat-hawaii-B4'],
   'loopcount-torn-footprint-256': ['lenet-japari-loopcount-B1', 'lenet-japari-loopcount-B2', 'mnist-japari-loopcount-B1', 'har-japari-loopcount-B1', 'kws-japari-loopcount-B1', 'cifar10-japari-loopcount-B1'],
   'loopcount-dummy-weight-wrap': ['cifar10-japari-loopcount-B1'],
   'loopcount-saturated-running-sums': ['cifar10-japari-loopcount-B1'],

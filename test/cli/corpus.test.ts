@@ -73,7 +73,7 @@ describe('findings are rediscovered by a deterministic search', () => {
     expect(() => evaluateFinding(lost)).toThrow(FindingLost);
     expect(() => evaluateFinding(lost)).toThrow(/hawaii-remainder-crosses-layers is no longer found/);
     // With the fix on, the search finds nothing: the same way a fixed design loses a finding.
-    const fixed: Finding = { ...real, find: () => { const s = real.find(); return s && { ...s, fixes: ['hawaii-layer-remainder'] }; } };
+    const fixed: Finding = { ...real, find: (fw) => { const s = real.find(fw); return s && { ...s, fixes: ['hawaii-layer-remainder'] }; } };
     expect(() => evaluateFinding(fixed)).toThrow(/violates no property/);
     const mutable = FINDINGS as Finding[];
     const i = mutable.indexOf(real);

@@ -93,7 +93,7 @@ describe('finding provenance (catalogue)', () => {
     expect(() => checkCatalogue('japari-loopcount', ['loopcount-published-scan'], [])).not.toThrow();
     expect(() => checkCatalogue('japari', ['loopcount-published-scan'], [])).toThrow(/belongs to the japari-loopcount engine/);
     const search = SEARCHES.find((s) => s.id === 'loopcount-retrieve-lost-lea')!;
-    const spec = search.find()!;
+    const spec = search.find('stateful-cnn-later')!;
     expect(decodeToken(encodeToken(spec)).faults).toEqual(['loopcount-published-scan']);
   });
 });
