@@ -19,6 +19,7 @@ import { explore } from '../properties/explore.js';
 import { loadModel } from '../model/models.js';
 import { fixesFor, findingSpec } from '../engines/catalogue.js';
 import { verificationBuild } from '../engines/designs.js';
+import { LIBRARY_DEFAULT_FIRMWARE } from '../engines/reference/firmware.js';
 import { findingsTable, leadsTable, buildsList, provenanceMarkdown, provenanceJson, deviationsMarkdown, type ReplayEvidence } from './provenance.js';
 import type { EngineKind } from '../engines/reference/plan.js';
 
@@ -57,6 +58,7 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     explanation: f.explanation,
     provenance: provenanceJson(f),
     discovery: f.discovery,
+    firmware: o.spec.firmware ?? LIBRARY_DEFAULT_FIRMWARE,
     properties: o.properties,
     fails_without_power_failures: o.failsWithoutFailures,
     ...(f.corrected
@@ -74,6 +76,7 @@ function findingFiles(o: FindingOutcome): ReportFile[] {
     `- properties violated: ${o.properties.join(', ')}`,
     `- fails even without power failures: ${o.failsWithoutFailures ? 'yes' : 'no'}`,
     `- found by: ${f.discovery}`,
+    `- build profile: ${o.spec.firmware ?? LIBRARY_DEFAULT_FIRMWARE} (the replay below runs on it)`,
     ...(f.corrected
       ? [`- corrected variant: ${f.corrected.what}; the same scenario then ${o.fixedPasses ? 'passes' : 'STILL FAILS'}: \`japari replay ${encodeToken(o.fixedSpec!)}\``]
       : f.fix
@@ -159,7 +162,7 @@ export const findingsProducer: Producer = {
       '',
       ...buildsList(),
       '',
-      "Build profiles: every replay runs on japari's one behaviour model per engine (cost profile inas2021). The per-build profiles (issue 12, branch firmware) were not on main when this table was made, so no replay is yet tied to one build; the builds column says which builds' code has the behaviour, and deviations.md lists what the engines model differently.",
+      "Build profiles: each counterexample is searched for and replayed on the build profile (src/engines/reference/firmware.ts) of a build whose code has the behaviour -- stateful-cnn-2021-08 first, then stateful-cnn-2021-02, then the later code's stateful-cnn-later; the JAPARI repository's loop-count findings on stateful-cnn-later, as loop-count JAPARI is verified -- and each report names it (a search pinned to another build of the list says why). deviations.md lists what the engines model differently from the authors' code.",
       '',
       ...findingsTable(replays, missing),
       '',

@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILD_IDS, DEVIATIONS, FINDINGS, FINDING_STATUSES, LEADS, VARIANT_IDS, checkCatalogue, type FindingSpec } from '../../src/engines/catalogue.js';
+import { BUILD_IDS, BUILD_PROFILE, DEVIATIONS, FINDINGS, FINDING_STATUSES, LEADS, VARIANT_IDS, checkCatalogue, type FindingSpec } from '../../src/engines/catalogue.js';
 import { FINDINGS as SEARCHES } from '../../src/report/findings.js';
 import { PROOF_EVIDENCE, citeCode, deviationsMarkdown, findingsTable } from '../../src/report/provenance.js';
 import { publishedScanPixel, breaksMonotonicity } from '../../src/engines/japari-loopcount/rules.js';
@@ -19,10 +19,27 @@ import { loopCountPlanOf, lcPosition } from '../../src/engines/japari-loopcount/
 import { positionOf } from '../../src/engines/reference/engine.js';
 import { decodeToken, encodeToken } from '../../src/properties/token.js';
 import { projectRoot } from '../../src/util/shared.js';
+import { LIBRARY_DEFAULT_FIRMWARE } from '../../src/engines/reference/firmware.js';
 
 const REPORTS = join(projectRoot(), 'reports', 'findings');
 
 describe('finding provenance (catalogue)', () => {
+  it("every committed counterexample replays on a build profile whose code has the behaviour (issue 15: evidence on the matching build)", () => {
+    let checked = 0;
+    for (const f of SEARCHES) {
+      const path = join(REPORTS, `${f.id}.json`);
+      if (!existsSync(path)) continue;
+      const doc = JSON.parse(readFileSync(path, 'utf8')) as { replay: string; fixed_variant_replay?: string };
+      const allowed = f.provenance.builds.map((b) => BUILD_PROFILE[b]);
+      for (const token of [doc.replay, doc.fixed_variant_replay].filter((t): t is string => t !== undefined)) {
+        const fw = decodeToken(token).firmware ?? LIBRARY_DEFAULT_FIRMWARE;
+        if (allowed.length > 0) expect(allowed, `${f.id} replays on ${fw}`).toContain(fw);
+      }
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(8);
+  });
+
   it('every finding has a status, code with a commit and path, builds, reach, acceptance and an effect', () => {
     for (const f of FINDINGS as readonly FindingSpec[]) {
       const p = f.provenance;
