@@ -87,6 +87,42 @@ export interface FirmwareProfile {
     /** `% (BATCH_SIZE + 1)` per element in ReLU and MaxPool: one software division each (op_handlers.cpp, pooling.cpp). */
     readonly runtimeModulo: boolean;
   };
+  /**
+   * Stateful's preservation/cost pattern (its states ride in the values, so its costs sit in the
+   * kernels' value loops and LEA passes, not in separate transfers). See STATEFUL_SOURCES for
+   * the code each fact is read from.
+   */
+  readonly stateful: {
+    /**
+     * ReLU tests `offset_has_state(output_offset + j)` = `offset % BATCH_SIZE == BATCH_SIZE - 1`
+     * for every value; BATCH_SIZE is a runtime global in the 2021 builds (fw21), so one software
+     * division per value.
+     */
+    readonly valueModulo: boolean;
+    /**
+     * ReLU works on full-scale values: after the strip every value is doubled (`vals[j] *= 2`),
+     * before the embed halved again (`vals[k] /= 2`, `vals[tile_last] / 2 + offset`), with a
+     * check_next_turning_point per B-group: two CPU operations per value and a compare per group.
+     * Value-neutral for half-scale words (|v| < 0x4000), so only the cost is modelled.
+     */
+    readonly reluRescale: boolean;
+    /**
+     * How the firmware strips and embeds the states of a range of values (a conv input row, a
+     * merge chunk, an Add chunk): 'lea-offset': my_offset_q15, one LEA offset command over the
+     * range; 'batched': my_offset_q15_batched, one LEA offset command at B = 1 and a CPU add per
+     * B values otherwise (conv input rows fall back to a per-value CPU loop when the input tile
+     * is narrower than B); 'per-value': a CPU add per state word (japari's model before build
+     * profiles).
+     */
+    readonly rangePass: 'lea-offset' | 'batched' | 'per-value';
+    /**
+     * Conv: 'tile-load': the state entries of the filter bias row are written when a filter tile
+     * is loaded and kept across the LEA calls (only n_keep_state_bits is computed per call; a
+     * turning point inside a call flips them); 'per-call': a state query per state column per call
+     * (japari's model before build profiles).
+     */
+    readonly convEmbed: 'tile-load' | 'per-call';
+  };
   /** SPI framing bytes (extfram.c): WREN on its own chip-select cycle, then WRITE + 3 address bytes; READ + 3 address bytes. */
   readonly spi: { readonly writeFramingBytes: number; readonly readFramingBytes: number };
   /** The fitted software overheads (firmware-fit.ts, written by `japari calibrate`). */
@@ -115,6 +151,23 @@ const SOURCES_2021 = {
   constants: 'fitted by `japari calibrate` on calibration.md (src/engines/reference/firmware-fit.ts)',
 };
 
+/**
+ * Where Stateful's facts come from. The code index exposes some stored versions of a file with
+ * their commit and others only by content; neither 672ed9a nor 37708ef could be opened by
+ * commit, so each fact names the stored version read and the statement, and says how it was
+ * placed relative to the two builds.
+ */
+const STATEFUL_SOURCES = {
+  statefulValueModulo: `${FW21} "Per-operation structure": BATCH_SIZE is a runtime global in the 2021 builds; op_handlers.cpp handle_relu (stored version read by content, index id 17005985139): \`if (offset_has_state(output_offset+j)) strip_state(&vals[j])\` per value, intermittent-cnn.h@0b3b247 offset_has_state: \`offset % BATCH_SIZE == BATCH_SIZE - 1\` (that ReLU version already has \`static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)\`, i.e. a later compile-time BATCH_SIZE; the 2021 builds' runtime global makes the % a division)`,
+  statefulReluRescale: 'op_handlers.cpp handle_relu (stored version, index id 17005985139): `vals[j] *= 2` after strip_state per value; per B-group check_next_turning_point, `vals[k] /= 2` per value and `vals[tile_last] = vals[tile_last] / 2 + offset`',
+  statefulRangePassLeaOffset:
+    'conv.cpp, the stored pre-pipeline version (index id 17009685060; no BATCH_SIZE yet, output written by my_memcpy_to_param after my_matrix_mpy_q15 as in the 2021-02 build without LEA/DMA overlap): handle_conv_inner_loop `my_offset_q15(dest_addr, -offset, dest_addr, ...)` per input row; ConvMergeInputChunkHandler `my_offset_q15(to_offset, -0x4000, ...)` per input chunk; ConvMergeOutputChunkHandler `my_offset_q15(to_offset, 0x4000, ...)` per output chunk. Not pinned to 672ed9a: the nearest stored pre-pipeline version',
+  statefulRangePassBatched:
+    'EMCLab-Sinica/Stateful-CNN@03be3dc:common/conv.cpp (the stored version with the pipelined my_matrix_mpy_q15(..., output, cur_output_data_offset, values_to_preserve) of the 2021-08 build): handle_conv_inner_loop `my_offset_q15_batched(orig_dest_addr, -0x4000, orig_dest_addr, input_row_len)` when input_tile_c >= BATCH_SIZE, else the per-value loop "Using a loop for stripping state bits"; handle_convmerge ConvMergeInputChunkHandler and `my_offset_q15_batched(lea_buffer, 0x4000, ...)` per chunk; op_utils.cpp my_offset_q15_batched (stored version, index id 56740514406): my_offset_q15 at BATCH_SIZE == 1, else `for (val_idx = BATCH_SIZE - 1; ...; val_idx += BATCH_SIZE) pDst[val_idx] += offset`',
+  statefulConvEmbed:
+    'conv.cpp convTask (both stored versions read, 03be3dc and index id 17009685060): the state entry `filter_tmp[filter_offset - 1] = -0x4000` is written inside the filter-load branch (cached_filter_idx != filter_idx); per call only n_keep_state_bits is computed; flip_filter_state_bits only when n_keep_state_bits != n_filters (a turning point inside the call)',
+};
+
 export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
   'stateful-cnn-2021-02': {
     id: 'stateful-cnn-2021-02',
@@ -125,9 +178,11 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: false,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: true },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    // Pre-pipeline Stateful: states stripped/embedded by LEA offset commands over whole ranges.
+    stateful: { valueModulo: true, reluRescale: true, rangePass: 'lea-offset', convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
-    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
+    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, statefulRangePass: STATEFUL_SOURCES.statefulRangePassLeaOffset, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
   },
   'stateful-cnn-2021-08': {
     id: 'stateful-cnn-2021-08',
@@ -138,9 +193,11 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    // Pipelined Stateful: my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise).
+    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
-    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
+    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, statefulRangePass: STATEFUL_SOURCES.statefulRangePassBatched, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
   },
   'stateful-cnn-later': {
     id: 'stateful-cnn-later',
@@ -150,6 +207,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
+    stateful: { valueModulo: false, reluRescale: false, rangePass: 'per-value', convEmbed: 'per-call' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: ZERO,
     sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },

@@ -121,9 +121,17 @@ export class StatefulPreservation implements Preservation {
   private readonly view: StatefulView;
   private readonly f: StatefulRuleFaults;
 
+  /** The layer being run (enterLayer): the build's strip/embed pattern depends on the kernel. */
+  private layer: EngineLayer | null = null;
+  /** State words cleared in the current conv input row, charged by afterInputRow. */
+  private rowStates = 0;
+  /** The build's Stateful pattern (firmware.ts `stateful`). */
+  private readonly cost: ReferenceEngine['fw']['stateful'];
+
   constructor(private readonly e: ReferenceEngine) {
     this.view = new StatefulView(e.plan);
     this.f = ruleFaultsOf(e.faults);
+    this.cost = e.fw.stateful;
   }
 
   boot(): void {
@@ -132,7 +140,32 @@ export class StatefulPreservation implements Preservation {
 
   startInference(): void {}
 
-  enterLayer(): void {}
+  enterLayer(layer: EngineLayer): void {
+    this.layer = layer;
+    this.rowStates = 0;
+  }
+
+  /** Ranges are stripped/embedded in one pass (merge and Add chunks, conv input rows) under this build. */
+  private rangeKernel(): boolean {
+    const k = this.layer?.kind;
+    return this.cost.rangePass !== 'per-value' && (k === 'merge' || k === 'add' || k === 'conv');
+  }
+
+  /**
+   * One strip/embed pass over `n` words at `sram` (LEA RAM) holding `states` state words, as the
+   * build does it (firmware.ts stateful.rangePass): an LEA offset command over the range
+   * (my_offset_q15; charged as a value-neutral LEA pass, the words were already rewritten), or
+   * my_offset_q15_batched (the LEA command at B = 1, a CPU add per state word otherwise).
+   */
+  private rangePass(sram: number, n: number, states: number, label: string): void {
+    if (n <= 0) return;
+    const dev = this.e.dev;
+    if (this.cost.rangePass === 'lea-offset' || (this.cost.rangePass === 'batched' && this.e.B === 1)) {
+      dev.leaVector('max', sram, sram, sram, n, Cat.preserveIndicator, `${label} (LEA offset)`);
+    } else {
+      dev.cpu('add', states, Cat.preserveIndicator, label);
+    }
+  }
 
   /** The state a finished job carries at word `word` of tensor t: -psb(x). */
   private stateAt(t: TensorRef, word: number): number {
@@ -190,7 +223,10 @@ export class StatefulPreservation implements Preservation {
         stores++;
       }
     }
-    dev.cpu('add', states, Cat.preserveIndicator, 'state query');
+    // 'tile-load': the entries are set when the tile is loaded (or flipped at a turning point);
+    // per call the firmware only computes n_keep_state_bits.
+    if (this.cost.convEmbed === 'tile-load') dev.cpu('add', 1, Cat.preserveIndicator, 'n_keep_state_bits');
+    else dev.cpu('add', states, Cat.preserveIndicator, 'state query');
     dev.cpu('copy', stores, Cat.preserveIndicator, 'embed state weights');
   }
 
@@ -217,7 +253,17 @@ export class StatefulPreservation implements Preservation {
       this.e.dev.store(bufWord + i, embedState(num, this.e.dev.load(bufWord + i), this.stateAt(out, word0 + i)));
       count++;
     }
-    this.e.dev.cpu('add', count, Cat.preserveIndicator, 'embed states');
+    const dev = this.e.dev;
+    if (this.rangeKernel()) {
+      this.rangePass(bufWord, n, count, 'embed states');
+      return;
+    }
+    if (this.layer?.kind === 'relu' && this.cost.reluRescale) {
+      // handle_relu: vals[k] /= 2 per value, a turning-point check per B-group.
+      dev.cpu('add', n, Cat.preserveIndicator, 'halve values');
+      dev.cpu('max', Math.ceil(n / this.e.B), Cat.preserveIndicator, 'turning point check');
+    }
+    dev.cpu('add', count, Cat.preserveIndicator, 'embed states');
   }
 
   /** GAP: the state word stores its average with the offset. */
@@ -237,7 +283,39 @@ export class StatefulPreservation implements Preservation {
       dev.store(sram + i, clearState(num, dev.load(sram + i), this.f));
       count++;
     }
+    if (this.rangeKernel()) {
+      // Conv: the pass runs once per input row (afterInputRow); merge/Add: once per chunk read.
+      if (this.layer?.kind === 'conv') this.rowStates += count;
+      else this.rangePass(sram, n, count, 'strip states');
+      return;
+    }
+    if (this.layer?.kind === 'relu') {
+      // handle_relu: offset_has_state per value (a division by the runtime BATCH_SIZE), x2 per value.
+      if (this.cost.valueModulo) dev.cpu('div', n, Cat.preserveIndicator, 'state position modulo');
+      if (this.cost.reluRescale) dev.cpu('add', n, Cat.preserveIndicator, 'double values');
+    }
     dev.cpu('add', count, Cat.preserveIndicator, 'clear states');
+  }
+
+  /**
+   * A conv input row is in LEA RAM: the build's strip pass over it. Under 'batched' the firmware
+   * falls back to a per-value loop (a state test and a subtraction per value) when the input
+   * tile is narrower than B (conv.cpp handle_conv_inner_loop).
+   */
+  afterInputRow(c: ConvLayer, sram: number, n: number): void {
+    if (!this.rangeKernel() || c.in.slot < 0) {
+      this.rowStates = 0;
+      return;
+    }
+    const states = this.rowStates;
+    this.rowStates = 0;
+    const narrow = Math.max(...c.slices.map((s) => s.c1 - s.c0)) < this.e.B;
+    if (this.cost.rangePass === 'batched' && narrow) {
+      this.e.dev.cpu('max', n, Cat.preserveIndicator, 'state test');
+      this.e.dev.cpu('add', n, Cat.preserveIndicator, 'strip states');
+      return;
+    }
+    this.rangePass(sram, n, states, 'strip states');
   }
 
   gapIndicator(): number | null {
@@ -257,6 +335,7 @@ export class StatefulPreservation implements Preservation {
   }
 
   carry(mix: (v: number) => void): void {
+    // rowStates is 0 at every checkpoint (a row's pass is charged before the conv calls).
     mix(this.afterRecovery ? 1 : 0);
   }
 }
