@@ -119,6 +119,10 @@ export const FACTS: readonly { readonly id: string; readonly fact: string; reado
   { id: 'hawaii-per-job-writes', fact: 'HAWAII: each job written in its own transfer (2021-02)', off: (f) => ({ ...f, hawaii: { ...f.hawaii, perJobValueWrites: false } }) },
   { id: 'japari-fc-group-copies', fact: 'JAPARI: FC weights copied one B-group per call', off: (f) => ({ ...f, japari: { ...f.japari, fcWeightCopyPerGroup: false } }) },
   { id: 'japari-runtime-modulo', fact: 'JAPARI: runtime modulo per element in ReLU/MaxPool', off: (f) => ({ ...f, japari: { ...f.japari, runtimeModulo: false } }) },
+  { id: 'stateful-value-modulo', fact: 'Stateful: offset_has_state modulo per value in ReLU', off: (f) => ({ ...f, stateful: { ...f.stateful, valueModulo: false } }) },
+  { id: 'stateful-relu-rescale', fact: 'Stateful: ReLU doubles and halves every value', off: (f) => ({ ...f, stateful: { ...f.stateful, reluRescale: false } }) },
+  { id: 'stateful-range-pass', fact: 'Stateful: states stripped/embedded per range (LEA offset / batched), not per value', off: (f) => ({ ...f, stateful: { ...f.stateful, rangePass: 'per-value' } }) },
+  { id: 'stateful-conv-embed-tile-load', fact: 'Stateful: conv state entries set at filter-tile load, not queried per call', off: (f) => ({ ...f, stateful: { ...f.stateful, convEmbed: 'per-call' } }) },
   { id: 'concat-metadata', fact: 'Concat as metadata (no data moves)', off: (f) => ({ ...f, transform: { ...f.transform, concatMetadata: false } }) },
   { id: 'fitted-overheads', fact: 'the fitted per-call overheads (all four constants 0)', off: (f) => ({ ...f, constants: { spiCallCycles: 0, paramCallCycles: 0, footprintLoopCycles: 0, footprintCallCycles: 0 } }) },
 ];
