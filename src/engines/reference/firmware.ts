@@ -108,13 +108,21 @@ export interface FirmwareProfile {
     readonly reluRescale: boolean;
     /**
      * How the firmware strips and embeds the states of a range of values (a conv input row, a
-     * merge chunk, an Add chunk): 'lea-offset': my_offset_q15, one LEA offset command over the
-     * range; 'batched': my_offset_q15_batched, one LEA offset command at B = 1 and a CPU add per
-     * B values otherwise (conv input rows fall back to a per-value CPU loop when the input tile
-     * is narrower than B); 'per-value': a CPU add per state word (japari's model before build
-     * profiles).
+     * merge chunk, an Add chunk): 'batched': my_offset_q15_batched, one LEA offset command at
+     * B = 1 and a CPU add per B values otherwise (conv input rows fall back to a per-value CPU
+     * loop -- a state test and a subtraction per value -- when the input tile is narrower than B);
+     * 'per-value': a CPU add per state word (japari's model before build profiles).
      */
-    readonly rangePass: 'lea-offset' | 'batched' | 'per-value';
+    readonly rangePass: 'batched' | 'per-value';
+    /**
+     * The 2021 code's one-sided state offset: a state bit of 1 is stored as v + 0x4000, a state bit
+     * of 0 as v itself (find_initial_state_bit: `get_state_bit(...) ? 0x4000 : 0`), so the strip
+     * and embed passes run only over ranges whose state bit is 1 (`if (state_bit)` /
+     * `if (!state_bit)` in the chunk handlers, `if (start_state)` for conv rows). japari stores the
+     * later two-sided encoding (algorithms.md, Stateful-CNN@23c1a21 strip_state); this fact moves
+     * only the cost: passes are charged for the words whose state is +1.
+     */
+    readonly oneSidedOffset: boolean;
     /**
      * Conv: 'tile-load': the state entries of the filter bias row are written when a filter tile
      * is loaded and kept across the LEA calls (only n_keep_state_bits is computed per call; a
@@ -160,10 +168,10 @@ const SOURCES_2021 = {
 const STATEFUL_SOURCES = {
   statefulValueModulo: `${FW21} "Per-operation structure": BATCH_SIZE is a runtime global in the 2021 builds; op_handlers.cpp handle_relu (stored version read by content, index id 17005985139): \`if (offset_has_state(output_offset+j)) strip_state(&vals[j])\` per value, intermittent-cnn.h@0b3b247 offset_has_state: \`offset % BATCH_SIZE == BATCH_SIZE - 1\` (that ReLU version already has \`static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)\`, i.e. a later compile-time BATCH_SIZE; the 2021 builds' runtime global makes the % a division)`,
   statefulReluRescale: 'op_handlers.cpp handle_relu (stored version, index id 17005985139): `vals[j] *= 2` after strip_state per value; per B-group check_next_turning_point, `vals[k] /= 2` per value and `vals[tile_last] = vals[tile_last] / 2 + offset`',
-  statefulRangePassLeaOffset:
-    'conv.cpp, the stored pre-pipeline version (index id 17009685060; no BATCH_SIZE yet, output written by my_memcpy_to_param after my_matrix_mpy_q15 as in the 2021-02 build without LEA/DMA overlap): handle_conv_inner_loop `my_offset_q15(dest_addr, -offset, dest_addr, ...)` per input row; ConvMergeInputChunkHandler `my_offset_q15(to_offset, -0x4000, ...)` per input chunk; ConvMergeOutputChunkHandler `my_offset_q15(to_offset, 0x4000, ...)` per output chunk. Not pinned to 672ed9a: the nearest stored pre-pipeline version',
-  statefulRangePassBatched:
-    'EMCLab-Sinica/Stateful-CNN@03be3dc:common/conv.cpp (the stored version with the pipelined my_matrix_mpy_q15(..., output, cur_output_data_offset, values_to_preserve) of the 2021-08 build): handle_conv_inner_loop `my_offset_q15_batched(orig_dest_addr, -0x4000, orig_dest_addr, input_row_len)` when input_tile_c >= BATCH_SIZE, else the per-value loop "Using a loop for stripping state bits"; handle_convmerge ConvMergeInputChunkHandler and `my_offset_q15_batched(lea_buffer, 0x4000, ...)` per chunk; op_utils.cpp my_offset_q15_batched (stored version, index id 56740514406): my_offset_q15 at BATCH_SIZE == 1, else `for (val_idx = BATCH_SIZE - 1; ...; val_idx += BATCH_SIZE) pDst[val_idx] += offset`',
+  statefulRangePass:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/conv.cpp (the TI-DSPLib pipeline commit just before 37708ef, fw21) handle_conv_inner_loop: `my_offset_q15_batched(orig_dest_addr, -0x4000, orig_dest_addr, input_row_len)` per input row when `input_tile_c >= BATCH_SIZE`, else the per-value loop "Using a loop for stripping state bits"; same in the stored version 03be3dc, whose handle_convmerge strips per input chunk (ConvMergeInputChunkHandler) and embeds per chunk (`my_offset_q15_batched(lea_buffer, 0x4000, ...)`). For 2021-02: the stored pre-pipeline op_utils.cpp (index id 17074405832: HAWAII hawaii_preserve_vector with the floor(len/B)+1 loop, outputs written by my_memcpy_to_param) already defines my_offset_q15_batched (`BATCH_SIZE == 1` -> my_offset_q15, else `pDst[val_idx] += offset` every BATCH_SIZE) and embeds through it (OutputChunkHandler); the only stored conv.cpp with plain my_offset_q15 passes (index id 17009685060) has no BATCH_SIZE and writes HAWAII counters per offset, so it predates both builds. 672ed9a itself could not be opened',
+  statefulOneSidedOffset:
+    'op_utils.cpp (stored pre-pipeline version, index id 17074405832): find_initial_state_bit `*p_offset = get_state_bit(model, param->slot) ? 0x4000 : 0`, OutputChunkHandler `if (!state_bit) my_offset_q15_batched(to_offset, 0x4000, ...)`; conv.cpp@a63e7b4 handle_conv_inner_loop `if (start_state) my_offset_q15_batched(...)` and the fallback `if (get_value_state_bit(val)) *dest_ptr = val - 0x4000`; conv.cpp@03be3dc ConvMergeInputChunkHandler `if (state_bit)`. The two-sided `*val -= (*val & 0x8000) + 0x4000` strip_state is later (intermittent-cnn.h@23c1a21)',
   statefulConvEmbed:
     'conv.cpp convTask (both stored versions read, 03be3dc and index id 17009685060): the state entry `filter_tmp[filter_offset - 1] = -0x4000` is written inside the filter-load branch (cached_filter_idx != filter_idx); per call only n_keep_state_bits is computed; flip_filter_state_bits only when n_keep_state_bits != n_filters (a turning point inside the call)',
 };
@@ -178,11 +186,12 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: false,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: true },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
-    // Pre-pipeline Stateful: states stripped/embedded by LEA offset commands over whole ranges.
-    stateful: { valueModulo: true, reluRescale: true, rangePass: 'lea-offset', convEmbed: 'tile-load' },
+    // The same Stateful code paths as 2021-08 in what could be read (see STATEFUL_SOURCES); the
+    // builds differ for Stateful by the LEA/DMA overlap of the conv output writes (overlap).
+    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
-    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, statefulRangePass: STATEFUL_SOURCES.statefulRangePassLeaOffset, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
+    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
   },
   'stateful-cnn-2021-08': {
     id: 'stateful-cnn-2021-08',
@@ -193,11 +202,11 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
-    // Pipelined Stateful: my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise).
-    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', convEmbed: 'tile-load' },
+    // my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise), one-sided offsets.
+    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
-    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, statefulRangePass: STATEFUL_SOURCES.statefulRangePassBatched, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
+    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
   },
   'stateful-cnn-later': {
     id: 'stateful-cnn-later',
@@ -207,7 +216,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
-    stateful: { valueModulo: false, reluRescale: false, rangePass: 'per-value', convEmbed: 'per-call' },
+    stateful: { valueModulo: false, reluRescale: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: ZERO,
     sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },

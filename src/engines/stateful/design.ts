@@ -123,8 +123,9 @@ export class StatefulPreservation implements Preservation {
 
   /** The layer being run (enterLayer): the build's strip/embed pattern depends on the kernel. */
   private layer: EngineLayer | null = null;
-  /** State words cleared in the current conv input row, charged by afterInputRow. */
+  /** State words (and those with state +1) cleared in the current conv input row, charged by afterInputRow. */
   private rowStates = 0;
+  private rowPlus = 0;
   /** The build's Stateful pattern (firmware.ts `stateful`). */
   private readonly cost: ReferenceEngine['fw']['stateful'];
 
@@ -143,6 +144,7 @@ export class StatefulPreservation implements Preservation {
   enterLayer(layer: EngineLayer): void {
     this.layer = layer;
     this.rowStates = 0;
+    this.rowPlus = 0;
   }
 
   /** Ranges are stripped/embedded in one pass (merge and Add chunks, conv input rows) under this build. */
@@ -152,19 +154,17 @@ export class StatefulPreservation implements Preservation {
   }
 
   /**
-   * One strip/embed pass over `n` words at `sram` (LEA RAM) holding `states` state words, as the
-   * build does it (firmware.ts stateful.rangePass): an LEA offset command over the range
-   * (my_offset_q15; charged as a value-neutral LEA pass, the words were already rewritten), or
-   * my_offset_q15_batched (the LEA command at B = 1, a CPU add per state word otherwise).
+   * One strip/embed pass over `n` words at `sram` (LEA RAM) holding `states` state words, `plus`
+   * of them with state +1, as the build does it (firmware.ts stateful): my_offset_q15_batched, an
+   * LEA offset command at B = 1 (charged as a value-neutral LEA pass: the words were already
+   * rewritten) and a CPU add per state word otherwise; under the one-sided offset only the words
+   * with state bit 1 carry an offset, so only they are passed over.
    */
-  private rangePass(sram: number, n: number, states: number, label: string): void {
-    if (n <= 0) return;
-    const dev = this.e.dev;
-    if (this.cost.rangePass === 'lea-offset' || (this.cost.rangePass === 'batched' && this.e.B === 1)) {
-      dev.leaVector('max', sram, sram, sram, n, Cat.preserveIndicator, `${label} (LEA offset)`);
-    } else {
-      dev.cpu('add', states, Cat.preserveIndicator, label);
-    }
+  private rangePass(sram: number, n: number, states: number, plus: number, label: string): void {
+    const touched = this.cost.oneSidedOffset ? plus : states;
+    if (n <= 0 || touched === 0) return;
+    if (this.e.B === 1) this.e.dev.leaVector('max', sram, sram, sram, n, Cat.preserveIndicator, `${label} (LEA offset)`);
+    else this.e.dev.cpu('add', touched, Cat.preserveIndicator, label);
   }
 
   /** The state a finished job carries at word `word` of tensor t: -psb(x). */
@@ -248,14 +248,17 @@ export class StatefulPreservation implements Preservation {
   /** CPU kernels: embed the state into the last value of each group in the buffer. */
   embedIndicators(out: TensorRef, bufWord: number, word0: number, n: number): void {
     let count = 0;
+    let plus = 0;
     for (let i = 0; i < n; i++) {
       if (!this.carries(word0 + i)) continue;
-      this.e.dev.store(bufWord + i, embedState(num, this.e.dev.load(bufWord + i), this.stateAt(out, word0 + i)));
+      const st = this.stateAt(out, word0 + i);
+      this.e.dev.store(bufWord + i, embedState(num, this.e.dev.load(bufWord + i), st));
       count++;
+      if (st > 0) plus++;
     }
     const dev = this.e.dev;
     if (this.rangeKernel()) {
-      this.rangePass(bufWord, n, count, 'embed states');
+      this.rangePass(bufWord, n, count, plus, 'embed states');
       return;
     }
     if (this.layer?.kind === 'relu' && this.cost.reluRescale) {
@@ -278,15 +281,22 @@ export class StatefulPreservation implements Preservation {
     if (t.slot < 0) return;
     const dev = this.e.dev;
     let count = 0;
+    let plus = 0;
     for (let i = 0; i < n; i++) {
       if (!this.carries(word + i)) continue;
-      dev.store(sram + i, clearState(num, dev.load(sram + i), this.f));
+      const stored = dev.load(sram + i);
+      if (stored >= 0) plus++;
+      dev.store(sram + i, clearState(num, stored, this.f));
       count++;
     }
     if (this.rangeKernel()) {
       // Conv: the pass runs once per input row (afterInputRow); merge/Add: once per chunk read.
-      if (this.layer?.kind === 'conv') this.rowStates += count;
-      else this.rangePass(sram, n, count, 'strip states');
+      if (this.layer?.kind === 'conv') {
+        this.rowStates += count;
+        this.rowPlus += plus;
+      } else {
+        this.rangePass(sram, n, count, plus, 'strip states');
+      }
       return;
     }
     if (this.layer?.kind === 'relu') {
@@ -305,17 +315,21 @@ export class StatefulPreservation implements Preservation {
   afterInputRow(c: ConvLayer, sram: number, n: number): void {
     if (!this.rangeKernel() || c.in.slot < 0) {
       this.rowStates = 0;
+      this.rowPlus = 0;
       return;
     }
     const states = this.rowStates;
+    const plus = this.rowPlus;
     this.rowStates = 0;
+    this.rowPlus = 0;
     const narrow = Math.max(...c.slices.map((s) => s.c1 - s.c0)) < this.e.B;
-    if (this.cost.rangePass === 'batched' && narrow) {
+    if (narrow) {
+      // The per-value loop: a state test per value, a subtraction per value whose state bit is 1.
       this.e.dev.cpu('max', n, Cat.preserveIndicator, 'state test');
-      this.e.dev.cpu('add', n, Cat.preserveIndicator, 'strip states');
+      this.e.dev.cpu('add', this.cost.oneSidedOffset ? plus : states, Cat.preserveIndicator, 'strip states');
       return;
     }
-    this.rangePass(sram, n, states, 'strip states');
+    this.rangePass(sram, n, states, plus, 'strip states');
   }
 
   gapIndicator(): number | null {
