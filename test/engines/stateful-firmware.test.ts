@@ -36,12 +36,12 @@ const cpuCount = (ev: readonly TraceEvent[], label: string, layer?: number) =>
 const count = (ev: readonly TraceEvent[], label: string, layer?: number) => ev.filter((e) => e.label === label && (layer === undefined || e.layer === layer)).length;
 
 describe('Stateful cost pattern per build', () => {
-  it('the profiles: the 2021 builds share the Stateful code paths read (batched one-sided passes, ReLU modulo and rescale, states at tile load), the later profile has none', () => {
+  it('the profiles: the 2021 builds share the Stateful code paths read (per-value state tests, batched one-sided passes, ReLU pixel passes, states at tile load), the later profile has none', () => {
     for (const id of ['stateful-cnn-2021-02', 'stateful-cnn-2021-08'] as const) {
-      expect(FIRMWARE[id].stateful).toEqual({ valueModulo: true, reluRescale: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' });
-      for (const k of ['statefulValueModulo', 'statefulReluRescale', 'statefulRangePass', 'statefulOneSidedOffset', 'statefulConvEmbed']) expect(FIRMWARE[id].sources[k]).toMatch(/\.cpp/);
+      expect(FIRMWARE[id].stateful).toEqual({ valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' });
+      for (const k of ['statefulValueStateTest', 'statefulReluPixelPass', 'statefulRangePass', 'statefulOneSidedOffset', 'statefulConvEmbed']) expect(FIRMWARE[id].sources[k]).toMatch(/\.cpp/);
     }
-    expect(FIRMWARE['stateful-cnn-later'].stateful).toEqual({ valueModulo: false, reluRescale: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' });
+    expect(FIRMWARE['stateful-cnn-later'].stateful).toEqual({ valueStateTest: false, reluPixelPass: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' });
   });
 
   for (const name of ['tiny-conv', 'tiny-fc', 'tiny-concat', 'tiny-strided'] as const) {
@@ -129,20 +129,33 @@ describe('Stateful cost pattern per build', () => {
     }
   });
 
-  it('ReLU on the 2021 builds: a modulo and a doubling per value read, a halving per value written, a turning-point check per group', () => {
+  it('ReLU, MaxPool and GAP on the 2021 builds: a state test per value read; ReLU after a conv: one pass per pixel with state bit 1 (LEA at B = 1)', () => {
     for (const B of [1, 2, 4]) {
       for (const firmware of FIRMWARE_IDS) {
-        const { d, ev } = trace('tiny-fc', B, firmware);
-        const relus = d.plan.layers.filter((l) => l.kind === 'relu');
-        expect(relus.length).toBeGreaterThan(0);
-        for (const l of relus) {
-          const values = l.out.words;
-          const on = FIRMWARE[firmware].stateful.valueModulo;
-          expect(cpuCount(ev, 'state position modulo', l.index)).toBe(on ? values : 0);
-          expect(cpuCount(ev, 'double values', l.index)).toBe(on ? values : 0);
-          expect(cpuCount(ev, 'halve values', l.index)).toBe(on ? values : 0);
+        const on = FIRMWARE[firmware].stateful.valueStateTest;
+        const { d, ev } = trace('tiny-conv', B, firmware);
+        const cpuLayers = d.plan.layers.filter((l) => (l.kind === 'relu' || l.kind === 'maxpool' || l.kind === 'gap') && l.in.slot >= 0);
+        expect(cpuLayers.length).toBeGreaterThan(0);
+        for (const l of cpuLayers) {
+          // Every word read from the slot (value reads of the kernel) is tested.
+          const read = ev.filter((e) => e.layer === l.index && e.kind === 'dma-read' && e.category === 'fetch').reduce((a, e) => a + (e.nvm![1] - e.nvm![0]) / 2, 0);
+          expect(cpuCount(ev, 'state test', l.index)).toBe(on ? read : 0);
+        }
+        for (const l of d.plan.layers.filter((x) => x.kind === 'relu' && !x.perElement)) {
+          const passes = count(ev, 'embed states (LEA offset)', l.index);
+          const pixels = l.out.words / l.out.layout.Cs;
+          if (on && B === 1) expect(passes).toBeLessThanOrEqual(pixels);
+          else expect(passes).toBe(0);
         }
       }
+    }
+    // Two-sided: every pixel of a ReLU after a conv gets its pass at B = 1.
+    const twoSided = registerFirmwareVariant('stateful-cnn-2021-08', 'two-sided-test', (f) => ({ ...f, stateful: { ...f.stateful, oneSidedOffset: false } }));
+    const { d, ev } = trace('tiny-conv', 1, twoSided);
+    const convRelus = d.plan.layers.filter((x) => x.kind === 'relu' && !x.perElement);
+    expect(convRelus.length).toBeGreaterThan(0);
+    for (const l of convRelus) {
+      expect(count(ev, 'embed states (LEA offset)', l.index)).toBe(l.out.words / l.out.layout.Cs);
     }
   });
 

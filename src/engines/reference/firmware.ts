@@ -94,18 +94,16 @@ export interface FirmwareProfile {
    */
   readonly stateful: {
     /**
-     * ReLU tests `offset_has_state(output_offset + j)` = `offset % BATCH_SIZE == BATCH_SIZE - 1`
-     * for every value; BATCH_SIZE is a runtime global in the 2021 builds (fw21), so one software
-     * division per value.
+     * The CPU handlers (ReLU, MaxPool, GlobalAveragePool) test the state of every value they read
+     * (`if (get_value_state_bit(val)) val -= 0x4000`): a compare per value read and a
+     * subtraction per value that carries an offset, not a subtraction per state word only.
      */
-    readonly valueModulo: boolean;
+    readonly valueStateTest: boolean;
     /**
-     * ReLU works on full-scale values: after the strip every value is doubled (`vals[j] *= 2`),
-     * before the embed halved again (`vals[k] /= 2`, `vals[tile_last] / 2 + offset`), with a
-     * check_next_turning_point per B-group: two CPU operations per value and a compare per group.
-     * Value-neutral for half-scale words (|v| < 0x4000), so only the cost is modelled.
+     * ReLU after a conv (NHWC input) embeds the states per output pixel with one
+     * my_offset_q15_batched pass over the pixel's channels (`if (offset) ...`), not per value.
      */
-    readonly reluRescale: boolean;
+    readonly reluPixelPass: boolean;
     /**
      * How the firmware strips and embeds the states of a range of values (a conv input row, a
      * merge chunk, an Add chunk): 'batched': my_offset_q15_batched, one LEA offset command at
@@ -166,8 +164,10 @@ const SOURCES_2021 = {
  * placed relative to the two builds.
  */
 const STATEFUL_SOURCES = {
-  statefulValueModulo: `${FW21} "Per-operation structure": BATCH_SIZE is a runtime global in the 2021 builds; op_handlers.cpp handle_relu (stored version read by content, index id 17005985139): \`if (offset_has_state(output_offset+j)) strip_state(&vals[j])\` per value, intermittent-cnn.h@0b3b247 offset_has_state: \`offset % BATCH_SIZE == BATCH_SIZE - 1\` (that ReLU version already has \`static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)\`, i.e. a later compile-time BATCH_SIZE; the 2021 builds' runtime global makes the % a division)`,
-  statefulReluRescale: 'op_handlers.cpp handle_relu (stored version, index id 17005985139): `vals[j] *= 2` after strip_state per value; per B-group check_next_turning_point, `vals[k] /= 2` per value and `vals[tile_last] = vals[tile_last] / 2 + offset`',
+  statefulValueStateTest:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu (`if (get_value_state_bit(input_val)) input_val -= 0x4000;` per value, both the NHWC and the per-value path) and @a63e7b4:common/pooling.cpp maxpool_patch (`if (get_value_state_bit(val)) val -= 0x4000;` per value of each window) and handle_globalaveragepool (the same per value read); the older stored pooling.cpp (index id 17046858596, the pre-pipeline hawaii_preserve_vector era) has the same maxpool_patch test. A later stored handle_relu (index id 17005985139: `offset_has_state(output_offset+j)` then `vals[j] *= 2`, `vals[k] /= 2`) has `static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)`, a compile-time BATCH_SIZE, so it is after both builds and not modelled',
+  statefulReluPixelPass:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu, NHWC input: per output pixel check_next_turning_point, then `if (offset) my_offset_q15_batched(lea_buffer, offset, lea_buffer, block_size)` (and a second pass past a turning point); the per-value path (after FC) adds `output_val += offset` at every BATCH_SIZE-th value',
   statefulRangePass:
     'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/conv.cpp (the TI-DSPLib pipeline commit just before 37708ef, fw21) handle_conv_inner_loop: `my_offset_q15_batched(orig_dest_addr, -0x4000, orig_dest_addr, input_row_len)` per input row when `input_tile_c >= BATCH_SIZE`, else the per-value loop "Using a loop for stripping state bits"; same in the stored version 03be3dc, whose handle_convmerge strips per input chunk (ConvMergeInputChunkHandler) and embeds per chunk (`my_offset_q15_batched(lea_buffer, 0x4000, ...)`). For 2021-02: the stored pre-pipeline op_utils.cpp (index id 17074405832: HAWAII hawaii_preserve_vector with the floor(len/B)+1 loop, outputs written by my_memcpy_to_param) already defines my_offset_q15_batched (`BATCH_SIZE == 1` -> my_offset_q15, else `pDst[val_idx] += offset` every BATCH_SIZE) and embeds through it (OutputChunkHandler); the only stored conv.cpp with plain my_offset_q15 passes (index id 17009685060) has no BATCH_SIZE and writes HAWAII counters per offset, so it predates both builds. 672ed9a itself could not be opened',
   statefulOneSidedOffset:
@@ -188,7 +188,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
     // The same Stateful code paths as 2021-08 in what could be read (see STATEFUL_SOURCES); the
     // builds differ for Stateful by the LEA/DMA overlap of the conv output writes (overlap).
-    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
+    stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
     sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
@@ -203,7 +203,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
     // my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise), one-sided offsets.
-    stateful: { valueModulo: true, reluRescale: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
+    stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
     sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
@@ -216,7 +216,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
-    stateful: { valueModulo: false, reluRescale: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' },
+    stateful: { valueStateTest: false, reluPixelPass: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     constants: ZERO,
     sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },

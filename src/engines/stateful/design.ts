@@ -261,10 +261,22 @@ export class StatefulPreservation implements Preservation {
       this.rangePass(bufWord, n, count, plus, 'embed states');
       return;
     }
-    if (this.layer?.kind === 'relu' && this.cost.reluRescale) {
-      // handle_relu: vals[k] /= 2 per value, a turning-point check per B-group.
-      dev.cpu('add', n, Cat.preserveIndicator, 'halve values');
-      dev.cpu('max', Math.ceil(n / this.e.B), Cat.preserveIndicator, 'turning point check');
+    const l = this.layer;
+    if (l?.kind === 'relu' && !l.perElement && this.cost.reluPixelPass && this.cost.rangePass === 'batched') {
+      // handle_relu (NHWC): one my_offset_q15_batched pass per output pixel, when its offset is
+      // non-zero under the one-sided encoding: an LEA offset command at B = 1, CPU adds otherwise.
+      if (this.e.B === 1) {
+        const Cs = out.layout.Cs;
+        for (let i = 0; i < n; i++) {
+          if ((word0 + i) % Cs !== 0) continue;
+          if (this.cost.oneSidedOffset && this.stateAt(out, word0 + i) <= 0) continue;
+          const len = Math.min(Cs, n - i);
+          dev.leaVector('max', bufWord + i, bufWord + i, bufWord + i, len, Cat.preserveIndicator, 'embed states (LEA offset)');
+        }
+      } else {
+        dev.cpu('add', this.cost.oneSidedOffset ? plus : count, Cat.preserveIndicator, 'embed states');
+      }
+      return;
     }
     dev.cpu('add', count, Cat.preserveIndicator, 'embed states');
   }
@@ -299,10 +311,13 @@ export class StatefulPreservation implements Preservation {
       }
       return;
     }
-    if (this.layer?.kind === 'relu') {
-      // handle_relu: offset_has_state per value (a division by the runtime BATCH_SIZE), x2 per value.
-      if (this.cost.valueModulo) dev.cpu('div', n, Cat.preserveIndicator, 'state position modulo');
-      if (this.cost.reluRescale) dev.cpu('add', n, Cat.preserveIndicator, 'double values');
+    const k = this.layer?.kind;
+    if (this.cost.valueStateTest && (k === 'relu' || k === 'maxpool' || k === 'gap')) {
+      // handle_relu / maxpool_patch / handle_globalaveragepool: every value read is tested, the
+      // ones carrying an offset are stripped.
+      dev.cpu('max', n, Cat.preserveIndicator, 'state test');
+      dev.cpu('add', this.cost.oneSidedOffset ? plus : count, Cat.preserveIndicator, 'clear states');
+      return;
     }
     dev.cpu('add', count, Cat.preserveIndicator, 'clear states');
   }
