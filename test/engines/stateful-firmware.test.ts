@@ -106,8 +106,15 @@ describe('Stateful cost pattern per build', () => {
 
   it('merge: a strip pass per partial-sum read and an embed pass per chunk, over the state bit 1 words (LEA at B = 1, CPU adds per such word at B > 1)', () => {
     const one = trace('tiny-conv', 1, 'stateful-cnn-2021-08');
-    const merges = one.d.plan.layers.filter((l) => l.kind === 'merge' && l.in.slot >= 0);
+    // Conv merges (handle_convmerge); FC merges (handle_gemmmerge) test every value instead.
+    const merges = one.d.plan.layers.filter((l) => l.kind === 'merge' && l.in.slot >= 0 && one.d.plan.layers[l.index - 1]!.kind === 'conv');
     expect(merges.length).toBeGreaterThan(0);
+    const fcMerges = one.d.plan.layers.filter((l) => l.kind === 'merge' && one.d.plan.layers[l.index - 1]!.kind === 'gemm');
+    expect(fcMerges.length).toBeGreaterThan(0);
+    for (const m of fcMerges) {
+      const read = one.ev.filter((e) => e.layer === m.index && e.label === 'fetch partial sums').reduce((a, e) => a + (e.nvm![1] - e.nvm![0]) / 2, 0);
+      expect(cpuCount(one.ev, 'state test', m.index)).toBe(read);
+    }
     for (const m of merges) {
       expect(count(one.ev, 'strip states (LEA offset)', m.index)).toBeLessThanOrEqual(count(one.ev, 'fetch partial sums', m.index));
       expect(count(one.ev, 'embed states (LEA offset)', m.index)).toBeLessThanOrEqual(count(one.ev, 'preserve job', m.index));
@@ -156,6 +163,31 @@ describe('Stateful cost pattern per build', () => {
     expect(convRelus.length).toBeGreaterThan(0);
     for (const l of convRelus) {
       expect(count(ev, 'embed states (LEA offset)', l.index)).toBe(l.out.words / l.out.layout.Cs);
+    }
+  });
+
+  it('FC: one strip pass per input tile and one pass over each call\'s bias row (LEA at B = 1 whatever the state, CPU adds per state column at B > 1)', () => {
+    for (const B of [1, 2]) {
+      const { d, ev } = trace('tiny-fc', B, 'stateful-cnn-2021-08');
+      const gemms = d.plan.layers.filter((l) => l.kind === 'gemm');
+      for (const g of gemms) {
+        const calls = ev.filter((e) => e.layer === g.index && e.label === 'compute').length;
+        expect(calls).toBeGreaterThan(0);
+        if (B === 1) expect(count(ev, 'embed state weights (LEA offset)', g.index)).toBe(calls);
+        else {
+          expect(count(ev, 'embed state weights (LEA offset)', g.index)).toBe(0);
+          expect(cpuCount(ev, 'embed state weights', g.index)).toBeGreaterThan(0);
+        }
+      }
+    }
+    // The input tile pass (two-sided, so that every tile gets one): one LEA command per input read at B = 1.
+    const twoSided = registerFirmwareVariant('stateful-cnn-2021-08', 'two-sided-test', (f) => ({ ...f, stateful: { ...f.stateful, oneSidedOffset: false } }));
+    const { d, ev } = trace('tiny-fc', 1, twoSided);
+    const fromSlot = d.plan.layers.filter((l) => l.kind === 'gemm' && l.in.slot >= 0);
+    expect(fromSlot.length).toBeGreaterThan(0);
+    for (const g of fromSlot) {
+      expect(count(ev, 'fetch input', g.index)).toBeGreaterThan(0);
+      expect(count(ev, 'strip states (LEA offset)', g.index)).toBe(count(ev, 'fetch input', g.index));
     }
   });
 

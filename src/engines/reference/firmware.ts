@@ -94,7 +94,7 @@ export interface FirmwareProfile {
    */
   readonly stateful: {
     /**
-     * The CPU handlers (ReLU, MaxPool, GlobalAveragePool) test the state of every value they read
+     * The CPU handlers (ReLU, MaxPool, GlobalAveragePool, the FC merge) test the state of every value they read
      * (`if (get_value_state_bit(val)) val -= 0x4000`): a compare per value read and a
      * subtraction per value that carries an offset, not a subtraction per state word only.
      */
@@ -106,7 +106,7 @@ export interface FirmwareProfile {
     readonly reluPixelPass: boolean;
     /**
      * How the firmware strips and embeds the states of a range of values (a conv input row, a
-     * merge chunk, an Add chunk): 'batched': my_offset_q15_batched, one LEA offset command at
+     * conv merge chunk, an FC input tile and each FC call's bias row, an Add chunk): 'batched': my_offset_q15_batched, one LEA offset command at
      * B = 1 and a CPU add per B values otherwise (conv input rows fall back to a per-value CPU
      * loop -- a state test and a subtraction per value -- when the input tile is narrower than B);
      * 'per-value': a CPU add per state word (japari's model before build profiles).
@@ -166,6 +166,8 @@ const SOURCES_2021 = {
 const STATEFUL_SOURCES = {
   statefulValueStateTest:
     'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu (`if (get_value_state_bit(input_val)) input_val -= 0x4000;` per value, both the NHWC and the per-value path) and @a63e7b4:common/pooling.cpp maxpool_patch (`if (get_value_state_bit(val)) val -= 0x4000;` per value of each window) and handle_globalaveragepool (the same per value read); the older stored pooling.cpp (index id 17046858596, the pre-pipeline hawaii_preserve_vector era) has the same maxpool_patch test. A later stored handle_relu (index id 17005985139: `offset_has_state(output_offset+j)` then `vals[j] *= 2`, `vals[k] /= 2`) has `static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)`, a compile-time BATCH_SIZE, so it is after both builds and not modelled',
+  statefulGemm:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/gemm.cpp handle_gemm: the input tile is stripped through iterate_chunks -> GemmInputChunkHandler (`if (state_bit) my_offset_q15_batched(to_offset, -0x4000, ...)`), and per call the bias row gets `my_offset_q15_batched(filter_ptr, -offset, filter_ptr, tile_width_first)` whatever the offset; handle_gemmmerge strips each tile with a per-value loop (`if (get_value_state_bit(buffer_temp[idx])) buffer_temp[idx] -= 0x4000`) and embeds through OutputChunkHandler',
   statefulReluPixelPass:
     'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu, NHWC input: per output pixel check_next_turning_point, then `if (offset) my_offset_q15_batched(lea_buffer, offset, lea_buffer, block_size)` (and a second pass past a turning point); the per-value path (after FC) adds `output_val += offset` at every BATCH_SIZE-th value',
   statefulRangePass:

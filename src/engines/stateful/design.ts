@@ -150,7 +150,15 @@ export class StatefulPreservation implements Preservation {
   /** Ranges are stripped/embedded in one pass (merge and Add chunks, conv input rows) under this build. */
   private rangeKernel(): boolean {
     const k = this.layer?.kind;
-    return this.cost.rangePass !== 'per-value' && (k === 'merge' || k === 'add' || k === 'conv');
+    if (this.cost.rangePass === 'per-value') return false;
+    if (k === 'merge') return !this.afterGemm();
+    return k === 'add' || k === 'conv' || k === 'gemm';
+  }
+
+  /** A merge of FC partial sums (handle_gemmmerge), not of conv partial sums (handle_convmerge). */
+  private afterGemm(): boolean {
+    const l = this.layer;
+    return l !== null && l.kind === 'merge' && this.e.plan.layers[l.index - 1]?.kind === 'gemm';
   }
 
   /**
@@ -241,6 +249,14 @@ export class StatefulPreservation implements Preservation {
       dev.store(addr, dev.load(addr) - STATE_WORD * this.stateAt(g.out, word0 + k));
       states++;
     }
+    if (this.cost.rangePass === 'batched') {
+      // handle_gemm: my_offset_q15_batched(filter_ptr, -offset, ...) on the bias row of every call,
+      // whatever the offset (it may be 0 under the one-sided encoding).
+      const row = g.lea.b + rows * g.ncolsLea;
+      if (e.B === 1) dev.leaVector('max', row, row, row, call.words, Cat.preserveIndicator, 'embed state weights (LEA offset)');
+      else dev.cpu('add', states, Cat.preserveIndicator, 'embed state weights');
+      return;
+    }
     dev.cpu('add', states, Cat.preserveIndicator, 'state query');
     dev.cpu('copy', states, Cat.preserveIndicator, 'embed state weights');
   }
@@ -312,9 +328,9 @@ export class StatefulPreservation implements Preservation {
       return;
     }
     const k = this.layer?.kind;
-    if (this.cost.valueStateTest && (k === 'relu' || k === 'maxpool' || k === 'gap')) {
-      // handle_relu / maxpool_patch / handle_globalaveragepool: every value read is tested, the
-      // ones carrying an offset are stripped.
+    if (this.cost.valueStateTest && (k === 'relu' || k === 'maxpool' || k === 'gap' || this.afterGemm())) {
+      // handle_relu / maxpool_patch / handle_globalaveragepool / handle_gemmmerge: every value
+      // read is tested, the ones carrying an offset are stripped.
       dev.cpu('max', n, Cat.preserveIndicator, 'state test');
       dev.cpu('add', this.cost.oneSidedOffset ? plus : count, Cat.preserveIndicator, 'clear states');
       return;
