@@ -20,7 +20,7 @@ import { loadModel, type LoadedModel } from '../model/models.js';
 import { Deployment, runInference, type RunResult } from '../engines/runner.js';
 import { designOf, engineKinds, hasEngine } from '../engines/designs.js';
 import { ABLATIONS, type Ablation } from '../engines/reference/plan.js';
-import { FIRMWARE, FREE_CONSTANTS, registerFirmwareVariant, type FirmwareId, type FirmwareProfile } from '../engines/reference/firmware.js';
+import { FIRMWARE, FREE_CONSTANTS, registerFirmwareVariant, MEASURED_BUILDS, type FirmwareId, type FirmwareProfile } from '../engines/reference/firmware.js';
 import { RESIDUALS } from '../engines/reference/firmware-fit.js';
 import { msp430fr5994 } from '../device/profile.js';
 import { CATEGORIES, type PowerSupply } from '../device/device.js';
@@ -29,12 +29,8 @@ import { registerProducer, REPORT_SCHEMA, type ReportFile } from '../report/cano
 import { stableStringify } from '../util/json.js';
 import { sharedAvailable, SHARED_MODELS } from '../util/shared.js';
 
-/** The hardware's configurations: which build ran which model (firmware-2021.md "The two builds"). */
-export const HARDWARE: readonly { readonly build: FirmwareId; readonly model: string }[] = [
-  { build: 'stateful-cnn-2021-08', model: 'mnist' },
-  { build: 'stateful-cnn-2021-02', model: 'kws' },
-  { build: 'stateful-cnn-2021-02', model: 'cifar10' },
-];
+/** The hardware's configurations: which build ran which model (firmware.ts MEASURED_BUILDS). */
+export const HARDWARE = MEASURED_BUILDS;
 export const FIDELITY_BATCHES: readonly number[] = [1, 2, 4];
 /** device.md: "Harvested power settings of 4, 5, 8 and 10 mW were used to compare HAWAII, JAPARI and Stateful", 100 uF. */
 export const FIDELITY_POWERS_MW: readonly number[] = [10, 8, 5, 4];

@@ -26,6 +26,8 @@ export interface PlanLayer {
   readonly indicator_writes: number;
   readonly nvm_slot: number;
   readonly nvm_output_bytes: number;
+  /** Bytes of the output's slot (the layout's slot size). */
+  readonly nvm_slot_bytes: number;
   readonly lea_ram_words: number;
   /** Non-LEA SRAM staging words the layer may use (footprint stripping, scratch). */
   readonly sram_words: number;
@@ -40,7 +42,18 @@ export interface PlanReport {
   readonly engine: string;
   readonly batch: number;
   readonly firmware: string;
-  readonly nvm: { readonly bytes_used: number; readonly bytes_available: number; readonly slots: number; readonly slot_bytes: number; readonly record_bytes: number; readonly input_bytes: number };
+  readonly nvm: {
+    readonly bytes_used: number;
+    readonly bytes_available: number;
+    readonly slots: number;
+    readonly slot_bytes: number;
+    /** NVM byte address of each slot (base + slot x slot_bytes, Stateful-CNN intermediate_values_offset). */
+    readonly slot_bases: readonly number[];
+    /** Where the slot count and size come from (the build's transform.py config, or japari's rule). */
+    readonly layout: string;
+    readonly record_bytes: number;
+    readonly input_bytes: number;
+  };
   readonly lea_ram: { readonly words_used: number; readonly words_usable: number };
   readonly layers: readonly PlanLayer[];
   readonly total_cycles: number;
@@ -127,6 +140,7 @@ export function planReport(m: LoadedModel, engine: string, batch: number, firmwa
     indicator_writes: per[i]!.ind,
     nvm_slot: l.out.slot,
     nvm_output_bytes: 2 * l.out.words,
+    nvm_slot_bytes: plan.nvm.slotBytes,
     lea_ram_words: leaWords(l),
     sram_words: sramWords(l, plan.params.profile),
     cycles: Math.round(cyclesOf(i)),
@@ -145,6 +159,8 @@ export function planReport(m: LoadedModel, engine: string, batch: number, firmwa
       bytes_available: plan.params.profile.nvm[plan.params.placement].bytes,
       slots: nvm.slots.length,
       slot_bytes: nvm.slotBytes,
+      slot_bases: [...nvm.slots],
+      layout: nvm.origin,
       record_bytes: 2 * nvm.recordBytes,
       input_bytes: 2 * plan.input.words,
     },

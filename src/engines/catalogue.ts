@@ -21,6 +21,7 @@
  * A fault or fix given for another engine is a usage error (`checkCatalogue`).
  */
 import { UsageError } from '../util/errors.js';
+import { LIBRARY_DEFAULT_FIRMWARE, type FirmwareId } from './reference/firmware.js';
 export type { FaultSet } from './registry.js';
 
 export interface FaultSpec {
@@ -60,6 +61,28 @@ export const BUILDS = {
 } as const;
 export type BuildId = keyof typeof BUILDS;
 export const BUILD_IDS = Object.keys(BUILDS) as BuildId[];
+
+/**
+ * The build profile (reference/firmware.ts) that runs each build's code. The JAPARI repository is
+ * not a Stateful-CNN build: loop-count JAPARI runs on the later code's profile (algorithms.md
+ * "Reference engine parameters"), as its design does (verifiedOn).
+ */
+export const BUILD_PROFILE: Readonly<Record<BuildId, FirmwareId>> = {
+  '2021-02': 'stateful-cnn-2021-02',
+  '2021-08': 'stateful-cnn-2021-08',
+  later: 'stateful-cnn-later',
+  'japari-repo': LIBRARY_DEFAULT_FIRMWARE,
+};
+
+/**
+ * The profile a finding's counterexample replays on: a measured build whose code has the
+ * behaviour (the Aug 2021 build first, then Feb 2021), else the later code's; null for a finding
+ * no build has (a reconstruction: it runs where its design is verified).
+ */
+export function findingProfile(f: { readonly builds: readonly BuildId[] }): FirmwareId | null {
+  for (const b of ['2021-08', '2021-02', 'later', 'japari-repo'] as const) if (f.builds.includes(b)) return BUILD_PROFILE[b];
+  return null;
+}
 
 /**
  * What a finding is a finding of:

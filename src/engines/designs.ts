@@ -15,7 +15,7 @@ for (const d of BUILTIN_DESIGNS) registerBuiltin(d);
 export { continuous, hawaii, japari, japariLoopCount, stateful };
 
 // The registry's lookups, from the module that guarantees the built-in designs are registered.
-export { designOf, hasEngine, engineKinds, isBuiltinEngine, checkBatch, registerEngine, type EngineDesign } from './registry.js';
+export { designOf, hasEngine, engineKinds, isBuiltinEngine, checkBatch, registerEngine, verificationBuild, type EngineDesign } from './registry.js';
 
 /** The built-in kinds, in listing order. */
 export function builtinKinds(): string[] {

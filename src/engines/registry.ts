@@ -16,6 +16,7 @@
 import type { Device } from '../device/device.js';
 import type { QuantizedNetwork } from '../model/quantize.js';
 import type { EnginePlan, EngineParams, TensorRef } from './reference/plan.js';
+import { buildOfModel, type FirmwareId } from './reference/firmware.js';
 import type { Inspector } from './inspect.js';
 import type { IndicatorScheme } from './scheme.js';
 
@@ -53,6 +54,12 @@ export interface EngineDesign {
   readonly preserves: boolean;
   /** The B values the design accepts; absent: every integer in [1, 64]. */
   readonly batches?: readonly number[];
+  /**
+   * The build profile (reference/firmware.ts) the design is verified on when it is not from the
+   * Stateful-CNN code base the hardware ran; absent: the build that ran the model on the hardware
+   * (buildOfModel), else the default build.
+   */
+  readonly verifiedOn?: FirmwareId;
   /** Plan a deployment (tiles, NVM map, program image, the bit-exact reference). */
   plan(q: QuantizedNetwork, params: EngineParams): EnginePlan;
   /** A fresh engine for one boot (volatile state starts afresh, as after a power failure). */
@@ -136,4 +143,12 @@ export function isBuiltinEngine(kind: string): boolean {
 export function checkBatch(d: EngineDesign, batch: number): void {
   if (!d.preserves && batch !== 1) throw new UsageError(`--batch: the ${d.kind} engine has no progress indicators, so B does not apply (leave it at 1), got ${batch}`);
   if (d.batches && !d.batches.includes(batch)) throw new UsageError(`--batch: the ${d.kind} engine supports B in ${d.batches.join(', ')}, got ${batch}`);
+}
+
+/**
+ * The build a deployment is verified on (reports, the kill matrix): the design's own, else the
+ * one the hardware ran the model on (firmware-2021.md), else the default build.
+ */
+export function verificationBuild(engine: string, model: string): FirmwareId {
+  return designs.get(engine)?.verifiedOn ?? buildOfModel(model);
 }

@@ -9,6 +9,7 @@
  * or a hole in japari.
  */
 import { FAULTS, fixesFor, type FaultSpec } from '../engines/catalogue.js';
+import { verificationBuild } from '../engines/designs.js';
 import { fuzz } from './fuzz.js';
 import { replaySpec } from './replay.js';
 import { runCampaign } from './campaign.js';
@@ -99,7 +100,7 @@ async function viaFuzz(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOutcom
   for (const model of ['random', 'tiny-concat']) {
     // Fast-check's independent draws, as the committed matrix was measured: coverage guidance is
     // compared with them fault by fault in reports/mutants/coverage.md (japari mutants --fuzz-ratio).
-    const r = fuzz({ model, engine: f.engine, batch: model === 'random' ? 1 : 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), seed: o.seed ?? 20261128, runs: model === 'random' ? runs : tinyRuns, strategy: 'random' });
+    const r = fuzz({ model, engine: f.engine, batch: model === 'random' ? 1 : 2, placement: 'spi-fram', profile: 'inas2021', firmware: verificationBuild(f.engine, model), faults: [f.id], fixes: fixesFor(f.engine), seed: o.seed ?? 20261128, runs: model === 'random' ? runs : tinyRuns, strategy: 'random' });
     effort += r.runs;
     const ce = r.counterexample;
     if (!ce) continue;
@@ -135,7 +136,7 @@ async function viaExplore(f: FaultSpec, o: MutantsOptions): Promise<TechniqueOut
   let effort = 0;
   const budget = `every write unit of ${first.model} B=${first.batch}, then of ${EXPLORE_EXTRA.model} B=${EXPLORE_EXTRA.batch}, then of ${EXPLORE_FEATURES.model} B=${EXPLORE_FEATURES.batch}`;
   for (const { model, batch } of [first, EXPLORE_EXTRA, EXPLORE_FEATURES]) {
-    const run = { model, engine: f.engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
+    const run = { model, engine: f.engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', firmware: verificationBuild(f.engine, model), faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
     // A network the corrected design itself fails on without any failure would "kill" every fault
     // of it (tiny-features' saturated values and Stateful's value encoding): skip it for this design.
     if (model === EXPLORE_FEATURES.model && replaySpec({ ...run, faults: [], schedule: [] }).violations.length > 0) continue;
@@ -173,7 +174,8 @@ export async function runMutants(o: MutantsOptions): Promise<MutantRow[]> {
     if (techniques.includes('fuzz')) outcomes.push(await viaFuzz(f, o));
     if (techniques.includes('explore')) outcomes.push(await viaExplore(f, o));
     if (techniques.includes('prove') && proveTechnique) {
-      outcomes.push(await proveTechnique({ model: proveModel(f, o.quick), engine: f.engine, batch: 2, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' } }));
+      const model = proveModel(f, o.quick);
+      outcomes.push(await proveTechnique({ model, engine: f.engine, batch: 2, placement: 'spi-fram', profile: 'inas2021', firmware: verificationBuild(f.engine, model), faults: [f.id], fixes: fixesFor(f.engine), input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' } }));
     }
     const killed = outcomes.some((x) => x.killed);
     const row: MutantRow = {

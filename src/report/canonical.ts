@@ -18,6 +18,7 @@ import { deploymentOf } from '../properties/replay.js';
 import { explore } from '../properties/explore.js';
 import { loadModel } from '../model/models.js';
 import { fixesFor, findingSpec } from '../engines/catalogue.js';
+import { verificationBuild } from '../engines/designs.js';
 import { findingsTable, leadsTable, buildsList, provenanceMarkdown, provenanceJson, deviationsMarkdown, type ReplayEvidence } from './provenance.js';
 import type { EngineKind } from '../engines/reference/plan.js';
 
@@ -182,6 +183,7 @@ interface VerifyRow {
   engine: EngineKind;
   variant: 'published' | 'corrected';
   batch: number;
+  firmware: string;
   explore: { verdict: string; points: number; write_units: number; failing_points: number; converged: number; pruning_factor: number; first_failure?: { property: string; replay: string } };
   fuzz: { verdict: string; seed: number; schedules: number; counterexample?: { property: string; replay: string; failures: number } };
 }
@@ -198,15 +200,17 @@ export const verificationProducer: Producer = {
       for (const variant of fixesFor(engine).length > 0 ? (['published', 'corrected'] as const) : (['published'] as const)) {
         for (const batch of [1, 2, 4]) {
           const fixes = variant === 'corrected' ? fixesFor(engine) : [];
-          const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
+          const firmware = verificationBuild(engine, model);
+          const run = { model, engine, batch, placement: 'spi-fram' as const, profile: 'inas2021', firmware, faults: [], fixes, input: 1, warmup: [2], seed: 3, garbage: { kind: 'random' as const } };
           const d = deploymentOf(run);
           const ex = explore(d, { input: m.inputQ(1), warmup: [m.inputQ(2)], seed: 3, mode: 'linear' });
-          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes, seed: 20261128, runs: 60, strategy: 'random' });
+          const fz = fuzz({ model, engine, batch, placement: 'spi-fram', profile: 'inas2021', firmware, faults: [], fixes, seed: 20261128, runs: 60, strategy: 'random' });
           const first = ex.failures[0];
           rows.push({
             engine,
             variant,
             batch,
+            firmware,
             explore: {
               verdict: ex.verdict,
               points: ex.stats.points,
@@ -232,11 +236,11 @@ export const verificationProducer: Producer = {
       '',
       'Checked inference: input 1 after one uninterrupted warm-up inference (input 2), so stale indicators of the previous inference sit in NVM. Exploration places one power failure at every NVM write unit of the checked inference (SRAM garbage seed 3); fuzzing runs 60 fast-check schedules (seed 20261128) of up to 4 failures, with random inputs, warm-ups and garbage patterns. "corrected" switches on every fix for the engine (reports/findings/).',
       '',
-      '| engine | variant | B | failure points | failing | explore | pruning factor | fuzz (60 schedules) |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| engine | variant | B | firmware | failure points | failing | explore | pruning factor | fuzz (60 schedules) |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows.map(
         (r) =>
-          `| ${r.engine} | ${r.variant} | ${r.batch} | ${r.explore.points} | ${r.explore.failing_points} | ${r.explore.verdict.toUpperCase()} | ${r.explore.pruning_factor} | ${r.fuzz.verdict.toUpperCase()}${r.fuzz.counterexample ? ` (${r.fuzz.counterexample.property})` : ''} |`,
+          `| ${r.engine} | ${r.variant} | ${r.batch} | ${r.firmware} | ${r.explore.points} | ${r.explore.failing_points} | ${r.explore.verdict.toUpperCase()} | ${r.explore.pruning_factor} | ${r.fuzz.verdict.toUpperCase()}${r.fuzz.counterexample ? ` (${r.fuzz.counterexample.property})` : ''} |`,
       ),
       '',
       'Failure points per second depend on the machine and are reported by `japari explore`, not here.',

@@ -16,12 +16,13 @@ registerProveTechnique(async (spec): Promise<TechniqueOutcome> => {
     batch: spec.batch,
     placement: spec.placement,
     profile: spec.profile,
+    ...(spec.firmware !== undefined ? { firmware: spec.firmware } : {}),
     faults: spec.faults,
     fixes: spec.fixes,
     timeoutMs: 30_000,
   });
   const seconds = (performance.now() - t0) / 1000;
-  const budget = `every obligation on ${spec.model} B=${spec.batch} (30 s each)`;
+  const budget = `every obligation on ${spec.model} B=${spec.batch}${spec.firmware !== undefined ? ` (${spec.firmware})` : ''} (30 s each)`;
   const i = report.obligations.findIndex((o) => o.verdict === 'refuted');
   if (i < 0) return { technique: 'prove', killed: false, seconds, effort: report.obligations.length, budget };
   const o = report.obligations[i]!;

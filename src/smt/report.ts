@@ -11,6 +11,8 @@ import { stableStringify } from '../util/json.js';
 import { sharedAvailable, SHARED_MODELS, type SharedModelName } from '../util/shared.js';
 import { findingSpec } from '../engines/catalogue.js';
 import type { EngineKind } from '../engines/reference/plan.js';
+import { DEFAULT_FIRMWARE, type FirmwareId } from '../engines/reference/firmware.js';
+import { verificationBuild } from '../engines/designs.js';
 import { prove, type ProofReport } from './prove.js';
 import { Z3Runtime } from './runtime.js';
 import { clearAnswerCache, type ObligationId, type ObligationResult } from './obligation.js';
@@ -22,6 +24,8 @@ export interface ProofTarget {
   readonly engine: EngineKind;
   readonly batch: number;
   readonly fixes?: readonly string[];
+  /** The build profile; absent: verificationBuild (the build the hardware ran the model on, else the default). */
+  readonly firmware?: FirmwareId;
   /** Only this obligation (all when absent). */
   readonly obligation?: ObligationId;
 }
@@ -33,8 +37,9 @@ export interface ProofTarget {
 export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   ...(['hawaii', 'japari', 'japari-loopcount', 'stateful'] as const).flatMap((engine) => [1, 2].map((batch) => ({ model: 'lenet', engine, batch }))),
   // The HAWAII remainder at a B the authors' code compiles (B = 3 does not): tiny-concat's odd channel counts at B = 4.
-  { model: 'tiny-concat', engine: 'hawaii', batch: 4 },
-  { model: 'tiny-concat', engine: 'hawaii', batch: 4, fixes: ['hawaii-layer-remainder'] },
+  // On 672ed9a's profile: the Feb 2021 build (and the later code) has the static remainder; 37708ef records every value.
+  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-02' },
+  { model: 'tiny-concat', engine: 'hawaii', batch: 4, firmware: 'stateful-cnn-2021-02', fixes: ['hawaii-layer-remainder'] },
   { model: 'tiny-fc', engine: 'japari', batch: 1 },
   { model: 'tiny-fc', engine: 'japari', batch: 1, fixes: ['japari-gemm-column-sign'] },
   { model: 'mnist', engine: 'japari', batch: 4 },
@@ -42,8 +47,9 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
   { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-gemm-slice-jobs'] },
   { model: 'mnist', engine: 'japari', batch: 4, fixes: ['japari-pad-vector-groups'] },
   // FC outputs without footprints (B > outputs per call): recomputing them is not enough (refuted); padding fixes it.
-  { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-fc-no-footprint-recompute'] },
-  { model: 'lenet', engine: 'japari', batch: 8, fixes: ['japari-pad-vector-groups'] },
+  // Only the later code accepts an FC call narrower than B (both 2021 builds assert tile_width >= BATCH_SIZE).
+  { model: 'lenet', engine: 'japari', batch: 8, firmware: 'stateful-cnn-later', fixes: ['japari-fc-no-footprint-recompute'] },
+  { model: 'lenet', engine: 'japari', batch: 8, firmware: 'stateful-cnn-later', fixes: ['japari-pad-vector-groups'] },
   { model: 'cifar10', engine: 'japari-loopcount', batch: 1 },
   // Every engine at B = 1 on the four models of ../shared (the published designs).
   ...(['mnist', 'har', 'kws', 'cifar10'] as const).flatMap((model) =>
@@ -53,6 +59,11 @@ export const CANONICAL_TARGETS: readonly ProofTarget[] = [
 
 /** Timeout per obligation for canonical reports (generous: a timeout would not be canonical). */
 export const CANONICAL_TIMEOUT_MS = 120_000;
+
+/** The build a target is proved on. */
+export function targetBuild(t: ProofTarget): FirmwareId {
+  return t.firmware ?? verificationBuild(t.engine, t.model);
+}
 
 export function targetName(t: ProofTarget): string {
   return `${t.model}-${t.engine}-B${t.batch}${t.fixes && t.fixes.length > 0 ? `-fix-${[...t.fixes].sort().join('+')}` : ''}`;
@@ -90,6 +101,7 @@ export function proofJson(t: ProofTarget, r: ProofReport): Record<string, unknow
     batch: r.batch,
     placement: r.placement,
     fixes: r.fixes,
+    firmware: targetBuild(t),
     arithmetic: r.arithmetic,
     timeout_s: CANONICAL_TIMEOUT_MS / 1000,
     counts: r.counts,
@@ -102,12 +114,13 @@ function cell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-export function proofMarkdown(r: ProofReport): string {
+export function proofMarkdown(r: ProofReport, firmware: FirmwareId): string {
   const c = r.counts;
+  const fw = firmware === DEFAULT_FIRMWARE ? '' : ` --firmware ${firmware}`;
   const lines = [
-    `# Proofs: ${r.model}, ${r.engine}, B = ${r.batch}${r.fixes.length > 0 ? ` (fixes ${r.fixes.join(', ')})` : ''}`,
+    `# Proofs: ${r.model}, ${r.engine}, B = ${r.batch}${r.fixes.length > 0 ? ` (fixes ${r.fixes.join(', ')})` : ''}, firmware ${firmware}`,
     '',
-    `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown (Z3, ${CANONICAL_TIMEOUT_MS / 1000} s per obligation; unknown is never a pass). Regenerate with \`npm run reports\`; rerun with \`japari prove --model ${r.model} --engine ${r.engine} --batch ${r.batch}${r.fixes.length > 0 ? ` --fix ${r.fixes.join(',')}` : ''}\`.`,
+    `${c.proved} proved, ${c.refuted} refuted, ${c.unknown} unknown (Z3, ${CANONICAL_TIMEOUT_MS / 1000} s per obligation; unknown is never a pass). Regenerate with \`npm run reports\`; rerun with \`japari prove --model ${r.model} --engine ${r.engine} --batch ${r.batch}${r.fixes.length > 0 ? ` --fix ${r.fixes.join(',')}` : ''}${fw}\`.`,
     '',
     '| obligation | layer | verdict | bound / limit | counterexample | replay |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -130,6 +143,7 @@ export function proofMarkdown(r: ProofReport): string {
 
 interface FindingHit {
   readonly target: string;
+  readonly firmware: FirmwareId;
   readonly result: ObligationResult;
 }
 
@@ -139,6 +153,7 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
   const explanation = known?.explanation ?? 'A refutation of the published design by the Z3 proofs.';
   const refutations = hits.map((h) => ({
     deployment: h.target,
+    firmware: h.firmware,
     obligation: h.result.id,
     layer: h.result.layer,
     statement: h.result.statement,
@@ -157,7 +172,7 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
     ...hits.map((h) => {
       const r = h.result;
       const replay = r.replay ? ('token' in r.replay ? `replay (${r.replay.reproduced ? 'reproduces' : 'does not reproduce'}): \`japari replay ${r.replay.token}\` -- ${r.replay.violation}` : `replay: ${r.replay.note}`) : 'replay: none';
-      return `- ${h.target}, ${r.id}, ${r.layer}: ${r.goal}. Counterexample \`${JSON.stringify(r.counterexample)}\`. ${replay}`;
+      return `- ${h.target} (firmware ${h.firmware}), ${r.id}, ${r.layer}: ${r.goal}. Counterexample \`${JSON.stringify(r.counterexample)}\`. ${replay}`;
     }),
     '',
   ].join('\n');
@@ -171,12 +186,19 @@ export function findingFiles(id: string, hits: readonly FindingHit[]): { path: s
 export async function proofReportFiles(targets: readonly ProofTarget[] = CANONICAL_TARGETS, onProgress?: (text: string, done: number, total: number) => void): Promise<{ path: string; content: string; partial?: boolean }[]> {
   const files: { path: string; content: string; partial?: boolean }[] = [];
   const findings = new Map<string, FindingHit[]>();
-  const index: string[] = ['# Proof reports', '', '| deployment | proved | refuted | unknown | findings |', '| --- | --- | --- | --- | --- |'];
+  const index: string[] = [
+    '# Proof reports',
+    '',
+    "Each deployment is proved on the build profile the hardware ran its model on (mnist: stateful-cnn-2021-08; kws, cifar10: stateful-cnn-2021-02), the default build stateful-cnn-2021-08 for japari's own models, and loop-count JAPARI (the JAPARI repository, not a Stateful-CNN build) on stateful-cnn-later; a finding's refutation runs on a build whose code has the behaviour.",
+    '',
+    '| deployment | firmware | proved | refuted | unknown | findings |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   let partial = false;
   for (const [k, t] of targets.entries()) {
     onProgress?.(targetName(t), k, targets.length);
     if (!available(t)) {
-      index.push(`| ${targetName(t)} | (needs ../shared/models) | | | |`);
+      index.push(`| ${targetName(t)} | ${targetBuild(t)} | (needs ../shared/models) | | | |`);
       partial = true;
       continue;
     }
@@ -184,13 +206,13 @@ export async function proofReportFiles(targets: readonly ProofTarget[] = CANONIC
     const z3 = new Z3Runtime({ workers: 1 });
     let r: ProofReport;
     try {
-      r = await prove({ model: t.model, engine: t.engine, batch: t.batch, fixes: t.fixes ?? [], ...(t.obligation ? { obligation: t.obligation } : {}), timeoutMs: CANONICAL_TIMEOUT_MS }, z3);
+      r = await prove({ model: t.model, engine: t.engine, batch: t.batch, firmware: targetBuild(t), fixes: t.fixes ?? [], ...(t.obligation ? { obligation: t.obligation } : {}), timeoutMs: CANONICAL_TIMEOUT_MS }, z3);
     } finally {
       await z3.close();
     }
     const name = targetName(t);
     files.push({ path: `proofs/${name}.json`, content: `${stableStringify(proofJson(t, r), 2)}\n` });
-    files.push({ path: `proofs/${name}.md`, content: proofMarkdown(r) });
+    files.push({ path: `proofs/${name}.md`, content: proofMarkdown(r, targetBuild(t)) });
     const ids = new Set<string>();
     for (const o of r.obligations) {
       if (o.verdict !== 'refuted') continue;
@@ -204,11 +226,11 @@ export async function proofReportFiles(targets: readonly ProofTarget[] = CANONIC
       for (const h of hits) {
         ids.add(h.finding);
         const list = findings.get(h.finding) ?? [];
-        list.push({ target: name, result: h.result });
+        list.push({ target: name, firmware: targetBuild(t), result: h.result });
         findings.set(h.finding, list);
       }
     }
-    index.push(`| [${name}](${name}.md) | ${r.counts.proved} | ${r.counts.refuted} | ${r.counts.unknown} | ${[...ids].sort().join(', ')} |`);
+    index.push(`| [${name}](${name}.md) | ${targetBuild(t)} | ${r.counts.proved} | ${r.counts.refuted} | ${r.counts.unknown} | ${[...ids].sort().join(', ')} |`);
   }
   // Without ../shared, the index and the per-finding summaries miss the shared models' rows.
   for (const id of [...findings.keys()].sort()) files.push(...findingFiles(id, findings.get(id)!).map((f) => (partial ? { ...f, partial } : f)));

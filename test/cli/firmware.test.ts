@@ -57,6 +57,31 @@ describe('--firmware and --ablate', () => {
     expect(text.out).toContain('indicator writes');
   });
 
+  it('plan shows the NVM layout once (slot count x size, base addresses, origin) and each layer its slot and slot size', async () => {
+    const r = await cli('plan', '--model', 'lenet', '--engine', 'japari', '--batch', '1', '--json');
+    const p = JSON.parse(r.out) as PlanReport;
+    expect(p.nvm.slot_bases.length).toBe(p.nvm.slots);
+    p.nvm.slot_bases.forEach((b, i) => expect(b).toBe(p.nvm.slot_bases[0]! + i * p.nvm.slot_bytes));
+    expect(p.nvm.layout).toContain("japari's rule");
+    for (const l of p.layers) {
+      expect(l.nvm_slot_bytes).toBe(p.nvm.slot_bytes);
+      expect(l.nvm_output_bytes).toBeLessThanOrEqual(l.nvm_slot_bytes);
+    }
+    const text = await cli('plan', '--model', 'lenet');
+    expect(text.out).toContain(`${p.nvm.slots} slots x `);
+    expect(text.out).toContain('NVM layout: ');
+    expect(text.out).toContain('NVM slot:bytes/size');
+  });
+
+  it('plan: a network that does not fit its NVM slots is exit 2, one line naming the tensor and the bytes', async () => {
+    // 64 x 64 x 64 conv outputs: 524,288 bytes per slot, 3 slots: more than the 512 KiB SPI FRAM.
+    const big = await cli('plan', '--model', 'rnd:64x64x64:c64k1s1p0:1', '--engine', 'hawaii');
+    expect(big.code).toBe(2);
+    expect(big.err.trim().split('\n')).toHaveLength(1);
+    expect(big.out).toBe('');
+    expect(big.err).toMatch(/tensor \S+ needs 524288 bytes in each of 3 NVM slots .*spi-fram has 524288/);
+  });
+
   it('replay tokens carry the build; a token without it decodes to the build before build profiles', () => {
     const spec: RunSpec = { model: 'lenet', engine: 'hawaii', batch: 2, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes: [], input: 1, warmup: [], seed: 3, garbage: { kind: 'random' }, schedule: [5] };
     expect(decodeToken(encodeToken({ ...spec, firmware: 'stateful-cnn-2021-02' })).firmware).toBe('stateful-cnn-2021-02');

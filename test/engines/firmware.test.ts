@@ -10,11 +10,11 @@ import { quantize, quantizeInput } from '../../src/model/quantize.js';
 import { loadModel } from '../../src/model/models.js';
 import { Deployment, runInference } from '../../src/engines/runner.js';
 import { msp430fr5994 } from '../../src/device/profile.js';
-import { FIRMWARE, FIRMWARE_IDS, firmwareOf, LIBRARY_DEFAULT_FIRMWARE, DEFAULT_FIRMWARE } from '../../src/engines/reference/firmware.js';
+import { FIRMWARE, FIRMWARE_IDS, firmwareOf, LIBRARY_DEFAULT_FIRMWARE, DEFAULT_FIRMWARE, registerFirmwareVariant } from '../../src/engines/reference/firmware.js';
 import { recordIncrements, versionedCounterWrite } from '../../src/engines/hawaii/rules.js';
 import { num } from '../../src/engines/ops.js';
-import { UsageError } from '../../src/util/errors.js';
-import type { Ablation } from '../../src/engines/reference/plan.js';
+import { ConfigError, UsageError } from '../../src/util/errors.js';
+import { type Ablation, slotLayoutFor, convInputTile } from '../../src/engines/reference/plan.js';
 
 function tiny(name: 'tiny-conv' | 'tiny-fc' | 'tiny-concat' | 'tiny-strided') {
   const net = tinyNetwork(name, 7);
@@ -172,6 +172,93 @@ describe('NVM layout', () => {
     const { q } = tiny('tiny-conv');
     const small = { ...msp430fr5994, nvm: { ...msp430fr5994.nvm, 'spi-fram': { ...msp430fr5994.nvm['spi-fram'], bytes: 300 } } };
     expect(() => new Deployment(q, { ...params('hawaii', 1, 'stateful-cnn-2021-08'), profile: small })).toThrow(/tensor \S+ needs \d+ bytes in each of \d+ NVM slots .*spi-fram has 300/);
+  });
+
+  it('the 2021 builds take slot count and size from transform.py per model, doubled under JAPARI; others keep japari rule', () => {
+    for (const firmware of ['stateful-cnn-2021-02', 'stateful-cnn-2021-08']) {
+      const fw = firmwareOf(firmware);
+      expect(slotLayoutFor(fw, 'mnist', false)).toMatchObject({ slots: 2, slotBytes: 26000, convTileLimit: 26000 });
+      expect(slotLayoutFor(fw, 'mnist', true)).toMatchObject({ slots: 2, slotBytes: 52000 });
+      expect(slotLayoutFor(fw, 'cifar10', false)).toMatchObject({ slots: 3, slotBytes: 65000 });
+      expect(slotLayoutFor(fw, 'cifar10', true)).toMatchObject({ slots: 3, slotBytes: 130000 });
+      expect(slotLayoutFor(fw, 'kws', false)).toMatchObject({ slots: 2, slotBytes: 20000 });
+      expect(slotLayoutFor(fw, 'kws', true).origin).toContain('doubled for JAPARI');
+      for (const other of ['lenet', 'har', 'tiny-conv']) expect(slotLayoutFor(fw, other, false)).toMatchObject({ slots: 3, slotBytes: null, convTileLimit: null });
+    }
+    expect(slotLayoutFor(FIRMWARE['stateful-cnn-later'], 'mnist', true)).toMatchObject({ slots: 3, slotBytes: null });
+    // An explicit slot count replaces the config's.
+    expect(slotLayoutFor(firmwareOf('stateful-cnn-2021-08'), 'mnist', false, 4).slots).toBe(4);
+  });
+
+  it('japari rule (unconfigured models): every slot is the largest stored tensor rounded up to 16 bytes', () => {
+    const { q } = tiny('tiny-conv');
+    for (const firmware of FIRMWARE_IDS) {
+      const p = new Deployment(q, params('japari', 2, firmware)).plan;
+      const largest = Math.max(...p.layers.map((l) => 2 * l.out.words));
+      expect(p.nvm.slotBytes).toBe(Math.ceil(largest / 16) * 16);
+      expect(p.nvm.origin).toContain("japari's rule");
+    }
+  });
+
+  it('a configured slot too small for a tensor: ConfigError naming it, its bytes and the slot bytes and origin; nothing planned', () => {
+    const { q } = tiny('tiny-conv');
+    // A build variant whose config for this network has 40-byte slots and no tile rule: the first
+    // stored tensor (conv partial sums, 4 x 4 x 3 values) does not fit.
+    const id = registerFirmwareVariant('stateful-cnn-2021-08', 'nvm-test-small', (f) => ({
+      ...f,
+      nvm: { ...f.nvm!, convTileFitsSlot: false, models: { [q.net.name]: { slots: 2, slotBytes: 40 } } },
+    }));
+    let err: unknown;
+    try {
+      new Deployment(q, params('hawaii', 1, id));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).not.toContain('\n');
+    expect(msg).toMatch(/tensor \S+#partials \(partial sums of 1 input tile before the merge\) needs \d+ bytes, its NVM slot holds 40 \(.*2 slots of 40 bytes/);
+    // JAPARI: the footprint-extended tensor, against the doubled slot.
+    expect(() => new Deployment(q, params('japari', 1, id))).toThrow(/with JAPARI footprints, B = 1\) needs \d+ bytes, its NVM slot holds 80 \(.*doubled for JAPARI/);
+  });
+
+  it('the transform.py slot rule for conv partial sums: it never changes the tile, it refuses a tile whose partial sums overflow a slot', () => {
+    // C = 8, OC = 16, 10 x 10 outputs: the LEA tile is 8 channels, params_len = 8 / 8 * 1600 * 2 = 3200 bytes.
+    const fit = (slotBytes: number) => ({ tensor: 'c#partials', outValues: 1600, slotBytes, origin: 'cfg' });
+    expect(convInputTile(8, 16, 3, 3, 1884, 4, 'x')).toBe(8);
+    expect(convInputTile(8, 16, 3, 3, 1884, 4, 'x', fit(3201))).toBe(8);
+    expect(() => convInputTile(8, 16, 3, 3, 1884, 4, 'node c (conv)', fit(3200))).toThrow(
+      /^node c \(conv\): tensor c#partials \(partial sums of 1 input tile before the merge\) needs 3200 bytes, an NVM slot holds 3200 \(cfg\)/,
+    );
+    // A tile of 2 channels (LEA-bound): 4 slices, params_len 4 x 3200.
+    const ict = convInputTile(16, 64, 5, 5, 1884, 4, 'y');
+    expect(ict).toBeLessThan(16);
+    expect(convInputTile(16, 64, 5, 5, 1884, 4, 'y', { ...fit((16 / ict) * 3200 + 1), outValues: 1600 })).toBe(ict);
+    expect(() => convInputTile(16, 64, 5, 5, 1884, 4, 'y', fit((16 / ict) * 3200))).toThrow(`partial sums of ${16 / ict} input tiles`);
+  });
+
+  it('the authors models fit their configured slots on both 2021 builds, every design and B', () => {
+    for (const model of ['mnist', 'kws', 'cifar10']) {
+      let m;
+      try {
+        m = loadModel(model);
+      } catch {
+        console.warn(`skipped ${model}: ../shared/models is not present`);
+        continue;
+      }
+      for (const firmware of ['stateful-cnn-2021-02', 'stateful-cnn-2021-08']) {
+        for (const engine of ['continuous', 'hawaii', 'japari', 'stateful']) {
+          for (const batch of engine === 'continuous' ? [1] : [1, 2, 4]) {
+            const p = new Deployment(m.q, params(engine, batch, firmware)).plan;
+            const cfg = { mnist: [2, 26000], kws: [2, 20000], cifar10: [3, 65000] }[model]!;
+            expect([model, p.nvm.slots.length, p.nvm.slotBytes]).toEqual([model, cfg[0], engine === 'japari' ? 2 * cfg[1]! : cfg[1]]);
+            for (const l of p.layers) expect(2 * l.out.words).toBeLessThanOrEqual(p.nvm.slotBytes);
+            // Slots follow one another (intermediate_values_offset(slot) = base + slot * size).
+            expect(p.nvm.slots.map((b, i) => b - p.nvm.slots[0]! - i * p.nvm.slotBytes)).toEqual(p.nvm.slots.map(() => 0));
+          }
+        }
+      }
+    }
   });
 });
 

@@ -29,8 +29,9 @@ export interface PlanOptions {
 export function planText(r: PlanReport, io: Io): string {
   const s = createStyle(io);
   const head = `${s.value(r.model)}  engine ${r.engine}, B = ${r.batch}, firmware ${r.firmware}\n` +
-    `NVM ${fmtCount(r.nvm.bytes_used)} of ${fmtCount(r.nvm.bytes_available)} bytes (${r.nvm.slots} slots of ${fmtCount(r.nvm.slot_bytes)} bytes, record ${r.nvm.record_bytes}, input ${r.nvm.input_bytes}); ` +
-    `LEA RAM ${r.lea_ram.words_used} of ${r.lea_ram.words_usable} words\n\n`;
+    `NVM ${fmtCount(r.nvm.bytes_used)} of ${fmtCount(r.nvm.bytes_available)} bytes (${r.nvm.slots} slots x ${fmtCount(r.nvm.slot_bytes)} bytes at ${r.nvm.slot_bases.join(', ')}; record ${r.nvm.record_bytes}, input ${r.nvm.input_bytes}); ` +
+    `LEA RAM ${r.lea_ram.words_used} of ${r.lea_ram.words_usable} words\n` +
+    `NVM layout: ${r.nvm.layout}\n\n`;
   const rows = r.layers.map((l) => [
     String(l.index),
     l.name,
@@ -38,7 +39,7 @@ export function planText(r: PlanReport, io: Io): string {
     fmtCount(l.lea_calls),
     fmtCount(l.dma_transfers),
     fmtCount(l.indicator_writes),
-    `${l.nvm_slot}:${fmtCount(l.nvm_output_bytes)}`,
+    `${l.nvm_slot}:${fmtCount(l.nvm_output_bytes)}/${fmtCount(l.nvm_slot_bytes)}`,
     String(l.lea_ram_words),
     String(l.sram_words),
     fmtCount(l.cycles),
@@ -52,7 +53,7 @@ export function planText(r: PlanReport, io: Io): string {
       { header: 'LEA calls', align: 'right' },
       { header: 'DMA', align: 'right' },
       { header: 'indicator writes', align: 'right' },
-      { header: 'NVM slot:bytes', align: 'right' },
+      { header: 'NVM slot:bytes/size', align: 'right' },
       { header: 'LEA words', align: 'right' },
       { header: 'SRAM words', align: 'right' },
       { header: 'cycles', align: 'right' },

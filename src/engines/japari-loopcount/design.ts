@@ -36,6 +36,7 @@
  */
 import type { EngineDesign } from '../registry.js';
 import type { EnginePlan } from '../reference/plan.js';
+import { LIBRARY_DEFAULT_FIRMWARE } from '../reference/firmware.js';
 import { RecordStore } from '../common/record.js';
 import { num } from '../ops.js';
 import { type Inspector, type NvmRead, read16 } from '../inspect.js';
@@ -121,6 +122,9 @@ export const japariLoopCount: EngineDesign = {
   source: 'algorithms.md "JAPARI as first published (loop-count footprints)"; EMCLab-Sinica/JAPARI',
   preserves: true,
   batches: LC_BATCHES,
+  // The JAPARI repository (fc4af70) is not a Stateful-CNN build: its tiles and costs follow
+  // algorithms.md "Reference engine parameters", the later code's profile.
+  verifiedOn: LIBRARY_DEFAULT_FIRMWARE,
   plan: planLoopCount,
   engine: (plan, faults) => new LoopCountEngine(plan, faults),
   inspector: loopCountInspector,

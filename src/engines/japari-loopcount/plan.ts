@@ -930,6 +930,7 @@ export function planLoopCount(q: QuantizedNetwork, p: EngineParams): EnginePlan 
       slots: m.pbAddr,
       slotBytes: ceilTo(m.pbBytes, 16),
       end,
+      origin: 'loop-count engine: one preservation buffer per LEA layer, each the largest rounded up to 16 bytes',
     },
     rom: pl.rom(),
     arithmetic,

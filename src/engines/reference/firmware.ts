@@ -29,6 +29,21 @@ export const DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-2021-08';
 /** What a Deployment runs when its parameters name no build (japari's behaviour before build profiles). */
 export const LIBRARY_DEFAULT_FIRMWARE: FirmwareId = 'stateful-cnn-later';
 
+/**
+ * The hardware's configurations: which build ran which of the authors' models (firmware-2021.md
+ * "The two builds": CIFAR-10 SqueezeNet and KWS on 672ed9a, MNIST on 37708ef).
+ */
+export const MEASURED_BUILDS: readonly { readonly build: FirmwareId; readonly model: string }[] = [
+  { build: 'stateful-cnn-2021-08', model: 'mnist' },
+  { build: 'stateful-cnn-2021-02', model: 'kws' },
+  { build: 'stateful-cnn-2021-02', model: 'cifar10' },
+];
+
+/** The build a model runs as when verified: the one the hardware ran it on, else DEFAULT_FIRMWARE. */
+export function buildOfModel(model: string): FirmwareId {
+  return MEASURED_BUILDS.find((h) => h.model === model)?.build ?? DEFAULT_FIRMWARE;
+}
+
 /** The free constants of a build: fitted by `japari calibrate` on calibration.md only. */
 export interface FittedConstants {
   /** CPU cycles of the driver call chain around one SPI FRAM transaction (extfram.c). */
@@ -67,6 +82,12 @@ export interface FirmwareProfile {
     /** Concat is metadata: the next Conv reads the halves in place; no data moves, no time passes. */
     readonly concatMetadata: boolean;
   };
+  /**
+   * How the external FRAM holds feature maps (dnn-models/transform.py configs, platform.cpp
+   * intermediate_values_offset); null: japari's own rule (every slot holds the largest tensor,
+   * 3 slots unless liveness needs more).
+   */
+  readonly nvm: NvmLayoutRule | null;
   /** LEA compute overlaps the output's SPI DMA (piggyback). */
   readonly overlap: boolean;
   readonly hawaii: {
@@ -137,7 +158,48 @@ export interface FirmwareProfile {
   readonly sources: { readonly [fact: string]: string };
 }
 
+/**
+ * The NVM layout of a build: `num_slots` slots of `intermediate_values_size` bytes each at
+ * INTERMEDIATE_VALUES_OFFSET + slot * INTERMEDIATE_VALUES_SIZE (platform.cpp), per model as
+ * transform.py configures it.
+ */
+export interface NvmLayoutRule {
+  /** transform.py `configs[model]`: num_slots and intermediate_values_size (bytes), keyed by japari's model name. */
+  readonly models: { readonly [model: string]: { readonly slots: number; readonly slotBytes: number } };
+  /** `--japari` doubles intermediate_values_size (transform.py: config['intermediate_values_size'] *= 2). */
+  readonly footprintsDoubleSlot: boolean;
+  /**
+   * The conv input tile also halves until the partial sums fit one slot:
+   * params_len = CHANNEL / input_tile_c * OUTPUT_CHANNEL * OUTPUT_H * OUTPUT_W * 2 < intermediate_values_size
+   * (transform.py determine_conv_tile_c).
+   */
+  readonly convTileFitsSlot: boolean;
+  /**
+   * Models the authors never configured (lenet, har, tiny-*, random networks, user ONNX files):
+   * japari's rule, the smallest 16-byte-aligned slot that holds the largest stored tensor (partial
+   * sums and footprints included), `defaultSlots` slots or more if liveness needs them.
+   */
+  readonly defaultSlots: number;
+  /** Where the figures come from. */
+  readonly source: string;
+}
+
 const FW21 = 'firmware-2021.md';
+
+/**
+ * transform.py as stored in the 2021 form (inline configs with op_filters 4 and scale 8 for every
+ * model, CUR_BATCH_SIZE, the params_len check in determine_conv_tile_c): mnist 2 x 26000, cifar10
+ * 3 x 65000, kws 2 x 20000 (the 2020 form had mnist 2 x 20000, cifar10 3 x 30000, without
+ * op_filters; the later configs.py keeps cifar10 65000 and kws 20000).
+ */
+const NVM_2021: NvmLayoutRule = {
+  models: { mnist: { slots: 2, slotBytes: 26000 }, cifar10: { slots: 3, slotBytes: 65000 }, kws: { slots: 2, slotBytes: 20000 } },
+  footprintsDoubleSlot: true,
+  convTileFitsSlot: true,
+  defaultSlots: 3,
+  source:
+    'EMCLab-Sinica/Stateful-CNN dnn-models/transform.py (2021 form) configs num_slots/intermediate_values_size, "--japari" doubling and determine_conv_tile_c params_len check; common/platform.cpp intermediate_values_offset(slot) = INTERMEDIATE_VALUES_OFFSET + slot * INTERMEDIATE_VALUES_SIZE',
+};
 const ZERO: FittedConstants = { spiCallCycles: 0, paramCallCycles: 0, footprintLoopCycles: 0, footprintCallCycles: 0 };
 
 const SOURCES_2021 = {
@@ -192,6 +254,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     // builds differ for Stateful by the LEA/DMA overlap of the conv output writes (overlap).
     stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    nvm: NVM_2021,
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
     sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`, perJobValueWrites: `${FW21} "The two builds": HAWAII writes each job's values in a transfer of its own` },
   },
@@ -207,6 +270,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     // my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise), one-sided offsets.
     stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    nvm: NVM_2021,
     constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
     sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
   },
@@ -220,6 +284,10 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
     stateful: { valueStateTest: false, reluPixelPass: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
+    // The later transform.py's nvm_layout divides the free external FRAM evenly among num_slots
+    // (16-byte aligned); japari keeps its own rule here (parameters and samples live elsewhere in
+    // japari's memory map, so "free FRAM" would mean something else).
+    nvm: null,
     constants: ZERO,
     sources: { all: 'algorithms.md "Reference engine parameters" (see its correction note)' },
   },

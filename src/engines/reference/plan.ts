@@ -223,6 +223,18 @@ export interface NvmMap {
   readonly slots: readonly number[];
   readonly slotBytes: number;
   readonly end: number;
+  /** Where the slot count and size come from (the build's transform.py config, or japari's rule). */
+  readonly origin: string;
+}
+
+/** The NVM slot layout a deployment uses: from the build's per-model config, or japari's rule. */
+export interface SlotLayout {
+  readonly slots: number;
+  /** Bytes per slot; null: the largest stored tensor, 16-byte aligned (japari's rule). */
+  readonly slotBytes: number | null;
+  /** The conv input tile halves until the partial sums are below this many bytes (transform.py), or null. */
+  readonly convTileLimit: number | null;
+  readonly origin: string;
 }
 
 export interface EnginePlan {
@@ -280,8 +292,62 @@ function largestPow2Dividing(c: number, cap: number): number {
   return p;
 }
 
-/** The engine-independent conv input tile (algorithms.md tile search with n = 2 * otc). */
-export function convInputTile(C: number, OC: number, kP: number, kQ: number, usable: number, minOtc: number, where: string): number {
+/**
+ * The slot layout of a build for a network: transform.py's `num_slots` x `intermediate_values_size`
+ * for the models the authors configured (doubled under JAPARI's footprints), japari's rule
+ * otherwise. `slotsOverride` (EngineParams.slots) replaces the slot count.
+ */
+export function slotLayoutFor(fw: FirmwareProfile, model: string, footprints: boolean, slotsOverride?: number): SlotLayout {
+  const rule = fw.nvm;
+  const cfg = rule ? rule.models[model] : undefined;
+  if (!rule || !cfg) {
+    const slots = slotsOverride ?? rule?.defaultSlots ?? 3;
+    const why = rule ? `${fw.id} has no config for ${model}` : `${fw.id}`;
+    return { slots, slotBytes: null, convTileLimit: null, origin: `japari's rule (${why}): ${slots} slots, each the largest stored tensor rounded up to 16 bytes` };
+  }
+  const doubled = footprints && rule.footprintsDoubleSlot;
+  const slotBytes = doubled ? 2 * cfg.slotBytes : cfg.slotBytes;
+  const slots = slotsOverride ?? cfg.slots;
+  const origin =
+    `${fw.id} config for ${model}: ${slots} slots of ${slotBytes} bytes` +
+    (doubled ? ` (intermediate_values_size ${cfg.slotBytes}, doubled for JAPARI's footprints)` : ' (intermediate_values_size)') +
+    ', transform.py';
+  return { slots, slotBytes, convTileLimit: rule.convTileFitsSlot ? slotBytes : null, origin };
+}
+
+/**
+ * The engine-independent conv input tile (algorithms.md tile search with n = 2 * otc). With
+ * `fit` (the 2021 transform.py, determine_conv_tile_c), the partial sums of all input tiles must
+ * also fit one slot: params_len = C / ict * OC * OH * OW * 2 < slot bytes. transform.py halves the
+ * input tile while they do not, but halving only adds partial sums (params_len doubles), so the
+ * rule never changes a tile: it either holds at the LEA tile or transform.py fails (its assert on
+ * input_tile_c). Here that failure is a ConfigError naming the tensor and the bytes.
+ */
+export function convInputTile(
+  C: number,
+  OC: number,
+  kP: number,
+  kQ: number,
+  usable: number,
+  minOtc: number,
+  where: string,
+  fit?: { readonly tensor: string; readonly outValues: number; readonly slotBytes: number; readonly origin: string },
+): number {
+  const ict = leaInputTile(C, OC, kP, kQ, usable, minOtc, where);
+  if (fit) {
+    const paramsLen = (C / ict) * fit.outValues * 2;
+    if (!(paramsLen < fit.slotBytes)) {
+      const n = Math.ceil(C / ict);
+      throw new ConfigError(
+        `${where}: tensor ${fit.tensor} (partial sums of ${n} input tile${n === 1 ? '' : 's'} before the merge) needs ${paramsLen} bytes, an NVM slot holds ${fit.slotBytes} (${fit.origin}); smaller input tiles only add partial sums`,
+      );
+    }
+  }
+  return ict;
+}
+
+/** The input tile the LEA buffer allows. */
+function leaInputTile(C: number, OC: number, kP: number, kQ: number, usable: number, minOtc: number, where: string): number {
   let ict = C % 2 === 1 ? C : largestPow2Dividing(C, 128);
   for (;;) {
     const filterLen = roundEven(ict * kQ + 1) * 2 * kP;
@@ -396,6 +462,8 @@ interface PlanCtx {
   readonly pending: Pending[];
   /** Tensors a Reshape reads (Stateful-CNN: a MaxPool feeding one gets the NHWC-to-NCHW flag). */
   readonly reshaped: ReadonlySet<string>;
+  /** The NVM slot layout (the build's config for this model, or japari's rule). */
+  readonly slotLayout: SlotLayout;
 }
 
 /** The IR node a layer planner is planning. */
@@ -435,7 +503,7 @@ function define(ctx: PlanCtx, name: string, layout: Layout, slices: number, prod
 }
 
 /** The settings planReference records in the plan (EnginePlan.params). */
-function planParams(p: EngineParams, fw: FirmwareProfile, profile: DeviceProfile, ablate: Ablation | null, B: number, opf: number, maxRowTile: number): EnginePlan['params'] {
+function planParams(p: EngineParams, fw: FirmwareProfile, profile: DeviceProfile, ablate: Ablation | null, B: number, opf: number, maxRowTile: number, slots: number): EnginePlan['params'] {
   return {
     engine: p.engine,
     batch: B,
@@ -449,7 +517,7 @@ function planParams(p: EngineParams, fw: FirmwareProfile, profile: DeviceProfile
     arithmetic: p.arithmetic ?? TI_REFERENCE_ARITHMETIC,
     opFilters: opf,
     maxRowTile,
-    slots: p.slots ?? 3,
+    slots,
     faults: [...(p.faults ?? [])].sort(),
     fixes: [...(p.fixes ?? [])].sort(),
   };
@@ -466,7 +534,8 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   if (!Number.isInteger(B) || B < 1 || B > 64) throw new ConfigError(`batch B must be an integer in [1, 64], got ${p.batch}`);
   const aug = layout.footprints;
   const opf = p.opFilters ?? fw.transform.opFilters ?? defaultOpFilters(net.name);
-  const params = planParams(p, fw, profile, ablate, B, opf, p.maxRowTile ?? 8);
+  const slotLayout = slotLayoutFor(fw, net.name, aug, p.slots);
+  const params = planParams(p, fw, profile, ablate, B, opf, p.maxRowTile ?? 8, slotLayout.slots);
   const ctx: PlanCtx = {
     net,
     fw,
@@ -486,6 +555,7 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
     leaWordsUsed: 0,
     pending: [],
     reshaped: new Set(q.nodes.filter((n) => n.node.op.kind === 'reshape').map((n) => n.node.inputs[0]!)),
+    slotLayout,
   };
   const inF = asFmap(net.input.shape);
   ctx.storage.set(net.input.name, {
@@ -500,14 +570,13 @@ export function planReference(q: QuantizedNetwork, p: EngineParams, layout: Refe
   const outputName = resolve(ctx, net.output);
   ctx.storage.get(outputName)!.lastUse = Infinity;
   if (ctx.pending.length === 0) throw new InputError(`${net.name}: the network has no layer the engines run`);
-  const { slotOf, nSlots, slotBytes, largest } = assignSlots(ctx, params.slots);
-  const { nvm, slotsBase } = nvmMap(ctx, nSlots, slotBytes);
+  const { slotOf, nSlots, slotBytes, largest } = assignSlots(ctx, slotLayout);
+  const { nvm, slotsBase } = nvmMap(ctx, nSlots, slotBytes, slotLayout.origin);
   const nvmBytes = profile.nvm[p.placement].bytes;
   if (nvm.end > nvmBytes) {
-    // Every slot holds the largest tensor (Stateful-CNN: NUM_SLOTS slots of one size).
-    throw new ConfigError(
-      `${net.name}: tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots (${nvm.end} bytes of NVM in all, from byte ${slotsBase}); ${p.placement} has ${nvmBytes}`,
-    );
+    // Stateful-CNN: NUM_SLOTS slots of one size after the other regions.
+    const what = slotLayout.slotBytes === null ? `tensor ${largest} needs ${slotBytes} bytes in each of ${nSlots} NVM slots` : `${nSlots} NVM slots of ${slotBytes} bytes (${slotLayout.origin})`;
+    throw new ConfigError(`${net.name}: ${what} need ${nvm.end} bytes of NVM in all, from byte ${slotsBase}; ${p.placement} has ${nvmBytes}`);
   }
   const ref = (t: string): TensorRef => tensorRef(ctx, slotOf, nvm, t);
   const layers: EngineLayer[] = ctx.pending.map((pl) => pl.build(ref));
@@ -731,7 +800,9 @@ function planConv(ctx: PlanCtx, { node, where, outShape }: PlanNode, qc: QConv, 
   const g = convGeometry(op, inL, outShape);
   const C = qc.inChannels;
   const OC = op.outChannels;
-  const ict = convInputTile(C, OC, g.kP, g.kQ, ctx.usable, Math.min(ctx.opf, OC), where);
+  const lim = ctx.slotLayout.convTileLimit;
+  const fit = lim === null ? undefined : { tensor: `${node.output}#partials`, outValues: OC * numel(outShape.slice(1)), slotBytes: lim, origin: ctx.slotLayout.origin };
+  const ict = convInputTile(C, OC, g.kP, g.kQ, ctx.usable, Math.min(ctx.opf, OC), where, fit);
   const sliceRanges: [number, number][] = [];
   for (let c0 = 0; c0 < C; c0 += ict) sliceRanges.push([c0, Math.min(C, c0 + ict)]);
   const nSlices = sliceRanges.length;
@@ -1014,9 +1085,12 @@ function addMerge(ctx: PlanCtx, nodeName: string, partials: string, final: strin
 
 /**
  * Slot assignment: round robin over slots whose tensor is dead (Stateful-CNN get_next_slot).
- * Every slot holds the largest tensor; `largest` names it for the error when the NVM is too small.
+ * Under japari's rule every slot holds the largest tensor (`largest` names it for the error when
+ * the NVM is too small); under a build's config every tensor must fit the configured slot size,
+ * and a network whose live tensors need more slots than configured is refused.
  */
-function assignSlots(ctx: PlanCtx, nSlotsWanted: number): { slotOf: Map<string, number>; nSlots: number; slotBytes: number; largest: string } {
+function assignSlots(ctx: PlanCtx, layout: SlotLayout): { slotOf: Map<string, number>; nSlots: number; slotBytes: number; largest: string } {
+  const nSlotsWanted = layout.slots;
   const slotOf = new Map<string, number>();
   const slotUser: (StorageTensor | null)[] = [];
   let cursor = -1;
@@ -1044,17 +1118,32 @@ function assignSlots(ctx: PlanCtx, nSlotsWanted: number): { slotOf: Map<string, 
     slotUser[chosen] = t;
     slotOf.set(pl.writes, chosen);
     cursor = chosen;
-    if (2 * t.layout.words * t.slices > slotBytes) largest = t.name;
-    slotBytes = Math.max(slotBytes, 2 * t.layout.words * t.slices);
+    const bytes = 2 * t.layout.words * t.slices;
+    if (layout.slotBytes !== null && bytes > layout.slotBytes) {
+      throw new ConfigError(`${ctx.net.name}: tensor ${describeTensor(ctx, t)} needs ${bytes} bytes, its NVM slot holds ${layout.slotBytes} (${layout.origin})`);
+    }
+    if (bytes > slotBytes) largest = t.name;
+    slotBytes = Math.max(slotBytes, bytes);
   });
   while (slotUser.length < nSlotsWanted) slotUser.push(null);
   const nSlots = slotUser.length;
+  if (layout.slotBytes !== null && nSlots > nSlotsWanted) {
+    throw new ConfigError(`${ctx.net.name}: its live tensors need ${nSlots} NVM slots, the layout has ${nSlotsWanted} (${layout.origin})`);
+  }
   if (nSlots > RECORD_SLOTS_MAX) throw new ConfigError(`${ctx.net.name}: needs ${nSlots} NVM slots, at most ${RECORD_SLOTS_MAX} are supported`);
-  return { slotOf, nSlots, slotBytes: ceilTo(slotBytes, 16), largest };
+  return { slotOf, nSlots, slotBytes: layout.slotBytes ?? ceilTo(slotBytes, 16), largest };
+}
+
+/** A tensor's name for an error, saying what a partial-sum tensor is and whether footprints extend it. */
+function describeTensor(ctx: PlanCtx, t: StorageTensor): string {
+  const notes: string[] = [];
+  if (t.name.endsWith('#partials')) notes.push(`partial sums of ${t.slices} input tile${t.slices === 1 ? '' : 's'} before the merge`);
+  if (t.layout.fpEvery > 0) notes.push(`with JAPARI footprints, B = ${ctx.B}`);
+  return notes.length ? `${t.name} (${notes.join(', ')})` : t.name;
 }
 
 /** NVM addresses: record shadow pair, HAWAII footprint counters, the input sample, then the slots. */
-function nvmMap(ctx: PlanCtx, nSlots: number, slotBytes: number): { nvm: NvmMap; slotsBase: number } {
+function nvmMap(ctx: PlanCtx, nSlots: number, slotBytes: number, origin: string): { nvm: NvmMap; slotsBase: number } {
   const recBytes = recordBytes(nSlots);
   const record = 0;
   const counters = ceilTo(2 * recBytes, 16);
@@ -1063,7 +1152,7 @@ function nvmMap(ctx: PlanCtx, nSlots: number, slotBytes: number): { nvm: NvmMap;
   const slotsBase = ceilTo(samples + 2 * inSt.layout.words, 256);
   const slots = Array.from({ length: nSlots }, (_, i) => slotsBase + i * slotBytes);
   const end = slotsBase + nSlots * slotBytes;
-  return { nvm: { record, recordBytes: recBytes, counters, samples, slots, slotBytes, end }, slotsBase };
+  return { nvm: { record, recordBytes: recBytes, counters, samples, slots, slotBytes, end, origin }, slotsBase };
 }
 
 function flip(o: Orient): Orient {
