@@ -21,6 +21,14 @@
  *   layer end      flip the output slot's state (turning point at the output length rounded
  *                  down to a multiple of B) and commit with layer_idx + 1, as JAPARI
  *
+ * Costs follow the build profile's `stateful` facts (reference/firmware.ts, each citing the code
+ * read): the 2021 builds strip and embed states in passes over ranges (my_offset_q15_batched: an
+ * LEA offset command at B = 1, a CPU add per state word otherwise; conv input rows through
+ * afterInputRow, merge/Add chunks, FC input tiles and bias rows, ReLU pixels), test every value
+ * read in ReLU/MaxPool/GAP/FC merges, set conv state entries at filter-tile load, and, with the
+ * one-sided offset, pass only over words whose state bit is 1. The values computed never depend on
+ * these facts: only device events do.
+ *
  * A reconstruction, where the authors' code differs or is silent (the report says so):
  *  - the seeker searches output length / B jobs; the authors' run_recovery (Stateful-CNN
  *    common/intermittent-cnn.cpp, end_job_index = params_len / 2 under STATEFUL) searches one
