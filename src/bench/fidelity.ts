@@ -116,6 +116,11 @@ export const FACTS: readonly { readonly id: string; readonly fact: string; reado
   { id: 'japari-fc-group-copies', fact: 'JAPARI: FC weights copied one B-group per call', off: (f) => ({ ...f, japari: { ...f.japari, fcWeightCopyPerGroup: false } }) },
   { id: 'japari-runtime-modulo', fact: 'JAPARI: runtime modulo per element in ReLU/MaxPool', off: (f) => ({ ...f, japari: { ...f.japari, runtimeModulo: false } }) },
   { id: 'fc-tile-rule', fact: "the build's transform.py FC input tiling (toggled: the later code's rule)", off: (f) => ({ ...f, transform: { ...f.transform, fcTile: FIRMWARE['stateful-cnn-later'].transform.fcTile } }) },
+  { id: 'stateful-value-state-test', fact: 'Stateful: ReLU/MaxPool/GAP test the state of every value read', off: (f) => ({ ...f, stateful: { ...f.stateful, valueStateTest: false } }) },
+  { id: 'stateful-relu-pixel-pass', fact: 'Stateful: ReLU after a conv embeds states with one batched pass per pixel', off: (f) => ({ ...f, stateful: { ...f.stateful, reluPixelPass: false } }) },
+  { id: 'stateful-range-pass', fact: 'Stateful: states stripped/embedded per range by my_offset_q15_batched (LEA at B = 1), not per value', off: (f) => ({ ...f, stateful: { ...f.stateful, rangePass: 'per-value' } }) },
+  { id: 'stateful-one-sided-offset', fact: 'Stateful: one-sided state offset (passes only over state-bit-1 words)', off: (f) => ({ ...f, stateful: { ...f.stateful, oneSidedOffset: false } }) },
+  { id: 'stateful-conv-embed-tile-load', fact: 'Stateful: conv state entries set at filter-tile load, not queried per call', off: (f) => ({ ...f, stateful: { ...f.stateful, convEmbed: 'per-call' } }) },
   { id: 'concat-metadata', fact: 'Concat as metadata (no data moves)', off: (f) => ({ ...f, transform: { ...f.transform, concatMetadata: false } }) },
   { id: 'fitted-overheads', fact: 'the fitted per-call overheads (all four constants 0)', off: (f) => ({ ...f, constants: { spiCallCycles: 0, paramCallCycles: 0, footprintLoopCycles: 0, footprintCallCycles: 0 } }) },
 ];

@@ -474,6 +474,8 @@ export class ReferenceEngine {
             }
           }
         }
+        // The row's input words are in LEA RAM: a design may strip states over the row (Stateful).
+        this.preservation.afterInputRow?.(c, dst, (qb - qa + 1) * ctw);
       }
       dev.store(seg + c.kQ * ctw, -32768);
       if (s.segLen > c.kQ * ctw + 1) dev.store(seg + c.kQ * ctw + 1, 0);

@@ -140,6 +140,48 @@ export interface FirmwareProfile {
     /** `% (BATCH_SIZE + 1)` per element in ReLU and MaxPool: one software division each (op_handlers.cpp, pooling.cpp). */
     readonly runtimeModulo: boolean;
   };
+  /**
+   * Stateful's preservation/cost pattern (its states ride in the values, so its costs sit in the
+   * kernels' value loops and LEA passes, not in separate transfers). See STATEFUL_SOURCES for
+   * the code each fact is read from.
+   */
+  readonly stateful: {
+    /**
+     * The CPU handlers (ReLU, MaxPool, GlobalAveragePool, the FC merge) test the state of every value they read
+     * (`if (get_value_state_bit(val)) val -= 0x4000`): a compare per value read and a
+     * subtraction per value that carries an offset, not a subtraction per state word only.
+     */
+    readonly valueStateTest: boolean;
+    /**
+     * ReLU after a conv (NHWC input) embeds the states per output pixel with one
+     * my_offset_q15_batched pass over the pixel's channels (`if (offset) ...`), not per value.
+     */
+    readonly reluPixelPass: boolean;
+    /**
+     * How the firmware strips and embeds the states of a range of values (a conv input row, a
+     * conv merge chunk, an FC input tile and each FC call's bias row, an Add chunk): 'batched': my_offset_q15_batched, one LEA offset command at
+     * B = 1 and a CPU add per B values otherwise (conv input rows fall back to a per-value CPU
+     * loop -- a state test and a subtraction per value -- when the input tile is narrower than B);
+     * 'per-value': a CPU add per state word (japari's model before build profiles).
+     */
+    readonly rangePass: 'batched' | 'per-value';
+    /**
+     * The 2021 code's one-sided state offset: a state bit of 1 is stored as v + 0x4000, a state bit
+     * of 0 as v itself (find_initial_state_bit: `get_state_bit(...) ? 0x4000 : 0`), so the strip
+     * and embed passes run only over ranges whose state bit is 1 (`if (state_bit)` /
+     * `if (!state_bit)` in the chunk handlers, `if (start_state)` for conv rows). japari stores the
+     * later two-sided encoding (algorithms.md, Stateful-CNN@23c1a21 strip_state); this fact moves
+     * only the cost: passes are charged for the words whose state is +1.
+     */
+    readonly oneSidedOffset: boolean;
+    /**
+     * Conv: 'tile-load': the state entries of the filter bias row are written when a filter tile
+     * is loaded and kept across the LEA calls (only n_keep_state_bits is computed per call; a
+     * turning point inside a call flips them); 'per-call': a state query per state column per call
+     * (japari's model before build profiles).
+     */
+    readonly convEmbed: 'tile-load' | 'per-call';
+  };
   /** SPI framing bytes (extfram.c): WREN on its own chip-select cycle, then WRITE + 3 address bytes; READ + 3 address bytes. */
   readonly spi: { readonly writeFramingBytes: number; readonly readFramingBytes: number };
   /** The fitted software overheads (firmware-fit.ts, written by `japari calibrate`). */
@@ -245,6 +287,27 @@ const SOURCES_2021 = {
   constants: 'fitted by `japari calibrate` on calibration.md (src/engines/reference/firmware-fit.ts)',
 };
 
+/**
+ * Where Stateful's facts come from. The code index exposes some stored versions of a file with
+ * their commit and others only by content; neither 672ed9a nor 37708ef could be opened by
+ * commit, so each fact names the stored version read and the statement, and says how it was
+ * placed relative to the two builds.
+ */
+const STATEFUL_SOURCES = {
+  statefulValueStateTest:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu (`if (get_value_state_bit(input_val)) input_val -= 0x4000;` per value, both the NHWC and the per-value path) and @a63e7b4:common/pooling.cpp maxpool_patch (`if (get_value_state_bit(val)) val -= 0x4000;` per value of each window) and handle_globalaveragepool (the same per value read); the older stored pooling.cpp (index id 17046858596, the pre-pipeline hawaii_preserve_vector era) has the same maxpool_patch test. A later stored handle_relu (index id 17005985139: `offset_has_state(output_offset+j)` then `vals[j] *= 2`, `vals[k] /= 2`) has `static_assert(RELU_TILE_SIZE % BATCH_SIZE == 0)`, a compile-time BATCH_SIZE, so it is after both builds and not modelled',
+  statefulGemm:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/gemm.cpp handle_gemm: the input tile is stripped through iterate_chunks -> GemmInputChunkHandler (`if (state_bit) my_offset_q15_batched(to_offset, -0x4000, ...)`), and per call the bias row gets `my_offset_q15_batched(filter_ptr, -offset, filter_ptr, tile_width_first)` whatever the offset; handle_gemmmerge strips each tile with a per-value loop (`if (get_value_state_bit(buffer_temp[idx])) buffer_temp[idx] -= 0x4000`) and embeds through OutputChunkHandler',
+  statefulReluPixelPass:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/op_handlers.cpp handle_relu, NHWC input: per output pixel check_next_turning_point, then `if (offset) my_offset_q15_batched(lea_buffer, offset, lea_buffer, block_size)` (and a second pass past a turning point); the per-value path (after FC) adds `output_val += offset` at every BATCH_SIZE-th value',
+  statefulRangePass:
+    'EMCLab-Sinica/Stateful-CNN@a63e7b4:common/conv.cpp (the TI-DSPLib pipeline commit just before 37708ef, fw21) handle_conv_inner_loop: `my_offset_q15_batched(orig_dest_addr, -0x4000, orig_dest_addr, input_row_len)` per input row when `input_tile_c >= BATCH_SIZE`, else the per-value loop "Using a loop for stripping state bits"; same in the stored version 03be3dc, whose handle_convmerge strips per input chunk (ConvMergeInputChunkHandler) and embeds per chunk (`my_offset_q15_batched(lea_buffer, 0x4000, ...)`). For 2021-02: the stored pre-pipeline op_utils.cpp (index id 17074405832: HAWAII hawaii_preserve_vector with the floor(len/B)+1 loop, outputs written by my_memcpy_to_param) already defines my_offset_q15_batched (`BATCH_SIZE == 1` -> my_offset_q15, else `pDst[val_idx] += offset` every BATCH_SIZE) and embeds through it (OutputChunkHandler); the only stored conv.cpp with plain my_offset_q15 passes (index id 17009685060) has no BATCH_SIZE and writes HAWAII counters per offset, so it predates both builds. 672ed9a itself could not be opened',
+  statefulOneSidedOffset:
+    'op_utils.cpp (stored pre-pipeline version, index id 17074405832): find_initial_state_bit `*p_offset = get_state_bit(model, param->slot) ? 0x4000 : 0`, OutputChunkHandler `if (!state_bit) my_offset_q15_batched(to_offset, 0x4000, ...)`; conv.cpp@a63e7b4 handle_conv_inner_loop `if (start_state) my_offset_q15_batched(...)` and the fallback `if (get_value_state_bit(val)) *dest_ptr = val - 0x4000`; conv.cpp@03be3dc ConvMergeInputChunkHandler `if (state_bit)`. The two-sided `*val -= (*val & 0x8000) + 0x4000` strip_state is later (intermittent-cnn.h@23c1a21)',
+  statefulConvEmbed:
+    'conv.cpp convTask (both stored versions read, 03be3dc and index id 17009685060): the state entry `filter_tmp[filter_offset - 1] = -0x4000` is written inside the filter-load branch (cached_filter_idx != filter_idx); per call only n_keep_state_bits is computed; flip_filter_state_bits only when n_keep_state_bits != n_filters (a turning point inside the call)',
+};
+
 export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
   'stateful-cnn-2021-02': {
     id: 'stateful-cnn-2021-02',
@@ -258,11 +321,15 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     // 37708ef's (issue 15 lead 1). A deviation from fw21's per-operation list (deviations.md).
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 2, perJobValueWrites: true },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    // The same Stateful code paths as 2021-08 in what could be read (see STATEFUL_SOURCES); the
+    // builds differ for Stateful by the LEA/DMA overlap of the conv output writes (overlap).
+    stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     nvm: NVM_2021,
     constants: FITTED['stateful-cnn-2021-02'] ?? ZERO,
     sources: {
       ...SOURCES_2021,
+      ...STATEFUL_SOURCES,
       hawaiiUpdates:
         'issue 15 ("hawaii-remainder-crosses-layers holds in 672ed9a ... where a static non_recorded_jobs is never reset"); Stateful-CNN common/op_utils.cpp (stored form: static int16_t non_recorded_jobs; for (; non_recorded_jobs >= BATCH_SIZE; non_recorded_jobs -= BATCH_SIZE) write_hawaii_layer_footprint(layer, BATCH_SIZE)); firmware-2021.md\'s floor(len/B)+1 is the 37708ef loop',
       overlap: `${FW21} "The two builds": no LEA/DMA overlap in 672ed9a`,
@@ -278,10 +345,12 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'floor-plus-one', versionReadsPerUpdate: 2, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: true, runtimeModulo: true },
+    // my_offset_q15_batched (LEA at B = 1, a CPU add per B values otherwise), one-sided offsets.
+    stateful: { valueStateTest: true, reluPixelPass: true, rangePass: 'batched', oneSidedOffset: true, convEmbed: 'tile-load' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     nvm: NVM_2021,
     constants: FITTED['stateful-cnn-2021-08'] ?? ZERO,
-    sources: { ...SOURCES_2021, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
+    sources: { ...SOURCES_2021, ...STATEFUL_SOURCES, overlap: `${FW21} "The two builds": LEA/DMA pipeline in 37708ef (TI-DSPLib patch c7f2ab5, a63e7b4, ea4eace)`, perJobValueWrites: `${FW21}: only the earlier build writes per job` },
   },
   'stateful-cnn-later': {
     id: 'stateful-cnn-later',
@@ -291,6 +360,7 @@ export const FIRMWARE: Readonly<Record<FirmwareId, FirmwareProfile>> = {
     overlap: true,
     hawaii: { updates: 'per-full-batch', versionReadsPerUpdate: 0, perJobValueWrites: false },
     japari: { fcWeightCopyPerGroup: false, runtimeModulo: false },
+    stateful: { valueStateTest: false, reluPixelPass: false, rangePass: 'per-value', oneSidedOffset: false, convEmbed: 'per-call' },
     spi: { writeFramingBytes: 5, readFramingBytes: 4 },
     // The later transform.py's nvm_layout divides the free external FRAM evenly among num_slots
     // (16-byte aligned); japari keeps its own rule here (parameters and samples live elsewhere in

@@ -57,6 +57,11 @@ export interface Preservation {
    * SRAM at `sram`, turn the stored words back into the values the kernels compute with.
    */
   clearInputs?(t: TensorRef, sram: number, word: number, n: number): void;
+  /**
+   * Optional (Stateful): a conv input row of `n` words at `sram` (LEA RAM) is complete, after the
+   * clearInputs calls of its reads: the firmware's per-row strip pass (its cost only).
+   */
+  afterInputRow?(c: ConvLayer, sram: number, n: number): void;
   /** Optional (Stateful): the word the GAP stores at output word w for its computed value v. */
   embedValue?(out: TensorRef, w: number, v: number): number;
 }

@@ -21,6 +21,14 @@
  *   layer end      flip the output slot's state (turning point at the output length rounded
  *                  down to a multiple of B) and commit with layer_idx + 1, as JAPARI
  *
+ * Costs follow the build profile's `stateful` facts (reference/firmware.ts, each citing the code
+ * read): the 2021 builds strip and embed states in passes over ranges (my_offset_q15_batched: an
+ * LEA offset command at B = 1, a CPU add per state word otherwise; conv input rows through
+ * afterInputRow, merge/Add chunks, FC input tiles and bias rows, ReLU pixels), test every value
+ * read in ReLU/MaxPool/GAP/FC merges, set conv state entries at filter-tile load, and, with the
+ * one-sided offset, pass only over words whose state bit is 1. The values computed never depend on
+ * these facts: only device events do.
+ *
  * A reconstruction, where the authors' code differs or is silent (the report says so):
  *  - the seeker searches output length / B jobs; the authors' run_recovery (Stateful-CNN
  *    common/intermittent-cnn.cpp, end_job_index = params_len / 2 under STATEFUL) searches one
@@ -121,9 +129,18 @@ export class StatefulPreservation implements Preservation {
   private readonly view: StatefulView;
   private readonly f: StatefulRuleFaults;
 
+  /** The layer being run (enterLayer): the build's strip/embed pattern depends on the kernel. */
+  private layer: EngineLayer | null = null;
+  /** State words (and those with state +1) cleared in the current conv input row, charged by afterInputRow. */
+  private rowStates = 0;
+  private rowPlus = 0;
+  /** The build's Stateful pattern (firmware.ts `stateful`). */
+  private readonly cost: ReferenceEngine['fw']['stateful'];
+
   constructor(private readonly e: ReferenceEngine) {
     this.view = new StatefulView(e.plan);
     this.f = ruleFaultsOf(e.faults);
+    this.cost = e.fw.stateful;
   }
 
   boot(): void {
@@ -132,7 +149,39 @@ export class StatefulPreservation implements Preservation {
 
   startInference(): void {}
 
-  enterLayer(): void {}
+  enterLayer(layer: EngineLayer): void {
+    this.layer = layer;
+    this.rowStates = 0;
+    this.rowPlus = 0;
+  }
+
+  /** Ranges are stripped/embedded in one pass (merge and Add chunks, conv input rows) under this build. */
+  private rangeKernel(): boolean {
+    const k = this.layer?.kind;
+    if (this.cost.rangePass === 'per-value') return false;
+    if (k === 'merge') return !this.afterGemm();
+    return k === 'add' || k === 'conv' || k === 'gemm';
+  }
+
+  /** A merge of FC partial sums (handle_gemmmerge), not of conv partial sums (handle_convmerge). */
+  private afterGemm(): boolean {
+    const l = this.layer;
+    return l !== null && l.kind === 'merge' && this.e.plan.layers[l.index - 1]?.kind === 'gemm';
+  }
+
+  /**
+   * One strip/embed pass over `n` words at `sram` (LEA RAM) holding `states` state words, `plus`
+   * of them with state +1, as the build does it (firmware.ts stateful): my_offset_q15_batched, an
+   * LEA offset command at B = 1 (charged as a value-neutral LEA pass: the words were already
+   * rewritten) and a CPU add per state word otherwise; under the one-sided offset only the words
+   * with state bit 1 carry an offset, so only they are passed over.
+   */
+  private rangePass(sram: number, n: number, states: number, plus: number, label: string): void {
+    const touched = this.cost.oneSidedOffset ? plus : states;
+    if (n <= 0 || touched === 0) return;
+    if (this.e.B === 1) this.e.dev.leaVector('max', sram, sram, sram, n, Cat.preserveIndicator, `${label} (LEA offset)`);
+    else this.e.dev.cpu('add', touched, Cat.preserveIndicator, label);
+  }
 
   /** The state a finished job carries at word `word` of tensor t: -psb(x). */
   private stateAt(t: TensorRef, word: number): number {
@@ -190,7 +239,10 @@ export class StatefulPreservation implements Preservation {
         stores++;
       }
     }
-    dev.cpu('add', states, Cat.preserveIndicator, 'state query');
+    // 'tile-load': the entries are set when the tile is loaded (or flipped at a turning point);
+    // per call the firmware only computes n_keep_state_bits.
+    if (this.cost.convEmbed === 'tile-load') dev.cpu('add', 1, Cat.preserveIndicator, 'n_keep_state_bits');
+    else dev.cpu('add', states, Cat.preserveIndicator, 'state query');
     dev.cpu('copy', stores, Cat.preserveIndicator, 'embed state weights');
   }
 
@@ -205,6 +257,14 @@ export class StatefulPreservation implements Preservation {
       dev.store(addr, dev.load(addr) - STATE_WORD * this.stateAt(g.out, word0 + k));
       states++;
     }
+    if (this.cost.rangePass === 'batched') {
+      // handle_gemm: my_offset_q15_batched(filter_ptr, -offset, ...) on the bias row of every call,
+      // whatever the offset (it may be 0 under the one-sided encoding).
+      const row = g.lea.b + rows * g.ncolsLea;
+      if (e.B === 1) dev.leaVector('max', row, row, row, call.words, Cat.preserveIndicator, 'embed state weights (LEA offset)');
+      else dev.cpu('add', states, Cat.preserveIndicator, 'embed state weights');
+      return;
+    }
     dev.cpu('add', states, Cat.preserveIndicator, 'state query');
     dev.cpu('copy', states, Cat.preserveIndicator, 'embed state weights');
   }
@@ -212,12 +272,37 @@ export class StatefulPreservation implements Preservation {
   /** CPU kernels: embed the state into the last value of each group in the buffer. */
   embedIndicators(out: TensorRef, bufWord: number, word0: number, n: number): void {
     let count = 0;
+    let plus = 0;
     for (let i = 0; i < n; i++) {
       if (!this.carries(word0 + i)) continue;
-      this.e.dev.store(bufWord + i, embedState(num, this.e.dev.load(bufWord + i), this.stateAt(out, word0 + i)));
+      const st = this.stateAt(out, word0 + i);
+      this.e.dev.store(bufWord + i, embedState(num, this.e.dev.load(bufWord + i), st));
       count++;
+      if (st > 0) plus++;
     }
-    this.e.dev.cpu('add', count, Cat.preserveIndicator, 'embed states');
+    const dev = this.e.dev;
+    if (this.rangeKernel()) {
+      this.rangePass(bufWord, n, count, plus, 'embed states');
+      return;
+    }
+    const l = this.layer;
+    if (l?.kind === 'relu' && !l.perElement && this.cost.reluPixelPass && this.cost.rangePass === 'batched') {
+      // handle_relu (NHWC): one my_offset_q15_batched pass per output pixel, when its offset is
+      // non-zero under the one-sided encoding: an LEA offset command at B = 1, CPU adds otherwise.
+      if (this.e.B === 1) {
+        const Cs = out.layout.Cs;
+        for (let i = 0; i < n; i++) {
+          if ((word0 + i) % Cs !== 0) continue;
+          if (this.cost.oneSidedOffset && this.stateAt(out, word0 + i) <= 0) continue;
+          const len = Math.min(Cs, n - i);
+          dev.leaVector('max', bufWord + i, bufWord + i, bufWord + i, len, Cat.preserveIndicator, 'embed states (LEA offset)');
+        }
+      } else {
+        dev.cpu('add', this.cost.oneSidedOffset ? plus : count, Cat.preserveIndicator, 'embed states');
+      }
+      return;
+    }
+    dev.cpu('add', count, Cat.preserveIndicator, 'embed states');
   }
 
   /** GAP: the state word stores its average with the offset. */
@@ -232,12 +317,58 @@ export class StatefulPreservation implements Preservation {
     if (t.slot < 0) return;
     const dev = this.e.dev;
     let count = 0;
+    let plus = 0;
     for (let i = 0; i < n; i++) {
       if (!this.carries(word + i)) continue;
-      dev.store(sram + i, clearState(num, dev.load(sram + i), this.f));
+      const stored = dev.load(sram + i);
+      if (stored >= 0) plus++;
+      dev.store(sram + i, clearState(num, stored, this.f));
       count++;
     }
+    if (this.rangeKernel()) {
+      // Conv: the pass runs once per input row (afterInputRow); merge/Add: once per chunk read.
+      if (this.layer?.kind === 'conv') {
+        this.rowStates += count;
+        this.rowPlus += plus;
+      } else {
+        this.rangePass(sram, n, count, plus, 'strip states');
+      }
+      return;
+    }
+    const k = this.layer?.kind;
+    if (this.cost.valueStateTest && (k === 'relu' || k === 'maxpool' || k === 'gap' || this.afterGemm())) {
+      // handle_relu / maxpool_patch / handle_globalaveragepool / handle_gemmmerge: every value
+      // read is tested, the ones carrying an offset are stripped.
+      dev.cpu('max', n, Cat.preserveIndicator, 'state test');
+      dev.cpu('add', this.cost.oneSidedOffset ? plus : count, Cat.preserveIndicator, 'clear states');
+      return;
+    }
     dev.cpu('add', count, Cat.preserveIndicator, 'clear states');
+  }
+
+  /**
+   * A conv input row is in LEA RAM: the build's strip pass over it. Under 'batched' the firmware
+   * falls back to a per-value loop (a state test and a subtraction per value) when the input
+   * tile is narrower than B (conv.cpp handle_conv_inner_loop).
+   */
+  afterInputRow(c: ConvLayer, sram: number, n: number): void {
+    if (!this.rangeKernel() || c.in.slot < 0) {
+      this.rowStates = 0;
+      this.rowPlus = 0;
+      return;
+    }
+    const states = this.rowStates;
+    const plus = this.rowPlus;
+    this.rowStates = 0;
+    this.rowPlus = 0;
+    const narrow = Math.max(...c.slices.map((s) => s.c1 - s.c0)) < this.e.B;
+    if (narrow) {
+      // The per-value loop: a state test per value, a subtraction per value whose state bit is 1.
+      this.e.dev.cpu('max', n, Cat.preserveIndicator, 'state test');
+      this.e.dev.cpu('add', this.cost.oneSidedOffset ? plus : states, Cat.preserveIndicator, 'strip states');
+      return;
+    }
+    this.rangePass(sram, n, states, plus, 'strip states');
   }
 
   gapIndicator(): number | null {
@@ -257,6 +388,7 @@ export class StatefulPreservation implements Preservation {
   }
 
   carry(mix: (v: number) => void): void {
+    // rowStates is 0 at every checkpoint (a row's pass is charged before the conv calls).
     mix(this.afterRecovery ? 1 : 0);
   }
 }
