@@ -18,8 +18,9 @@ import { counterexampleHtml, FAILURE_RGB, TIMELINE, timelineX } from '../../src/
 import type { RunSpec } from '../../src/properties/token.js';
 import { decodePng, pixel } from './png.js';
 
-/** The published FC footprint-sign finding on tiny-fc: one torn write of "preserve job" at action 122. */
+/** The published FC footprint-sign finding on tiny-fc (the Aug 2021 build): one torn write of "preserve job" at action 192. */
 const SPEC: RunSpec = {
+  firmware: 'stateful-cnn-2021-08',
   model: 'tiny-fc',
   engine: 'japari',
   batch: 1,
@@ -31,7 +32,7 @@ const SPEC: RunSpec = {
   warmup: [2],
   seed: 0,
   garbage: { kind: 'random' },
-  schedule: [122],
+  schedule: [192],
 };
 
 const CHROMIUM = process.env['JAPARI_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -59,7 +60,7 @@ describe('the HTML report (no browser)', () => {
   it('describes the counterexample: a torn write, then a seeker that misses a finished job', () => {
     expect(rep.verdict).toBe('fail');
     const f = forensics.failures[0]!;
-    expect(f.action).toBe(122);
+    expect(f.action).toBe(192);
     expect(f.interrupted?.label).toBe('preserve job');
     expect(f.regions.some((r) => r.bytes.some((b) => b.mark === 'torn'))).toBe(true);
     expect(f.seek?.rows.some((r) => r.verdict === 'incomplete')).toBe(true);
