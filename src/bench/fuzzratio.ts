@@ -11,6 +11,7 @@
  * Times are wall-clock on the machine that ran it; schedule counts are deterministic per seed.
  */
 import { FAULTS, fixesFor, type FaultSpec } from '../engines/catalogue.js';
+import { verificationBuild } from '../engines/designs.js';
 import { fuzz, type FuzzResult, type FuzzStrategy } from '../properties/fuzz.js';
 
 export interface FuzzRatioOptions {
@@ -89,7 +90,7 @@ function sample(seed: number, r: FuzzResult, runs: number): KillSample {
 
 function campaign(f: FaultSpec, o: FuzzRatioOptions, strategy: FuzzStrategy, seed: number): FuzzResult {
   const model = f.killOn ? f.killOn.model : o.model;
-  return fuzz({ model, engine: f.engine, batch: o.batch, placement: 'spi-fram', profile: 'inas2021', faults: [f.id], fixes: fixesFor(f.engine), seed, runs: o.runs, strategy });
+  return fuzz({ model, engine: f.engine, batch: o.batch, placement: 'spi-fram', profile: 'inas2021', firmware: verificationBuild(f.engine, model), faults: [f.id], fixes: fixesFor(f.engine), seed, runs: o.runs, strategy });
 }
 
 export const CURVE_AT = [10, 25, 50, 100, 200, 400, 800] as const;
@@ -126,7 +127,7 @@ export function runFuzzRatio(o: FuzzRatioOptions): FuzzRatioResult {
   for (const engine of ['japari', 'hawaii'] as const) {
     for (const strategy of ['guided', 'random'] as const) {
       o.onStep?.(`coverage of the corrected ${engine} engine, ${strategy}`, done++, total);
-      const r = fuzz({ model: o.model, engine, batch: o.batch, placement: 'spi-fram', profile: 'inas2021', faults: [], fixes: fixesFor(engine), seed: o.seeds[0]!, runs: maxRuns, strategy });
+      const r = fuzz({ model: o.model, engine, batch: o.batch, placement: 'spi-fram', profile: 'inas2021', firmware: verificationBuild(engine, o.model), faults: [], fixes: fixesFor(engine), seed: o.seeds[0]!, runs: maxRuns, strategy });
       const at = CURVE_AT.map((runs) => {
         const reached = r.coverage.curve.filter((p) => p.runs <= runs);
         const last = reached[reached.length - 1];
