@@ -11,11 +11,13 @@ import '../src/report/producers.js';
 import { projectRoot } from '../src/util/shared.js';
 
 describe('canonical reports', () => {
+  // The verification of lenet on stateful-cnn-2021-08 explores about 370,000 failure points (HAWAII
+  // published prunes little under the Aug 2021 recording): several minutes on one core.
   it('findings and the default model\'s verification are not stale', async () => {
     const r = await generateReports(join(projectRoot(), 'reports'), { check: true, only: ['findings', 'verification'] });
     expect(r.stale).toEqual([]);
     expect(r.unchanged.length).toBeGreaterThan(10);
-  }, 300_000);
+  }, 900_000);
 
   it('every producer has an id and a description', () => {
     for (const p of PRODUCERS) expect(p.id.length * p.description.length).toBeGreaterThan(0);

@@ -3,6 +3,7 @@
  * on the half-scale network (the state clearer undoes every embedded state), fuzzing and
  * exploration on small runs, and its seeded faults caught.
  */
+import type { GemmLayer } from '../../src/engines/reference/plan.js';
 import { describe, it, expect } from 'vitest';
 import { num } from '../../src/engines/ops.js';
 import {
@@ -133,6 +134,16 @@ describe('half scale', () => {
   });
 });
 
+/** The FC input slices (row ranges) of every FC layer of a deployment's plan. */
+function fcSlices(d: Deployment): string {
+  return JSON.stringify(d.plan.layers.filter((l) => l.kind === 'gemm').map((l) => (l as GemmLayer).tiles.map((t) => [t.r0, t.r1])));
+}
+function sameFcSlices(a: Deployment, b: Deployment): boolean {
+  return fcSlices(a) === fcSlices(b);
+}
+/** Differently sliced Q15 partial sums: one rounding per slice and merge, a few LSB at most. */
+const FC_SLICE_ROUNDING = 4;
+
 describe('the stateful engine', () => {
   const cases: [string, number][] = [
     ['lenet', 1],
@@ -153,7 +164,11 @@ describe('the stateful engine', () => {
         const cont = runInference(half, { input: x, supply: { kind: 'continuous' }, seed: 0 });
         const r = runInference(d, { input: x, supply: { kind: 'continuous' }, seed: 0 });
         expect(r.equal).toBe(true);
-        expect(Array.from(r.output)).toEqual(Array.from(cont.output));
+        // transform.py's FC input tiling depends on B (the later profile splits lenet's FC 180 + 20
+        // at B = 1, not at B = 2 or 4), and Q15 partial sums round per slice: the continuous engine
+        // (B = 1) is the same arithmetic only where both plans slice every FC alike.
+        if (sameFcSlices(d, half)) expect(Array.from(r.output)).toEqual(Array.from(cont.output));
+        else expect(Math.max(...Array.from(r.output, (v, i) => Math.abs(v - cont.output[i]!)))).toBeLessThanOrEqual(FC_SLICE_ROUNDING);
         // The states are really in NVM: the stored output words differ from the values by +-0x4000.
         const out = d.plan.output;
         let states = 0;
