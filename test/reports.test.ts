@@ -11,7 +11,7 @@ import '../src/report/producers.js';
 import { projectRoot } from '../src/util/shared.js';
 
 describe('canonical reports', () => {
-  // The verification of lenet on stateful-cnn-2021-08 explores about 370,000 failure points (HAWAII
+  // The verification of lenet on stateful-cnn-2021-08 explores about 543,000 failure points (HAWAII
   // published prunes little under the Aug 2021 recording): several minutes on one core.
   it('findings and the default model\'s verification are not stale', async () => {
     const r = await generateReports(join(projectRoot(), 'reports'), { check: true, only: ['findings', 'verification'] });
