@@ -272,6 +272,11 @@ function dataWrites(ctx: ProveContext, l: EngineLayer): DataWrites {
   return { cum, units, values, ordered, total };
 }
 
+/** HAWAII's GAP records nothing: both seeker obligations say so for it. */
+function gapSeekStatement(l: EngineLayer): string {
+  return `${l.name} counts nothing and recomputes from its start after every reboot (HAWAII's GAP): nothing to seek.`;
+}
+
 function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
   const B = ctx.plan.B;
   const insp = ctx.deployment.inspector();
@@ -326,7 +331,7 @@ function remainderSeeker(ctx: ProveContext, l: EngineLayer): Obligation {
     layerIndex: l.index,
     statement:
       l.kind === 'gap'
-        ? `${l.name} counts nothing and recomputes from its start after every reboot (HAWAII's GAP): nothing to seek.`
+        ? gapSeekStatement(l)
         : `After every failure point of ${l.name} (inside a data write, or between the counter writes it triggers) the versioned counter yields a job that is durable (never ahead) and trails the durable jobs by at most ${lag} job(s).`,
     tiedTo: ['hawaii/rules.ts#counterWriteDue', 'hawaii/rules.ts#counterUpdate', 'hawaii/rules.ts#recoveredJob', 'hawaii/design.ts#recordValues', 'reference/engine.ts#preserve', 'reference/geometry.ts#valueWord', 'hawaii/design.ts#hawaiiInspector'],
     bound: `one layer-run from its start: every failure point among its ${M} data writes (BMC depth 1 failure); start remainders ${JSON.stringify([...rems.keys()].sort((a, b) => a - b))}`,
@@ -568,7 +573,7 @@ function seeker2021(ctx: ProveContext, l: EngineLayer): Obligation {
     layerIndex: l.index,
     statement:
       l.kind === 'gap'
-        ? `${l.name} counts nothing and recomputes from its start after every reboot (HAWAII's GAP): nothing to seek.`
+        ? gapSeekStatement(l)
         : `Under the 2021 recording (floor(len/B)+1 counter updates per preserved vector, adding min(B, n)), after every failure point of ${l.name} in its first run and in a run resumed from the counter, the job counter / B is never ahead of the durable jobs, trails them by at most ${lag} job(s), and equals the first job not yet durably written once a vector's updates are all written.`,
     tiedTo: ['hawaii/rules.ts#recordIncrements', 'hawaii/rules.ts#versionedCounterWrite', 'hawaii/rules.ts#recoveredJob', 'hawaii/design.ts#recordValues2021', 'hawaii/design.ts#seek', 'reference/engine.ts#preserve', 'hawaii/design.ts#hawaiiInspector'],
     bound: `two failures in the layer (its first run and one run resumed from the counter; BMC depth 2) over its ${M} preserved vectors`,

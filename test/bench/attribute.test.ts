@@ -4,26 +4,19 @@
  * property checks. The committed bench's lenet HAWAII B=8 100uF/2mW run on the default build
  * (stateful-cnn-2021-08) is the case: finding hawaii-2021-08-partial-increments.
  */
+import { sweepSpec } from './sweep-spec.js';
 import { describe, it, expect } from 'vitest';
 import { constantCondition } from '../../src/bench/conditions.js';
-import { BenchExecutor, type SweepSpec } from '../../src/bench/sweep.js';
+import { BenchExecutor } from '../../src/bench/sweep.js';
 
-const SPEC: SweepSpec = {
+const SPEC = sweepSpec({
   models: ['lenet'],
   engines: ['hawaii'],
   batches: [8],
   conditions: [],
-  profile: 'inas2021',
   firmware: 'stateful-cnn-2021-08',
-  placement: 'spi-fram',
-  fixes: false,
-  layers: false,
-  input: 0,
-  seed: 0,
-  stallLimit: 16,
-  maxPowerCycles: 100_000,
   minCap: null,
-};
+});
 
 describe('bench: wrong outputs are attributed', () => {
   it('lenet HAWAII B=8 at 100uF/2mW on 2021-08: wrong, right with fix hawaii-whole-job-increments only, the same run replayed shows the counter ahead', () => {

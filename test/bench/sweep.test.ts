@@ -6,32 +6,13 @@ import { describe, it, expect } from 'vitest';
 import { CATEGORIES } from '../../src/device/device.js';
 import { usableEnergy } from '../../src/device/energy.js';
 import { CONTINUOUS, constantCondition, rcCondition, withCapacitor, secondsToHarvest, peakHarvestWatts } from '../../src/bench/conditions.js';
-import { BenchExecutor, planSweep, unsupportedBatch, type SweepSpec, type BenchRow, type ModelInfo } from '../../src/bench/sweep.js';
+import { BenchExecutor, planSweep, unsupportedBatch, type BenchRow, type ModelInfo } from '../../src/bench/sweep.js';
 import { runBench } from '../../src/bench/bench.js';
 import { speedups, bestBatches, lowerBound } from '../../src/bench/derive.js';
 import { reportFiles } from '../../src/bench/report.js';
 import { stableStringify } from '../../src/util/json.js';
+import { sweepSpec as spec, LADDER } from './sweep-spec.js';
 
-const LADDER = [10, 22, 47, 100, 220, 470, 1000].map((uF) => uF / 1e6);
-
-function spec(over: Partial<SweepSpec> = {}): SweepSpec {
-  return {
-    models: ['tiny-conv'],
-    engines: ['continuous', 'hawaii', 'japari', 'japari-loopcount', 'stateful'],
-    batches: [1, 2, 3],
-    conditions: [CONTINUOUS, constantCondition(100e-6, 5e-3), rcCondition(100e-6)],
-    profile: 'inas2021',
-    placement: 'spi-fram',
-    fixes: false,
-    layers: false,
-    input: 0,
-    seed: 0,
-    stallLimit: 16,
-    maxPowerCycles: 100_000,
-    minCap: { condition: rcCondition(100e-6), batches: [1], ladderF: LADDER, tolerance: 0.02 },
-    ...over,
-  };
-}
 
 const ROW_KEYS = [
   'model',
